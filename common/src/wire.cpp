@@ -1,1 +1,323 @@
-// placeholder
+#include "fl/common/wire.hpp"
+
+#include <cereal/archives/binary.hpp>
+#include <cereal/cereal.hpp>
+
+#include <sstream>
+#include <streambuf>
+
+#include "fl/common/model_file.hpp"
+#include "fl/common/registration.hpp"
+
+namespace fl::common {
+
+namespace {
+
+// Thrown inside decoding only, caught in decode<T>() and turned into a Result.
+struct FieldError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+template <class Archive>
+void put_text(Archive& ar, const std::string& s) {
+  ar(cereal::make_size_tag(static_cast<cereal::size_type>(s.size())));
+  ar(cereal::binary_data(s.data(), s.size()));
+}
+
+template <class Archive>
+void get_text(Archive& ar, std::string& s, const char* field) {
+  cereal::size_type n = 0;
+  ar(cereal::make_size_tag(n));
+  if (n > kMaxTextBytes) {
+    throw FieldError(std::string(field) + " is " + std::to_string(n) + " bytes (limit " +
+                     std::to_string(kMaxTextBytes) + ")");
+  }
+  s.resize(n);
+  ar(cereal::binary_data(s.data(), n));
+}
+
+template <class Archive>
+cereal::size_type get_count(Archive& ar, std::size_t limit, const char* field) {
+  cereal::size_type n = 0;
+  ar(cereal::make_size_tag(n));
+  if (n > limit) {
+    throw FieldError(std::string(field) + " has " + std::to_string(n) + " items (limit " +
+                     std::to_string(limit) + ")");
+  }
+  return n;
+}
+
+template <class Archive, std::size_t N>
+void put_bytes(Archive& ar, const std::array<std::uint8_t, N>& a) {
+  ar(cereal::binary_data(a.data(), N));
+}
+template <class Archive, std::size_t N>
+void get_bytes(Archive& ar, std::array<std::uint8_t, N>& a) {
+  ar(cereal::binary_data(a.data(), N));
+}
+
+template <class Archive>
+void put_layout(Archive& ar, const TensorLayout& layout) {
+  ar(cereal::make_size_tag(static_cast<cereal::size_type>(layout.tensors.size())));
+  for (const auto& t : layout.tensors) {
+    put_text(ar, t.name);
+    ar(static_cast<std::uint8_t>(t.dtype));
+    ar(cereal::make_size_tag(static_cast<cereal::size_type>(t.shape.size())));
+    for (auto d : t.shape) ar(d);
+  }
+}
+template <class Archive>
+void get_layout(Archive& ar, TensorLayout& layout) {
+  layout.tensors.resize(get_count(ar, kMaxTensors, "layout.tensors"));
+  for (auto& t : layout.tensors) {
+    get_text(ar, t.name, "layout.tensor.name");
+    std::uint8_t dtype = 0;
+    ar(dtype);
+    if (dtype != static_cast<std::uint8_t>(DType::kFloat32)) {
+      throw FieldError("tensor '" + t.name + "' has unknown dtype " + std::to_string(dtype));
+    }
+    t.dtype = DType::kFloat32;
+    t.shape.resize(get_count(ar, kMaxRank, "layout.tensor.shape"));
+    for (auto& d : t.shape) ar(d);
+  }
+}
+
+// Each message type: one put (writer) and one get (reader), fields in the same order.
+template <class A> void put(A& ar, const RegisterRequest& m) {
+  ar(m.version); put_bytes(ar, m.worker_key); ar(m.num_samples); put_text(ar, m.dataset_fingerprint);
+  ar(m.timestamp_ms); put_text(ar, m.device); put_bytes(ar, m.signature);
+}
+template <class A> void get(A& ar, RegisterRequest& m) {
+  ar(m.version); get_bytes(ar, m.worker_key); ar(m.num_samples);
+  get_text(ar, m.dataset_fingerprint, "dataset_fingerprint"); ar(m.timestamp_ms);
+  get_text(ar, m.device, "device"); get_bytes(ar, m.signature);
+}
+
+template <class A> void put(A& ar, const RegisterAck& m) {
+  ar(m.accepted); put_text(ar, m.reason); put_text(ar, m.job_id); put_bytes(ar, m.coordinator_key);
+}
+template <class A> void get(A& ar, RegisterAck& m) {
+  ar(m.accepted); get_text(ar, m.reason, "reason"); get_text(ar, m.job_id, "job_id");
+  get_bytes(ar, m.coordinator_key);
+}
+
+template <class A> void put(A& ar, const Heartbeat& m) { put_bytes(ar, m.worker_key); ar(m.timestamp_ms); }
+template <class A> void get(A& ar, Heartbeat& m) { get_bytes(ar, m.worker_key); ar(m.timestamp_ms); }
+
+template <class A> void put(A& ar, const RoundTask& m) {
+  ar(m.version); put_text(ar, m.job_id); ar(m.round); put_text(ar, m.model); put_layout(ar, m.layout);
+  put_bytes(ar, m.model_digest); ar(m.epochs, m.batch_size, m.learning_rate, m.momentum,
+                                    m.weight_decay, m.seed, m.deadline_ms);
+}
+template <class A> void get(A& ar, RoundTask& m) {
+  ar(m.version); get_text(ar, m.job_id, "job_id"); ar(m.round); get_text(ar, m.model, "model");
+  get_layout(ar, m.layout); get_bytes(ar, m.model_digest);
+  ar(m.epochs, m.batch_size, m.learning_rate, m.momentum, m.weight_decay, m.seed, m.deadline_ms);
+}
+
+template <class A> void put_unsigned(A& ar, const UpdateHeader& m) {
+  ar(m.version); put_text(ar, m.job_id); ar(m.round); put_bytes(ar, m.worker_key);
+  put_bytes(ar, m.base_model_digest); put_layout(ar, m.layout); put_bytes(ar, m.payload_digest);
+  ar(m.num_samples, m.train_loss, m.train_seconds);
+}
+template <class A> void put(A& ar, const UpdateHeader& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
+template <class A> void get(A& ar, UpdateHeader& m) {
+  ar(m.version); get_text(ar, m.job_id, "job_id"); ar(m.round); get_bytes(ar, m.worker_key);
+  get_bytes(ar, m.base_model_digest); get_layout(ar, m.layout); get_bytes(ar, m.payload_digest);
+  ar(m.num_samples, m.train_loss, m.train_seconds); get_bytes(ar, m.signature);
+}
+
+template <class A> void put(A& ar, const Receipt& m) {
+  put_bytes(ar, m.update_digest); ar(m.reward); put_bytes(ar, m.tx_hash); ar(m.block_height);
+  put_bytes(ar, m.block_hash); put_bytes(ar, m.merkle_root); ar(m.leaf_index, m.tree_size);
+  ar(cereal::make_size_tag(static_cast<cereal::size_type>(m.proof.size())));
+  for (const auto& d : m.proof) put_bytes(ar, d);
+}
+template <class A> void get(A& ar, Receipt& m) {
+  get_bytes(ar, m.update_digest); ar(m.reward); get_bytes(ar, m.tx_hash); ar(m.block_height);
+  get_bytes(ar, m.block_hash); get_bytes(ar, m.merkle_root); ar(m.leaf_index, m.tree_size);
+  m.proof.resize(get_count(ar, 64, "receipt.proof"));
+  for (auto& d : m.proof) get_bytes(ar, d);
+}
+
+template <class A> void put_unsigned(A& ar, const UpdateAck& m) {
+  put_text(ar, m.job_id); ar(m.round); put_bytes(ar, m.update_digest); ar(m.accepted);
+  put_text(ar, m.reason); ar(m.receipt.has_value());
+  if (m.receipt) put(ar, *m.receipt);
+}
+template <class A> void put(A& ar, const UpdateAck& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
+template <class A> void get(A& ar, UpdateAck& m) {
+  get_text(ar, m.job_id, "job_id"); ar(m.round); get_bytes(ar, m.update_digest); ar(m.accepted);
+  get_text(ar, m.reason, "reason");
+  bool has_receipt = false;
+  ar(has_receipt);
+  if (has_receipt) get(ar, m.receipt.emplace());
+  get_bytes(ar, m.signature);
+}
+
+template <class A> void put(A& ar, const ModelFileHeader& m) {
+  put_text(ar, m.job_id); ar(m.round); put_text(ar, m.model); put_layout(ar, m.layout); put_bytes(ar, m.digest);
+}
+template <class A> void get(A& ar, ModelFileHeader& m) {
+  get_text(ar, m.job_id, "job_id"); ar(m.round); get_text(ar, m.model, "model"); get_layout(ar, m.layout);
+  get_bytes(ar, m.digest);
+}
+
+template <class A> void put(A& ar, const Shutdown& m) { put_text(ar, m.job_id); put_text(ar, m.reason); }
+template <class A> void get(A& ar, Shutdown& m) { get_text(ar, m.job_id, "job_id"); get_text(ar, m.reason, "reason"); }
+template <class A> void put(A& ar, const ErrorMessage& m) { put_text(ar, m.reason); }
+template <class A> void get(A& ar, ErrorMessage& m) { get_text(ar, m.reason, "reason"); }
+
+// Reads straight out of the received frame.
+class SpanStreamBuf : public std::streambuf {
+ public:
+  explicit SpanStreamBuf(std::span<const std::uint8_t> bytes) {
+    char* begin = const_cast<char*>(reinterpret_cast<const char*>(bytes.data()));
+    setg(begin, begin, begin + bytes.size());
+  }
+  std::size_t remaining() const { return static_cast<std::size_t>(egptr() - gptr()); }
+};
+
+constexpr std::uint32_t kHeaderFormat = 1;  // bumped when any header layout changes
+
+template <typename F>
+std::string write_archive(F&& body) {
+  std::ostringstream out(std::ios::binary);
+  {
+    cereal::BinaryOutputArchive ar(out);
+    ar(kHeaderFormat);
+    body(ar);
+  }
+  return std::move(out).str();
+}
+
+}  // namespace
+
+std::string_view to_string(MessageType type) {
+  switch (type) {
+    case MessageType::kRegister: return "register";
+    case MessageType::kRegisterAck: return "register-ack";
+    case MessageType::kHeartbeat: return "heartbeat";
+    case MessageType::kRoundTask: return "round-task";
+    case MessageType::kUpdate: return "update";
+    case MessageType::kUpdateAck: return "update-ack";
+    case MessageType::kShutdown: return "shutdown";
+    case MessageType::kError: return "error";
+  }
+  return "unknown";
+}
+
+Result<MessageType> parse_message_type(std::span<const std::uint8_t> frame) {
+  if (frame.size() != 1 || frame[0] < 1 || frame[0] > static_cast<std::uint8_t>(MessageType::kError)) {
+    return make_error(ErrorCode::kProtocol, "unknown message type frame (" +
+                                                std::to_string(frame.size()) + " bytes)");
+  }
+  return static_cast<MessageType>(frame[0]);
+}
+
+template <typename T>
+std::string encode(const T& message) {
+  return write_archive([&](auto& ar) { put(ar, message); });
+}
+
+template <typename T>
+Result<T> decode(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() > kMaxHeaderBytes) {
+    return make_error(ErrorCode::kLimitExceeded, "header is " + std::to_string(bytes.size()) +
+                                                     " bytes (limit " + std::to_string(kMaxHeaderBytes) + ")");
+  }
+  SpanStreamBuf buf(bytes);
+  std::istream in(&buf);
+  T message;
+  try {
+    cereal::BinaryInputArchive ar(in);
+    std::uint32_t format = 0;
+    ar(format);
+    if (format != kHeaderFormat) {
+      return make_error(ErrorCode::kProtocol, "header format " + std::to_string(format) +
+                                                  ", this build speaks " + std::to_string(kHeaderFormat));
+    }
+    get(ar, message);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kProtocol, std::string("malformed header: ") + e.what());
+  }
+  if (buf.remaining() != 0) {
+    return make_error(ErrorCode::kProtocol,
+                      "malformed header: " + std::to_string(buf.remaining()) + " trailing bytes");
+  }
+  return message;
+}
+
+#define FL_WIRE_INSTANTIATE(T)                 \
+  template std::string encode<T>(const T&); \
+  template Result<T> decode<T>(std::span<const std::uint8_t>);
+FL_WIRE_INSTANTIATE(RegisterRequest)
+FL_WIRE_INSTANTIATE(RegisterAck)
+FL_WIRE_INSTANTIATE(Heartbeat)
+FL_WIRE_INSTANTIATE(RoundTask)
+FL_WIRE_INSTANTIATE(UpdateHeader)
+FL_WIRE_INSTANTIATE(UpdateAck)
+FL_WIRE_INSTANTIATE(Receipt)
+FL_WIRE_INSTANTIATE(Shutdown)
+FL_WIRE_INSTANTIATE(ErrorMessage)
+FL_WIRE_INSTANTIATE(ModelFileHeader)
+#undef FL_WIRE_INSTANTIATE
+
+Digest header_digest(const UpdateHeader& header) {
+  return blake2b_256(write_archive([&](auto& ar) { put_unsigned(ar, header); }));
+}
+
+Digest update_signing_digest(const UpdateHeader& header) {
+  return Hasher()
+      .text("fl-update-v1")
+      .u32(header.version)
+      .text(header.job_id)
+      .u64(header.round)
+      .array(header.worker_key)
+      .array(header_digest(header))
+      .array(header.payload_digest)
+      .finish();
+}
+
+void sign_update(UpdateHeader& header, const SecretKey& key) {
+  header.signature = sign(key, update_signing_digest(header));
+}
+
+Status verify_update(const UpdateHeader& header, std::span<const std::uint8_t> payload) {
+  if (!verify(header.worker_key, update_signing_digest(header), header.signature)) {
+    return make_error(ErrorCode::kBadSignature,
+                      "update signature does not verify against worker key " + short_id(header.worker_key));
+  }
+  if (blake2b_256(payload) != header.payload_digest) {
+    return make_error(ErrorCode::kBadSignature, "payload digest does not match the signed header");
+  }
+  return ok_status();
+}
+
+Digest update_ack_digest(const UpdateAck& ack) {
+  return blake2b_256(write_archive([&](auto& ar) {
+    put_text(ar, std::string("fl-update-ack-v1"));
+    put_unsigned(ar, ack);
+  }));
+}
+
+void sign_update_ack(UpdateAck& ack, const SecretKey& coordinator_key) {
+  ack.signature = sign(coordinator_key, update_ack_digest(ack));
+}
+
+bool verify_update_ack(const UpdateAck& ack, const PublicKey& coordinator_key) {
+  return verify(coordinator_key, update_ack_digest(ack), ack.signature);
+}
+
+void sign_registration(RegisterRequest& request, const SecretKey& key) {
+  request.signature =
+      sign(key, registration_digest(request.worker_key, request.dataset_fingerprint, request.timestamp_ms));
+}
+
+bool verify_registration(const RegisterRequest& request) {
+  return verify(request.worker_key,
+                registration_digest(request.worker_key, request.dataset_fingerprint, request.timestamp_ms),
+                request.signature);
+}
+
+}  // namespace fl::common

@@ -1,1 +1,82 @@
-// placeholder
+#include "fl/common/zmq_channel.hpp"
+
+#include <vector>
+
+namespace fl::common {
+
+Status send_message(zmq::socket_t& socket, SocketRole role, std::string_view identity,
+                    MessageType type, std::string_view header, std::span<const std::uint8_t> payload) {
+  try {
+    const bool has_payload = !payload.empty();
+    if (role == SocketRole::kRouter) {
+      if (!socket.send(zmq::buffer(identity.data(), identity.size()),
+                       zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        return make_error(ErrorCode::kUnavailable, "peer cannot take messages now");
+      }
+    }
+    const auto type_byte = static_cast<std::uint8_t>(type);
+    socket.send(zmq::buffer(&type_byte, 1), zmq::send_flags::sndmore);
+    socket.send(zmq::buffer(header.data(), header.size()),
+                has_payload ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    if (has_payload) socket.send(zmq::buffer(payload.data(), payload.size()), zmq::send_flags::none);
+  } catch (const zmq::error_t& e) {
+    // ROUTER_MANDATORY reports an unknown peer as EHOSTUNREACH.
+    return make_error(ErrorCode::kUnavailable, std::string("send failed: ") + e.what());
+  }
+  return ok_status();
+}
+
+Result<std::optional<Envelope>> receive_message(zmq::socket_t& socket, SocketRole role,
+                                                std::chrono::milliseconds timeout,
+                                                std::string* bad_identity) {
+  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+  try {
+    if (zmq::poll(&item, 1, timeout) == 0) return std::optional<Envelope>{};
+    std::vector<zmq::message_t> frames;
+    do {
+      zmq::message_t frame;
+      if (!socket.recv(frame, zmq::recv_flags::dontwait)) break;
+      if (frames.size() < 8) frames.push_back(std::move(frame));  // drain the rest
+    } while (socket.get(zmq::sockopt::rcvmore));
+
+    std::size_t first = 0;
+    Envelope env;
+    if (role == SocketRole::kRouter) {
+      if (frames.empty()) return make_error(ErrorCode::kProtocol, "empty message");
+      env.identity = frames[0].to_string();
+      if (bad_identity) *bad_identity = env.identity;
+      first = 1;
+    }
+    const std::size_t parts = frames.size() - first;
+    if (parts < 2 || parts > 3) {
+      return make_error(ErrorCode::kProtocol,
+                        "expected [type][header][payload?], got " + std::to_string(parts) + " frames");
+    }
+    auto type = parse_message_type(
+        {static_cast<const std::uint8_t*>(frames[first].data()), frames[first].size()});
+    if (!type.ok()) return type.error();
+    env.type = *type;
+    env.header = std::move(frames[first + 1]);
+    if (parts == 3) env.payload = std::move(frames[first + 2]);
+    return std::optional<Envelope>(std::move(env));
+  } catch (const zmq::error_t& e) {
+    return make_error(ErrorCode::kIo, std::string("receive failed: ") + e.what());
+  }
+}
+
+std::uint64_t now_ms() {
+  using namespace std::chrono;
+  return static_cast<std::uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+Result<std::string> bind_socket(zmq::socket_t& socket, const std::string& endpoint) {
+  try {
+    socket.bind(endpoint);
+    return socket.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    return make_error(ErrorCode::kIo, "cannot bind " + endpoint + ": " + e.what());
+  }
+}
+
+}  // namespace fl::common

@@ -1,0 +1,149 @@
+// The wire protocol between fl-worker (DEALER) and fl-coordinator (ROUTER).
+// A message is multipart: [type][header][payload]; the header is a versioned cereal binary
+// struct, the payload the raw float32 tensor bytes (never copied into the header).
+// Signing: Ed25519 over BLAKE2b-256(version, job id, round, worker key, header digest,
+// payload digest), see update_signing_digest().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/result.hpp"
+#include "fl/common/tensor_codec.hpp"
+
+namespace fl::common {
+
+inline constexpr std::uint32_t kProtocolVersion = 1;
+inline constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
+inline constexpr std::size_t kMaxTextBytes = 4096;        // any string field in a header
+inline constexpr std::size_t kMaxListItems = 1 << 16;     // any list field in a header
+
+enum class MessageType : std::uint8_t {
+  kRegister = 1,     // worker -> coordinator: public key, proof of key ownership
+  kRegisterAck = 2,  // coordinator -> worker: accepted or the reason for refusal
+  kHeartbeat = 3,    // worker -> coordinator: still here
+  kRoundTask = 4,    // coordinator -> worker: global model + round config
+  kUpdate = 5,       // worker -> coordinator: signed model delta
+  kUpdateAck = 6,    // coordinator -> worker: accepted/rejected, later the signed receipt
+  kShutdown = 7,     // coordinator -> worker: the job is over
+  kError = 8,        // either way: a message could not be handled, with the reason
+};
+
+std::string_view to_string(MessageType type);
+Result<MessageType> parse_message_type(std::span<const std::uint8_t> frame);
+
+struct RegisterRequest {
+  std::uint32_t version = kProtocolVersion;
+  PublicKey worker_key{};
+  std::uint64_t num_samples = 0;
+  std::string dataset_fingerprint;
+  std::uint64_t timestamp_ms = 0;
+  std::string device;       // "cpu", "cuda:0": informational
+  Signature signature{};    // over registration_digest(worker_key, fingerprint, timestamp_ms)
+};
+
+struct RegisterAck {
+  bool accepted = false;
+  std::string reason;
+  std::string job_id;
+  PublicKey coordinator_key{};
+};
+
+struct Heartbeat {
+  PublicKey worker_key{};
+  std::uint64_t timestamp_ms = 0;
+};
+
+struct RoundTask {
+  std::uint32_t version = kProtocolVersion;
+  std::string job_id;
+  std::uint64_t round = 0;
+  std::string model;  // model spec, e.g. "mlp"
+  TensorLayout layout;
+  Digest model_digest{};  // digest_of(global parameters) = the payload
+  std::uint32_t epochs = 1;
+  std::uint32_t batch_size = 64;
+  float learning_rate = 0.05f;
+  float momentum = 0.0f;
+  float weight_decay = 0.0f;
+  std::uint64_t seed = 0;
+  std::uint64_t deadline_ms = 0;  // wall-clock deadline (ms since epoch) for the update
+};
+
+struct UpdateHeader {
+  std::uint32_t version = kProtocolVersion;
+  std::string job_id;
+  std::uint64_t round = 0;
+  PublicKey worker_key{};
+  Digest base_model_digest{};  // the global model this delta was trained from
+  TensorLayout layout;
+  Digest payload_digest{};
+  std::uint64_t num_samples = 0;
+  float train_loss = 0.0f;
+  double train_seconds = 0.0;
+  Signature signature{};  // see update_signing_digest()
+};
+
+// A receipt binds an accepted update to the ledger: the round-result transaction that names it,
+// the block holding that transaction, and the Merkle path from the transaction to the block's
+// root. The coordinator signs it; the worker checks both the signature and the path.
+struct Receipt {
+  Digest update_digest{};
+  std::uint64_t reward = 0;
+  Digest tx_hash{};
+  std::uint64_t block_height = 0;
+  Digest block_hash{};
+  Digest merkle_root{};
+  std::uint64_t leaf_index = 0;
+  std::uint64_t tree_size = 0;
+  std::vector<Digest> proof;
+};
+
+struct UpdateAck {
+  std::string job_id;
+  std::uint64_t round = 0;
+  Digest update_digest{};
+  bool accepted = false;
+  std::string reason;
+  std::optional<Receipt> receipt;  // present once the round is on the ledger
+  Signature signature{};           // coordinator's, over update_ack_digest()
+};
+
+struct Shutdown {
+  std::string job_id;
+  std::string reason;
+};
+
+struct ErrorMessage {
+  std::string reason;
+};
+
+// Digest of the header's fields except its signature.
+Digest header_digest(const UpdateHeader& header);
+// BLAKE2b-256(version, job id, round, worker key, header digest, payload digest): what a worker
+// signs and what identifies an update everywhere (ledger, metrics, receipts).
+Digest update_signing_digest(const UpdateHeader& header);
+void sign_update(UpdateHeader& header, const SecretKey& key);
+// Checks the signature against the header's worker key and that the payload digest matches.
+Status verify_update(const UpdateHeader& header, std::span<const std::uint8_t> payload);
+
+Digest update_ack_digest(const UpdateAck& ack);
+void sign_update_ack(UpdateAck& ack, const SecretKey& coordinator_key);
+bool verify_update_ack(const UpdateAck& ack, const PublicKey& coordinator_key);
+
+void sign_registration(RegisterRequest& request, const SecretKey& key);
+bool verify_registration(const RegisterRequest& request);
+
+// cereal binary encoding with bounded strings and lists; decoding never allocates more than
+// the frame holds and reports the field that broke.
+template <typename T>
+std::string encode(const T& message);
+template <typename T>
+Result<T> decode(std::span<const std::uint8_t> bytes);
+
+}  // namespace fl::common

@@ -1,0 +1,60 @@
+// Small ZeroMQ helpers for the [type][header][payload] framing. The coordinator's ROUTER sees an
+// extra leading identity frame; workers' DEALERs do not. Received frames are kept as
+// zmq::message_t so the payload is read in place, never copied.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <zmq.hpp>
+
+#include "fl/common/result.hpp"
+#include "fl/common/wire.hpp"
+
+namespace fl::common {
+
+struct Envelope {
+  std::string identity;  // ROUTER only: the peer's routing id
+  MessageType type = MessageType::kError;
+  zmq::message_t header;
+  zmq::message_t payload;  // empty when the message has none
+
+  std::span<const std::uint8_t> header_bytes() const {
+    return {static_cast<const std::uint8_t*>(header.data()), header.size()};
+  }
+  std::span<const std::uint8_t> payload_bytes() const {
+    return {static_cast<const std::uint8_t*>(payload.data()), payload.size()};
+  }
+};
+
+enum class SocketRole { kRouter, kDealer };
+
+// Sends [identity][type][header][payload]; identity is used on ROUTER sockets only. Payload
+// frame omitted when empty. Fails (kUnavailable) when the peer cannot take it right now.
+Status send_message(zmq::socket_t& socket, SocketRole role, std::string_view identity,
+                    MessageType type, std::string_view header,
+                    std::span<const std::uint8_t> payload = {});
+
+template <typename T>
+Status send_typed(zmq::socket_t& socket, SocketRole role, std::string_view identity,
+                  MessageType type, const T& message, std::span<const std::uint8_t> payload = {}) {
+  return send_message(socket, role, identity, type, encode(message), payload);
+}
+
+// Waits up to `timeout` for one message. nullopt on timeout. A message with the wrong number of
+// frames or an unknown type is drained and reported as kProtocol (with the sender's identity in
+// `bad_identity`, so the caller can answer it) and the socket stays usable.
+Result<std::optional<Envelope>> receive_message(zmq::socket_t& socket, SocketRole role,
+                                                std::chrono::milliseconds timeout,
+                                                std::string* bad_identity = nullptr);
+
+std::uint64_t now_ms();  // wall clock, ms since the epoch
+
+// "tcp://127.0.0.1:0" binds an ephemeral port; returns the endpoint actually bound.
+Result<std::string> bind_socket(zmq::socket_t& socket, const std::string& endpoint);
+
+}  // namespace fl::common
