@@ -1,0 +1,127 @@
+#include <gtest/gtest.h>
+
+#include "fl/common/wire.hpp"
+#include "support/builders.hpp"
+
+namespace fl::common {
+namespace {
+
+std::span<const std::uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+TEST(Wire, SignedUpdateVerifies) {
+  auto u = test::make_signed_update(key_pair_from_label("w"), "job", 3, test::small_layout(), test::ramp(9));
+  EXPECT_TRUE(verify_update(u.header, u.payload()).ok());
+}
+
+TEST(Wire, UpdateSurvivesEncodeAndDecode) {
+  auto u = test::make_signed_update(key_pair_from_label("w"), "job", 3, test::small_layout(), test::ramp(9));
+  auto decoded = decode<UpdateHeader>(bytes_of(encode(u.header)));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().to_string();
+  EXPECT_EQ(decoded->job_id, "job");
+  EXPECT_EQ(decoded->round, 3u);
+  EXPECT_EQ(decoded->layout, test::small_layout());
+  EXPECT_TRUE(verify_update(*decoded, u.payload()).ok());
+}
+
+TEST(Wire, FlippedBitInHeaderIsRejected) {
+  auto u = test::make_signed_update(key_pair_from_label("w"), "job", 3, test::small_layout(), test::ramp(9));
+  u.header.round = 4;  // a replay into another round
+  auto s = verify_update(u.header, u.payload());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kBadSignature);
+}
+
+TEST(Wire, FlippedBitInEncodedHeaderNeverVerifies) {
+  auto u = test::make_signed_update(key_pair_from_label("w"), "job", 3, test::small_layout(), test::ramp(9));
+  const std::string encoded = encode(u.header);
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    std::string bad = encoded;
+    bad[i] ^= 0x10;
+    auto decoded = decode<UpdateHeader>(bytes_of(bad));
+    if (decoded.ok()) {
+      EXPECT_FALSE(verify_update(*decoded, u.payload()).ok()) << "byte " << i;
+    }
+  }
+}
+
+TEST(Wire, FlippedBitInPayloadIsRejected) {
+  auto u = test::make_signed_update(key_pair_from_label("w"), "job", 3, test::small_layout(), test::ramp(9));
+  auto bytes = std::vector<std::uint8_t>(u.payload().begin(), u.payload().end());
+  bytes[5] ^= 0x01;
+  auto s = verify_update(u.header, bytes);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("payload digest"), std::string::npos);
+}
+
+TEST(Wire, UpdateSignedWithAnotherKeyIsRejected) {
+  auto u = test::make_signed_update(key_pair_from_label("w"), "job", 3, test::small_layout(), test::ramp(9));
+  u.header.worker_key = key_pair_from_label("impostor").public_key;
+  EXPECT_FALSE(verify_update(u.header, u.payload()).ok());
+}
+
+TEST(Wire, TruncatedHeaderIsAProtocolError) {
+  auto u = test::make_signed_update(key_pair_from_label("w"), "job", 3, test::small_layout(), test::ramp(9));
+  std::string encoded = encode(u.header);
+  encoded.resize(encoded.size() / 2);
+  auto decoded = decode<UpdateHeader>(bytes_of(encoded));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code, ErrorCode::kProtocol);
+}
+
+TEST(Wire, HugeStringLengthIsRefusedBeforeAllocation) {
+  // format u32 | version u32 | job_id length u64 = 2^60
+  std::string bad(16, '\0');
+  bad[0] = 1;
+  bad[4] = 1;
+  bad[15] = 0x10;
+  auto decoded = decode<UpdateHeader>(bytes_of(bad));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.error().message.find("job_id"), std::string::npos);
+}
+
+TEST(Wire, TrailingBytesAreRejected) {
+  std::string encoded = encode(Heartbeat{key_pair_from_label("w").public_key, 42});
+  encoded += "xx";
+  EXPECT_FALSE(decode<Heartbeat>(bytes_of(encoded)).ok());
+}
+
+TEST(Wire, RegistrationProvesKeyOwnership) {
+  KeyPair key = key_pair_from_label("w");
+  RegisterRequest req;
+  req.worker_key = key.public_key;
+  req.dataset_fingerprint = "abc";
+  req.timestamp_ms = 1000;
+  sign_registration(req, key.secret_key);
+  EXPECT_TRUE(verify_registration(req));
+  req.worker_key = key_pair_from_label("other").public_key;
+  EXPECT_FALSE(verify_registration(req));
+}
+
+TEST(Wire, UpdateAckWithReceiptIsSignedByTheCoordinator) {
+  KeyPair coord = key_pair_from_label("coordinator");
+  UpdateAck ack;
+  ack.job_id = "job";
+  ack.round = 2;
+  ack.accepted = true;
+  ack.receipt = Receipt{};
+  ack.receipt->reward = 17;
+  ack.receipt->proof = {blake2b_256(std::string_view("a")), blake2b_256(std::string_view("b"))};
+  sign_update_ack(ack, coord.secret_key);
+  auto decoded = decode<UpdateAck>(bytes_of(encode(ack)));
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_TRUE(decoded->receipt.has_value());
+  EXPECT_EQ(decoded->receipt->proof.size(), 2u);
+  EXPECT_TRUE(verify_update_ack(*decoded, coord.public_key));
+  decoded->receipt->reward = 18;
+  EXPECT_FALSE(verify_update_ack(*decoded, coord.public_key));
+}
+
+TEST(Wire, UnknownMessageTypeIsRejected) {
+  std::uint8_t t = 99;
+  EXPECT_FALSE(parse_message_type({&t, 1}).ok());
+}
+
+}  // namespace
+}  // namespace fl::common

@@ -1,0 +1,43 @@
+// Small builders shared by the tests: deterministic keys, signed update envelopes, temp dirs.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/wire.hpp"
+
+namespace fl::test {
+
+// A fresh directory under the system temp dir, removed when the object goes away.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag = "fl-test");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+common::TensorLayout small_layout();  // w[2,3] + b[3]: 9 floats
+std::vector<float> ramp(std::size_t n, float start = 0.0f, float step = 0.5f);
+
+struct SignedUpdate {
+  common::UpdateHeader header;
+  std::vector<float> values;
+  std::span<const std::uint8_t> payload() const { return common::as_bytes(values); }
+};
+
+// A correctly signed update by `key` for job/round over `values` laid out as `layout`.
+SignedUpdate make_signed_update(const common::KeyPair& key, const std::string& job, std::uint64_t round,
+                                const common::TensorLayout& layout, std::vector<float> values);
+
+void write_file(const std::filesystem::path& path, const std::string& bytes);
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace fl::test
