@@ -1,0 +1,69 @@
+// A training job as the researcher describes it in job.toml: model, data, rounds, sampling,
+// deadlines, aggregation rule, enrolment policy, ledger and output folder. load_job_config()
+// validates every value and names the file and key of the first bad one.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/result.hpp"
+#include "fl/coordinator/aggregation/rule.hpp"
+
+namespace fl::coordinator {
+
+struct JobConfig {
+  // [job]
+  std::string job_id;
+  std::string model = "mlp";
+  int rounds = 10;
+  std::uint64_t seed = 1;
+  // [data]
+  std::filesystem::path data_dir = "/usr/share/datasets/fashion-mnist";
+  std::int64_t eval_limit = 0;  // 0: the full test set
+  // [training] (sent to workers each round)
+  int epochs = 1;
+  int batch_size = 64;
+  double learning_rate = 0.05;
+  double momentum = 0.0;
+  double weight_decay = 0.0;
+  // [round]
+  double sample_fraction = 1.0;
+  int min_workers = 2;
+  double quorum_fraction = 0.5;  // of the sampled workers
+  double soft_deadline_s = 30;   // after this, close as soon as the quorum is in
+  double deadline_s = 120;       // hard: close with what has arrived
+  double registration_wait_s = 60;
+  double heartbeat_timeout_s = 15;
+  // [aggregation]
+  std::string rule = "fedavg";
+  RuleOptions rule_options;
+  double server_learning_rate = 1.0;
+  // [limits]
+  std::uint64_t max_message_bytes = 64ull << 20;
+  std::uint64_t max_samples_per_update = 10'000'000;
+  double max_update_norm = 0;  // 0: no limit
+  // [enrolment]
+  bool open_enrolment = false;
+  std::vector<common::PublicKey> allowed_workers;
+  // [network]
+  std::string bind = "tcp://127.0.0.1:5555";
+  // [ledger]
+  bool ledger_enabled = true;
+  std::uint64_t reward_per_round = 1000;
+  // [output]
+  std::filesystem::path output_dir = "runs/job";
+  std::filesystem::path coordinator_key;  // default: <output_dir>/keys/coordinator.key
+  std::filesystem::path researcher_key;   // default: the coordinator key
+  std::string log_level = "info";
+  int eval_threads = 0;  // 0: all cores
+  bool live_table = true;
+};
+
+Result<JobConfig> load_job_config(const std::filesystem::path& path);
+Result<JobConfig> parse_job_config(std::string_view text, const std::string& source_name,
+                                   const std::filesystem::path& base_dir);
+
+}  // namespace fl::coordinator

@@ -1,0 +1,37 @@
+// The coordinator's copy of the model: its layout, the seeded initial parameters, and evaluation
+// of any parameter vector on the test set. The only coordinator unit that sees torch; its header
+// stays torch-free so the rest of the coordinator compiles fast.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fl/common/result.hpp"
+#include "fl/common/tensor_codec.hpp"
+
+namespace fl::coordinator {
+
+struct EvalMetrics {
+  double loss = 0;
+  double accuracy = 0;
+  std::int64_t num_samples = 0;
+  double seconds = 0;
+};
+
+class ModelHost {
+ public:
+  // eval_limit 0: the whole test split. device: "auto", "cpu", "cuda", "cuda:N".
+  static Result<std::unique_ptr<ModelHost>> create(const std::string& model_spec, std::uint64_t seed,
+                                                   const std::filesystem::path& data_dir,
+                                                   std::int64_t eval_limit, const std::string& device);
+  virtual ~ModelHost() = default;
+  virtual const common::TensorLayout& layout() const = 0;
+  virtual std::vector<float> initial_parameters() const = 0;
+  virtual Result<EvalMetrics> evaluate(std::span<const float> parameters) = 0;
+};
+
+}  // namespace fl::coordinator

@@ -1,0 +1,47 @@
+// Checks a received update before anything uses it: the header decodes within limits, the key
+// is registered and was asked this round, the signature verifies, job/round/base model match,
+// the layout equals the global model's, the payload has exactly that many bytes, every value is
+// finite, and sample count and norm are within limits. The payload stays in its ZeroMQ frame.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <span>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "fl/common/result.hpp"
+#include "fl/common/wire.hpp"
+#include "fl/common/zmq_channel.hpp"
+
+namespace fl::coordinator {
+
+struct RoundExpectation {
+  std::string job_id;
+  std::uint64_t round = 0;
+  common::Digest base_model_digest{};
+  const common::TensorLayout* layout = nullptr;
+  const std::set<common::PublicKey>* sampled = nullptr;
+  std::uint64_t max_samples = 0;
+  double max_norm = 0;  // 0: no limit
+};
+
+struct ValidatedUpdate {
+  common::UpdateHeader header;
+  common::Digest digest{};  // update_signing_digest(header): the update's identity
+  zmq::message_t payload;   // owns the bytes `values` points into
+  std::span<const float> values;
+};
+
+// What is known about a rejected update, for the log, the metrics and the ledger.
+struct Rejection {
+  common::PublicKey worker{};  // as claimed by the header (zero when it did not decode)
+  common::Digest digest{};
+  std::string reason;
+};
+
+Result<ValidatedUpdate> validate_update(common::Envelope&& envelope, const RoundExpectation& expect,
+                                        Rejection& rejection);
+
+}  // namespace fl::coordinator

@@ -1,0 +1,52 @@
+// Who may take part and who is here: the enrolment policy (allow-list or open enrolment), each
+// registered worker's key, routing identity, proof of key ownership and last heartbeat.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/result.hpp"
+#include "fl/common/wire.hpp"
+
+namespace fl::coordinator {
+
+using Clock = std::chrono::steady_clock;
+
+struct WorkerRecord {
+  common::RegisterRequest registration;  // signed by the worker; goes onto the ledger
+  std::string identity;                  // current ZeroMQ routing id
+  Clock::time_point last_seen;
+  bool on_ledger = false;
+};
+
+class WorkerRegistry {
+ public:
+  WorkerRegistry(bool open_enrolment, std::vector<common::PublicKey> allowed);
+
+  // Checks the proof of key ownership and the enrolment policy; re-registration of a known key
+  // (a restarted worker) updates its routing identity.
+  Status enrol(const common::RegisterRequest& request, const std::string& identity, Clock::time_point now);
+  // Marks a worker as alive; false when the identity is unknown (it must register again).
+  bool touch(const std::string& identity, Clock::time_point now);
+  void expire(Clock::time_point now, Clock::duration timeout);
+
+  const WorkerRecord* find(const common::PublicKey& key) const;
+  WorkerRecord* find(const common::PublicKey& key);
+  std::vector<common::PublicKey> active_keys() const;  // sorted
+  std::size_t size() const { return workers_.size(); }
+  const std::map<common::PublicKey, WorkerRecord>& all() const { return workers_; }
+
+ private:
+  bool open_;
+  std::set<common::PublicKey> allowed_;
+  std::map<common::PublicKey, WorkerRecord> workers_;
+  std::map<std::string, common::PublicKey> by_identity_;
+};
+
+}  // namespace fl::coordinator

@@ -1,0 +1,138 @@
+#include "fl/coordinator/job_config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "fl/common/config_table.hpp"
+
+namespace fl::coordinator {
+
+namespace {
+
+using common::ConfigTable;
+
+Status read_enrolment(const ConfigTable& section, const std::filesystem::path& base_dir, JobConfig& job) {
+  FL_ASSIGN_OR_RETURN(job.open_enrolment, section.boolean("open", false));
+  FL_ASSIGN_OR_RETURN(auto keys, section.text_list("allow", std::vector<std::string>{}));
+  FL_ASSIGN_OR_RETURN(auto files, section.text_list("allow_files", std::vector<std::string>{}));
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto key = common::public_key_from_hex(keys[i]);
+    if (!key.ok()) return make_error(ErrorCode::kInvalidArgument, section.where("allow") + "[" +
+                                                                      std::to_string(i) + "]: " + key.error().message);
+    job.allowed_workers.push_back(*key);
+  }
+  for (const auto& file : files) {
+    auto key = common::load_public_key_file(base_dir / file);
+    if (!key.ok()) return with_context(key.error(), section.where("allow_files"));
+    job.allowed_workers.push_back(*key);
+  }
+  if (!job.open_enrolment && job.allowed_workers.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      section.where("allow") + ": no worker keys allowed; list keys in enrolment.allow / "
+                                               "enrolment.allow_files or set enrolment.open = true explicitly");
+  }
+  return ok_status();
+}
+
+Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& base_dir) {
+  JobConfig job;
+  FL_ASSIGN_OR_RETURN(auto j, cfg.section("job"));
+  FL_ASSIGN_OR_RETURN(job.job_id, j.text("id"));
+  if (job.job_id.empty() || job.job_id.size() > 128) {
+    return make_error(ErrorCode::kInvalidArgument, j.where("id") + " must be 1 to 128 characters");
+  }
+  FL_ASSIGN_OR_RETURN(job.model, j.text("model", "mlp"));
+  FL_ASSIGN_OR_RETURN(auto rounds, j.integer("rounds", 10, 1, 1'000'000));
+  job.rounds = static_cast<int>(rounds);
+  FL_ASSIGN_OR_RETURN(auto seed, j.integer("seed", 1, 0, INT64_MAX));
+  job.seed = static_cast<std::uint64_t>(seed);
+
+  FL_ASSIGN_OR_RETURN(auto d, cfg.section("data"));
+  FL_ASSIGN_OR_RETURN(auto dir, d.text("dir", job.data_dir.string()));
+  job.data_dir = dir;
+  FL_ASSIGN_OR_RETURN(job.eval_limit, d.integer("eval_limit", 0, 0, INT64_MAX));
+
+  FL_ASSIGN_OR_RETURN(auto t, cfg.section("training"));
+  FL_ASSIGN_OR_RETURN(auto epochs, t.integer("epochs", 1, 1, 1000));
+  job.epochs = static_cast<int>(epochs);
+  FL_ASSIGN_OR_RETURN(auto batch, t.integer("batch_size", 64, 1, 65536));
+  job.batch_size = static_cast<int>(batch);
+  FL_ASSIGN_OR_RETURN(job.learning_rate, t.number("learning_rate", 0.05, 1e-9, 100));
+  FL_ASSIGN_OR_RETURN(job.momentum, t.number("momentum", 0.0, 0, 0.999));
+  FL_ASSIGN_OR_RETURN(job.weight_decay, t.number("weight_decay", 0.0, 0, 1));
+
+  FL_ASSIGN_OR_RETURN(auto r, cfg.section("round"));
+  FL_ASSIGN_OR_RETURN(job.sample_fraction, r.number("sample_fraction", 1.0, 1e-6, 1.0));
+  FL_ASSIGN_OR_RETURN(auto min_workers, r.integer("min_workers", 2, 1, 100000));
+  job.min_workers = static_cast<int>(min_workers);
+  FL_ASSIGN_OR_RETURN(job.quorum_fraction, r.number("quorum_fraction", 0.5, 1e-6, 1.0));
+  FL_ASSIGN_OR_RETURN(job.soft_deadline_s, r.number("soft_deadline_s", 30, 0, 1e6));
+  FL_ASSIGN_OR_RETURN(job.deadline_s, r.number("deadline_s", 120, 0.1, 1e6));
+  if (job.soft_deadline_s > job.deadline_s) {
+    return make_error(ErrorCode::kInvalidArgument, r.where("soft_deadline_s") + " (" +
+                                                       std::to_string(job.soft_deadline_s) +
+                                                       ") must not exceed round.deadline_s");
+  }
+  FL_ASSIGN_OR_RETURN(job.registration_wait_s, r.number("registration_wait_s", 60, 0, 1e6));
+  FL_ASSIGN_OR_RETURN(job.heartbeat_timeout_s, r.number("heartbeat_timeout_s", 15, 0.1, 1e6));
+
+  FL_ASSIGN_OR_RETURN(auto a, cfg.section("aggregation"));
+  FL_ASSIGN_OR_RETURN(job.rule, a.text("rule", "fedavg"));
+  FL_ASSIGN_OR_RETURN(auto f, a.integer("f", 0, 0, 100000));
+  job.rule_options.f = static_cast<int>(f);
+  job.rule_options.seed = job.seed;
+  FL_ASSIGN_OR_RETURN(job.server_learning_rate, a.number("server_learning_rate", 1.0, 1e-9, 100));
+  FL_RETURN_IF_ERROR(make_rule(job.rule, job.rule_options));  // the spec itself must parse
+
+  FL_ASSIGN_OR_RETURN(auto l, cfg.section("limits"));
+  FL_ASSIGN_OR_RETURN(auto max_mb, l.integer("max_message_mb", 64, 1, 16384));
+  job.max_message_bytes = static_cast<std::uint64_t>(max_mb) << 20;
+  FL_ASSIGN_OR_RETURN(auto max_samples, l.integer("max_samples_per_update", 10'000'000, 1, INT64_MAX));
+  job.max_samples_per_update = static_cast<std::uint64_t>(max_samples);
+  FL_ASSIGN_OR_RETURN(job.max_update_norm, l.number("max_update_norm", 0, 0, 1e30));
+
+  FL_ASSIGN_OR_RETURN(auto e, cfg.section("enrolment"));
+  FL_RETURN_IF_ERROR(read_enrolment(e, base_dir, job));
+
+  FL_ASSIGN_OR_RETURN(auto n, cfg.section("network"));
+  FL_ASSIGN_OR_RETURN(job.bind, n.text("bind", job.bind));
+
+  FL_ASSIGN_OR_RETURN(auto led, cfg.section("ledger"));
+  FL_ASSIGN_OR_RETURN(job.ledger_enabled, led.boolean("enabled", true));
+  FL_ASSIGN_OR_RETURN(auto reward, led.integer("reward_per_round", 1000, 0, INT64_MAX / 1'000'000));
+  job.reward_per_round = static_cast<std::uint64_t>(reward);
+
+  FL_ASSIGN_OR_RETURN(auto o, cfg.section("output"));
+  FL_ASSIGN_OR_RETURN(auto out_dir, o.text("dir", "runs/" + job.job_id));
+  job.output_dir = std::filesystem::path(out_dir).is_absolute() ? std::filesystem::path(out_dir) : base_dir / out_dir;
+  FL_ASSIGN_OR_RETURN(auto ckey, o.text("coordinator_key", ""));
+  job.coordinator_key = ckey.empty() ? job.output_dir / "keys" / "coordinator.key" : base_dir / ckey;
+  FL_ASSIGN_OR_RETURN(auto rkey, o.text("researcher_key", ""));
+  job.researcher_key = rkey.empty() ? job.coordinator_key : base_dir / rkey;
+  FL_ASSIGN_OR_RETURN(job.log_level, o.text("log_level", "info"));
+  FL_ASSIGN_OR_RETURN(auto eval_threads, o.integer("eval_threads", 0, 0, 1024));
+  job.eval_threads = static_cast<int>(eval_threads);
+  FL_ASSIGN_OR_RETURN(job.live_table, o.boolean("live_table", true));
+
+  FL_RETURN_IF_ERROR(cfg.reject_unknown_keys());
+  return job;
+}
+
+}  // namespace
+
+Result<JobConfig> parse_job_config(std::string_view text, const std::string& source_name,
+                                   const std::filesystem::path& base_dir) {
+  FL_ASSIGN_OR_RETURN(auto cfg, ConfigTable::parse_text(text, source_name));
+  return parse(cfg, base_dir);
+}
+
+Result<JobConfig> load_job_config(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(ErrorCode::kNotFound, "config file " + path.string() + " cannot be opened");
+  std::stringstream text;
+  text << in.rdbuf();
+  // Relative paths in the file are relative to the current directory, like the CLI's own.
+  return parse_job_config(text.str(), path.string(), std::filesystem::current_path());
+}
+
+}  // namespace fl::coordinator

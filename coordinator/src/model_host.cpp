@@ -1,0 +1,51 @@
+#include "fl/coordinator/model_host.hpp"
+
+#include <torch/torch.h>
+
+#include <chrono>
+
+#include "fl/models/dataset.hpp"
+#include "fl/models/model.hpp"
+#include "fl/models/train.hpp"
+
+namespace fl::coordinator {
+
+namespace {
+
+class TorchModelHost final : public ModelHost {
+ public:
+  TorchModelHost(std::unique_ptr<models::Model> model, models::Dataset test, std::int64_t limit)
+      : model_(std::move(model)), test_(std::move(test)), limit_(limit), initial_(model_->flat_parameters()) {}
+
+  const common::TensorLayout& layout() const override { return model_->layout(); }
+  std::vector<float> initial_parameters() const override { return initial_; }
+
+  Result<EvalMetrics> evaluate(std::span<const float> parameters) override {
+    const auto start = std::chrono::steady_clock::now();
+    FL_RETURN_IF_ERROR(model_->set_flat_parameters(parameters));
+    auto r = models::evaluate(*model_, test_, 1000, limit_ > 0 ? limit_ : -1);
+    EvalMetrics m{r.loss, r.accuracy, r.num_samples,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+    return m;
+  }
+
+ private:
+  std::unique_ptr<models::Model> model_;
+  models::Dataset test_;
+  std::int64_t limit_;
+  std::vector<float> initial_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ModelHost>> ModelHost::create(const std::string& model_spec, std::uint64_t seed,
+                                                     const std::filesystem::path& data_dir,
+                                                     std::int64_t eval_limit, const std::string& device) {
+  FL_ASSIGN_OR_RETURN(auto model, models::make_model(model_spec, seed));
+  FL_ASSIGN_OR_RETURN(auto dev, models::choose_device(device));
+  model->to(dev);
+  FL_ASSIGN_OR_RETURN(auto test, models::load_fashion_mnist(data_dir, models::Split::kTest));
+  return std::unique_ptr<ModelHost>(new TorchModelHost(std::move(model), std::move(test), eval_limit));
+}
+
+}  // namespace fl::coordinator

@@ -1,0 +1,69 @@
+#include "fl/coordinator/update_validator.hpp"
+
+#include "fl/coordinator/contribution.hpp"
+
+namespace fl::coordinator {
+
+namespace {
+Error reject(Rejection& r, ErrorCode code, std::string reason) {
+  r.reason = reason;
+  return make_error(code, std::move(reason));
+}
+}  // namespace
+
+Result<ValidatedUpdate> validate_update(common::Envelope&& envelope, const RoundExpectation& expect,
+                                        Rejection& rejection) {
+  auto header = common::decode<common::UpdateHeader>(envelope.header_bytes());
+  if (!header.ok()) return reject(rejection, header.error().code, header.error().message);
+  const auto& h = *header;
+  rejection.worker = h.worker_key;
+  rejection.digest = common::update_signing_digest(h);
+
+  if (!expect.sampled->count(h.worker_key)) {
+    return reject(rejection, ErrorCode::kPrecondition,
+                  "worker " + common::short_id(h.worker_key) + " was not asked for round " +
+                      std::to_string(expect.round));
+  }
+  if (auto s = common::verify_update(h, envelope.payload_bytes()); !s.ok()) {
+    return reject(rejection, s.error().code, s.error().message);
+  }
+  if (h.version != common::kProtocolVersion) {
+    return reject(rejection, ErrorCode::kProtocol, "protocol version " + std::to_string(h.version));
+  }
+  if (h.job_id != expect.job_id || h.round != expect.round) {
+    return reject(rejection, ErrorCode::kPrecondition,
+                  "update is for job '" + h.job_id + "' round " + std::to_string(h.round) + ", expected '" +
+                      expect.job_id + "' round " + std::to_string(expect.round));
+  }
+  if (h.base_model_digest != expect.base_model_digest) {
+    return reject(rejection, ErrorCode::kPrecondition, "update was trained from another global model");
+  }
+  if (!(h.layout == *expect.layout)) {
+    return reject(rejection, ErrorCode::kProtocol,
+                  "wrong shape: update layout " + h.layout.describe() + " does not match the model's " +
+                      expect.layout->describe());
+  }
+  auto values = common::view_payload(h.layout, envelope.payload_bytes());
+  if (!values.ok()) return reject(rejection, values.error().code, values.error().message);
+  if (auto bad = common::first_non_finite(*values); bad >= 0) {
+    return reject(rejection, ErrorCode::kProtocol,
+                  "non-finite value at index " + std::to_string(bad) + " of " + std::to_string(values->size()));
+  }
+  if (h.num_samples == 0 || h.num_samples > expect.max_samples) {
+    return reject(rejection, ErrorCode::kLimitExceeded,
+                  "sample count " + std::to_string(h.num_samples) + " outside [1, " +
+                      std::to_string(expect.max_samples) + "]");
+  }
+  if (expect.max_norm > 0) {
+    const double norm = l2_norm(*values);
+    if (norm > expect.max_norm) {
+      return reject(rejection, ErrorCode::kLimitExceeded,
+                    "update norm " + std::to_string(norm) + " exceeds limit " + std::to_string(expect.max_norm));
+    }
+  }
+  ValidatedUpdate out{std::move(header).value(), rejection.digest, std::move(envelope.payload), {}};
+  out.values = {static_cast<const float*>(out.payload.data()), out.payload.size() / sizeof(float)};
+  return out;
+}
+
+}  // namespace fl::coordinator

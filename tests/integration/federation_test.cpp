@@ -1,0 +1,235 @@
+// A coordinator and worker processes on 127.0.0.1, a few rounds on a Fashion-MNIST subset.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/zmq_channel.hpp"
+#include "support/builders.hpp"
+#include "support/process.hpp"
+
+namespace fl {
+namespace {
+
+using namespace std::chrono_literals;
+using test::ChildProcess;
+
+std::vector<nlohmann::json> read_metrics(const std::filesystem::path& run) {
+  std::vector<nlohmann::json> rows;
+  std::ifstream in(run / "metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
+  }
+  return rows;
+}
+
+std::string read_endpoint(const std::filesystem::path& run) {
+  std::ifstream in(run / "endpoint");
+  std::string e;
+  in >> e;
+  return e;
+}
+
+struct JobSpec {
+  int rounds = 3;
+  int min_workers = 3;
+  double quorum = 0.5;
+  double soft_deadline_s = 60;
+  double deadline_s = 120;
+  double heartbeat_timeout_s = 30;
+};
+
+class Federation : public ::testing::Test {
+ protected:
+  void write_config(const JobSpec& spec) {
+    std::ofstream(dir_ / "job.toml") << "[job]\nid = \"itest\"\nmodel = \"mlp\"\nrounds = " << spec.rounds
+                                     << "\nseed = 7\n[data]\neval_limit = 2000\n"
+                                     << "[training]\nepochs = 1\nbatch_size = 32\nlearning_rate = 0.05\n"
+                                     << "[round]\nmin_workers = " << spec.min_workers
+                                     << "\nquorum_fraction = " << spec.quorum
+                                     << "\nsoft_deadline_s = " << spec.soft_deadline_s
+                                     << "\ndeadline_s = " << spec.deadline_s
+                                     << "\nregistration_wait_s = 60\nheartbeat_timeout_s = "
+                                     << spec.heartbeat_timeout_s << "\n"
+                                     << "[enrolment]\nopen = true\n"
+                                     << "[network]\nbind = \"tcp://127.0.0.1:0\"\n"
+                                     << "[output]\ndir = \"" << run_.string() << "\"\nlive_table = false\n";
+  }
+
+  ChildProcess start_coordinator(const std::string& bind = "") {
+    std::vector<std::string> argv = {test::binary("fl-coordinator"), "run", "--config", (dir_ / "job.toml").string()};
+    if (!bind.empty()) {
+      argv.push_back("--bind");
+      argv.push_back(bind);
+    }
+    return ChildProcess(argv, dir_ / "coordinator.out");
+  }
+
+  std::string wait_for_endpoint() {
+    EXPECT_TRUE(test::wait_until([&] { return !read_endpoint(run_).empty(); }, 60s));
+    return read_endpoint(run_);
+  }
+
+  ChildProcess start_worker(int k, int n, const std::string& endpoint) {
+    const auto key = dir_ / ("w" + std::to_string(k) + ".key");
+    if (!std::filesystem::exists(key)) {
+      EXPECT_TRUE(common::save_key_file(key, common::key_pair_from_label("itest-worker-" + std::to_string(k))).ok());
+    }
+    return ChildProcess({test::binary("fl-worker"), "run", "--coordinator", endpoint, "--key", key.string(),
+                         "--partition", std::to_string(k) + "/" + std::to_string(n), "--max-samples", "600",
+                         "--heartbeat", "0.5", "--receipts", (dir_ / ("w" + std::to_string(k) + ".receipts")).string()},
+                        dir_ / ("worker" + std::to_string(k) + ".out"));
+  }
+
+  test::TempDir tmp_{"fl-itest"};
+  std::filesystem::path dir_ = tmp_.path();
+  std::filesystem::path run_ = tmp_.path() / "run";
+};
+
+TEST_F(Federation, ThreeWorkersTrainAndAccuracyRises) {
+  write_config(JobSpec{});
+  auto coordinator = start_coordinator();
+  const auto endpoint = wait_for_endpoint();
+  std::vector<ChildProcess> workers;
+  for (int k = 0; k < 3; ++k) workers.push_back(start_worker(k, 3, endpoint));
+  ASSERT_EQ(coordinator.wait(300s), 0) << test::read_file(dir_ / "coordinator.out");
+  for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0);
+
+  const auto rows = read_metrics(run_);
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r["accepted"], 3);
+    EXPECT_EQ(r["rejected"], 0);
+  }
+  EXPECT_GT(rows[0]["test_accuracy"].get<double>(), 0.3);  // chance is 0.1
+  EXPECT_GT(rows[2]["test_accuracy"].get<double>(), rows[0]["test_accuracy"].get<double>());
+  EXPECT_GT(rows[2]["test_accuracy"].get<double>(), 0.6);
+  EXPECT_TRUE(std::filesystem::exists(run_ / "global.flm"));
+  EXPECT_TRUE(std::filesystem::exists(run_ / "checkpoints" / "round-000003.flm"));
+  // Each worker checked its receipts' Merkle proofs against the block roots.
+  const std::string receipts = test::read_file(dir_ / "w0.receipts");
+  EXPECT_NE(receipts.find("\"proof_verified\":true"), std::string::npos) << receipts;
+  EXPECT_EQ(receipts.find("\"proof_verified\":false"), std::string::npos);
+}
+
+TEST_F(Federation, WorkerKilledMidRoundDoesNotStopTheRound) {
+  JobSpec spec;
+  spec.soft_deadline_s = 3;
+  spec.quorum = 0.6;
+  write_config(spec);
+  auto coordinator = start_coordinator();
+  const auto endpoint = wait_for_endpoint();
+  std::vector<ChildProcess> workers;
+  for (int k = 0; k < 3; ++k) workers.push_back(start_worker(k, 3, endpoint));
+  // Once round 1 is written, round 2's tasks are out: kill a worker before it can answer.
+  ASSERT_TRUE(test::wait_until([&] { return read_metrics(run_).size() >= 1; }, 180s));
+  workers[2].kill(SIGKILL);
+  ASSERT_EQ(coordinator.wait(300s), 0) << test::read_file(dir_ / "coordinator.out");
+  const auto rows = read_metrics(run_);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1]["sampled"], 3);
+  EXPECT_EQ(rows[1]["accepted"], 2);
+  EXPECT_EQ(rows[1]["close_reason"], "quorum after soft deadline");
+  EXPECT_GT(rows[2]["test_accuracy"].get<double>(), 0.5);
+}
+
+// A malicious client speaking the protocol by hand: registers its key, then answers the first
+// round task with a crafted update.
+enum class Forgery { kWrongSignature, kWrongShape };
+
+void run_malicious_client(const std::string& endpoint, const std::string& label, Forgery forgery,
+                          std::string* ack_reason) {
+  zmq::context_t ctx;
+  zmq::socket_t s(ctx, zmq::socket_type::dealer);
+  s.set(zmq::sockopt::linger, 0);
+  s.connect(endpoint);
+  const auto key = common::key_pair_from_label(label);
+  common::RegisterRequest reg;
+  reg.worker_key = key.public_key;
+  reg.num_samples = 100;
+  reg.timestamp_ms = common::now_ms();
+  common::sign_registration(reg, key.secret_key);
+  (void)common::send_typed(s, common::SocketRole::kDealer, {}, common::MessageType::kRegister, reg);
+  const auto until = std::chrono::steady_clock::now() + 120s;
+  while (std::chrono::steady_clock::now() < until) {
+    auto msg = common::receive_message(s, common::SocketRole::kDealer, 200ms);
+    if (!msg.ok() || !msg->has_value()) continue;
+    auto& env = **msg;
+    if (env.type == common::MessageType::kRoundTask) {
+      auto task = common::decode<common::RoundTask>(env.header_bytes());
+      if (!task.ok() || task->round != 1) continue;
+      auto layout = task->layout;
+      if (forgery == Forgery::kWrongShape) layout.tensors.back().shape.back() += 1;
+      std::vector<float> values(static_cast<std::size_t>(layout.numel()), 0.01f);
+      auto update = test::make_signed_update(key, task->job_id, task->round, layout, values);
+      update.header.base_model_digest = task->model_digest;
+      common::sign_update(update.header, key.secret_key);
+      if (forgery == Forgery::kWrongSignature) {
+        common::sign_update(update.header, common::key_pair_from_label("someone-else").secret_key);
+      }
+      (void)common::send_typed(s, common::SocketRole::kDealer, {}, common::MessageType::kUpdate, update.header,
+                               update.payload());
+    } else if (env.type == common::MessageType::kUpdateAck) {
+      auto ack = common::decode<common::UpdateAck>(env.header_bytes());
+      if (ack.ok() && !ack->accepted) {
+        *ack_reason = ack->reason;
+        return;
+      }
+    }
+  }
+}
+
+TEST_F(Federation, ForgedAndWrongShapedUpdatesAreRejectedWhileTheRoundCompletes) {
+  JobSpec spec;
+  spec.rounds = 2;
+  spec.min_workers = 5;
+  write_config(spec);
+  auto coordinator = start_coordinator();
+  const auto endpoint = wait_for_endpoint();
+  std::string forged_reason, shape_reason;
+  std::thread forger(run_malicious_client, endpoint, "forger", Forgery::kWrongSignature, &forged_reason);
+  std::thread shaper(run_malicious_client, endpoint, "shaper", Forgery::kWrongShape, &shape_reason);
+  std::vector<ChildProcess> workers;
+  for (int k = 0; k < 3; ++k) workers.push_back(start_worker(k, 3, endpoint));
+  forger.join();
+  shaper.join();
+  EXPECT_NE(forged_reason.find("signature"), std::string::npos) << forged_reason;
+  EXPECT_NE(shape_reason.find("wrong shape"), std::string::npos) << shape_reason;
+  // The malicious clients are gone; round 2 goes on with the honest workers after the deadline.
+  ASSERT_EQ(coordinator.wait(300s), 0) << test::read_file(dir_ / "coordinator.out");
+  const auto rows = read_metrics(run_);
+  ASSERT_GE(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["sampled"], 5);
+  EXPECT_EQ(rows[0]["accepted"], 3);
+  EXPECT_EQ(rows[0]["rejected"], 2);
+  EXPECT_GT(rows[0]["test_accuracy"].get<double>(), 0.3);
+}
+
+TEST_F(Federation, RestartedCoordinatorResumesAtTheNextRound) {
+  JobSpec spec;
+  spec.rounds = 4;
+  write_config(spec);
+  auto first = start_coordinator();
+  const auto endpoint = wait_for_endpoint();
+  std::vector<ChildProcess> workers;
+  for (int k = 0; k < 3; ++k) workers.push_back(start_worker(k, 3, endpoint));
+  ASSERT_TRUE(test::wait_until([&] { return read_metrics(run_).size() >= 2; }, 180s));
+  first.kill(SIGKILL);
+  first.wait(10s);
+  const auto done = read_metrics(run_).size();
+  auto second = start_coordinator(endpoint);  // same port: the workers reconnect by themselves
+  ASSERT_EQ(second.wait(300s), 0) << test::read_file(dir_ / "coordinator.out");
+  for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0);
+  const auto rows = read_metrics(run_);
+  ASSERT_EQ(rows.size(), 4u);
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i]["round"], i + 1);
+  EXPECT_NE(test::read_file(dir_ / "coordinator.out").find("resuming job 'itest' at round " + std::to_string(done + 1)),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace fl
