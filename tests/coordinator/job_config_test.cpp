@@ -1,0 +1,74 @@
+#include <gtest/gtest.h>
+
+#include "fl/coordinator/job_config.hpp"
+
+namespace fl::coordinator {
+namespace {
+
+Result<JobConfig> parse(const std::string& body) {
+  return parse_job_config("[job]\nid = \"j\"\n" + body, "job.toml", "/base");
+}
+
+TEST(JobConfig, DefaultsNeedAnExplicitEnrolmentPolicy) {
+  auto cfg = parse("");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().message.find("enrolment.open = true explicitly"), std::string::npos);
+}
+
+TEST(JobConfig, OpenEnrolmentWithDefaults) {
+  auto cfg = parse("[enrolment]\nopen = true\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  EXPECT_EQ(cfg->rule, "fedavg");
+  EXPECT_EQ(cfg->output_dir, std::filesystem::path("/base/runs/j"));
+  EXPECT_EQ(cfg->coordinator_key, std::filesystem::path("/base/runs/j/keys/coordinator.key"));
+}
+
+TEST(JobConfig, AllowListTakesHexKeys) {
+  auto cfg = parse("[enrolment]\nallow = [\"" + std::string(64, 'a') + "\"]\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  ASSERT_EQ(cfg->allowed_workers.size(), 1u);
+}
+
+TEST(JobConfig, MalformedAllowedKeyNamesItsIndex) {
+  auto cfg = parse("[enrolment]\nallow = [\"abc\"]\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().message.find("job.toml: enrolment.allow[0]"), std::string::npos) << cfg.error().message;
+}
+
+TEST(JobConfig, MissingJobIdIsNamed) {
+  auto cfg = parse_job_config("[enrolment]\nopen = true\n", "job.toml", "/");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message, "job.toml: job.id is required");
+}
+
+TEST(JobConfig, NegativeLearningRateIsRejected) {
+  auto cfg = parse("[training]\nlearning_rate = -1.0\n[enrolment]\nopen = true\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().message.find("training.learning_rate"), std::string::npos);
+}
+
+TEST(JobConfig, SoftDeadlineAfterDeadlineIsRejected) {
+  auto cfg = parse("[round]\nsoft_deadline_s = 50\ndeadline_s = 10\n[enrolment]\nopen = true\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().message.find("round.soft_deadline_s"), std::string::npos);
+}
+
+TEST(JobConfig, UnknownRuleIsRejected) {
+  auto cfg = parse("[aggregation]\nrule = \"average-ish\"\n[enrolment]\nopen = true\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().message.find("average-ish"), std::string::npos) << cfg.error().message;
+}
+
+TEST(JobConfig, MisspeltKeyIsRejected) {
+  auto cfg = parse("[training]\nlearnig_rate = 0.1\n[enrolment]\nopen = true\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message, "job.toml: unknown key 'training.learnig_rate'");
+}
+
+TEST(JobConfig, WrongTypeIsRejected) {
+  auto cfg = parse("[job.x]\n[round]\nmin_workers = \"three\"\n[enrolment]\nopen = true\n");
+  ASSERT_FALSE(cfg.ok());
+}
+
+}  // namespace
+}  // namespace fl::coordinator

@@ -1,0 +1,119 @@
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "fl/coordinator/update_validator.hpp"
+#include "support/builders.hpp"
+
+namespace fl::coordinator {
+namespace {
+
+class UpdateValidation : public ::testing::Test {
+ protected:
+  common::Envelope envelope(const test::SignedUpdate& u) {
+    common::Envelope env;
+    env.type = common::MessageType::kUpdate;
+    const std::string h = common::encode(u.header);
+    env.header = zmq::message_t(h.data(), h.size());
+    env.payload = zmq::message_t(u.payload().data(), u.payload().size());
+    return env;
+  }
+  test::SignedUpdate good(std::vector<float> values = test::ramp(9)) {
+    auto u = test::make_signed_update(key_, "job", 2, layout_, std::move(values));
+    u.header.base_model_digest = base_;
+    common::sign_update(u.header, key_.secret_key);
+    return u;
+  }
+  Result<ValidatedUpdate> check(const test::SignedUpdate& u) { return validate_update(envelope(u), expect_, rejection_); }
+
+  common::KeyPair key_ = common::key_pair_from_label("worker");
+  common::TensorLayout layout_ = test::small_layout();
+  common::Digest base_ = common::blake2b_256(std::string_view("global"));
+  std::set<common::PublicKey> sampled_{key_.public_key};
+  RoundExpectation expect_{"job", 2, base_, &layout_, &sampled_, 1000, 0};
+  Rejection rejection_;
+};
+
+TEST_F(UpdateValidation, AcceptsAWellFormedSignedUpdate) {
+  auto r = check(good());
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->values.size(), 9u);
+  EXPECT_EQ(r->values[3], 1.5f);
+}
+
+TEST_F(UpdateValidation, RejectsUpdateWithForgedSignature) {
+  auto u = good();
+  common::sign_update(u.header, common::key_pair_from_label("mallory").secret_key);
+  auto r = check(u);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kBadSignature);
+  EXPECT_EQ(rejection_.worker, key_.public_key);
+}
+
+TEST_F(UpdateValidation, RejectsWrongShape) {
+  common::TensorLayout other = layout_;
+  other.tensors[0].shape = {3, 2};
+  auto u = test::make_signed_update(key_, "job", 2, other, test::ramp(9));
+  u.header.base_model_digest = base_;
+  common::sign_update(u.header, key_.secret_key);
+  auto r = check(u);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(rejection_.reason.find("wrong shape"), std::string::npos);
+}
+
+TEST_F(UpdateValidation, RejectsNonFiniteValues) {
+  auto values = test::ramp(9);
+  values[4] = std::numeric_limits<float>::quiet_NaN();
+  auto r = check(good(values));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(rejection_.reason.find("non-finite value at index 4"), std::string::npos);
+}
+
+TEST_F(UpdateValidation, RejectsUpdateForAnotherRound) {
+  auto u = test::make_signed_update(key_, "job", 1, layout_, test::ramp(9));
+  u.header.base_model_digest = base_;
+  common::sign_update(u.header, key_.secret_key);
+  auto r = check(u);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(rejection_.reason.find("round 1"), std::string::npos);
+}
+
+TEST_F(UpdateValidation, RejectsUpdateFromAWorkerNotAsked) {
+  sampled_.clear();
+  EXPECT_FALSE(check(good()).ok());
+  EXPECT_NE(rejection_.reason.find("was not asked"), std::string::npos);
+}
+
+TEST_F(UpdateValidation, RejectsPayloadShorterThanTheLayout) {
+  auto u = good();
+  u.values.pop_back();
+  u.header.payload_digest = common::blake2b_256(u.payload());
+  common::sign_update(u.header, key_.secret_key);
+  EXPECT_FALSE(check(u).ok());
+  EXPECT_NE(rejection_.reason.find("layout needs 36"), std::string::npos);
+}
+
+TEST_F(UpdateValidation, RejectsImplausibleSampleCount) {
+  auto u = good();
+  u.header.num_samples = 5000;
+  common::sign_update(u.header, key_.secret_key);
+  EXPECT_FALSE(check(u).ok());
+  EXPECT_NE(rejection_.reason.find("sample count"), std::string::npos);
+}
+
+TEST_F(UpdateValidation, RejectsUpdateAboveTheNormLimit) {
+  expect_.max_norm = 1.0;
+  EXPECT_FALSE(check(good()).ok());
+  EXPECT_NE(rejection_.reason.find("norm"), std::string::npos);
+}
+
+TEST_F(UpdateValidation, RejectsGarbageHeader) {
+  common::Envelope env;
+  env.header = zmq::message_t(std::string("garbage"));
+  auto r = validate_update(std::move(env), expect_, rejection_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kProtocol);
+}
+
+}  // namespace
+}  // namespace fl::coordinator
