@@ -1,0 +1,48 @@
+// Local training and evaluation: plain minibatch SGD with cross-entropy, as in FedAvg
+// (McMahan et al. 2017). Batches are cut from the pre-loaded dataset with index_select, the
+// data moves to the model's device once per call, and on CPU a seed fixes the result.
+// Thread count is the caller's choice (torch::set_num_threads); nothing here changes it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+
+#include "fl/models/dataset.hpp"
+#include "fl/models/model.hpp"
+
+namespace fl::models {
+
+struct TrainOptions {
+  int epochs = 1;
+  int batch_size = 64;
+  double learning_rate = 0.05;
+  double momentum = 0.0;
+  double weight_decay = 0.0;
+  std::uint64_t seed = 0;       // shuffling order (and any randomness in the model)
+  std::int64_t max_steps = -1;  // stop after this many optimizer steps (-1: no limit)
+  std::function<void(int epoch, std::int64_t step, double loss)> on_progress;  // every step
+};
+
+struct TrainResult {
+  double mean_loss = 0;          // mean training loss over the examples seen
+  std::int64_t num_samples = 0;  // examples seen (counting repeats over epochs)
+  std::int64_t steps = 0;
+  double seconds = 0;
+};
+
+// Trains `model` in place on data[indices]. An empty index list trains nothing.
+TrainResult train_local(Model& model, const Dataset& data, std::span<const std::int64_t> indices,
+                        const TrainOptions& options);
+
+struct EvalResult {
+  double loss = 0;      // mean cross-entropy
+  double accuracy = 0;  // in [0, 1]
+  std::int64_t num_samples = 0;
+};
+
+// Evaluates on the first `limit` examples (all when -1), without gradients.
+EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size = 1000,
+                    std::int64_t limit = -1);
+
+}  // namespace fl::models
