@@ -5,6 +5,7 @@
 #include <fstream>
 #include <numeric>
 
+#include "fl/models/runtime.hpp"
 #include "support/builders.hpp"
 
 namespace fl::models {
@@ -149,6 +150,20 @@ TEST(ChooseDevice, RejectsMalformedRequests) {
     ASSERT_FALSE(device.ok()) << request;
     EXPECT_EQ(device.error().code, ErrorCode::kInvalidArgument) << request;
   }
+}
+
+TEST(Runtime, LibtorchUsesOpenBlasAtRunTime) {
+  // The reference BLAS makes training ~19x slower: install libopenblas0-pthread.
+  EXPECT_TRUE(blas_is_openblas()) << "sgemm_ comes from \"" << blas_library_path() << "\"";
+}
+
+TEST(Runtime, SetComputeThreadsReachesLibtorch) {
+  const int before = torch::get_num_threads();
+  set_compute_threads(1);
+  EXPECT_EQ(torch::get_num_threads(), 1);
+  set_compute_threads(2);
+  EXPECT_EQ(torch::get_num_threads(), 2);
+  set_compute_threads(before);
 }
 
 }  // namespace

@@ -1,0 +1,69 @@
+// Time per local training step (SGD, batch 64, cross-entropy) of the zoo models through
+// fl::models::train_local, at 1 and 2 threads (libtorch intra-op and OpenBLAS both). The PyTorch (Python API) reference is
+// tests/bench/train_step_reference.py; `cmake --build <build> --target bench_models_compare`
+// runs both and prints them side by side with the ratio.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <numeric>
+
+#include "fl/models/runtime.hpp"
+#include "fl/models/train.hpp"
+
+namespace {
+
+constexpr int kBatch = 64;
+constexpr int kStepsPerIteration = 20;
+
+const fl::models::Dataset& training_set() {
+  static const fl::models::Dataset data = [] {
+    auto loaded = fl::models::load_fashion_mnist(fl::models::kDefaultFashionMnistDir,
+                                                 fl::models::Split::kTrain);
+    if (!loaded.ok()) throw std::runtime_error(loaded.error().to_string());
+    return std::move(loaded).value();
+  }();
+  return data;
+}
+
+void train_step(benchmark::State& state, const char* spec) {
+  const int threads = static_cast<int>(state.range(0));
+  fl::models::set_compute_threads(threads);  // libtorch and OpenBLAS alike
+  const auto& data = training_set();
+  auto model = std::move(fl::models::make_model(spec, 1)).value();
+  std::vector<std::int64_t> indices(kBatch * kStepsPerIteration);
+  std::iota(indices.begin(), indices.end(), 0);
+  fl::models::TrainOptions options;
+  options.batch_size = kBatch;
+  options.learning_rate = 0.05;
+  fl::models::train_local(*model, data, indices, options);  // warm-up: allocator, kernels
+
+  double seconds = 0;
+  std::int64_t steps = 0;
+  for (auto _ : state) {
+    ++options.seed;
+    const auto result = fl::models::train_local(*model, data, indices, options);
+    seconds += result.seconds;
+    steps += result.steps;
+    benchmark::DoNotOptimize(result.mean_loss);
+  }
+  state.counters["ms_per_step"] = steps > 0 ? 1e3 * seconds / static_cast<double>(steps) : 0;
+  state.counters["threads"] = threads;
+  state.SetItemsProcessed(steps * kBatch);
+}
+
+void mlp_train_step(benchmark::State& state) { train_step(state, "mlp"); }
+void cnn_train_step(benchmark::State& state) { train_step(state, "cnn"); }
+
+BENCHMARK(mlp_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(cnn_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::printf("BLAS: %s\n", fl::models::blas_library_path().c_str());
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""PyTorch (Python API) reference for tests/bench/models_bench.cpp: time per SGD training step of
+the same `mlp` and `cnn` models on Fashion-MNIST, batch 64, lr 0.05, cross-entropy, batches cut
+with index_select from the pre-loaded, normalised training set, at 1 and 2 threads (libtorch intra-op and OpenBLAS both).
+
+Run with Debian's python3-torch (the same libtorch 1.13 as the C++ build):
+    /usr/bin/python3 tests/bench/train_step_reference.py
+    /usr/bin/python3 tests/bench/train_step_reference.py --compare models_bench.json
+With --compare it also reads the C++ benchmark's JSON (--benchmark_out) and prints the ratio
+python / C++ (above 1: the C++ worker is faster).
+"""
+import argparse
+import ctypes
+import gzip
+import json
+import pathlib
+import statistics
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+BATCH = 64
+STEPS_PER_REPEAT = 20
+DATA_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")
+MEAN, STD = 0.2860, 0.3530
+
+
+class Mlp(torch.nn.Module):  # McMahan et al. 2017 "2NN"
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(784, 200)
+        self.fc2 = torch.nn.Linear(200, 200)
+        self.fc3 = torch.nn.Linear(200, 10)
+
+    def forward(self, x):
+        h = torch.relu(self.fc1(x.flatten(1)))
+        h = torch.relu(self.fc2(h))
+        return self.fc3(h)
+
+
+class Cnn(torch.nn.Module):  # McMahan et al. 2017 CNN
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 32, 5, padding=2)
+        self.conv2 = torch.nn.Conv2d(32, 64, 5, padding=2)
+        self.fc1 = torch.nn.Linear(64 * 7 * 7, 512)
+        self.fc2 = torch.nn.Linear(512, 10)
+
+    def forward(self, x):
+        h = F.max_pool2d(torch.relu(self.conv1(x)), 2)
+        h = F.max_pool2d(torch.relu(self.conv2(h)), 2)
+        h = torch.relu(self.fc1(h.flatten(1)))
+        return self.fc2(h)
+
+
+def load_training_set():
+    with gzip.open(DATA_DIR / "train-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 1, 28, 28)
+    with gzip.open(DATA_DIR / "train-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)
+    x = (torch.from_numpy(images.copy()).float() / 255.0 - MEAN) / STD
+    return x, torch.from_numpy(labels.astype(np.int64))
+
+
+def one_epoch(model, optimizer, images, labels, indices, generator):
+    """Mirrors fl::models::train_local: shuffle, gather each batch, one SGD step per batch."""
+    order = torch.randperm(len(indices), generator=generator)
+    for start in range(0, len(indices), BATCH):
+        rows = indices.index_select(0, order[start:start + BATCH])
+        x = images.index_select(0, rows)
+        y = labels.index_select(0, rows)
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        loss.item()
+
+
+def set_compute_threads(threads):
+    """Like fl::models::set_compute_threads: libtorch's intra-op threads and OpenBLAS's pool."""
+    torch.set_num_threads(threads)
+    try:  # already loaded by libtorch; dlopen hands back the same library
+        ctypes.CDLL("libopenblas.so.0").openblas_set_num_threads(threads)
+    except (OSError, AttributeError):
+        pass
+
+
+def ms_per_step(name, threads, images, labels, min_seconds):
+    set_compute_threads(threads)
+    torch.manual_seed(1)
+    model = Mlp() if name == "mlp" else Cnn()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    indices = torch.arange(BATCH * STEPS_PER_REPEAT)
+    generator = torch.Generator().manual_seed(1)
+    one_epoch(model, optimizer, images, labels, indices, generator)  # warm-up
+    samples = []
+    started = time.perf_counter()
+    while time.perf_counter() - started < min_seconds or len(samples) < 5:
+        t0 = time.perf_counter()
+        one_epoch(model, optimizer, images, labels, indices, generator)
+        samples.append((time.perf_counter() - t0) * 1e3 / STEPS_PER_REPEAT)
+    return statistics.median(samples)
+
+
+def cpp_figures(path):
+    """ms_per_step by (model, threads) from a Google Benchmark JSON file."""
+    figures = {}
+    for bench in json.loads(pathlib.Path(path).read_text())["benchmarks"]:
+        model = bench["name"].split("_")[0]
+        figures[(model, int(bench["threads"]))] = bench["ms_per_step"]
+    return figures
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--compare", help="models_bench JSON output (--benchmark_out)")
+    parser.add_argument("--min-seconds", type=float, default=2.0)
+    args = parser.parse_args()
+    cpp = cpp_figures(args.compare) if args.compare else {}
+    images, labels = load_training_set()
+    print(f"torch {torch.__version__}, batch {BATCH}, SGD lr 0.05, Fashion-MNIST")
+    print(f"{'model':6} {'threads':>7} {'python ms/step':>15} {'c++ ms/step':>12} {'python/c++':>11}")
+    for name in ("mlp", "cnn"):
+        for threads in (1, 2):
+            py = ms_per_step(name, threads, images, labels, args.min_seconds)
+            c = cpp.get((name, threads))
+            c_text = f"{c:12.3f}" if c else f"{'-':>12}"
+            ratio = f"{py / c:11.2f}" if c else f"{'-':>11}"
+            print(f"{name:6} {threads:7d} {py:15.3f} {c_text} {ratio}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
