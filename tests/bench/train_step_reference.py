@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """PyTorch (Python API) reference for tests/bench/models_bench.cpp: time per SGD training step of
 the same `mlp` and `cnn` models on Fashion-MNIST, batch 64, lr 0.05, cross-entropy, batches cut
-with index_select from the pre-loaded, normalised training set, at 1 and 2 threads (libtorch intra-op and OpenBLAS both).
+with index_select from the pre-loaded, normalised training set, at 1 and 2 libtorch threads
+with OpenBLAS single-threaded, as fl::models::set_compute_threads sets them (and, for
+information, with OpenBLAS keeping a thread pool of the same size).
 
 Run with Debian's python3-torch (the same libtorch 1.13 as the C++ build):
     /usr/bin/python3 tests/bench/train_step_reference.py
@@ -78,17 +80,17 @@ def one_epoch(model, optimizer, images, labels, indices, generator):
         loss.item()
 
 
-def set_compute_threads(threads):
-    """Like fl::models::set_compute_threads: libtorch's intra-op threads and OpenBLAS's pool."""
+def set_compute_threads(threads, blas_threads):
+    """fl::models::set_compute_threads sets libtorch's threads and blas_threads=1."""
     torch.set_num_threads(threads)
     try:  # already loaded by libtorch; dlopen hands back the same library
-        ctypes.CDLL("libopenblas.so.0").openblas_set_num_threads(threads)
+        ctypes.CDLL("libopenblas.so.0").openblas_set_num_threads(blas_threads)
     except (OSError, AttributeError):
         pass
 
 
-def ms_per_step(name, threads, images, labels, min_seconds):
-    set_compute_threads(threads)
+def ms_per_step(name, threads, images, labels, min_seconds, blas_threads):
+    set_compute_threads(threads, blas_threads)
     torch.manual_seed(1)
     model = Mlp() if name == "mlp" else Cnn()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
@@ -105,9 +107,12 @@ def ms_per_step(name, threads, images, labels, min_seconds):
 
 
 def cpp_figures(path):
-    """ms_per_step by (model, threads) from a Google Benchmark JSON file."""
+    """ms_per_step by (model, threads) from a Google Benchmark JSON file (the median when it
+    was run with repetitions)."""
     figures = {}
     for bench in json.loads(pathlib.Path(path).read_text())["benchmarks"]:
+        if bench.get("aggregate_name", "median") != "median":
+            continue
         model = bench["name"].split("_")[0]
         figures[(model, int(bench["threads"]))] = bench["ms_per_step"]
     return figures
@@ -121,14 +126,19 @@ def main():
     cpp = cpp_figures(args.compare) if args.compare else {}
     images, labels = load_training_set()
     print(f"torch {torch.__version__}, batch {BATCH}, SGD lr 0.05, Fashion-MNIST")
-    print(f"{'model':6} {'threads':>7} {'python ms/step':>15} {'c++ ms/step':>12} {'python/c++':>11}")
+    # "python": the same thread settings as the C++ benchmark (OpenBLAS single-threaded);
+    # "python, BLAS pool": plain torch.set_num_threads(n), OpenBLAS keeping n threads of its own.
+    print(f"{'model':6} {'threads':>7} {'python ms/step':>15} {'python, BLAS pool':>18} "
+          f"{'c++ ms/step':>12} {'python/c++':>11}")
     for name in ("mlp", "cnn"):
         for threads in (1, 2):
-            py = ms_per_step(name, threads, images, labels, args.min_seconds)
+            py = ms_per_step(name, threads, images, labels, args.min_seconds, blas_threads=1)
+            py_pool = ms_per_step(name, threads, images, labels, args.min_seconds,
+                                  blas_threads=threads)
             c = cpp.get((name, threads))
             c_text = f"{c:12.3f}" if c else f"{'-':>12}"
             ratio = f"{py / c:11.2f}" if c else f"{'-':>11}"
-            print(f"{name:6} {threads:7d} {py:15.3f} {c_text} {ratio}", flush=True)
+            print(f"{name:6} {threads:7d} {py:15.3f} {py_pool:18.3f} {c_text} {ratio}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,17 @@
 // The compute runtime under local training: how many threads it uses and which BLAS libtorch
 // loaded. Debian's libtorch calls the system libblas.so.3; with the reference BLAS instead of
-// OpenBLAS (libopenblas0-pthread) training is ~19x slower, and OpenBLAS keeps its own thread
-// pool, so a thread setting must reach it too or 8 workers on 2 cores oversubscribe the CPU.
+// OpenBLAS (libopenblas0-pthread) training is ~16-19x slower, and OpenBLAS keeps its own
+// thread pool, so a thread setting must reach it too or the CPU is oversubscribed.
 #pragma once
 
 #include <string>
 
 namespace fl::models {
 
-// Sets libtorch's intra-op threads and, when the BLAS is OpenBLAS, its thread count. This is
-// the caller's knob (the worker uses 1 per process); the library never calls it by itself.
+// Sets libtorch's intra-op (OpenMP) threads to `threads` and, when the BLAS is OpenBLAS, makes
+// OpenBLAS single-threaded: libtorch already parallelises around it, and two thread pools on
+// few cores slow each other down (2-4x measured). The caller's knob (the worker uses 1 per
+// process); the library never calls it by itself.
 void set_compute_threads(int threads);
 
 // Resolved path of the shared library that provides sgemm_ to libtorch, e.g.
