@@ -31,11 +31,23 @@ class AggregationRule {
 // Parameters shared by the rules; each rule reads the ones it needs.
 struct RuleOptions {
   int f = 0;             // assumed number of Byzantine updates
-  std::uint64_t seed = 0;
-  int threads = 0;       // 0: all hardware threads
+  std::uint64_t seed = 0;  // bucketing's shuffle (mixed with the call number, so rounds differ)
+  int threads = 0;       // 0: all hardware threads; results do not depend on the count
+  int multikrum_m = 0;   // Multi-Krum: how many best-scored updates to average; 0: n - f
+  double geomed_nu = 1e-6;     // smoothed Weiszfeld: distances are floored at nu (RFA)
+  int geomed_max_iter = 100;   // smoothed Weiszfeld: iteration cap
+  double geomed_tol = 1e-6;    // stop when |g_prev - g| <= tol * g, g the weighted objective
+  double cclip_tau = 10.0;     // centered clipping: clipping radius tau
+  int cclip_iters = 1;         // centered clipping: iterations L per round
+  int bucket_size = 2;         // bucketing: s updates per bucket
+  double clip_norm = 0.0;      // static clipping: L2 norm bound (must be set > 0 to use "clip")
 };
 
-// Builds a rule from a spec such as "fedavg" or "nnm+trimmed_mean".
+// Builds a rule from a spec: steps joined by '+', the last one the rule, each optionally with
+// parameters that override `options`, e.g. "fedavg", "nnm+trimmed_mean", "krum(f=2)",
+// "bucketing(s=3)+cclip(tau=5,iters=3)". Rules: fedavg, median, trimmed_mean, krum, multikrum,
+// geomed, bulyan, cclip. Steps: nnm, bucketing, clip, arc. The result's name() is the canonical
+// spec and parses back to the same rule. Preconditions that depend on n are checked per call.
 Result<std::unique_ptr<AggregationRule>> make_rule(std::string_view spec, const RuleOptions& options);
 
 }  // namespace fl::coordinator
