@@ -114,11 +114,36 @@ INSTANTIATE_TEST_SUITE_P(Rules, SymmetricRule, ::testing::ValuesIn(kSymmetricRul
 TEST(CoordinateRules, AreBitIdenticalUnderAPermutation) {
   const Rows rows = planted_rows();
   const Rows reversed(rows.rbegin(), rows.rend());
-  for (const char* spec : {"median", "bulyan"}) {
+  for (const char* spec : {"median", "trimmed_mean", "bulyan"}) {
     auto a = aggregate(spec, rows, planted_options());
     auto b = aggregate(spec, reversed, planted_options());
     ASSERT_TRUE(a.ok() && b.ok());
     EXPECT_EQ(*a, *b) << spec;
+  }
+}
+
+TEST(CoordinateRules, MatchASortedReferenceForEveryCountUpTo130) {
+  // Covers the sorting network for every n (odd and even, powers of two and not) and lengths
+  // that are not multiples of the 16-coordinate blocks.
+  for (std::size_t n = 1; n <= 130; ++n) {
+    const Rows rows = testing::gaussian_rows(n, 37, 0.0f, n);
+    RuleOptions o;
+    o.f = static_cast<int>((n - 1) / 3);
+    auto median = aggregate("median", rows, o);
+    auto trimmed = aggregate("trimmed_mean", rows, o);
+    ASSERT_TRUE(median.ok() && trimmed.ok()) << "n = " << n;
+    for (std::size_t c = 0; c < 37; ++c) {
+      std::vector<float> col;
+      for (const auto& r : rows) col.push_back(r[c]);
+      std::sort(col.begin(), col.end());
+      const double want_median =
+          n % 2 == 1 ? col[n / 2] : (static_cast<double>(col[n / 2 - 1]) + col[n / 2]) / 2;
+      ASSERT_EQ((*median)[c], static_cast<float>(want_median)) << "n = " << n << ", c = " << c;
+      double sum = 0;
+      for (std::size_t i = o.f; i < n - o.f; ++i) sum += col[i];
+      ASSERT_EQ((*trimmed)[c], static_cast<float>(sum / static_cast<double>(n - 2 * o.f)))
+          << "n = " << n << ", c = " << c;
+    }
   }
 }
 

@@ -4,6 +4,7 @@ set(FL_AGGREGATION_DIR ${CMAKE_CURRENT_LIST_DIR})
 add_library(fl_aggregation
   ${FL_AGGREGATION_DIR}/batch.cpp
   ${FL_AGGREGATION_DIR}/distances.cpp
+  ${FL_AGGREGATION_DIR}/column_sort.cpp
   ${FL_AGGREGATION_DIR}/coordinate_rules.cpp
   ${FL_AGGREGATION_DIR}/krum.cpp
   ${FL_AGGREGATION_DIR}/iterative_rules.cpp

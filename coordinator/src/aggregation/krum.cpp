@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "batch.hpp"
+#include "column_sort.hpp"
 
 namespace fl::coordinator::aggregation {
 
@@ -86,27 +87,32 @@ Result<std::vector<float>> multi_krum(const Batch& batch, int f, int m, int thre
 
 namespace {
 
-// Mean of the beta values closest to the median of v[0, theta); v is reordered. Only the window
-// around the middle that can hold them is sorted.
-float closest_to_median_mean(float* v, std::size_t theta, std::size_t beta) {
+// Per lane of a sorted slab: the mean of the beta values closest to the median. They form a
+// window [a, a + beta) of the sorted values; a is the first start for which the window's left
+// end is no farther from the median than the value just past its right end (equal distances
+// keep the lower value). v[a] + v[a + beta] grows with a, so a counts the starts that fail.
+void closest_to_median_means(const float* v, std::size_t theta, std::size_t beta, float* out,
+                             std::size_t lanes) {
   const std::size_t h = theta / 2;
-  const std::size_t lo = h >= beta ? h - beta : 0;
-  const std::size_t hi = std::min(theta, h + beta);
-  std::nth_element(v, v + lo, v + theta);
-  if (hi < theta) std::nth_element(v + lo, v + hi - 1, v + theta);
-  std::sort(v + lo, v + hi);
-  const double med = theta % 2 == 1 ? v[h] : (static_cast<double>(v[h - 1]) + v[h]) * 0.5;
-  // Grow a window outwards from the median; on equal distance take the lower value.
-  std::ptrdiff_t left = static_cast<std::ptrdiff_t>(h) - 1;
-  std::size_t right = h;
-  double sum = 0;
-  for (std::size_t taken = 0; taken < beta; ++taken) {
-    const bool take_left =
-        left >= static_cast<std::ptrdiff_t>(lo) &&
-        (right >= hi || med - v[left] <= static_cast<double>(v[right]) - med);
-    sum += take_left ? v[left--] : v[right++];
+  double twice_median[kLanes];
+  for (std::size_t w = 0; w < kLanes; ++w) {
+    twice_median[w] = theta % 2 == 1 ? 2.0 * v[h * kLanes + w]
+                                     : static_cast<double>(v[(h - 1) * kLanes + w]) + v[h * kLanes + w];
   }
-  return static_cast<float>(sum / static_cast<double>(beta));
+  std::size_t start[kLanes] = {};
+  for (std::size_t a = 0; a + beta < theta; ++a) {
+    for (std::size_t w = 0; w < kLanes; ++w) {
+      const double ends = static_cast<double>(v[a * kLanes + w]) + v[(a + beta) * kLanes + w];
+      start[w] += ends < twice_median[w] ? 1 : 0;
+    }
+  }
+  double acc[kLanes] = {};
+  for (std::size_t i = 0; i < theta; ++i) {
+    for (std::size_t w = 0; w < kLanes; ++w) {
+      acc[w] += (i >= start[w] && i < start[w] + beta) ? v[i * kLanes + w] : 0.0f;
+    }
+  }
+  for (std::size_t w = 0; w < lanes; ++w) out[w] = static_cast<float>(acc[w] / static_cast<double>(beta));
 }
 
 }  // namespace
@@ -131,27 +137,12 @@ Result<std::vector<float>> bulyan(const Batch& batch, int f, int threads) {
   }
   std::sort(selected.begin(), selected.end());
   // Aggregation: per coordinate, the mean of the beta selected values closest to the median.
-  const std::size_t d = batch.d();
-  constexpr std::size_t kBlock = 256;
-  const std::size_t blocks = (d + kBlock - 1) / kBlock;
-  std::vector<float> out(d);
-#pragma omp parallel num_threads(thread_count(threads))
-  {
-    std::vector<float> t(kBlock * theta);
-#pragma omp for schedule(static)
-    for (std::int64_t bi = 0; bi < static_cast<std::int64_t>(blocks); ++bi) {
-      const std::size_t c0 = static_cast<std::size_t>(bi) * kBlock;
-      const std::size_t len = std::min(d, c0 + kBlock) - c0;
-      for (std::size_t s = 0; s < theta; ++s) {
-        const float* x = batch.rows[selected[s]].data() + c0;
-        for (std::size_t c = 0; c < len; ++c) t[c * theta + s] = x[c];
-      }
-      for (std::size_t c = 0; c < len; ++c) {
-        out[c0 + c] = closest_to_median_mean(t.data() + c * theta, theta, beta);
-      }
-    }
-  }
-  return out;
+  std::vector<std::span<const float>> chosen;
+  for (const auto i : selected) chosen.push_back(batch.rows[i]);
+  return reduce_sorted_coordinates(
+      chosen, threads, [beta](const float* v, std::size_t count, float* out, std::size_t lanes) {
+        closest_to_median_means(v, count, beta, out, lanes);
+      });
 }
 
 }  // namespace fl::coordinator::aggregation
