@@ -4,6 +4,7 @@
 // runs both and prints them side by side with the ratio.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <numeric>
 
@@ -37,16 +38,22 @@ void train_step(benchmark::State& state, const char* spec) {
   options.learning_rate = 0.05;
   fl::models::train_local(*model, data, indices, options);  // warm-up: allocator, kernels
 
+  // One iteration is one train_local call of kStepsPerIteration steps. ms_per_step is the
+  // fastest iteration (the reference script takes the fastest 20-step epoch the same way: on a
+  // shared machine interference only adds time); ms_per_step_mean is the mean.
   double seconds = 0;
+  double fastest = 1e30;
   std::int64_t steps = 0;
   for (auto _ : state) {
     ++options.seed;
     const auto result = fl::models::train_local(*model, data, indices, options);
     seconds += result.seconds;
     steps += result.steps;
+    fastest = std::min(fastest, result.seconds / static_cast<double>(result.steps));
     benchmark::DoNotOptimize(result.mean_loss);
   }
-  state.counters["ms_per_step"] = steps > 0 ? 1e3 * seconds / static_cast<double>(steps) : 0;
+  state.counters["ms_per_step"] = steps > 0 ? 1e3 * fastest : 0;
+  state.counters["ms_per_step_mean"] = steps > 0 ? 1e3 * seconds / static_cast<double>(steps) : 0;
   state.counters["threads"] = threads;
   state.SetItemsProcessed(steps * kBatch);
 }
@@ -54,8 +61,8 @@ void train_step(benchmark::State& state, const char* spec) {
 void mlp_train_step(benchmark::State& state) { train_step(state, "mlp"); }
 void cnn_train_step(benchmark::State& state) { train_step(state, "cnn"); }
 
-BENCHMARK(mlp_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(1.0);
-BENCHMARK(cnn_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(mlp_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+BENCHMARK(cnn_train_step)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
 }  // namespace
 
