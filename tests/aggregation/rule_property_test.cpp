@@ -30,9 +30,9 @@ const char* const kAllRules[] = {"fedavg",    "median",       "trimmed_mean", "k
                                  "arc+trimmed_mean", "nnm+bulyan"};
 
 // kN - kF honest rows around 0 and kF attackers far away, interleaved at fixed positions.
-Rows planted_rows() {
-  Rows honest = testing::gaussian_rows(kN - kF, kD, 0.0f, 11);
-  Rows attackers = testing::gaussian_rows(kF, kD, 1000.0f, 12);
+Rows planted_rows(std::size_t d = kD) {
+  Rows honest = testing::gaussian_rows(kN - kF, d, 0.0f, 11);
+  Rows attackers = testing::gaussian_rows(kF, d, 1000.0f, 12);
   Rows rows;
   for (std::size_t i = 0, h = 0, a = 0; i < kN; ++i) {
     rows.push_back(i % 5 == 2 ? attackers[a++] : honest[h++]);
@@ -70,7 +70,9 @@ INSTANTIATE_TEST_SUITE_P(Rules, HullRule, ::testing::ValuesIn(kHullRules));
 class AnyRule : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(AnyRule, GivesBitIdenticalResultsForTheSameOrderWhateverTheThreadCount) {
-  const Rows rows = planted_rows();
+  // Large enough (15 x 70000 values) that the rules do run on several threads.
+  constexpr std::size_t kBigD = 70000;
+  const Rows rows = planted_rows(kBigD);
   RuleOptions one = planted_options(), two = planted_options();
   one.threads = 1;
   two.threads = 2;
@@ -78,9 +80,9 @@ TEST_P(AnyRule, GivesBitIdenticalResultsForTheSameOrderWhateverTheThreadCount) {
   auto b = aggregate(GetParam(), rows, two);
   auto c = aggregate(GetParam(), rows, two);
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
-  ASSERT_EQ(a->size(), kD);
-  EXPECT_EQ(0, std::memcmp(a->data(), b->data(), kD * sizeof(float)));
-  EXPECT_EQ(0, std::memcmp(b->data(), c->data(), kD * sizeof(float)));
+  ASSERT_EQ(a->size(), kBigD);
+  EXPECT_EQ(0, std::memcmp(a->data(), b->data(), kBigD * sizeof(float)));
+  EXPECT_EQ(0, std::memcmp(b->data(), c->data(), kBigD * sizeof(float)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Rules, AnyRule, ::testing::ValuesIn(kAllRules));

@@ -52,7 +52,7 @@ Status validate_updates(std::span<const UpdateView> updates, int threads) {
   const std::size_t blocks = block_count(d);
   const auto total = static_cast<std::int64_t>(n * blocks);
   std::int64_t first_bad = total;
-#pragma omp parallel for schedule(static) num_threads(thread_count(threads)) reduction(min : first_bad)
+#pragma omp parallel for schedule(static) num_threads(thread_count(threads)) reduction(min : first_bad) if (worth_threads(n * d))
   for (std::int64_t t = 0; t < total; ++t) {
     const std::size_t i = static_cast<std::size_t>(t) / blocks;
     const std::size_t b = static_cast<std::size_t>(t) % blocks;
@@ -88,7 +88,7 @@ std::vector<double> row_distances(const Batch& batch, std::span<const double> ce
                                   int threads) {
   const std::size_t n = batch.n(), d = batch.d(), blocks = block_count(d);
   std::vector<double> partial(n * blocks);
-#pragma omp parallel for schedule(static) num_threads(thread_count(threads))
+#pragma omp parallel for schedule(static) num_threads(thread_count(threads)) if (worth_threads(n * d))
   for (std::int64_t bi = 0; bi < static_cast<std::int64_t>(blocks); ++bi) {
     const std::size_t c0 = static_cast<std::size_t>(bi) * kReduceBlock;
     const std::size_t c1 = std::min(d, c0 + kReduceBlock);
@@ -118,7 +118,7 @@ std::vector<float> combine_rows(const Batch& batch, std::span<const std::size_t>
                                 std::span<const double> coefficients, int threads) {
   const std::size_t d = batch.d(), blocks = block_count(d);
   std::vector<float> out(d);
-#pragma omp parallel num_threads(thread_count(threads))
+#pragma omp parallel num_threads(thread_count(threads)) if (worth_threads(rows.size() * d))
   {
     std::vector<double> acc(kReduceBlock);
 #pragma omp for schedule(static)

@@ -30,6 +30,10 @@ inline constexpr std::size_t kReduceBlock = 4096;
 
 int thread_count(int requested);
 
+// Below this many values a parallel region costs more (thread wake-up) than it saves.
+inline constexpr std::size_t kParallelMinValues = std::size_t{1} << 20;
+inline bool worth_threads(std::size_t values) { return values >= kParallelMinValues; }
+
 // Checks n >= 1, equal lengths >= 1, finite values and finite non-negative weights.
 Status validate_updates(std::span<const UpdateView> updates, int threads);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "batch.hpp"
 
@@ -61,7 +62,7 @@ std::vector<float> reduce_sorted_coordinates(std::span<const std::span<const flo
   constexpr std::size_t kSlabs = 16, kSuper = kSlabs * kLanes;
   const std::size_t supers = (d + kSuper - 1) / kSuper;
   std::vector<float> out(d);
-#pragma omp parallel num_threads(thread_count(threads))
+#pragma omp parallel num_threads(thread_count(threads)) if (worth_threads(n * d))
   {
     std::vector<float> buf(kSlabs * n * kLanes);
 #pragma omp for schedule(static)

@@ -50,7 +50,8 @@ std::vector<double> pairwise_squared_distances(std::span<const std::span<const f
   const std::size_t d = rows.front().size();
   const auto en = static_cast<Eigen::Index>(n);
   std::vector<Eigen::MatrixXd> lanes(kLanes, Eigen::MatrixXd::Zero(en, en));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(aggregation::thread_count(threads))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(aggregation::thread_count(threads)) \
+    if (aggregation::worth_threads(n * d))
   for (std::int64_t l = 0; l < static_cast<std::int64_t>(kLanes); ++l) {
     const std::size_t c0 = d * static_cast<std::size_t>(l) / kLanes;
     const std::size_t c1 = d * static_cast<std::size_t>(l + 1) / kLanes;

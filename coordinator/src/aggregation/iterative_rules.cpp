@@ -17,7 +17,7 @@ std::vector<double> affine_combination(const Batch& batch, std::span<const doubl
                                        std::span<const double> shift, int threads) {
   const std::size_t n = batch.n(), d = batch.d();
   std::vector<double> out(d);
-#pragma omp parallel for schedule(static) num_threads(thread_count(threads))
+#pragma omp parallel for schedule(static) num_threads(thread_count(threads)) if (worth_threads(n * d))
   for (std::int64_t bi = 0; bi < static_cast<std::int64_t>((d + kReduceBlock - 1) / kReduceBlock);
        ++bi) {
     const std::size_t c0 = static_cast<std::size_t>(bi) * kReduceBlock;

@@ -23,7 +23,7 @@ void mix_rows(Batch& batch, const RowMatrixF& mix, int threads) {
   const std::size_t width = std::clamp<std::size_t>((65536 / n) / 64 * 64, 64, 4096);
   std::vector<std::vector<float>> out(n_out, std::vector<float>(d));
   const std::size_t blocks = (d + width - 1) / width;
-#pragma omp parallel num_threads(thread_count(threads))
+#pragma omp parallel num_threads(thread_count(threads)) if (worth_threads(n * d))
   {
     RowMatrixF slab(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(width));
     RowMatrixF result(static_cast<Eigen::Index>(n_out), static_cast<Eigen::Index>(width));
