@@ -41,7 +41,8 @@ struct EvalResult {
   std::int64_t num_samples = 0;
 };
 
-// Evaluates on the first `limit` examples (all when -1), without gradients.
+// Evaluates on the first `limit` examples (all when -1), without gradients, in eval mode;
+// leaves the model in training mode.
 EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size = 1000,
                     std::int64_t limit = -1);
 
