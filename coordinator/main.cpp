@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "fl/common/logging.hpp"
+#include "fl/coordinator/aggregation/aggregate_file.hpp"
 #include "fl/coordinator/coordinator.hpp"
 #include "fl/coordinator/job_config.hpp"
 
@@ -25,7 +26,34 @@ int main(int argc, char** argv) {
   run->add_option("--config", config_path, "job config (TOML)")->required()->check(CLI::ExistingFile);
   run->add_option("--bind", bind_override, "override network.bind, e.g. tcp://127.0.0.1:5555");
 
+  auto* aggregate = app.add_subcommand("aggregate", "apply an aggregation rule to an n x d float32 .npy file");
+  std::string rule_spec, in_path, out_path, weights_path;
+  fl::coordinator::RuleOptions rule;
+  aggregate->add_option("--rule", rule_spec, "rule spec, e.g. median, krum, nnm+trimmed_mean, cclip(tau=5)")->required();
+  aggregate->add_option("--in", in_path, "updates, one per row (float32 .npy)")->required()->check(CLI::ExistingFile);
+  aggregate->add_option("--out", out_path, "where to write the aggregate (float32 .npy)")->required();
+  aggregate->add_option("--weights", weights_path, "per-row weights (1-D float32 .npy); default 1 each");
+  aggregate->add_option("--f", rule.f, "assumed number of Byzantine rows")->capture_default_str();
+  aggregate->add_option("--seed", rule.seed, "seed (bucketing's shuffle)")->capture_default_str();
+  aggregate->add_option("--threads", rule.threads, "threads (0: all cores)")->capture_default_str();
+  aggregate->add_option("--multikrum-m", rule.multikrum_m, "Multi-Krum: updates averaged (0: n - f)");
+  aggregate->add_option("--geomed-nu", rule.geomed_nu, "smoothed Weiszfeld: nu")->capture_default_str();
+  aggregate->add_option("--geomed-max-iter", rule.geomed_max_iter, "smoothed Weiszfeld: iteration cap")->capture_default_str();
+  aggregate->add_option("--geomed-tol", rule.geomed_tol, "smoothed Weiszfeld: tolerance")->capture_default_str();
+  aggregate->add_option("--cclip-tau", rule.cclip_tau, "centered clipping: radius tau")->capture_default_str();
+  aggregate->add_option("--cclip-iters", rule.cclip_iters, "centered clipping: iterations L")->capture_default_str();
+  aggregate->add_option("--bucket-size", rule.bucket_size, "bucketing: updates per bucket")->capture_default_str();
+  aggregate->add_option("--clip-norm", rule.clip_norm, "static clipping: L2 bound");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*aggregate) {
+    std::optional<std::filesystem::path> weights;
+    if (!weights_path.empty()) weights = weights_path;
+    auto s = fl::coordinator::aggregate_npy_file(in_path, out_path, rule_spec, rule, weights);
+    if (!s.ok()) return fail(s.error());
+    return 0;
+  }
 
   if (*run) {
     auto config = fl::coordinator::load_job_config(config_path);
