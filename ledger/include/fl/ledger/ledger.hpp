@@ -1,0 +1,152 @@
+// The FedLedger ledger: append-only, hash-chained blocks of signed transactions in SQLite
+// (WAL). The coordinator writes one block per round with record_round(); account holders add
+// transfers and stakes with submit(); anyone re-checks the whole record with verify_ledger().
+// Each block is written in one SQLite transaction, so a killed writer leaves all of a block
+// or none of it, and readers in other processes see whole blocks only.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/result.hpp"
+#include "fl/ledger/block.hpp"
+#include "fl/ledger/state.hpp"
+#include "fl/ledger/transaction.hpp"
+
+namespace fl::ledger {
+
+struct RegistrationRecord {
+  common::PublicKey worker{};
+  std::string dataset_fingerprint;
+  std::uint64_t timestamp_ms = 0;
+  common::Signature worker_signature{};  // over common::registration_digest(...)
+};
+
+struct JobRecord {
+  std::string job_id;
+  common::PublicKey researcher{};
+  std::string model;
+  std::string rule;
+  std::uint64_t reward_per_round = 0;
+};
+
+struct AcceptedUpdate {
+  common::PublicKey worker{};
+  common::Digest update_digest{};
+  double score = 0.0;
+  std::uint64_t num_samples = 0;
+};
+
+struct RejectedUpdate {
+  common::PublicKey worker{};
+  common::Digest update_digest{};
+  std::string reason;
+};
+
+struct RoundRecord {
+  std::string job_id;
+  std::uint64_t round = 0;
+  common::Digest model_digest{};  // common::digest_of(global parameters)
+  std::string rule;               // aggregation rule with its parameters, e.g. "krum(f=2)"
+  std::vector<AcceptedUpdate> accepted;
+  std::vector<RejectedUpdate> rejected;
+};
+
+// What a worker needs to check, without the ledger, that its update is on it:
+// common::verify_inclusion(tx_hash, leaf_index, tree_size, proof, merkle_root).
+struct RoundReceipt {
+  common::PublicKey worker{};
+  common::Digest update_digest{};
+  std::uint64_t reward = 0;
+  common::Digest tx_hash{};  // the round-result transaction
+  std::uint64_t block_height = 0;
+  common::Digest block_hash{};
+  common::Digest merkle_root{};
+  std::uint64_t leaf_index = 0, tree_size = 0;
+  std::vector<common::Digest> proof;
+};
+
+struct AppendedBlock {
+  Block block;
+  std::vector<Transaction> txs;
+  std::vector<common::Digest> tx_hashes;
+};
+
+class Ledger {
+ public:
+  // Opens (creating if missing) and replays the chain into memory; fails if the stored chain
+  // breaks the ledger's rules (run verify_ledger to find out where).
+  static Result<std::unique_ptr<Ledger>> open(const std::filesystem::path& db);
+  ~Ledger();
+  Ledger(Ledger&&) noexcept;
+  Ledger& operator=(Ledger&&) noexcept;
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Creates the genesis block with `authority` if the ledger is empty; if it exists with the
+  // same authority, does nothing; a different authority is an error.
+  Status initialize(const common::KeyPair& authority);
+  bool initialized() const;
+  common::PublicKey authority() const;
+  std::uint64_t height() const;  // height of the newest block (0: genesis, or empty)
+  std::uint64_t block_count() const;
+  common::Digest head_hash() const;
+  const LedgerState& state() const;
+  std::uint64_t next_nonce(const common::PublicKey& account) const;
+
+  // Appends ONE block signed by `authority`: the registrations not yet on the ledger (a key
+  // registered twice is skipped), the open-job tx if the job is new (signed by `researcher`),
+  // the round-result tx and one reward mint per rewarded worker. One receipt per accepted
+  // update (reward 0 where the score earned nothing).
+  Result<std::vector<RoundReceipt>> record_round(const common::KeyPair& authority,
+                                                 const common::KeyPair& researcher, const JobRecord& job,
+                                                 std::span<const RegistrationRecord> registrations,
+                                                 const RoundRecord& round);
+
+  // An account holder's transfer, stake or unstake: signed by `holder` with its next nonce
+  // and written in a block the holder proposes.
+  Result<AppendedBlock> submit(const common::KeyPair& holder, TxBody body);
+
+  // Appends one block proposed by `proposer` holding already-signed transactions; every
+  // signature and rule is checked first. Nothing is written if any fails.
+  Result<AppendedBlock> append_block(const common::KeyPair& proposer, std::vector<Transaction> txs);
+
+ private:
+  struct Impl;
+  explicit Ledger(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Where verification failed: the first bad block (and transaction, if one) and what is wrong.
+struct VerifyFailure {
+  std::uint64_t height = 0;
+  std::optional<std::uint64_t> tx_index;
+  std::optional<common::Digest> tx_hash;
+  std::string problem;
+  std::string to_string() const;  // "block 7 tx 2 (3fa1c09e...): signature ... does not verify"
+};
+
+struct VerifyReport {
+  bool ok = false;
+  std::uint64_t blocks = 0;        // blocks checked
+  std::uint64_t transactions = 0;  // transactions checked
+  std::uint64_t signatures_checked = 0;
+  common::PublicKey authority{};
+  common::Digest head_hash{};
+  std::uint64_t minted = 0, slashed = 0, total_balances = 0, total_stakes = 0;
+  std::optional<VerifyFailure> failure;
+};
+
+// Re-checks the whole chain read-only: every hash link, Merkle root, block and transaction
+// signature, nonce and rule, and replays all balances against the supply invariant after every
+// block. An Error only when the database cannot be read at all; a broken chain is a report
+// with ok == false and the failure.
+Result<VerifyReport> verify_ledger(const std::filesystem::path& db);
+
+}  // namespace fl::ledger

@@ -1,0 +1,80 @@
+// Derived ledger state: balances, stakes, nonces, registrations and jobs, rebuilt by replaying
+// transactions. apply() is the single statement of the ledger's rules; the writer runs it
+// before committing a block and `verify` runs it again on what was committed.
+// Supply invariant (after every block): sum(balance) + sum(stake) == minted - slashed.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/result.hpp"
+#include "fl/ledger/block.hpp"
+#include "fl/ledger/transaction.hpp"
+
+namespace fl::ledger {
+
+struct AccountState {
+  std::uint64_t balance = 0;
+  std::uint64_t stake = 0;
+  std::uint64_t next_nonce = 1;  // nonce the account's next transaction must carry
+  bool registered = false;
+  std::string dataset_fingerprint;
+  std::uint64_t rounds_contributed = 0;  // accepted updates
+  std::uint64_t rejections = 0;          // rejected updates
+  std::uint64_t earned = 0;              // reward tokens minted to it
+  std::uint64_t slashed = 0;
+};
+
+struct JobState {
+  OpenJobBody job;
+  common::PublicKey researcher{};
+  std::set<std::uint64_t> rounds;
+};
+
+class LedgerState {
+ public:
+  LedgerState() = default;
+  explicit LedgerState(const common::PublicKey& authority) : authority_(authority) {}
+
+  // Checks `tx` against the rules (not its signature: see signature_valid) and applies it.
+  // On error the state is unchanged.
+  Status apply(const Transaction& tx);
+  // Block-level rules: a block not proposed by the authority holds only transfers, stakes and
+  // unstakes issued by its proposer.
+  Status check_block_contents(const BlockHeader& header, std::span<const Transaction> txs) const;
+  // After a block: every reward mint a round result called for is present, and the supply
+  // invariant holds.
+  Status check_block_end() const;
+
+  const common::PublicKey& authority() const { return authority_; }
+  const std::map<common::PublicKey, AccountState>& accounts() const { return accounts_; }
+  const std::map<std::string, JobState>& jobs() const { return jobs_; }
+  const AccountState* find(const common::PublicKey& key) const;
+  std::uint64_t next_nonce(const common::PublicKey& key) const;
+  std::uint64_t minted() const { return minted_; }
+  std::uint64_t slashed() const { return slashed_; }
+  std::uint64_t total_balances() const;
+  std::uint64_t total_stakes() const;
+
+ private:
+  struct ExpectedMint {
+    std::string job_id;
+    std::uint64_t round;
+    common::PublicKey to;
+    std::uint64_t amount;
+  };
+  Status apply_body(const Transaction& tx, AccountState& issuer);
+
+  common::PublicKey authority_{};
+  std::map<common::PublicKey, AccountState> accounts_;
+  std::map<std::string, JobState> jobs_;
+  std::deque<ExpectedMint> pending_mints_;
+  std::uint64_t minted_ = 0;
+  std::uint64_t slashed_ = 0;
+};
+
+}  // namespace fl::ledger

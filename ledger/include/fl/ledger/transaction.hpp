@@ -1,0 +1,131 @@
+// Ledger transactions: typed, canonically encoded, signed by their issuer.
+//
+// Canonical encoding (the "body"; integers little-endian fixed width, strings and lists with
+// a u64 length/count prefix, keys and digests as their raw 32 bytes, scores as IEEE-754 f64):
+//   "FLTX" u8 version=1, u8 type, issuer[32], u64 nonce, u64 timestamp_ms, then per type
+//   register     text dataset_fingerprint
+//   open-job     text job_id, text model, text rule, u64 reward_per_round
+//   round-result text job_id, u64 round, model_digest[32], text rule,
+//                u64 n, n x (worker[32], update_digest[32], f64 score, u64 num_samples),
+//                u64 m, m x (worker[32], update_digest[32], text reason)
+//   reward-mint  text job_id, u64 round, to[32], u64 amount
+//   transfer     to[32], u64 amount
+//   stake        u64 amount
+//   unstake      u64 amount
+//   slash        account[32], text reason, u64 amount
+// The amount, where a type has one, is always the last 8 bytes.
+// Signed digest: BLAKE2b-256(body), except register, whose signature is the worker's over
+// fl::common::registration_digest(issuer, dataset_fingerprint, timestamp_ms) (nonce is 0).
+// Transaction hash (the Merkle leaf and the id): BLAKE2b-256(body || signature).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/result.hpp"
+
+namespace fl::ledger {
+
+enum class TxType : std::uint8_t {
+  kRegister = 1,
+  kOpenJob = 2,
+  kRoundResult = 3,
+  kRewardMint = 4,
+  kTransfer = 5,
+  kStake = 6,
+  kUnstake = 7,
+  kSlash = 8,
+};
+std::string_view to_string(TxType type);
+
+struct RegisterBody {
+  std::string dataset_fingerprint;
+};
+struct OpenJobBody {
+  std::string job_id, model, rule;
+  std::uint64_t reward_per_round = 0;
+};
+struct AcceptedEntry {
+  common::PublicKey worker{};
+  common::Digest update_digest{};
+  double score = 0.0;
+  std::uint64_t num_samples = 0;
+};
+struct RejectedEntry {
+  common::PublicKey worker{};
+  common::Digest update_digest{};
+  std::string reason;
+};
+struct RoundResultBody {
+  std::string job_id;
+  std::uint64_t round = 0;
+  common::Digest model_digest{};
+  std::string rule;
+  std::vector<AcceptedEntry> accepted;
+  std::vector<RejectedEntry> rejected;
+};
+struct RewardMintBody {
+  std::string job_id;
+  std::uint64_t round = 0;
+  common::PublicKey to{};
+  std::uint64_t amount = 0;
+};
+struct TransferBody {
+  common::PublicKey to{};
+  std::uint64_t amount = 0;
+};
+struct StakeBody {
+  std::uint64_t amount = 0;
+};
+struct UnstakeBody {
+  std::uint64_t amount = 0;
+};
+struct SlashBody {
+  common::PublicKey account{};
+  std::string reason;
+  std::uint64_t amount = 0;
+};
+
+// Alternatives in TxType order (index + 1 == type).
+using TxBody = std::variant<RegisterBody, OpenJobBody, RoundResultBody, RewardMintBody, TransferBody,
+                            StakeBody, UnstakeBody, SlashBody>;
+
+struct Transaction {
+  common::PublicKey issuer{};
+  std::uint64_t nonce = 0;
+  std::uint64_t timestamp_ms = 0;
+  TxBody body;
+  common::Signature signature{};
+
+  TxType type() const { return static_cast<TxType>(body.index() + 1); }
+  // The amount moved, minted, staked or slashed; nullopt for types without one.
+  std::optional<std::uint64_t> amount() const;
+};
+
+std::vector<std::uint8_t> encode(const Transaction& tx);  // the canonical body (no signature)
+// Parses a canonical body; rejects unknown types, truncation and trailing bytes.
+Result<Transaction> decode(std::span<const std::uint8_t> body, const common::Signature& signature);
+
+common::Digest signing_digest(const Transaction& tx);
+common::Digest tx_hash(std::span<const std::uint8_t> body, const common::Signature& signature);
+common::Digest tx_hash(const Transaction& tx);
+bool signature_valid(const Transaction& tx);
+// Signs with `key` (which must be tx.issuer's); not for register, which the worker signs.
+void sign_transaction(Transaction& tx, const common::KeyPair& key);
+
+// Builders that fill issuer, nonce, timestamp and signature.
+Transaction make_signed(const common::KeyPair& issuer, std::uint64_t nonce, std::uint64_t timestamp_ms,
+                        TxBody body);
+
+// Accounts a transaction credits, debits or names (issuer first), for history queries.
+std::vector<common::PublicKey> accounts_named(const Transaction& tx);
+
+std::uint64_t now_ms();
+
+}  // namespace fl::ledger

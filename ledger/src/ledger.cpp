@@ -1,0 +1,241 @@
+#include "fl/ledger/ledger.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "fl/common/merkle.hpp"
+#include "fl/ledger/rewards.hpp"
+#include "sqlite.hpp"
+#include "store.hpp"
+
+namespace fl::ledger {
+
+using common::short_id;
+
+struct Ledger::Impl {
+  sql::Database db;
+  LedgerState state;
+  std::uint64_t block_count = 0;
+  common::Digest head_hash{};
+  std::uint64_t head_time_ms = 0;
+
+  // Applies blocks committed since the last look (by this or another process), without
+  // re-checking signatures: verify_ledger() does that.
+  Status catch_up();
+  using Builder = std::function<Result<std::vector<Transaction>>(const LedgerState&)>;
+  Result<AppendedBlock> append(const common::KeyPair& proposer, const Builder& build, bool check_signatures);
+  // Checks, writes and commits one block inside the open write transaction `txn`.
+  Result<AppendedBlock> write_block(sql::Transaction& txn, const common::KeyPair& proposer,
+                                    std::vector<Transaction> txs, bool check_signatures);
+};
+
+Status Ledger::Impl::catch_up() {
+  FL_ASSIGN_OR_RETURN(auto blocks, store::read_blocks(db, block_count));
+  if (blocks.empty()) return ok_status();
+  FL_ASSIGN_OR_RETURN(auto rows, store::read_txs(db, block_count));
+  std::size_t next_tx = 0;
+  for (const auto& row : blocks) {
+    const std::string at = db.path().string() + ": block " + std::to_string(row.height);
+    FL_ASSIGN_OR_RETURN(Block block, store::to_block(row));
+    if (row.height != block_count) return make_error(ErrorCode::kCorrupt, at + ": expected height " + std::to_string(block_count));
+    if (row.height == 0) state = LedgerState(block.header.proposer);
+    for (; next_tx < rows.size() && rows[next_tx].height == row.height; ++next_tx) {
+      FL_ASSIGN_OR_RETURN(Transaction tx, store::to_transaction(rows[next_tx]));
+      auto applied = state.apply(tx);
+      if (!applied.ok()) return with_context(applied.error(), at + " tx " + std::to_string(rows[next_tx].index));
+    }
+    auto end = state.check_block_end();
+    if (!end.ok()) return with_context(end.error(), at);
+    block_count = row.height + 1;
+    head_hash = block.hash;
+    head_time_ms = block.header.time_ms;
+  }
+  return ok_status();
+}
+
+Result<AppendedBlock> Ledger::Impl::append(const common::KeyPair& proposer, const Builder& build,
+                                           bool check_signatures) {
+  FL_ASSIGN_OR_RETURN(auto txn, sql::Transaction::begin_write(db));
+  FL_RETURN_IF_ERROR(catch_up());
+  FL_ASSIGN_OR_RETURN(auto txs, build(state));
+  return write_block(txn, proposer, std::move(txs), check_signatures);
+}
+
+Result<AppendedBlock> Ledger::Impl::write_block(sql::Transaction& txn, const common::KeyPair& proposer,
+                                                std::vector<Transaction> txs, bool check_signatures) {
+  AppendedBlock out;
+  out.txs = std::move(txs);
+
+  BlockHeader header;
+  header.height = block_count;
+  header.prev_hash = head_hash;
+  header.time_ms = std::max(now_ms(), head_time_ms);
+  header.tx_count = out.txs.size();
+  header.proposer = proposer.public_key;
+
+  LedgerState next = block_count == 0 ? LedgerState(proposer.public_key) : state;
+  FL_RETURN_IF_ERROR(next.check_block_contents(header, out.txs));
+  std::vector<std::vector<std::uint8_t>> bodies;
+  bodies.reserve(out.txs.size());
+  for (std::size_t i = 0; i < out.txs.size(); ++i) {
+    const auto& tx = out.txs[i];
+    const std::string at = "new block " + std::to_string(header.height) + " tx " + std::to_string(i) + " (" +
+                           std::string(to_string(tx.type())) + " by " + short_id(tx.issuer) + ")";
+    if ((check_signatures || tx.type() == TxType::kRegister) && !signature_valid(tx)) {
+      return make_error(ErrorCode::kBadSignature, at + ": signature does not verify");
+    }
+    auto applied = next.apply(tx);
+    if (!applied.ok()) return with_context(applied.error(), at);
+    bodies.push_back(encode(tx));
+    out.tx_hashes.push_back(tx_hash(bodies.back(), tx.signature));
+  }
+  auto end = next.check_block_end();
+  if (!end.ok()) return with_context(end.error(), "new block " + std::to_string(header.height));
+
+  header.merkle_root = common::merkle_root(out.tx_hashes);
+  out.block = seal_block(header, proposer);
+  FL_RETURN_IF_ERROR(store::insert_block(db, out.block, out.txs, bodies, out.tx_hashes));
+  FL_RETURN_IF_ERROR(txn.commit());
+  state = std::move(next);
+  block_count = header.height + 1;
+  head_hash = out.block.hash;
+  head_time_ms = header.time_ms;
+  return out;
+}
+
+Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Ledger::~Ledger() = default;
+Ledger::Ledger(Ledger&&) noexcept = default;
+Ledger& Ledger::operator=(Ledger&&) noexcept = default;
+
+Result<std::unique_ptr<Ledger>> Ledger::open(const std::filesystem::path& path) {
+  auto impl = std::make_unique<Impl>();
+  FL_ASSIGN_OR_RETURN(impl->db, sql::Database::open(path, sql::Database::Mode::kReadWrite));
+  FL_RETURN_IF_ERROR(store::create_schema(impl->db));
+  {
+    FL_ASSIGN_OR_RETURN(auto txn, sql::Transaction::begin_read(impl->db));
+    FL_RETURN_IF_ERROR(impl->catch_up());
+  }
+  return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+}
+
+Status Ledger::initialize(const common::KeyPair& authority) {
+  FL_ASSIGN_OR_RETURN(auto txn, sql::Transaction::begin_write(impl_->db));
+  FL_RETURN_IF_ERROR(impl_->catch_up());
+  if (impl_->block_count > 0) {
+    if (impl_->state.authority() != authority.public_key) {
+      return make_error(ErrorCode::kAlreadyExists, impl_->db.path().string() + ": ledger belongs to authority " +
+                                                       short_id(impl_->state.authority()) + ", not " +
+                                                       short_id(authority.public_key));
+    }
+    return ok_status();
+  }
+  FL_ASSIGN_OR_RETURN(auto genesis, impl_->write_block(txn, authority, {}, false));
+  (void)genesis;
+  return ok_status();
+}
+
+bool Ledger::initialized() const { return impl_->block_count > 0; }
+common::PublicKey Ledger::authority() const { return impl_->state.authority(); }
+std::uint64_t Ledger::height() const { return impl_->block_count == 0 ? 0 : impl_->block_count - 1; }
+std::uint64_t Ledger::block_count() const { return impl_->block_count; }
+common::Digest Ledger::head_hash() const { return impl_->head_hash; }
+const LedgerState& Ledger::state() const { return impl_->state; }
+std::uint64_t Ledger::next_nonce(const common::PublicKey& account) const { return impl_->state.next_nonce(account); }
+
+Result<std::vector<RoundReceipt>> Ledger::record_round(const common::KeyPair& authority,
+                                                       const common::KeyPair& researcher, const JobRecord& job,
+                                                       std::span<const RegistrationRecord> registrations,
+                                                       const RoundRecord& round) {
+  if (!initialized()) return make_error(ErrorCode::kPrecondition, "record_round on a ledger without a genesis block");
+  if (authority.public_key != impl_->state.authority()) {
+    return make_error(ErrorCode::kPrecondition, "record_round signed by " + short_id(authority.public_key) +
+                                                    ", not the ledger's authority " + short_id(impl_->state.authority()));
+  }
+  if (job.job_id != round.job_id) {
+    return make_error(ErrorCode::kInvalidArgument, "round names job '" + round.job_id + "', job record '" + job.job_id + "'");
+  }
+  std::size_t round_index = 0;
+  std::vector<std::uint64_t> rewards;
+  auto build = [&](const LedgerState& s) -> Result<std::vector<Transaction>> {
+    std::vector<Transaction> txs;
+    std::map<common::PublicKey, std::uint64_t> nonces;
+    auto next = [&](const common::PublicKey& k) {
+      auto [it, fresh] = nonces.try_emplace(k, s.next_nonce(k));
+      return it->second++;
+    };
+    const std::uint64_t now = now_ms();
+    std::set<common::PublicKey> added;
+    for (const auto& r : registrations) {
+      const auto* known = s.find(r.worker);
+      if ((known && known->registered) || !added.insert(r.worker).second) continue;
+      txs.push_back(Transaction{r.worker, 0, r.timestamp_ms, RegisterBody{r.dataset_fingerprint}, r.worker_signature});
+    }
+    auto existing = s.jobs().find(job.job_id);
+    std::uint64_t budget = job.reward_per_round;
+    if (existing == s.jobs().end()) {
+      txs.push_back(make_signed(researcher, next(researcher.public_key), now,
+                                OpenJobBody{job.job_id, job.model, job.rule, job.reward_per_round}));
+    } else if (existing->second.job.reward_per_round != job.reward_per_round) {
+      return make_error(ErrorCode::kPrecondition,
+                        "job '" + job.job_id + "' is on the ledger with reward_per_round " +
+                            std::to_string(existing->second.job.reward_per_round) + ", not " +
+                            std::to_string(job.reward_per_round));
+    }
+    RoundResultBody body{round.job_id, round.round, round.model_digest, round.rule, {}, {}};
+    for (const auto& a : round.accepted) body.accepted.push_back({a.worker, a.update_digest, a.score, a.num_samples});
+    for (const auto& r : round.rejected) body.rejected.push_back({r.worker, r.update_digest, r.reason});
+    rewards = split_reward(budget, body.accepted);
+    std::vector<std::pair<common::PublicKey, std::uint64_t>> mints;
+    for (std::size_t i = 0; i < rewards.size(); ++i) {
+      if (rewards[i] > 0) mints.emplace_back(body.accepted[i].worker, rewards[i]);
+    }
+    std::sort(mints.begin(), mints.end());
+    round_index = txs.size();
+    txs.push_back(make_signed(authority, next(authority.public_key), now, std::move(body)));
+    for (const auto& [worker, amount] : mints) {
+      txs.push_back(make_signed(authority, next(authority.public_key), now,
+                                RewardMintBody{round.job_id, round.round, worker, amount}));
+    }
+    return txs;
+  };
+  FL_ASSIGN_OR_RETURN(auto block, impl_->append(authority, build, false));
+
+  std::vector<RoundReceipt> receipts;
+  const auto proof = common::inclusion_proof(block.tx_hashes, round_index);
+  for (std::size_t i = 0; i < round.accepted.size(); ++i) {
+    RoundReceipt r;
+    r.worker = round.accepted[i].worker;
+    r.update_digest = round.accepted[i].update_digest;
+    r.reward = rewards[i];
+    r.tx_hash = block.tx_hashes[round_index];
+    r.block_height = block.block.header.height;
+    r.block_hash = block.block.hash;
+    r.merkle_root = block.block.header.merkle_root;
+    r.leaf_index = round_index;
+    r.tree_size = block.tx_hashes.size();
+    r.proof = proof;
+    receipts.push_back(std::move(r));
+  }
+  return receipts;
+}
+
+Result<AppendedBlock> Ledger::submit(const common::KeyPair& holder, TxBody body) {
+  if (!initialized()) return make_error(ErrorCode::kPrecondition, "submit on a ledger without a genesis block");
+  return impl_->append(
+      holder,
+      [&](const LedgerState& s) -> Result<std::vector<Transaction>> {
+        return std::vector<Transaction>{make_signed(holder, s.next_nonce(holder.public_key), now_ms(), body)};
+      },
+      false);
+}
+
+Result<AppendedBlock> Ledger::append_block(const common::KeyPair& proposer, std::vector<Transaction> txs) {
+  if (!initialized()) return make_error(ErrorCode::kPrecondition, "append_block on a ledger without a genesis block");
+  return impl_->append(
+      proposer, [&](const LedgerState&) -> Result<std::vector<Transaction>> { return std::move(txs); }, true);
+}
+
+}  // namespace fl::ledger
