@@ -13,6 +13,7 @@
 #include "fl/models/dataset.hpp"
 #include "fl/models/model.hpp"
 #include "fl/models/partition.hpp"
+#include "fl/models/runtime.hpp"
 #include "fl/models/train.hpp"
 
 namespace fl::worker {
@@ -279,7 +280,7 @@ Status run_worker(const WorkerOptions& options) {
   }
   FL_ASSIGN_OR_RETURN(auto key, common::load_key_file(options.key_file));
   FL_ASSIGN_OR_RETURN(auto device, models::choose_device(options.device));
-  if (options.threads > 0) torch::set_num_threads(options.threads);
+  if (options.threads > 0) models::set_compute_threads(options.threads);
   if (options.attack.kind != AttackKind::kNone) {
     spdlog::warn("RESEARCH MODE: this worker mounts the '{}' attack", to_string(options.attack.kind));
   }
