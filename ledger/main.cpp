@@ -1,26 +1,74 @@
-// fl-ledger: admin and account-holder commands over a FedLedger ledger database.
+// fl-ledger: admin and account-holder commands over a FedLedger ledger database. Parses the
+// command line only; every command lives in fl/ledger/commands.hpp.
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <iostream>
+#include <optional>
 
-#include "fl/ledger/ledger.hpp"
+#include "fl/ledger/commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"fl-ledger: inspect, verify and use a FedLedger ledger"};
-  std::string db;
-  auto* verify = app.add_subcommand("verify", "check every hash, Merkle root, signature, nonce and balance");
-  verify->add_option("--db", db, "ledger database")->required();
   app.require_subcommand(1);
+  std::string db;
+  bool json = false;
+  auto with_db = [&](CLI::App* sub) {
+    sub->add_option("--db", db, "ledger database (SQLite)")->required();
+    sub->add_flag("--json", json, "print one JSON document instead of a table");
+    return sub;
+  };
+  std::function<int(const fl::ledger::CommandContext&)> run;
+  std::string id, job, account, model, format = "json", key_file, to;
+  std::optional<std::string> out_dir, block_hash, authority;
+  std::uint64_t amount = 0;
+  std::string proof_file;
+
+  with_db(app.add_subcommand("verify", "check every hash link, Merkle root, signature, nonce and balance"))
+      ->callback([&] { run = fl::ledger::command_verify; });
+  with_db(app.add_subcommand("blocks", "list block headers"))->callback([&] { run = fl::ledger::command_blocks; });
+  auto* tx = with_db(app.add_subcommand("tx", "show one transaction"));
+  tx->add_option("ID", id, "transaction hash (or a unique prefix of 8+ hex digits)")->required();
+  tx->callback([&] { run = [&](const auto& c) { return fl::ledger::command_tx(c, id); }; });
+  with_db(app.add_subcommand("accounts", "balance, stake, rounds contributed and rejections per account"))
+      ->callback([&] { run = fl::ledger::command_accounts; });
+  auto* history = with_db(app.add_subcommand("history", "every transaction naming an account"));
+  history->add_option("ACCOUNT", account, "public key (hex)")->required();
+  history->callback([&] { run = [&](const auto& c) { return fl::ledger::command_history(c, account); }; });
+  auto* rounds = with_db(app.add_subcommand("rounds", "the rounds of a job: model, updates, rewards"));
+  rounds->add_option("JOB", job, "job id")->required();
+  rounds->callback([&] { run = [&](const auto& c) { return fl::ledger::command_rounds(c, job); }; });
+  auto* proof = with_db(app.add_subcommand("proof", "Merkle inclusion proof of a transaction"));
+  proof->add_option("TX", id, "transaction hash or prefix")->required();
+  proof->callback([&] { run = [&](const auto& c) { return fl::ledger::command_proof(c, id); }; });
+  auto* vproof = app.add_subcommand("verify-proof", "check a proof (from `proof --json`) against its block header, offline");
+  vproof->add_option("PROOF_FILE", proof_file, "JSON written by `fl-ledger proof --json`")->required();
+  vproof->add_option("--block-hash", block_hash, "trusted block hash the header must have");
+  vproof->add_option("--authority", authority, "trusted key that must have proposed the block");
+  vproof->add_flag("--json", json, "print JSON");
+  vproof->callback([&] {
+    run = [&](const auto& c) { return fl::ledger::command_verify_proof(c, proof_file, block_hash, authority); };
+  });
+  auto* trace = with_db(app.add_subcommand("trace", "the round, updates and workers behind a model"));
+  trace->add_option("MODEL", model, "model file (FLMODEL1 or raw) or hex model digest")->required();
+  trace->callback([&] { run = [&](const auto& c) { return fl::ledger::command_trace(c, model); }; });
+  auto* exp = with_db(app.add_subcommand("export", "transactions, accounts and rounds for auditors"));
+  exp->add_option("--format", format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
+  exp->add_option("--out", out_dir, "folder for transactions/accounts/rounds files (default: stdout)");
+  exp->callback([&] {
+    run = [&](const auto& c) {
+      return fl::ledger::command_export(c, format, out_dir ? std::optional<std::filesystem::path>(*out_dir) : std::nullopt);
+    };
+  });
+  for (const char* kind : {"transfer", "stake", "unstake"}) {
+    auto* sub = with_db(app.add_subcommand(kind, std::string(kind) + " tokens, signed with your key"));
+    sub->add_option("--key", key_file, "fl::common key file of the account")->required();
+    sub->add_option("--amount", amount, "token units")->required();
+    if (std::string(kind) == "transfer") sub->add_option("--to", to, "recipient public key (hex)")->required();
+    sub->callback([&, kind] {
+      run = [&, kind](const auto& c) { return fl::ledger::command_submit(c, kind, key_file, amount, to); };
+    });
+  }
   CLI11_PARSE(app, argc, argv);
-  auto report = fl::ledger::verify_ledger(db);
-  if (!report.ok()) {
-    std::cerr << report.error().to_string() << '\n';
-    return 1;
-  }
-  if (!report->ok) {
-    std::cerr << report->failure->to_string() << '\n';
-    return 1;
-  }
-  std::cout << "ok\n";
-  return 0;
+  return run(fl::ledger::CommandContext{db, json, std::cout, std::cerr});
 }
