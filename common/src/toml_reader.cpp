@@ -184,6 +184,37 @@ Result<std::vector<std::string>> ConfigTable::text_list(
   return out;
 }
 
+Result<std::vector<std::int64_t>> ConfigTable::integer_list(
+    std::string_view key, std::optional<std::vector<std::int64_t>> fallback, std::int64_t min,
+    std::int64_t max) const {
+  const auto* node = as_node(find(key));
+  if (!node) {
+    if (fallback) return *fallback;
+    return make_error(ErrorCode::kInvalidArgument, where(key) + " is required");
+  }
+  const auto* array = node->as_array();
+  if (!array) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      where(key) + " must be an array of integers, got " + type_name(*node));
+  }
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const auto& item = *array->get(i);
+    const std::string at = where(key) + "[" + std::to_string(i) + "]";
+    if (!item.is_integer()) {
+      return make_error(ErrorCode::kInvalidArgument, at + " must be an integer, got " + type_name(item));
+    }
+    const auto value = *item.value<std::int64_t>();
+    if (value < min || value > max) {
+      return make_error(ErrorCode::kInvalidArgument, at + " must be in [" + std::to_string(min) + ", " +
+                                                         std::to_string(max) + "], got " +
+                                                         std::to_string(value));
+    }
+    out.push_back(value);
+  }
+  return out;
+}
+
 Status ConfigTable::reject_unknown_keys() const {
   std::vector<std::string> all;
   collect_keys(impl_->root, "", all);

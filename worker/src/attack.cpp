@@ -1,6 +1,6 @@
 #include "fl/worker/attack.hpp"
 
-#include <random>
+#include "fl/common/update_attack.hpp"
 
 namespace fl::worker {
 
@@ -30,17 +30,12 @@ std::string_view to_string(AttackKind kind) {
 void apply_update_attack(const AttackOptions& attack, std::uint64_t round, std::span<float> delta) {
   switch (attack.kind) {
     case AttackKind::kSignFlip:
-    case AttackKind::kScaled: {
-      const auto s = static_cast<float>(attack.scale);
-      for (float& v : delta) v *= s;
+    case AttackKind::kScaled:
+      common::scale_update(delta, attack.scale);
       break;
-    }
-    case AttackKind::kGaussian: {
-      std::mt19937_64 rng(attack.seed * 1'000'003 + round);
-      std::normal_distribution<float> noise(0.0f, static_cast<float>(attack.sigma));
-      for (float& v : delta) v = noise(rng);
+    case AttackKind::kGaussian:
+      common::gaussian_update(delta, attack.sigma, attack.seed, round);
       break;
-    }
     case AttackKind::kNone:
     case AttackKind::kLabelFlip:
       break;

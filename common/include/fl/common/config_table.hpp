@@ -33,6 +33,10 @@ class ConfigTable {
   Result<bool> boolean(std::string_view key, std::optional<bool> fallback = std::nullopt) const;
   Result<std::vector<std::string>> text_list(
       std::string_view key, std::optional<std::vector<std::string>> fallback = std::nullopt) const;
+  // An array of integers, each in [min, max] (errors name the index).
+  Result<std::vector<std::int64_t>> integer_list(
+      std::string_view key, std::optional<std::vector<std::int64_t>> fallback, std::int64_t min,
+      std::int64_t max) const;
 
   // Every key of the whole file that no getter asked for is an error naming it.
   Status reject_unknown_keys() const;

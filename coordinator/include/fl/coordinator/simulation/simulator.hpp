@@ -1,0 +1,71 @@
+// The simulation engine: N virtual workers in one process, no sockets. Each round follows the
+// coordinator's logic (sample, train from the global model, attack, validate, sort by worker id,
+// aggregate, global += server_lr * aggregate, evaluate) with the same training code and rules.
+// Virtual workers run on `threads` threads, each owning one model replica, so memory does not
+// grow with the number of workers. Results depend only on the config and the seed.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fl/common/result.hpp"
+#include "fl/coordinator/simulation/sweep_config.hpp"
+
+namespace fl::coordinator {
+
+// The training and test sets, loaded once and shared by every run of a sweep (torch inside).
+class SimulationData {
+ public:
+  struct Impl;
+  explicit SimulationData(std::unique_ptr<Impl> impl);
+  ~SimulationData();
+  SimulationData(const SimulationData&) = delete;
+  SimulationData& operator=(const SimulationData&) = delete;
+
+  std::int64_t train_size() const;
+  std::int64_t test_size() const;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Fashion-MNIST (IDX files) from data_dir.
+Result<std::shared_ptr<const SimulationData>> load_simulation_data(
+    const std::filesystem::path& data_dir);
+
+struct RoundRecord {
+  int round = 0;              // 1-based
+  double test_accuracy = 0;   // on the first eval_limit test examples
+  double test_loss = 0;
+  double train_loss = 0;      // sample-weighted mean over the honest workers
+  int accepted = 0;           // updates given to the rule
+  int rejected = 0;           // non-finite updates, dropped like the coordinator's validator does
+  bool rule_refused = false;  // the rule returned an error; the global model stayed
+  double seconds = 0;
+};
+
+struct SettingResult {
+  SimulationSetting setting;
+  std::string rule_name;  // canonical, with parameters, e.g. "krum(f=4)"
+  std::vector<RoundRecord> rounds;
+  double final_accuracy = 0;
+  double best_accuracy = 0;
+  int best_round = 0;
+  double seconds = 0;
+};
+
+// Called after every round with the result so far, whose last round has just finished (for
+// progress bars and CSV rows written as the sweep goes).
+using RoundObserver = std::function<void(const SettingResult& so_far)>;
+
+// Runs one setting of the sweep from a fresh model (the same initial model and partition for
+// every setting with the same seed, so runs compare like for like).
+Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSetting& setting,
+                                  const SimulationData& data, const RoundObserver& observer = {});
+
+}  // namespace fl::coordinator
