@@ -277,6 +277,12 @@ void Coordinator::State::handle_update(common::Envelope&& env) {
       return;
     }
   }
+  if (!update.ok() && update.error().code == ErrorCode::kBadSignature) {
+    // The header's key is only a claim: blame the key registered from the sending socket (or
+    // no one), so a forger cannot put rejections on an honest worker's record.
+    const auto* sender = registry.key_of(identity);
+    rejection.worker = sender ? *sender : common::PublicKey{};
+  }
   spdlog::warn("round {}: rejected update from {}: {}", inbox->round, common::short_id(rejection.worker),
                rejection.reason);
   if (inbox->sampled.count(rejection.worker)) inbox->answered.insert(rejection.worker);

@@ -60,6 +60,11 @@ WorkerRecord* WorkerRegistry::find(const common::PublicKey& key) {
   return it == workers_.end() ? nullptr : &it->second;
 }
 
+const common::PublicKey* WorkerRegistry::key_of(const std::string& identity) const {
+  auto it = by_identity_.find(identity);
+  return it == by_identity_.end() ? nullptr : &it->second;
+}
+
 std::vector<common::PublicKey> WorkerRegistry::active_keys() const {
   std::vector<common::PublicKey> keys;
   for (const auto& [k, _] : workers_) keys.push_back(k);

@@ -4,6 +4,8 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "fl/common/crypto.hpp"
@@ -32,6 +34,19 @@ std::string read_endpoint(const std::filesystem::path& run) {
   std::string e;
   in >> e;
   return e;
+}
+
+// Runs `fl-ledger ARGS... --db run/ledger.db --json` and parses what it prints.
+nlohmann::json ledger_json(const std::filesystem::path& dir, std::vector<std::string> args, int* exit_code = nullptr) {
+  std::vector<std::string> argv = {test::binary("fl-ledger")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--db", (dir / "run" / "ledger.db").string(), "--json"});
+  const auto out = dir / "fl-ledger.out";
+  std::filesystem::remove(out);
+  ChildProcess p(argv, out);
+  const auto code = p.wait(60s);
+  if (exit_code) *exit_code = code.value_or(-1);
+  return nlohmann::json::parse(test::read_file(out), nullptr, false);
 }
 
 struct JobSpec {
@@ -110,6 +125,32 @@ TEST_F(Federation, ThreeWorkersTrainAndAccuracyRises) {
   EXPECT_GT(rows[2]["test_accuracy"].get<double>(), 0.6);
   EXPECT_TRUE(std::filesystem::exists(run_ / "global.flm"));
   EXPECT_TRUE(std::filesystem::exists(run_ / "checkpoints" / "round-000003.flm"));
+  // The ledger: one block per round after genesis, verified; the final model traces to round 3
+  // and its three workers; the rewards add up to what was minted.
+  int code = -1;
+  const auto report = ledger_json(dir_, {"verify"}, &code);
+  EXPECT_EQ(code, 0) << report.dump();
+  EXPECT_EQ(report["ok"], true);
+  EXPECT_EQ(report["blocks"], 4);
+  EXPECT_EQ(report["minted"], 3000);
+  const auto trace = ledger_json(dir_, {"trace", (run_ / "global.flm").string()});
+  ASSERT_EQ(trace["rounds"].size(), 1u) << trace.dump();
+  EXPECT_EQ(trace["rounds"][0]["round"], 3);
+  std::set<std::string> traced;
+  std::uint64_t paid = 0;
+  for (const auto& u : trace["rounds"][0]["updates"]) {
+    traced.insert(u["worker"].get<std::string>());
+    paid += u["reward"].get<std::uint64_t>();
+  }
+  std::set<std::string> expected;
+  for (int k = 0; k < 3; ++k) {
+    expected.insert(common::to_hex(common::key_pair_from_label("itest-worker-" + std::to_string(k)).public_key));
+  }
+  EXPECT_EQ(traced, expected);
+  EXPECT_EQ(paid, 1000u);
+  std::uint64_t balances = 0;
+  for (const auto& a : ledger_json(dir_, {"accounts"})) balances += a["balance"].get<std::uint64_t>();
+  EXPECT_EQ(balances, 3000u);
   // Each worker checked its receipts' Merkle proofs against the block roots.
   const std::string receipts = test::read_file(dir_ / "w0.receipts");
   EXPECT_NE(receipts.find("\"proof_verified\":true"), std::string::npos) << receipts;
@@ -206,6 +247,11 @@ TEST_F(Federation, ForgedAndWrongShapedUpdatesAreRejectedWhileTheRoundCompletes)
   EXPECT_EQ(rows[0]["accepted"], 3);
   EXPECT_EQ(rows[0]["rejected"], 2);
   EXPECT_GT(rows[0]["test_accuracy"].get<double>(), 0.3);
+  // Both rejections are on the ledger, against the keys that sent them.
+  std::map<std::string, int> rejections;
+  for (const auto& a : ledger_json(dir_, {"accounts"})) rejections[a["account"]] = a["rejections"];
+  EXPECT_EQ(rejections[common::to_hex(common::key_pair_from_label("forger").public_key)], 1);
+  EXPECT_EQ(rejections[common::to_hex(common::key_pair_from_label("shaper").public_key)], 1);
 }
 
 TEST_F(Federation, RestartedCoordinatorResumesAtTheNextRound) {

@@ -38,6 +38,8 @@ class WorkerRegistry {
 
   const WorkerRecord* find(const common::PublicKey& key) const;
   WorkerRecord* find(const common::PublicKey& key);
+  // The key registered from this routing identity, if any.
+  const common::PublicKey* key_of(const std::string& identity) const;
   std::vector<common::PublicKey> active_keys() const;  // sorted
   std::size_t size() const { return workers_.size(); }
   const std::map<common::PublicKey, WorkerRecord>& all() const { return workers_; }
