@@ -8,6 +8,7 @@
 #include "fl/coordinator/aggregation/aggregate_file.hpp"
 #include "fl/coordinator/coordinator.hpp"
 #include "fl/coordinator/job_config.hpp"
+#include "fl/coordinator/simulation/simulation.hpp"
 
 namespace {
 int fail(const fl::Error& e) {
@@ -45,7 +46,29 @@ int main(int argc, char** argv) {
   aggregate->add_option("--bucket-size", rule.bucket_size, "bucketing: updates per bucket")->capture_default_str();
   aggregate->add_option("--clip-norm", rule.clip_norm, "static clipping: L2 bound");
 
+  auto* simulate = app.add_subcommand(
+      "simulate", "RESEARCH MODE: sweep rules x attacks x Byzantine counts x partitions with virtual workers");
+  std::string sweep_path, sim_out, sim_filter;
+  bool no_progress = false;
+  int sim_threads = 0;
+  simulate->add_option("--config", sweep_path, "sweep config (TOML)")->required()->check(CLI::ExistingFile);
+  simulate->add_option("--out", sim_out, "output folder (instead of simulation.output_dir)");
+  simulate->add_option("--filter", sim_filter, "run only settings whose id contains this text");
+  simulate->add_option("--threads", sim_threads, "training threads (instead of simulation.threads)");
+  simulate->add_flag("--no-progress", no_progress, "no progress bar");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*simulate) {
+    fl::coordinator::SimulationOverrides o;
+    if (!sim_out.empty()) o.output_dir = sim_out;
+    o.show_progress = !no_progress;
+    o.filter = sim_filter;
+    o.threads = sim_threads;
+    if (auto s = fl::common::init_logging("warn", "simulate"); !s.ok()) return fail(s.error());
+    if (auto s = fl::coordinator::run_simulation(sweep_path, o); !s.ok()) return fail(s.error());
+    return 0;
+  }
 
   if (*aggregate) {
     std::optional<std::filesystem::path> weights;
