@@ -6,9 +6,9 @@ with OpenBLAS single-threaded, as fl::models::set_compute_threads sets them (and
 information, with OpenBLAS keeping a thread pool of the same size).
 
 Run with Debian's python3-torch (the same libtorch 1.13 as the C++ build):
-    /usr/bin/python3 tests/bench/train_step_reference.py
-    /usr/bin/python3 tests/bench/train_step_reference.py --compare models_bench.json
-With --compare it also reads the C++ benchmark's JSON (--benchmark_out) and prints the ratio
+    /usr/bin/python3 tests/bench/train_step_reference.py --cpp-bench build-models/bin/models_bench
+It alternates, per configuration and for --rounds rounds, a run of the C++
+benchmark and a Python run, keeps each side's fastest 20-step epoch, and prints the ratio
 python / C++ (above 1: the C++ worker is faster).
 """
 import argparse
@@ -16,6 +16,7 @@ import ctypes
 import gzip
 import json
 import pathlib
+import subprocess
 import time
 
 import numpy as np
@@ -96,48 +97,52 @@ def ms_per_step(name, threads, images, labels, min_seconds, blas_threads):
     indices = torch.arange(BATCH * STEPS_PER_REPEAT)
     generator = torch.Generator().manual_seed(1)
     one_epoch(model, optimizer, images, labels, indices, generator)  # warm-up
-    samples = []
+    samples, cpu_samples = [], []
     started = time.perf_counter()
     while time.perf_counter() - started < min_seconds or len(samples) < 5:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         one_epoch(model, optimizer, images, labels, indices, generator)
         samples.append((time.perf_counter() - t0) * 1e3 / STEPS_PER_REPEAT)
-    return min(samples)  # the machine is shared: interference only ever adds time
+        cpu_samples.append((time.process_time() - c0) * 1e3 / STEPS_PER_REPEAT)
+    # The machine is shared: interference only ever adds time, so keep the fastest epoch.
+    return min(samples), min(cpu_samples)
 
 
-def cpp_figures(path):
-    """ms_per_step (fastest 20-step iteration) by (model, threads) from a Google Benchmark JSON
-    file; with repetitions, the fastest of them (aggregate rows are skipped)."""
-    figures = {}
-    for bench in json.loads(pathlib.Path(path).read_text())["benchmarks"]:
-        if bench.get("run_type") == "aggregate":
-            continue
-        key = (bench["name"].split("_")[0], int(bench["threads"]))
-        figures[key] = min(figures.get(key, float("inf")), bench["ms_per_step"])
-    return figures
+def cpp_ms_per_step(binary, name, threads):
+    """One run of models_bench for one configuration: its fastest 20-step epoch, in ms/step."""
+    out = subprocess.run(
+        [binary, f"--benchmark_filter=^{name}_train_step/{threads}/", "--benchmark_format=json"],
+        check=True, capture_output=True, text=True).stdout
+    (bench,) = json.loads(out)["benchmarks"]
+    return bench["ms_per_step"], bench["cpu_ms_per_step"]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--compare", help="models_bench JSON output (--benchmark_out)")
-    parser.add_argument("--min-seconds", type=float, default=3.0)
+    parser.add_argument("--cpp-bench", required=True, help="path to the models_bench binary")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--min-seconds", type=float, default=2.0)
     args = parser.parse_args()
-    cpp = cpp_figures(args.compare) if args.compare else {}
     images, labels = load_training_set()
-    print(f"torch {torch.__version__}, batch {BATCH}, SGD lr 0.05, Fashion-MNIST")
-    # "python": the same thread settings as the C++ benchmark (OpenBLAS single-threaded);
-    # "python, BLAS pool": plain torch.set_num_threads(n), OpenBLAS keeping n threads of its own.
-    print(f"{'model':6} {'threads':>7} {'python ms/step':>15} {'python, BLAS pool':>18} "
-          f"{'c++ ms/step':>12} {'python/c++':>11}")
+    print(f"torch {torch.__version__}, batch {BATCH}, SGD lr 0.05, Fashion-MNIST, "
+          f"fastest epoch of {args.rounds} alternating rounds")
+    # python: the same thread settings as the C++ benchmark (OpenBLAS single-threaded);
+    # py+pool: plain torch.set_num_threads(n), OpenBLAS keeping n threads of its own (one round).
+    # wall: fastest epoch; cpu: process CPU time (all threads) of the fastest-CPU epoch.
+    print(f"{'model':5} {'thr':>3} | {'python':>8} {'c++':>8} {'py/c++':>6} | "
+          f"{'cpu: python':>11} {'c++':>8} {'py/c++':>6} | {'py+pool':>8}   (ms/step)")
+    inf = float("inf")
     for name in ("mlp", "cnn"):
         for threads in (1, 2):
-            py = ms_per_step(name, threads, images, labels, args.min_seconds, blas_threads=1)
-            py_pool = ms_per_step(name, threads, images, labels, args.min_seconds,
-                                  blas_threads=threads)
-            c = cpp.get((name, threads))
-            c_text = f"{c:12.3f}" if c else f"{'-':>12}"
-            ratio = f"{py / c:11.2f}" if c else f"{'-':>11}"
-            print(f"{name:6} {threads:7d} {py:15.3f} {py_pool:18.3f} {c_text} {ratio}", flush=True)
+            py, py_cpu, c, c_cpu = inf, inf, inf, inf
+            for _ in range(args.rounds):
+                wall, cpu = cpp_ms_per_step(args.cpp_bench, name, threads)
+                c, c_cpu = min(c, wall), min(c_cpu, cpu)
+                wall, cpu = ms_per_step(name, threads, images, labels, args.min_seconds, 1)
+                py, py_cpu = min(py, wall), min(py_cpu, cpu)
+            pool, _ = ms_per_step(name, threads, images, labels, 1.0, threads)
+            print(f"{name:5} {threads:3d} | {py:8.3f} {c:8.3f} {py / c:6.2f} | "
+                  f"{py_cpu:11.3f} {c_cpu:8.3f} {py_cpu / c_cpu:6.2f} | {pool:8.3f}", flush=True)
 
 
 if __name__ == "__main__":
