@@ -56,6 +56,7 @@ struct JobSpec {
   double soft_deadline_s = 60;
   double deadline_s = 120;
   double heartbeat_timeout_s = 30;
+  int epochs = 1;
 };
 
 class Federation : public ::testing::Test {
@@ -63,7 +64,7 @@ class Federation : public ::testing::Test {
   void write_config(const JobSpec& spec) {
     std::ofstream(dir_ / "job.toml") << "[job]\nid = \"itest\"\nmodel = \"mlp\"\nrounds = " << spec.rounds
                                      << "\nseed = 7\n[data]\neval_limit = 2000\n"
-                                     << "[training]\nepochs = 1\nbatch_size = 32\nlearning_rate = 0.05\n"
+                                     << "[training]\nepochs = " << spec.epochs << "\nbatch_size = 32\nlearning_rate = 0.05\n"
                                      << "[round]\nmin_workers = " << spec.min_workers
                                      << "\nquorum_fraction = " << spec.quorum
                                      << "\nsoft_deadline_s = " << spec.soft_deadline_s
@@ -89,13 +90,15 @@ class Federation : public ::testing::Test {
     return read_endpoint(run_);
   }
 
-  ChildProcess start_worker(int k, int n, const std::string& endpoint) {
+  // max_samples 600 trains in tens of milliseconds; 0 (the whole share) takes about a second,
+  // long enough for a test to act while the round is in flight.
+  ChildProcess start_worker(int k, int n, const std::string& endpoint, int max_samples = 600) {
     const auto key = dir_ / ("w" + std::to_string(k) + ".key");
     if (!std::filesystem::exists(key)) {
       EXPECT_TRUE(common::save_key_file(key, common::key_pair_from_label("itest-worker-" + std::to_string(k))).ok());
     }
     return ChildProcess({test::binary("fl-worker"), "run", "--coordinator", endpoint, "--key", key.string(),
-                         "--partition", std::to_string(k) + "/" + std::to_string(n), "--max-samples", "600",
+                         "--partition", std::to_string(k) + "/" + std::to_string(n), "--max-samples", std::to_string(max_samples),
                          "--heartbeat", "0.5", "--receipts", (dir_ / ("w" + std::to_string(k) + ".receipts")).string()},
                         dir_ / ("worker" + std::to_string(k) + ".out"));
   }
@@ -165,7 +168,8 @@ TEST_F(Federation, WorkerKilledMidRoundDoesNotStopTheRound) {
   auto coordinator = start_coordinator();
   const auto endpoint = wait_for_endpoint();
   std::vector<ChildProcess> workers;
-  for (int k = 0; k < 3; ++k) workers.push_back(start_worker(k, 3, endpoint));
+  for (int k = 0; k < 2; ++k) workers.push_back(start_worker(k, 3, endpoint));
+  workers.push_back(start_worker(2, 3, endpoint, 0));  // the slow one, killed while it trains
   // Once round 1 is written, round 2's tasks are out: kill a worker before it can answer.
   ASSERT_TRUE(test::wait_until([&] { return read_metrics(run_).size() >= 1; }, 180s));
   workers[2].kill(SIGKILL);
@@ -257,15 +261,17 @@ TEST_F(Federation, ForgedAndWrongShapedUpdatesAreRejectedWhileTheRoundCompletes)
 TEST_F(Federation, RestartedCoordinatorResumesAtTheNextRound) {
   JobSpec spec;
   spec.rounds = 4;
+  spec.epochs = 3;  // with whole shares, rounds last long enough to kill the coordinator inside one
   write_config(spec);
   auto first = start_coordinator();
   const auto endpoint = wait_for_endpoint();
   std::vector<ChildProcess> workers;
-  for (int k = 0; k < 3; ++k) workers.push_back(start_worker(k, 3, endpoint));
+  for (int k = 0; k < 3; ++k) workers.push_back(start_worker(k, 3, endpoint, 0));
   ASSERT_TRUE(test::wait_until([&] { return read_metrics(run_).size() >= 2; }, 180s));
   first.kill(SIGKILL);
   first.wait(10s);
   const auto done = read_metrics(run_).size();
+  ASSERT_LT(done, 4u) << "the job finished before the coordinator was killed";
   auto second = start_coordinator(endpoint);  // same port: the workers reconnect by themselves
   ASSERT_EQ(second.wait(300s), 0) << test::read_file(dir_ / "coordinator.out");
   for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0);
