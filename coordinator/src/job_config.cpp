@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "fl/common/config_table.hpp"
+#include "fl/coordinator/aggregation/rule_config.hpp"
 
 namespace fl::coordinator {
 
@@ -78,24 +79,8 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
 
   FL_ASSIGN_OR_RETURN(auto a, cfg.section("aggregation"));
   FL_ASSIGN_OR_RETURN(job.rule, a.text("rule", "fedavg"));
-  FL_ASSIGN_OR_RETURN(auto f, a.integer("f", 0, 0, 100000));
-  job.rule_options.f = static_cast<int>(f);
   job.rule_options.seed = job.seed;
-  auto& ro = job.rule_options;
-  FL_ASSIGN_OR_RETURN(auto m, a.integer("multikrum_m", 0, 0, 100000));
-  ro.multikrum_m = static_cast<int>(m);
-  FL_ASSIGN_OR_RETURN(ro.geomed_nu, a.number("geomed_nu", ro.geomed_nu, 0, 1e9));
-  FL_ASSIGN_OR_RETURN(auto iters, a.integer("geomed_max_iter", ro.geomed_max_iter, 1, 100000));
-  ro.geomed_max_iter = static_cast<int>(iters);
-  FL_ASSIGN_OR_RETURN(ro.geomed_tol, a.number("geomed_tol", ro.geomed_tol, 0, 1));
-  FL_ASSIGN_OR_RETURN(ro.cclip_tau, a.number("cclip_tau", ro.cclip_tau, 0, 1e30));
-  FL_ASSIGN_OR_RETURN(auto cl, a.integer("cclip_iters", ro.cclip_iters, 1, 1000));
-  ro.cclip_iters = static_cast<int>(cl);
-  FL_ASSIGN_OR_RETURN(auto bs, a.integer("bucket_size", ro.bucket_size, 1, 100000));
-  ro.bucket_size = static_cast<int>(bs);
-  FL_ASSIGN_OR_RETURN(ro.clip_norm, a.number("clip_norm", ro.clip_norm, 0, 1e30));
-  FL_ASSIGN_OR_RETURN(auto threads, a.integer("threads", 0, 0, 1024));
-  ro.threads = static_cast<int>(threads);
+  FL_RETURN_IF_ERROR(read_rule_options(a, job.rule_options));
   FL_ASSIGN_OR_RETURN(job.server_learning_rate, a.number("server_learning_rate", 1.0, 1e-9, 100));
   FL_RETURN_IF_ERROR(make_rule(job.rule, job.rule_options));  // the spec itself must parse
 

@@ -1,5 +1,7 @@
 #include "fl/coordinator/simulation/sweep_config.hpp"
 
+#include "fl/coordinator/aggregation/rule_config.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -74,23 +76,9 @@ Status parse_aggregation(const ConfigTable& cfg, SweepConfig& c) {
   FL_ASSIGN_OR_RETURN(auto a, cfg.section("aggregation"));
   auto& ro = c.rule_options;
   c.fixed_f = a.has("f");
-  FL_ASSIGN_OR_RETURN(auto f, a.integer("f", 0, 0, 100000));
-  ro.f = static_cast<int>(f);
   ro.seed = c.seed;
-  FL_ASSIGN_OR_RETURN(auto m, a.integer("multikrum_m", 0, 0, 100000));
-  ro.multikrum_m = static_cast<int>(m);
-  FL_ASSIGN_OR_RETURN(ro.geomed_nu, a.number("geomed_nu", ro.geomed_nu, 0, 1e9));
-  FL_ASSIGN_OR_RETURN(auto iters, a.integer("geomed_max_iter", ro.geomed_max_iter, 1, 100000));
-  ro.geomed_max_iter = static_cast<int>(iters);
-  FL_ASSIGN_OR_RETURN(ro.geomed_tol, a.number("geomed_tol", ro.geomed_tol, 0, 1));
-  FL_ASSIGN_OR_RETURN(ro.cclip_tau, a.number("cclip_tau", ro.cclip_tau, 0, 1e30));
-  FL_ASSIGN_OR_RETURN(auto cl, a.integer("cclip_iters", ro.cclip_iters, 1, 1000));
-  ro.cclip_iters = static_cast<int>(cl);
-  FL_ASSIGN_OR_RETURN(auto bs, a.integer("bucket_size", ro.bucket_size, 1, 100000));
-  ro.bucket_size = static_cast<int>(bs);
-  FL_ASSIGN_OR_RETURN(ro.clip_norm, a.number("clip_norm", ro.clip_norm, 0, 1e30));
-  FL_ASSIGN_OR_RETURN(auto threads, a.integer("threads", 1, 0, 1024));
-  ro.threads = static_cast<int>(threads);
+  ro.threads = 1;  // settings run in parallel threads already
+  FL_RETURN_IF_ERROR(read_rule_options(a, ro));
   FL_ASSIGN_OR_RETURN(c.server_learning_rate, a.number("server_learning_rate", 1.0, 1e-9, 100));
   return ok_status();
 }
