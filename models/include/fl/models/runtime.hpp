@@ -11,7 +11,8 @@ namespace fl::models {
 // Sets libtorch's intra-op (OpenMP) threads to `threads` and, when the BLAS is OpenBLAS, makes
 // OpenBLAS single-threaded: libtorch already parallelises around it, and two thread pools on
 // few cores slow each other down (2-4x measured). The caller's knob (the worker uses 1 per
-// process); the library never calls it by itself.
+// process); the library never calls it by itself. It also keeps freed tensor buffers in the
+// malloc heap (no mmap/munmap per step), which training's repeated large allocations need.
 void set_compute_threads(int threads);
 
 // Resolved path of the shared library that provides sgemm_ to libtorch, e.g.
