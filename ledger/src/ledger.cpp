@@ -184,9 +184,7 @@ Result<std::vector<RoundReceipt>> Ledger::record_round(const common::KeyPair& au
                             std::to_string(existing->second.job.reward_per_round) + ", not " +
                             std::to_string(job.reward_per_round));
     }
-    RoundResultBody body{round.job_id, round.round, round.model_digest, round.rule, {}, {}};
-    for (const auto& a : round.accepted) body.accepted.push_back({a.worker, a.update_digest, a.score, a.num_samples});
-    for (const auto& r : round.rejected) body.rejected.push_back({r.worker, r.update_digest, r.reason});
+    RoundResultBody body = round;
     rewards = split_reward(budget, body.accepted);
     std::vector<std::pair<common::PublicKey, std::uint64_t>> mints;
     for (std::size_t i = 0; i < rewards.size(); ++i) {

@@ -36,27 +36,11 @@ struct JobRecord {
   std::uint64_t reward_per_round = 0;
 };
 
-struct AcceptedUpdate {
-  common::PublicKey worker{};
-  common::Digest update_digest{};
-  double score = 0.0;
-  std::uint64_t num_samples = 0;
-};
-
-struct RejectedUpdate {
-  common::PublicKey worker{};
-  common::Digest update_digest{};
-  std::string reason;
-};
-
-struct RoundRecord {
-  std::string job_id;
-  std::uint64_t round = 0;
-  common::Digest model_digest{};  // common::digest_of(global parameters)
-  std::string rule;               // aggregation rule with its parameters, e.g. "krum(f=2)"
-  std::vector<AcceptedUpdate> accepted;
-  std::vector<RejectedUpdate> rejected;
-};
+// The coordinator describes a round exactly as the round-result transaction records it.
+using AcceptedUpdate = AcceptedEntry;
+using RejectedUpdate = RejectedEntry;
+using RoundRecord = RoundResultBody;  // model_digest = common::digest_of(global parameters);
+                                      // rule with its parameters, e.g. "krum(f=2)"
 
 // What a worker needs to check, without the ledger, that its update is on it:
 // common::verify_inclusion(tx_hash, leaf_index, tree_size, proof, merkle_root).
