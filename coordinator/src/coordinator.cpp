@@ -105,7 +105,7 @@ Status Coordinator::State::open() {
   FL_ASSIGN_OR_RETURN(researcher, load_or_create_key(c.researcher_key));
   registry = WorkerRegistry(c.open_enrolment, c.allowed_workers);
   FL_ASSIGN_OR_RETURN(rule, make_rule(c.rule, c.rule_options));
-  FL_ASSIGN_OR_RETURN(model, ModelHost::create(c.model, c.seed, c.data_dir, c.eval_limit, "auto"));
+  FL_ASSIGN_OR_RETURN(model, ModelHost::create(c.model, c.seed, c.data_dir, c.eval_limit, c.device));
   global = model->initial_parameters();
   FL_RETURN_IF_ERROR(resume());
   global_digest = common::digest_of(global);

@@ -47,6 +47,7 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   job.rounds = static_cast<int>(rounds);
   FL_ASSIGN_OR_RETURN(auto seed, j.integer("seed", 1, 0, INT64_MAX));
   job.seed = static_cast<std::uint64_t>(seed);
+  FL_ASSIGN_OR_RETURN(job.device, j.text("device", job.device));
 
   FL_ASSIGN_OR_RETURN(auto d, cfg.section("data"));
   FL_ASSIGN_OR_RETURN(auto dir, d.text("dir", job.data_dir.string()));

@@ -65,6 +65,12 @@ TEST(JobConfig, MisspeltKeyIsRejected) {
   EXPECT_EQ(cfg.error().message, "job.toml: unknown key 'training.learnig_rate'");
 }
 
+TEST(JobConfig, DeviceIsOverridable) {
+  auto cfg = parse_job_config("[job]\nid = \"j\"\ndevice = \"cpu\"\n[enrolment]\nopen = true\n", "job.toml", "/");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  EXPECT_EQ(cfg->device, "cpu");
+}
+
 TEST(JobConfig, WrongTypeIsRejected) {
   auto cfg = parse("[job.x]\n[round]\nmin_workers = \"three\"\n[enrolment]\nopen = true\n");
   ASSERT_FALSE(cfg.ok());

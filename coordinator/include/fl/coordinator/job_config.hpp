@@ -20,6 +20,7 @@ struct JobConfig {
   std::string model = "mlp";
   int rounds = 10;
   std::uint64_t seed = 1;
+  std::string device = "auto";  // evaluation: "auto" (CUDA when present), "cpu", "cuda", "cuda:N"
   // [data]
   std::filesystem::path data_dir = "/usr/share/datasets/fashion-mnist";
   std::int64_t eval_limit = 0;  // 0: the full test set
