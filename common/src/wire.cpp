@@ -167,6 +167,12 @@ template <class A> void put(A& ar, const Shutdown& m) { put_text(ar, m.job_id); 
 template <class A> void get(A& ar, Shutdown& m) { get_text(ar, m.job_id, "job_id"); get_text(ar, m.reason, "reason"); }
 template <class A> void put(A& ar, const ErrorMessage& m) { put_text(ar, m.reason); }
 template <class A> void get(A& ar, ErrorMessage& m) { get_text(ar, m.reason, "reason"); }
+template <class A> void put(A& ar, const TaskError& m) {
+  put_text(ar, m.job_id); ar(m.round); put_text(ar, m.reason);
+}
+template <class A> void get(A& ar, TaskError& m) {
+  get_text(ar, m.job_id, "job_id"); ar(m.round); get_text(ar, m.reason, "reason");
+}
 
 // Reads straight out of the received frame.
 class SpanStreamBuf : public std::streambuf {
@@ -203,12 +209,13 @@ std::string_view to_string(MessageType type) {
     case MessageType::kUpdateAck: return "update-ack";
     case MessageType::kShutdown: return "shutdown";
     case MessageType::kError: return "error";
+    case MessageType::kTaskError: return "task-error";
   }
   return "unknown";
 }
 
 Result<MessageType> parse_message_type(std::span<const std::uint8_t> frame) {
-  if (frame.size() != 1 || frame[0] < 1 || frame[0] > static_cast<std::uint8_t>(MessageType::kError)) {
+  if (frame.size() != 1 || frame[0] < 1 || frame[0] > static_cast<std::uint8_t>(MessageType::kTaskError)) {
     return make_error(ErrorCode::kProtocol, "unknown message type frame (" +
                                                 std::to_string(frame.size()) + " bytes)");
   }
@@ -260,6 +267,7 @@ FL_WIRE_INSTANTIATE(UpdateAck)
 FL_WIRE_INSTANTIATE(Receipt)
 FL_WIRE_INSTANTIATE(Shutdown)
 FL_WIRE_INSTANTIATE(ErrorMessage)
+FL_WIRE_INSTANTIATE(TaskError)
 FL_WIRE_INSTANTIATE(ModelFileHeader)
 #undef FL_WIRE_INSTANTIATE
 

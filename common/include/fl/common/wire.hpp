@@ -32,6 +32,7 @@ enum class MessageType : std::uint8_t {
   kUpdateAck = 6,    // coordinator -> worker: accepted/rejected, later the signed receipt
   kShutdown = 7,     // coordinator -> worker: the job is over
   kError = 8,        // either way: a message could not be handled, with the reason
+  kTaskError = 9,    // worker -> coordinator: this round's task could not be done, and why
 };
 
 std::string_view to_string(MessageType type);
@@ -120,6 +121,14 @@ struct Shutdown {
 };
 
 struct ErrorMessage {
+  std::string reason;
+};
+
+// A worker that cannot do a round's task (its data does not fit the model, training failed)
+// says so instead of going silent; the coordinator logs it against that worker and the round.
+struct TaskError {
+  std::string job_id;
+  std::uint64_t round = 0;
   std::string reason;
 };
 
