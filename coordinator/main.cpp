@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <csignal>
 #include <iostream>
 
 #include "fl/common/logging.hpp"
@@ -11,6 +13,24 @@
 #include "fl/coordinator/simulation/simulation.hpp"
 
 namespace {
+
+std::atomic<bool> g_stop{false};
+volatile std::sig_atomic_t g_signal = 0;
+
+void on_stop_signal(int signal) {
+  g_signal = signal;
+  g_stop = true;
+}
+
+// Ctrl-C and SIGTERM ask the coordinator to stop between steps, never inside a write.
+void install_stop_handlers() {
+  struct sigaction action{};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
 int fail(const fl::Error& e) {
   std::cerr << "fl-coordinator: " << e.to_string() << "\n";
   return 1;
@@ -89,9 +109,18 @@ int main(int argc, char** argv) {
         !s.ok()) {
       return fail(s.error());
     }
-    auto coordinator = fl::coordinator::Coordinator::create(std::move(config).value());
+    install_stop_handlers();
+    auto coordinator = fl::coordinator::Coordinator::create(std::move(config).value(), &g_stop);
     if (!coordinator.ok()) return fail(coordinator.error());
-    if (auto s = (*coordinator)->run(); !s.ok()) return fail(s.error());
+    if (auto s = (*coordinator)->run(); !s.ok()) {
+      if (g_stop) {
+        std::cerr << "fl-coordinator: stopped by " << (g_signal == SIGINT ? "SIGINT" : "SIGTERM") << ": "
+                  << s.error().message << "\nfl-coordinator: to resume, run the same command again: fl-coordinator run --config "
+                  << config_path << "\n";
+        return 0;
+      }
+      return fail(s.error());
+    }
     return 0;
   }
   return 0;

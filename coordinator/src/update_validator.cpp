@@ -11,9 +11,9 @@ Error reject(Rejection& r, ErrorCode code, std::string reason) {
 }
 }  // namespace
 
-Result<ValidatedUpdate> validate_update(common::Envelope&& envelope, const RoundExpectation& expect,
+Result<ValidatedUpdate> validate_update(const InboundMessage& message, const RoundExpectation& expect,
                                         Rejection& rejection) {
-  auto header = common::decode<common::UpdateHeader>(envelope.header_bytes());
+  auto header = common::decode<common::UpdateHeader>(message.header.bytes);
   if (!header.ok()) return reject(rejection, header.error().code, header.error().message);
   const auto& h = *header;
   rejection.worker = h.worker_key;
@@ -24,7 +24,7 @@ Result<ValidatedUpdate> validate_update(common::Envelope&& envelope, const Round
                   "worker " + common::short_id(h.worker_key) + " was not asked for round " +
                       std::to_string(expect.round));
   }
-  if (auto s = common::verify_update(h, envelope.payload_bytes()); !s.ok()) {
+  if (auto s = common::verify_update(h, message.payload.bytes); !s.ok()) {
     return reject(rejection, s.error().code, s.error().message);
   }
   if (h.version != common::kProtocolVersion) {
@@ -43,7 +43,7 @@ Result<ValidatedUpdate> validate_update(common::Envelope&& envelope, const Round
                   "wrong shape: update layout " + h.layout.describe() + " does not match the model's " +
                       expect.layout->describe());
   }
-  auto values = common::view_payload(h.layout, envelope.payload_bytes());
+  auto values = common::view_payload(h.layout, message.payload.bytes);
   if (!values.ok()) return reject(rejection, values.error().code, values.error().message);
   if (auto bad = common::first_non_finite(*values); bad >= 0) {
     return reject(rejection, ErrorCode::kProtocol,
@@ -61,9 +61,7 @@ Result<ValidatedUpdate> validate_update(common::Envelope&& envelope, const Round
                     "update norm " + std::to_string(norm) + " exceeds limit " + std::to_string(expect.max_norm));
     }
   }
-  ValidatedUpdate out{std::move(header).value(), rejection.digest, std::move(envelope.payload), {}};
-  out.values = {static_cast<const float*>(out.payload.data()), out.payload.size() / sizeof(float)};
-  return out;
+  return ValidatedUpdate{std::move(header).value(), rejection.digest, message.payload, *values};
 }
 
 }  // namespace fl::coordinator

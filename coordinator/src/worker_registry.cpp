@@ -39,15 +39,18 @@ bool WorkerRegistry::touch(const std::string& identity, Clock::time_point now) {
   return true;
 }
 
-void WorkerRegistry::expire(Clock::time_point now, Clock::duration timeout) {
+std::vector<common::PublicKey> WorkerRegistry::expire(Clock::time_point now, Clock::duration timeout) {
+  std::vector<common::PublicKey> dropped;
   for (auto it = workers_.begin(); it != workers_.end();) {
     if (now - it->second.last_seen > timeout) {
+      dropped.push_back(it->first);
       by_identity_.erase(it->second.identity);
       it = workers_.erase(it);
     } else {
       ++it;
     }
   }
+  return dropped;
 }
 
 const WorkerRecord* WorkerRegistry::find(const common::PublicKey& key) const {

@@ -10,13 +10,9 @@ namespace {
 
 class UpdateValidation : public ::testing::Test {
  protected:
-  common::Envelope envelope(const test::SignedUpdate& u) {
-    common::Envelope env;
-    env.type = common::MessageType::kUpdate;
-    const std::string h = common::encode(u.header);
-    env.header = zmq::message_t(h.data(), h.size());
-    env.payload = zmq::message_t(u.payload().data(), u.payload().size());
-    return env;
+  InboundMessage envelope(const test::SignedUpdate& u) {
+    return {"peer", common::MessageType::kUpdate, SharedBytes::copy_of(common::encode(u.header)),
+            SharedBytes::copy_of(u.payload())};
   }
   test::SignedUpdate good(std::vector<float> values = test::ramp(9)) {
     auto u = test::make_signed_update(key_, "job", 2, layout_, std::move(values));
@@ -108,9 +104,8 @@ TEST_F(UpdateValidation, RejectsUpdateAboveTheNormLimit) {
 }
 
 TEST_F(UpdateValidation, RejectsGarbageHeader) {
-  common::Envelope env;
-  env.header = zmq::message_t(std::string("garbage"));
-  auto r = validate_update(std::move(env), expect_, rejection_);
+  InboundMessage message{"peer", common::MessageType::kUpdate, SharedBytes::copy_of(std::string_view("garbage")), {}};
+  auto r = validate_update(message, expect_, rejection_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kProtocol);
 }

@@ -1,10 +1,11 @@
-// fl-coordinator's engine: binds the ROUTER socket, enrols workers, and runs the job's rounds —
-// sample, send the global model, collect and validate updates until the round closes, aggregate
-// with the configured rule, evaluate, score, record the round on the ledger, answer each worker
-// with its receipt, write metrics and a checkpoint. Restarted on the same run folder it resumes
-// after the last checkpointed round.
+// fl-coordinator's job runner: binds the worker channel, enrols workers, and runs the job's
+// rounds through the RoundEngine and close_round, then records each round in this order: its
+// checkpoint file, the ledger block (the source of truth), global.flm, the metrics row, the
+// workers' receipts. Restarted on the same run folder it resumes where the ledger says the job
+// is, after checking the files against it; a second coordinator on the folder is refused.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -15,7 +16,9 @@ namespace fl::coordinator {
 
 class Coordinator {
  public:
-  static Result<std::unique_ptr<Coordinator>> create(JobConfig config);
+  // `stop` (optional) is polled while waiting for workers and updates: once set, run() returns
+  // kUnavailable after saying where the job stopped and how to resume it.
+  static Result<std::unique_ptr<Coordinator>> create(JobConfig config, const std::atomic<bool>* stop = nullptr);
   ~Coordinator();
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;

@@ -22,7 +22,14 @@ struct EvalMetrics {
   double seconds = 0;
 };
 
-class ModelHost {
+// Evaluates a parameter vector of the job's model (the round engine's view of evaluation).
+class ModelEvaluator {
+ public:
+  virtual ~ModelEvaluator() = default;
+  virtual Result<EvalMetrics> evaluate(std::span<const float> parameters) = 0;
+};
+
+class ModelHost : public ModelEvaluator {
  public:
   // eval_limit 0: the whole test split. device: "auto", "cpu", "cuda", "cuda:N".
   static Result<std::unique_ptr<ModelHost>> create(const std::string& model_spec, std::uint64_t seed,
@@ -31,7 +38,6 @@ class ModelHost {
   virtual ~ModelHost() = default;
   virtual const common::TensorLayout& layout() const = 0;
   virtual std::vector<float> initial_parameters() const = 0;
-  virtual Result<EvalMetrics> evaluate(std::span<const float> parameters) = 0;
 };
 
 }  // namespace fl::coordinator

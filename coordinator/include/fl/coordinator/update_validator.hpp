@@ -1,7 +1,8 @@
 // Checks a received update before anything uses it: the header decodes within limits, the key
 // is registered and was asked this round, the signature verifies, job/round/base model match,
 // the layout equals the global model's, the payload has exactly that many bytes, every value is
-// finite, and sample count and norm are within limits. The payload stays in its ZeroMQ frame.
+// finite, and sample count and norm are within limits. The payload stays in the buffer it
+// arrived in (a ZeroMQ frame behind the worker channel).
 #pragma once
 
 #include <cstdint>
@@ -9,11 +10,9 @@
 #include <span>
 #include <string>
 
-#include <zmq.hpp>
-
 #include "fl/common/result.hpp"
 #include "fl/common/wire.hpp"
-#include "fl/common/zmq_channel.hpp"
+#include "fl/coordinator/worker_channel.hpp"
 
 namespace fl::coordinator {
 
@@ -30,7 +29,7 @@ struct RoundExpectation {
 struct ValidatedUpdate {
   common::UpdateHeader header;
   common::Digest digest{};  // update_signing_digest(header): the update's identity
-  zmq::message_t payload;   // owns the bytes `values` points into
+  SharedBytes payload;       // owns the bytes `values` points into
   std::span<const float> values;
 };
 
@@ -41,7 +40,7 @@ struct Rejection {
   std::string reason;
 };
 
-Result<ValidatedUpdate> validate_update(common::Envelope&& envelope, const RoundExpectation& expect,
+Result<ValidatedUpdate> validate_update(const InboundMessage& message, const RoundExpectation& expect,
                                         Rejection& rejection);
 
 }  // namespace fl::coordinator

@@ -34,7 +34,8 @@ class WorkerRegistry {
   Status enrol(const common::RegisterRequest& request, const std::string& identity, Clock::time_point now);
   // Marks a worker as alive; false when the identity is unknown (it must register again).
   bool touch(const std::string& identity, Clock::time_point now);
-  void expire(Clock::time_point now, Clock::duration timeout);
+  // Drops workers silent for longer than `timeout`; returns their keys.
+  std::vector<common::PublicKey> expire(Clock::time_point now, Clock::duration timeout);
 
   const WorkerRecord* find(const common::PublicKey& key) const;
   WorkerRecord* find(const common::PublicKey& key);

@@ -1,0 +1,55 @@
+// The two halves of a round that do not depend on how workers are reached: who is asked
+// (sample_workers) and what the accepted updates make of the global model (close_round:
+// aggregate with the rule, server step, contribution scores, evaluation). `fl-coordinator run`
+// and `fl-coordinator simulate` both call these, so their rounds cannot drift apart.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/result.hpp"
+#include "fl/coordinator/aggregation/rule.hpp"
+#include "fl/coordinator/model_host.hpp"
+#include "fl/coordinator/round_collector.hpp"
+
+namespace fl::coordinator {
+
+struct SamplingPolicy {
+  double fraction = 1.0;  // share of the available workers asked each round
+  int min_workers = 1;    // ask at least this many (all of them when fewer are available)
+};
+
+// max(min_workers, ceil(fraction * n)) of the n available workers, at most n, chosen by a
+// shuffle seeded with (seed, round); returned sorted, the order updates are combined in.
+std::vector<common::PublicKey> sample_workers(std::vector<common::PublicKey> available,
+                                              const SamplingPolicy& policy, std::uint64_t seed,
+                                              std::uint64_t round);
+
+struct ClosedRound {
+  std::vector<float> global;     // the new global model (unchanged when nothing was combined)
+  common::Digest model_digest{};  // common::digest_of(global)
+  std::vector<double> scores;    // one per accepted update, in worker-key order
+  std::string scorer;            // the scorer's name, recorded with the round
+  std::string outcome;           // "" when combined; "no updates" or "rule refused: ..."
+  double train_loss = 0;         // sample-weighted over the accepted updates, as claimed
+  double slowest_train_seconds = 0;
+  double aggregate_seconds = 0;
+  EvalMetrics eval;
+};
+
+struct CloseSettings {
+  double server_learning_rate = 1.0;
+};
+
+// Combines `collected.accepted` (already in worker-key order) into the next global model:
+// global + server_lr * rule(updates), scores each update against the aggregate and evaluates.
+// A rule that refuses keeps the global model and says why in `outcome`; only evaluation
+// failures are errors.
+Result<ClosedRound> close_round(std::span<const float> global, const CollectedRound& collected,
+                                AggregationRule& rule, ModelEvaluator& evaluator,
+                                const CloseSettings& settings);
+
+}  // namespace fl::coordinator

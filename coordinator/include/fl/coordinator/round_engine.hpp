@@ -1,0 +1,90 @@
+// The transport-free round engine: it serves whatever a WorkerChannel delivers (registrations,
+// heartbeats, updates, task errors), waits for enough workers, and runs one round's collection:
+// sample, send the task, feed updates to the RoundCollector until it closes, answer every
+// update with a signed acknowledgement. A worker that rejoins while its round is open gets the
+// task again; silent workers are dropped and named. The same engine drives `fl-coordinator run`
+// (ZeroMQ channel), `fl-coordinator simulate` (virtual workers) and the unit tests (a fake).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/result.hpp"
+#include "fl/common/wire.hpp"
+#include "fl/coordinator/round.hpp"
+#include "fl/coordinator/round_collector.hpp"
+#include "fl/coordinator/worker_channel.hpp"
+#include "fl/coordinator/worker_registry.hpp"
+
+namespace fl::coordinator {
+
+struct EngineSettings {
+  std::string job_id;
+  std::string model;  // model spec sent with each task
+  common::TensorLayout layout;
+  common::RoundTask task_template;  // training settings; job, round, model and digest are filled in
+  std::uint64_t seed = 1;
+  SamplingPolicy sampling;
+  double quorum_fraction = 0.5;
+  double soft_deadline_s = 30;
+  double deadline_s = 120;
+  double registration_wait_s = 60;
+  double heartbeat_timeout_s = 15;  // 0: never drop a silent worker
+  std::uint64_t max_samples_per_update = 10'000'000;
+  double max_update_norm = 0;
+  // Called for each equivocation (the coordinator keeps it as evidence).
+  std::function<void(std::uint64_t round, const Equivocation&)> on_equivocation;
+};
+
+class RoundEngine {
+ public:
+  // `stop` is polled while waiting; once set, waits end with kUnavailable "stopped".
+  RoundEngine(EngineSettings settings, WorkerChannel& channel, WorkerRegistry& registry,
+              const common::KeyPair& coordinator_key, const std::atomic<bool>& stop);
+
+  // Serves messages until min_workers are registered; kTimeout after registration_wait_s
+  // (registered workers are told the coordinator gave up).
+  Status wait_for_workers();
+  // One round's collection from `global` (whose digest is `global_digest`).
+  Result<CollectedRound> collect(std::uint64_t round, std::span<const float> global,
+                                 const common::Digest& global_digest);
+  // Signs and sends an acknowledgement (receipts go this way once the round is recorded).
+  void send_ack(const common::PublicKey& worker, common::UpdateAck ack);
+  // Tells every registered worker the job is over.
+  void shutdown_all(const std::string& reason);
+  // Serves one message (or waits up to `timeout` for one).
+  void pump(std::chrono::milliseconds timeout);
+
+  const WorkerRegistry& registry() const { return registry_; }
+
+ private:
+  // The round being collected: its decisions, and the task to resend to rejoining workers.
+  struct OpenRound {
+    RoundCollector collector;
+    std::string task_header;
+    std::span<const float> global;
+  };
+  void handle(InboundMessage& message);
+  void handle_register(const InboundMessage& message);
+  void handle_update(const InboundMessage& message);
+  void handle_task_error(const InboundMessage& message);
+  void reply_error(const PeerId& peer, const std::string& reason);
+  Status send_task(const common::PublicKey& worker, const std::string& task_header,
+                   std::span<const float> global);
+  void expire_silent_workers();
+
+  EngineSettings settings_;
+  WorkerChannel& channel_;
+  WorkerRegistry& registry_;
+  const common::KeyPair& key_;
+  const std::atomic<bool>& stop_;
+  std::optional<OpenRound> open_;  // while collect() runs
+};
+
+}  // namespace fl::coordinator

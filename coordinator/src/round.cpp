@@ -1,0 +1,65 @@
+#include "fl/coordinator/round.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "fl/coordinator/contribution.hpp"
+
+namespace fl::coordinator {
+
+std::vector<common::PublicKey> sample_workers(std::vector<common::PublicKey> available,
+                                              const SamplingPolicy& policy, std::uint64_t seed,
+                                              std::uint64_t round) {
+  std::sort(available.begin(), available.end());
+  const auto n = available.size();
+  const auto want = std::max<std::size_t>(
+      static_cast<std::size_t>(std::max(policy.min_workers, 0)),
+      static_cast<std::size_t>(std::ceil(policy.fraction * static_cast<double>(n))));
+  if (want >= n) return available;
+  std::mt19937_64 rng(seed * 1'000'003 + round);
+  std::shuffle(available.begin(), available.end(), rng);
+  available.resize(want);
+  std::sort(available.begin(), available.end());
+  return available;
+}
+
+Result<ClosedRound> close_round(std::span<const float> global, const CollectedRound& collected,
+                                AggregationRule& rule, ModelEvaluator& evaluator,
+                                const CloseSettings& settings) {
+  using Seconds = std::chrono::duration<double>;
+  ClosedRound out;
+  out.global.assign(global.begin(), global.end());
+  out.scorer = "cosine";
+  std::vector<UpdateView> views;
+  std::vector<std::span<const float>> spans;
+  double loss_sum = 0, sample_sum = 0;
+  for (const auto& u : collected.accepted) {
+    const auto samples = static_cast<double>(u.header.num_samples);
+    views.push_back({u.values, samples});
+    spans.push_back(u.values);
+    loss_sum += u.header.train_loss * samples;
+    sample_sum += samples;
+    out.slowest_train_seconds = std::max(out.slowest_train_seconds, u.header.train_seconds);
+  }
+  out.train_loss = sample_sum > 0 ? loss_sum / sample_sum : 0;
+  out.scores.assign(views.size(), 0.0);
+
+  const auto start = std::chrono::steady_clock::now();
+  if (views.empty()) {
+    out.outcome = "no updates";
+  } else if (auto aggregate = rule.aggregate(views); !aggregate.ok()) {
+    out.outcome = "rule refused: " + aggregate.error().message;
+  } else {
+    const auto lr = static_cast<float>(settings.server_learning_rate);
+    for (std::size_t i = 0; i < out.global.size(); ++i) out.global[i] += lr * (*aggregate)[i];
+    out.scores = contribution_scores(spans, *aggregate);
+  }
+  out.aggregate_seconds = Seconds(std::chrono::steady_clock::now() - start).count();
+  out.model_digest = common::digest_of(out.global);
+  FL_ASSIGN_OR_RETURN(out.eval, evaluator.evaluate(out.global));
+  return out;
+}
+
+}  // namespace fl::coordinator

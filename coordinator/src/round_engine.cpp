@@ -1,0 +1,231 @@
+#include "fl/coordinator/round_engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "fl/common/zmq_channel.hpp"  // now_ms
+
+namespace fl::coordinator {
+
+using common::MessageType;
+using Seconds = std::chrono::duration<double>;
+
+namespace {
+
+Clock::duration seconds(double s) { return std::chrono::duration_cast<Clock::duration>(Seconds(s)); }
+
+std::string short_ids(const std::vector<common::PublicKey>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : " ") + common::short_id(k);
+  return out;
+}
+
+}  // namespace
+
+RoundEngine::RoundEngine(EngineSettings settings, WorkerChannel& channel, WorkerRegistry& registry,
+                         const common::KeyPair& coordinator_key, const std::atomic<bool>& stop)
+    : settings_(std::move(settings)), channel_(channel), registry_(registry), key_(coordinator_key), stop_(stop) {}
+
+Status RoundEngine::wait_for_workers() {
+  const auto want = static_cast<std::size_t>(std::max(settings_.sampling.min_workers, 1));
+  const auto until = Clock::now() + seconds(settings_.registration_wait_s);
+  if (registry_.size() < want) spdlog::info("waiting for {} workers to register ({} so far)", want, registry_.size());
+  while (registry_.size() < want) {
+    if (stop_) return make_error(ErrorCode::kUnavailable, "stopped while waiting for workers");
+    if (Clock::now() > until) {
+      const std::string why = "only " + std::to_string(registry_.size()) + " of " + std::to_string(want) +
+                              " workers registered within " + std::to_string(settings_.registration_wait_s) +
+                              " s (round.registration_wait_s)";
+      shutdown_all("the coordinator gave up: " + why);
+      return make_error(ErrorCode::kTimeout, why);
+    }
+    pump(std::chrono::milliseconds(100));
+  }
+  return ok_status();
+}
+
+void RoundEngine::expire_silent_workers() {
+  if (settings_.heartbeat_timeout_s <= 0) return;
+  const auto dropped = registry_.expire(Clock::now(), seconds(settings_.heartbeat_timeout_s));
+  if (!dropped.empty()) {
+    spdlog::warn("dropped {} worker(s) silent for over {} s: {}", dropped.size(), settings_.heartbeat_timeout_s,
+                 short_ids(dropped));
+  }
+}
+
+Result<CollectedRound> RoundEngine::collect(std::uint64_t round, std::span<const float> global,
+                                            const common::Digest& global_digest) {
+  expire_silent_workers();
+  FL_RETURN_IF_ERROR(wait_for_workers());
+  const auto start = RoundClock::now();
+  RoundPlan plan;
+  plan.job_id = settings_.job_id;
+  plan.round = round;
+  plan.base_model_digest = global_digest;
+  plan.layout = settings_.layout;
+  plan.max_samples = settings_.max_samples_per_update;
+  plan.max_norm = settings_.max_update_norm;
+  plan.soft_deadline = start + seconds(settings_.soft_deadline_s);
+  plan.hard_deadline = start + seconds(settings_.deadline_s);
+
+  common::RoundTask task = settings_.task_template;
+  task.job_id = settings_.job_id;
+  task.round = round;
+  task.model = settings_.model;
+  task.layout = settings_.layout;
+  task.model_digest = global_digest;
+  task.seed = settings_.seed * 7919 + round;
+  task.deadline_ms = common::now_ms() + static_cast<std::uint64_t>(settings_.deadline_s * 1000);
+  const std::string task_header = common::encode(task);
+  for (const auto& k : sample_workers(registry_.active_keys(), settings_.sampling, settings_.seed, round)) {
+    if (auto s = send_task(k, task_header, global); s.ok()) plan.sampled.insert(k);
+    else spdlog::warn("round {}: worker {} unreachable: {}", round, common::short_id(k), s.error().message);
+  }
+  plan.quorum = quorum_for(settings_.quorum_fraction, plan.sampled.size());
+  open_.emplace(OpenRound{RoundCollector(std::move(plan)), task_header, global});
+  auto& collector = open_->collector;
+
+  std::optional<std::string> reason;
+  while (!(reason = collector.close_reason(RoundClock::now()))) {
+    if (stop_) {
+      open_.reset();
+      return make_error(ErrorCode::kUnavailable, "stopped while round " + std::to_string(round) + " was collecting");
+    }
+    pump(std::chrono::milliseconds(20));
+  }
+  auto collected = std::move(open_->collector).finish(*reason);
+  open_.reset();
+  if (!collected.never_answered.empty()) {
+    spdlog::warn("round {}: {} sampled worker(s) never answered: {}", round, collected.never_answered.size(),
+                 short_ids(collected.never_answered));
+  }
+  return collected;
+}
+
+Status RoundEngine::send_task(const common::PublicKey& worker, const std::string& task_header,
+                              std::span<const float> global) {
+  const auto* rec = registry_.find(worker);
+  if (!rec) return make_error(ErrorCode::kUnavailable, "not registered");
+  return channel_.send(rec->identity, MessageType::kRoundTask, task_header, common::as_bytes(global));
+}
+
+void RoundEngine::pump(std::chrono::milliseconds timeout) {
+  auto received = channel_.receive(timeout);
+  if (received.malformed_from || !received.error.empty()) {
+    spdlog::warn("dropped a malformed message: {}", received.error);
+    if (received.malformed_from) reply_error(*received.malformed_from, received.error);
+    return;
+  }
+  if (received.message) handle(*received.message);
+}
+
+void RoundEngine::handle(InboundMessage& message) {
+  switch (message.type) {
+    case MessageType::kRegister:
+      handle_register(message);
+      break;
+    case MessageType::kHeartbeat:
+      if (!registry_.touch(message.peer, Clock::now())) reply_error(message.peer, "unknown worker: register first");
+      break;
+    case MessageType::kUpdate:
+      registry_.touch(message.peer, Clock::now());
+      handle_update(message);
+      break;
+    case MessageType::kTaskError:
+      registry_.touch(message.peer, Clock::now());
+      handle_task_error(message);
+      break;
+    default:
+      reply_error(message.peer, "unexpected message type " + std::string(common::to_string(message.type)));
+  }
+}
+
+void RoundEngine::reply_error(const PeerId& peer, const std::string& reason) {
+  (void)send_typed(channel_, peer, MessageType::kError, common::ErrorMessage{reason});
+}
+
+void RoundEngine::handle_register(const InboundMessage& message) {
+  auto req = common::decode<common::RegisterRequest>(message.header.bytes);
+  common::RegisterAck ack;
+  ack.job_id = settings_.job_id;
+  ack.coordinator_key = key_.public_key;
+  if (!req.ok()) {
+    ack.reason = req.error().message;
+  } else if (auto s = registry_.enrol(*req, message.peer, Clock::now()); !s.ok()) {
+    ack.reason = s.error().message;
+  } else {
+    ack.accepted = true;
+  }
+  if (!ack.accepted) {
+    spdlog::warn("registration refused: {}", ack.reason);
+    (void)send_typed(channel_, message.peer, MessageType::kRegisterAck, ack);
+    return;
+  }
+  spdlog::info("worker {} registered ({} samples, {})", common::short_id(req->worker_key), req->num_samples,
+               req->device);
+  (void)send_typed(channel_, message.peer, MessageType::kRegisterAck, ack);
+  if (open_ && open_->collector.awaiting(req->worker_key)) {
+    // It rejoined while its round is open: send the task again so the round need not wait.
+    spdlog::info("round {}: worker {} rejoined; task sent again", open_->collector.plan().round,
+                 common::short_id(req->worker_key));
+    (void)send_task(req->worker_key, open_->task_header, open_->global);
+  }
+}
+
+void RoundEngine::send_ack(const common::PublicKey& worker, common::UpdateAck ack) {
+  const auto* rec = registry_.find(worker);
+  if (!rec) return;
+  common::sign_update_ack(ack, key_.secret_key);
+  (void)send_typed(channel_, rec->identity, MessageType::kUpdateAck, ack);
+}
+
+void RoundEngine::handle_update(const InboundMessage& message) {
+  if (!open_) {
+    reply_error(message.peer, "no round is collecting updates now (late update?)");
+    return;
+  }
+  auto& collector = open_->collector;
+  auto outcome = collector.offer(message, registry_.key_of(message.peer));
+  const auto round = collector.plan().round;
+  using Kind = OfferOutcome::Kind;
+  if (outcome.kind == Kind::kResend) return;
+  if (outcome.equivocation && settings_.on_equivocation) settings_.on_equivocation(round, *outcome.equivocation);
+  if (outcome.kind == Kind::kAccepted) {
+    spdlog::debug("round {}: accepted update {}", round, common::short_id(outcome.ack.update_digest));
+  } else {
+    spdlog::warn("round {}: rejected update from {}: {}", round,
+                 registry_.key_of(message.peer) ? common::short_id(*registry_.key_of(message.peer)) : "an unregistered peer",
+                 outcome.ack.reason);
+  }
+  common::sign_update_ack(outcome.ack, key_.secret_key);
+  (void)send_typed(channel_, message.peer, MessageType::kUpdateAck, outcome.ack);
+}
+
+void RoundEngine::handle_task_error(const InboundMessage& message) {
+  const auto* worker = registry_.key_of(message.peer);
+  if (!worker) {
+    reply_error(message.peer, "unknown worker: register first");
+    return;
+  }
+  auto report = common::decode<common::TaskError>(message.header.bytes);
+  if (!report.ok()) {
+    spdlog::warn("worker {} sent a malformed task error: {}", common::short_id(*worker), report.error().message);
+    return;
+  }
+  if (!open_ || report->job_id != settings_.job_id || report->round != open_->collector.plan().round) {
+    spdlog::warn("worker {} could not do round {} of '{}': {}", common::short_id(*worker), report->round,
+                 report->job_id, report->reason);
+    return;
+  }
+  if (open_->collector.task_failed(*worker, report->reason)) {
+    spdlog::warn("round {}: worker {} could not do the task: {}", report->round, common::short_id(*worker),
+                 report->reason);
+  }
+}
+
+void RoundEngine::shutdown_all(const std::string& reason) {
+  for (const auto& [k, rec] : registry_.all()) {
+    (void)send_typed(channel_, rec.identity, MessageType::kShutdown, common::Shutdown{settings_.job_id, reason});
+  }
+}
+
+}  // namespace fl::coordinator
