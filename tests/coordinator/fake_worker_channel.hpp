@@ -1,0 +1,110 @@
+// An in-process WorkerChannel for fast, deterministic tests of the round engine: the test
+// pushes what workers send, and scripted workers (on_send) answer what the engine sends, inside
+// the engine's own call, so a whole round runs on one thread without sockets or sleeps.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fl/common/wire.hpp"
+#include "fl/coordinator/worker_channel.hpp"
+#include "support/builders.hpp"
+
+namespace fl::test {
+
+class FakeWorkerChannel : public coordinator::WorkerChannel {
+ public:
+  struct Sent {
+    coordinator::PeerId peer;
+    common::MessageType type;
+    std::string header;
+    std::vector<std::uint8_t> payload;
+
+    template <typename T>
+    Result<T> header_as() const {
+      return common::decode<T>({reinterpret_cast<const std::uint8_t*>(header.data()), header.size()});
+    }
+  };
+
+  // Called for every message the engine sends (after it is recorded in `sent`).
+  std::function<void(const Sent&)> on_send;
+  std::vector<Sent> sent;
+  std::set<coordinator::PeerId> gone;  // sends to these fail like a vanished peer
+
+  void push(coordinator::PeerId peer, common::MessageType type, std::string_view header,
+            std::span<const std::uint8_t> payload = {}) {
+    inbox_.push_back({std::move(peer), type, coordinator::SharedBytes::copy_of(header),
+                      payload.empty() ? coordinator::SharedBytes{} : coordinator::SharedBytes::copy_of(payload)});
+  }
+  template <typename T>
+  void push_typed(coordinator::PeerId peer, common::MessageType type, const T& message,
+                  std::span<const std::uint8_t> payload = {}) {
+    push(std::move(peer), type, common::encode(message), payload);
+  }
+
+  Received receive(std::chrono::milliseconds timeout) override {
+    Received out;
+    if (inbox_.empty()) {
+      // Nothing scripted: let a little real time pass so deadlines can arrive.
+      std::this_thread::sleep_for(std::min(timeout, std::chrono::milliseconds(2)));
+      return out;
+    }
+    out.message = std::move(inbox_.front());
+    inbox_.pop_front();
+    return out;
+  }
+
+  Status send(const coordinator::PeerId& peer, common::MessageType type, std::string_view header,
+              std::span<const std::uint8_t> payload) override {
+    if (gone.count(peer)) return make_error(ErrorCode::kUnavailable, "peer gone");
+    sent.push_back({peer, type, std::string(header), {payload.begin(), payload.end()}});
+    if (on_send) on_send(sent.back());
+    return ok_status();
+  }
+
+  std::vector<Sent> sent_of_type(common::MessageType type) const {
+    std::vector<Sent> out;
+    for (const auto& s : sent) {
+      if (s.type == type) out.push_back(s);
+    }
+    return out;
+  }
+
+ private:
+  std::deque<coordinator::InboundMessage> inbox_;
+};
+
+// A scripted worker: its key, its connection, and the messages it sends.
+struct FakeWorker {
+  common::KeyPair key;
+  coordinator::PeerId peer;
+
+  explicit FakeWorker(const std::string& label) : key(common::key_pair_from_label(label)), peer(label + "-conn") {}
+
+  common::RegisterRequest registration() const {
+    common::RegisterRequest r;
+    r.worker_key = key.public_key;
+    r.num_samples = 100;
+    r.dataset_fingerprint = "fp";
+    r.timestamp_ms = 1;
+    r.device = "cpu";
+    common::sign_registration(r, key.secret_key);
+    return r;
+  }
+  void join(FakeWorkerChannel& channel) const {
+    channel.push_typed(peer, common::MessageType::kRegister, registration());
+  }
+  // A signed update answering `task` with `values`.
+  void answer(FakeWorkerChannel& channel, const common::RoundTask& task, std::vector<float> values) const {
+    auto u = make_signed_update(key, task.job_id, task.round, task.layout, std::move(values));
+    u.header.base_model_digest = task.model_digest;
+    common::sign_update(u.header, key.secret_key);
+    channel.push_typed(peer, common::MessageType::kUpdate, u.header, u.payload());
+  }
+};
+
+}  // namespace fl::test
