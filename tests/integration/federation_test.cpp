@@ -12,101 +12,10 @@
 #include "fl/common/zmq_channel.hpp"
 #include "support/builders.hpp"
 #include "support/process.hpp"
+#include "federation_fixture.hpp"
 
 namespace fl {
 namespace {
-
-using namespace std::chrono_literals;
-using test::ChildProcess;
-
-std::vector<nlohmann::json> read_metrics(const std::filesystem::path& run) {
-  std::vector<nlohmann::json> rows;
-  std::ifstream in(run / "metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
-  }
-  return rows;
-}
-
-std::string read_endpoint(const std::filesystem::path& run) {
-  std::ifstream in(run / "endpoint");
-  std::string e;
-  in >> e;
-  return e;
-}
-
-// Runs `fl-ledger ARGS... --db run/ledger.db --json` and parses what it prints.
-nlohmann::json ledger_json(const std::filesystem::path& dir, std::vector<std::string> args, int* exit_code = nullptr) {
-  std::vector<std::string> argv = {test::binary("fl-ledger")};
-  argv.insert(argv.end(), args.begin(), args.end());
-  argv.insert(argv.end(), {"--db", (dir / "run" / "ledger.db").string(), "--json"});
-  const auto out = dir / "fl-ledger.out";
-  std::filesystem::remove(out);
-  ChildProcess p(argv, out);
-  const auto code = p.wait(60s);
-  if (exit_code) *exit_code = code.value_or(-1);
-  return nlohmann::json::parse(test::read_file(out), nullptr, false);
-}
-
-struct JobSpec {
-  int rounds = 3;
-  int min_workers = 3;
-  double quorum = 0.5;
-  double soft_deadline_s = 60;
-  double deadline_s = 120;
-  double heartbeat_timeout_s = 30;
-  int epochs = 1;
-};
-
-class Federation : public ::testing::Test {
- protected:
-  void write_config(const JobSpec& spec) {
-    std::ofstream(dir_ / "job.toml") << "[job]\nid = \"itest\"\nmodel = \"mlp\"\nrounds = " << spec.rounds
-                                     << "\nseed = 7\n[data]\neval_limit = 2000\n"
-                                     << "[training]\nepochs = " << spec.epochs << "\nbatch_size = 32\nlearning_rate = 0.05\n"
-                                     << "[round]\nmin_workers = " << spec.min_workers
-                                     << "\nquorum_fraction = " << spec.quorum
-                                     << "\nsoft_deadline_s = " << spec.soft_deadline_s
-                                     << "\ndeadline_s = " << spec.deadline_s
-                                     << "\nregistration_wait_s = 60\nheartbeat_timeout_s = "
-                                     << spec.heartbeat_timeout_s << "\n"
-                                     << "[enrolment]\nopen = true\n"
-                                     << "[network]\nbind = \"tcp://127.0.0.1:0\"\n"
-                                     << "[output]\ndir = \"" << run_.string() << "\"\nlive_table = false\n";
-  }
-
-  ChildProcess start_coordinator(const std::string& bind = "") {
-    std::vector<std::string> argv = {test::binary("fl-coordinator"), "run", "--config", (dir_ / "job.toml").string()};
-    if (!bind.empty()) {
-      argv.push_back("--bind");
-      argv.push_back(bind);
-    }
-    return ChildProcess(argv, dir_ / "coordinator.out");
-  }
-
-  std::string wait_for_endpoint() {
-    EXPECT_TRUE(test::wait_until([&] { return !read_endpoint(run_).empty(); }, 60s));
-    return read_endpoint(run_);
-  }
-
-  // max_samples 600 trains in tens of milliseconds; 0 (the whole share) takes about a second,
-  // long enough for a test to act while the round is in flight.
-  ChildProcess start_worker(int k, int n, const std::string& endpoint, int max_samples = 600) {
-    const auto key = dir_ / ("w" + std::to_string(k) + ".key");
-    if (!std::filesystem::exists(key)) {
-      EXPECT_TRUE(common::save_key_file(key, common::key_pair_from_label("itest-worker-" + std::to_string(k))).ok());
-    }
-    return ChildProcess({test::binary("fl-worker"), "run", "--coordinator", endpoint, "--key", key.string(),
-                         "--partition", std::to_string(k) + "/" + std::to_string(n), "--max-samples", std::to_string(max_samples),
-                         "--heartbeat", "0.5", "--receipts", (dir_ / ("w" + std::to_string(k) + ".receipts")).string()},
-                        dir_ / ("worker" + std::to_string(k) + ".out"));
-  }
-
-  test::TempDir tmp_{"fl-itest"};
-  std::filesystem::path dir_ = tmp_.path();
-  std::filesystem::path run_ = tmp_.path() / "run";
-};
 
 TEST_F(Federation, ThreeWorkersTrainAndAccuracyRises) {
   write_config(JobSpec{});
