@@ -60,7 +60,8 @@ Status check_model_fits(Model& model, const Dataset& data) {
     model.train(true);
   } catch (const std::exception& e) {
     model.train(true);
-    if (auto known = expected_input(model, data); !known.empty()) return does_not_fit(known + remedy);
+    if (auto known = expected_input(model, data); !known.empty())
+      return does_not_fit(known + remedy);
     return does_not_fit("model '" + model.spec() + "' cannot run on inputs of shape " +
                         describe_shape(data.input_shape) + ": " + exception_summary(e) + remedy);
   }

@@ -20,7 +20,8 @@ class FakeCoordinator {
   const std::string& endpoint() const { return endpoint_; }
 
   // The next message of `type` (others are skipped); nullopt after `timeout`.
-  std::optional<common::Envelope> await(common::MessageType type, std::chrono::milliseconds timeout) {
+  std::optional<common::Envelope> await(common::MessageType type,
+                                        std::chrono::milliseconds timeout) {
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
       auto msg = common::receive_message(socket_, common::SocketRole::kRouter,
@@ -33,7 +34,8 @@ class FakeCoordinator {
   template <typename T>
   void send(const std::string& identity, common::MessageType type, const T& message,
             std::span<const std::uint8_t> payload = {}) {
-    (void)common::send_typed(socket_, common::SocketRole::kRouter, identity, type, message, payload);
+    (void)common::send_typed(socket_, common::SocketRole::kRouter, identity, type, message,
+                             payload);
   }
 
  private:

@@ -24,9 +24,8 @@ class WorkerCli : public ::testing::Test {
 
   ChildProcess start(const std::string& coordinator, const std::string& connect_timeout) {
     return ChildProcess({test::binary("fl-worker"), "run", "--coordinator", coordinator, "--key",
-                         (dir_ / "w.key").string(), "--data", (dir_ / "data").string(),
-                         "--device", "cpu", "--threads", "1", "--connect-timeout",
-                         connect_timeout},
+                         (dir_ / "w.key").string(), "--data", (dir_ / "data").string(), "--device",
+                         "cpu", "--threads", "1", "--connect-timeout", connect_timeout},
                         log_);
   }
   ChildProcess keygen(const std::vector<std::string>& extra) {

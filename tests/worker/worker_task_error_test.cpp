@@ -19,12 +19,12 @@ class WorkerRounds : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(common::save_key_file(dir_ / "w.key", common::generate_key_pair()).ok());
     test::write_idx_dataset(dir_ / "data", 30, 16, 16, 3);
-    worker_.emplace(std::vector<std::string>{test::binary("fl-worker"), "run", "--coordinator",
-                                             coordinator_.endpoint(), "--key",
-                                             (dir_ / "w.key").string(), "--data",
-                                             (dir_ / "data").string(), "--device", "cpu",
-                                             "--threads", "1", "--connect-timeout", "60"},
-                    log_);
+    worker_.emplace(
+        std::vector<std::string>{test::binary("fl-worker"), "run", "--coordinator",
+                                 coordinator_.endpoint(), "--key", (dir_ / "w.key").string(),
+                                 "--data", (dir_ / "data").string(), "--device", "cpu", "--threads",
+                                 "1", "--connect-timeout", "60"},
+        log_);
     auto request = coordinator_.await(MessageType::kRegister, 60s);
     ASSERT_TRUE(request) << log();
     identity_ = request->identity;

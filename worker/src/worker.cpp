@@ -53,7 +53,8 @@ Status run_checked(const WorkerOptions& options) {
   FL_ASSIGN_OR_RETURN(auto device, models::choose_device(options.device));
   if (options.threads > 0) models::set_compute_threads(options.threads);
   if (options.attack.kind != AttackKind::kNone) {
-    spdlog::warn("RESEARCH MODE: this worker mounts the '{}' attack", to_string(options.attack.kind));
+    spdlog::warn("RESEARCH MODE: this worker mounts the '{}' attack",
+                 to_string(options.attack.kind));
   }
   FL_ASSIGN_OR_RETURN(auto local, load_local_data(options));
   spdlog::info("local data: {} examples of shape {}, {} classes", local.indices.size(),

@@ -71,9 +71,9 @@ std::optional<Result<WorkerSession::Joined>> WorkerSession::answer_to_registrati
     return std::nullopt;
   }
   if (!ack->accepted) {
-    return Result<Joined>(make_error(ErrorCode::kPrecondition, "coordinator at " + o_.coordinator +
-                                                                   " refused registration: " +
-                                                                   ack->reason));
+    return Result<Joined>(
+        make_error(ErrorCode::kPrecondition,
+                   "coordinator at " + o_.coordinator + " refused registration: " + ack->reason));
   }
   job_id_ = ack->job_id;
   coordinator_key_ = ack->coordinator_key;
@@ -161,7 +161,8 @@ Status WorkerSession::do_task(const common::RoundTask& task, const common::Envel
   train.momentum = task.momentum;
   train.weight_decay = task.weight_decay;
   train.seed = task.seed ^ std::hash<std::string>{}(common::to_hex(key_.public_key));
-  FL_ASSIGN_OR_RETURN(const auto result, models::train_local(*model_, local_.data, local_.indices, train));
+  FL_ASSIGN_OR_RETURN(const auto result,
+                      models::train_local(*model_, local_.data, local_.indices, train));
 
   std::vector<float> delta = model_->flat_parameters();
   for (std::size_t i = 0; i < delta.size(); ++i) delta[i] -= global[i];

@@ -3,13 +3,12 @@
 // signal arrives. Private to fl_worker.
 #pragma once
 
-#include <zmq.hpp>
-
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+#include <zmq.hpp>
 
 #include "fl/common/crypto.hpp"
 #include "fl/common/zmq_channel.hpp"
