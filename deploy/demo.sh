@@ -38,7 +38,8 @@ trap cleanup EXIT
 # Each device owner makes a key; the researcher allows exactly those keys.
 allow=""
 for ((k = 0; k < workers; k++)); do
-  "$bin/fl-worker" keygen --out "$run_dir/keys/worker-$k.key" >/dev/null
+  # keygen never replaces a key (its identity); a reused run folder keeps its workers' keys.
+  [[ -f "$run_dir/keys/worker-$k.key" ]] || "$bin/fl-worker" keygen --out "$run_dir/keys/worker-$k.key" >/dev/null
   allow+="\"keys/worker-$k.key.pub\", "
 done
 

@@ -6,6 +6,8 @@
 
 #include "fl/common/crypto.hpp"
 #include "fl/common/logging.hpp"
+#include "fl/worker/key_file.hpp"
+#include "fl/worker/stop_signal.hpp"
 #include "fl/worker/worker.hpp"
 
 namespace {
@@ -35,14 +37,17 @@ int main(int argc, char** argv) {
 
   auto* keygen = app.add_subcommand("keygen", "create an Ed25519 key file (0600) and its public-key file");
   std::string key_out = "worker.key";
+  bool force = false;
   keygen->add_option("--out", key_out, "key file to write")->capture_default_str();
+  keygen->add_flag("--force", force, "replace an existing key file (its identity is lost)");
 
   auto* run = app.add_subcommand("run", "join a job and train until the coordinator ends it");
   fl::worker::WorkerOptions o;
   std::string part = "0/1", attack = "none", log_level = "info";
   run->add_option("--coordinator", o.coordinator, "coordinator endpoint")->capture_default_str();
   run->add_option("--key", o.key_file, "this worker's key file (fl-worker keygen)")->required();
-  run->add_option("--data", o.data_dir, "folder with the (Fashion-)MNIST IDX files")->capture_default_str();
+  run->add_option("--data", o.data, "dataset: idx:DIR or a folder with the (Fashion-)MNIST IDX files")
+      ->capture_default_str();
   run->add_option("--partition", part, "this worker's share k/n of the training set")->capture_default_str();
   run->add_option("--partitioner", o.partition, "iid | dirichlet:ALPHA | shards:K")->capture_default_str();
   run->add_option("--partition-seed", o.partition_seed, "seed shared by all workers of a job")->capture_default_str();
@@ -50,6 +55,9 @@ int main(int argc, char** argv) {
   run->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   run->add_option("--threads", o.threads, "torch threads for local training")->capture_default_str();
   run->add_option("--heartbeat", o.heartbeat_s, "seconds between heartbeats")->capture_default_str();
+  run->add_option("--connect-timeout", o.connect_timeout_s,
+                  "give up when the coordinator has not answered registration after SECONDS (0: never)")
+      ->capture_default_str();
   run->add_option("--receipts", o.receipts_file, "append verified ledger receipts to this JSON-lines file");
   run->add_option("--attack", attack, "RESEARCH MODE: none | label_flip | sign_flip | gaussian | scaled")
       ->capture_default_str();
@@ -60,10 +68,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (*keygen) {
-    auto key = fl::common::generate_key_pair();
-    if (auto s = fl::common::save_key_file(key_out, key); !s.ok()) return fail(s.error());
-    if (auto s = fl::common::save_public_key_file(key_out + ".pub", key.public_key); !s.ok()) return fail(s.error());
-    std::cout << fl::common::to_hex(key.public_key) << "\n";
+    auto key = fl::worker::create_key_files(key_out, force);
+    if (!key.ok()) return fail(key.error());
+    std::cout << fl::common::to_hex(*key) << "\n";
     return 0;
   }
   if (auto s = fl::common::init_logging(log_level, "worker"); !s.ok()) return fail(s.error());
@@ -73,6 +80,7 @@ int main(int argc, char** argv) {
   o.attack.kind = *kind;
   o.attack.seed = o.partition_seed * 31 + static_cast<std::uint64_t>(o.part_index);
   if (o.attack.kind == fl::worker::AttackKind::kScaled && o.attack.scale == -1.0) o.attack.scale = 10.0;
+  o.stop_signal = &fl::worker::install_stop_handlers();
   auto s = fl::worker::run_worker(o);
   if (!s.ok()) return fail(s.error());
   return 0;

@@ -70,6 +70,38 @@ std::uint64_t now_ms() {
       duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
+Status check_endpoint(std::string_view endpoint) {
+  const auto malformed = [&](const std::string& problem) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "endpoint '" + std::string(endpoint) + "': " + problem +
+                          "; expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:5555");
+  };
+  if (endpoint.starts_with("ipc://")) {
+    return endpoint.size() > 6 ? ok_status() : malformed("no path after ipc://");
+  }
+  if (!endpoint.starts_with("tcp://")) {
+    const auto scheme = endpoint.find("://");
+    return malformed(scheme == std::string_view::npos
+                         ? "no tcp:// in front"
+                         : "unsupported transport '" + std::string(endpoint.substr(0, scheme)) + "'");
+  }
+  const std::string_view rest = endpoint.substr(6);
+  const auto colon = rest.rfind(':');
+  if (colon == std::string_view::npos) return malformed("no :PORT");
+  const std::string_view host = rest.substr(0, colon);
+  const std::string_view port = rest.substr(colon + 1);
+  const bool bracketed = host.starts_with('[') && host.ends_with(']') && host.size() > 2;
+  if (host.empty() || (!bracketed && host.find_first_of(":/[] \t") != std::string_view::npos)) {
+    return malformed("bad host '" + std::string(host) + "'");
+  }
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string_view::npos ||
+      std::stoi(std::string(port)) > 65535) {
+    return malformed("bad port '" + std::string(port) + "'");
+  }
+  return ok_status();
+}
+
 Result<std::string> bind_socket(zmq::socket_t& socket, const std::string& endpoint) {
   try {
     socket.bind(endpoint);

@@ -6,6 +6,7 @@
 
 #include "fl/models/dataset.hpp"
 #include "fl/models/model.hpp"
+#include "fl/models/model_fit.hpp"
 #include "fl/models/train.hpp"
 
 namespace fl::coordinator {
@@ -23,7 +24,7 @@ class TorchModelHost final : public ModelHost {
   Result<EvalMetrics> evaluate(std::span<const float> parameters) override {
     const auto start = std::chrono::steady_clock::now();
     FL_RETURN_IF_ERROR(model_->set_flat_parameters(parameters));
-    auto r = models::evaluate(*model_, test_, 1000, limit_ > 0 ? limit_ : -1);
+    FL_ASSIGN_OR_RETURN(auto r, models::evaluate(*model_, test_, 1000, limit_ > 0 ? limit_ : -1));
     EvalMetrics m{r.loss, r.accuracy, r.num_samples,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
     return m;
@@ -44,7 +45,12 @@ Result<std::unique_ptr<ModelHost>> ModelHost::create(const std::string& model_sp
   FL_ASSIGN_OR_RETURN(auto model, models::make_model(model_spec, seed));
   FL_ASSIGN_OR_RETURN(auto dev, models::choose_device(device));
   model->to(dev);
-  FL_ASSIGN_OR_RETURN(auto test, models::load_fashion_mnist(data_dir, models::Split::kTest));
+  FL_ASSIGN_OR_RETURN(auto test, models::load_dataset(data_dir.string(), models::Split::kTest));
+  // Refuse to start rather than fail every round: the workers would train the same model.
+  if (auto fits = models::check_model_fits(*model, test); !fits.ok()) {
+    return with_context(fits.error(), "job.model '" + model_spec + "' and data.dir '" +
+                                          data_dir.string() + "' do not fit together");
+  }
   return std::unique_ptr<ModelHost>(new TorchModelHost(std::move(model), std::move(test), eval_limit));
 }
 

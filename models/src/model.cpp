@@ -138,6 +138,19 @@ Result<std::unique_ptr<Model>> load_torchscript(std::string spec, const std::str
                             ", only float32 parameters are supported");
     }
   }
+  // Buffers (BatchNorm's running mean/var) are state outside the parameters: each worker's
+  // would drift from the global model's, which only federates parameters. Refused, not
+  // silently diverging.
+  const auto buffers = module.named_buffers(/*recurse=*/true);
+  if (buffers.begin() != buffers.end()) {
+    const auto item = *buffers.begin();
+    return make_error(ErrorCode::kInvalidArgument,
+                      "model " + spec + ": buffer '" + item.name +
+                          "' (e.g. BatchNorm running statistics) is not supported; FedLedger "
+                          "federates parameters only. Export the model without buffers, e.g. "
+                          "GroupNorm or LayerNorm instead of BatchNorm, or BatchNorm with "
+                          "track_running_stats=False");
+  }
   auto model = std::make_unique<ScriptModel>(std::move(spec), std::move(module));
   if (model->num_parameters() == 0) {
     return make_error(ErrorCode::kInvalidArgument,

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "fl/models/model_fit.hpp"
+
 namespace fl::models {
 namespace {
 
@@ -27,10 +29,8 @@ TrainingData stage(const Dataset& data, std::span<const std::int64_t> indices,
           data.labels.index_select(0, index).to(device), torch::Tensor()};
 }
 
-}  // namespace
-
-TrainResult train_local(Model& model, const Dataset& data, std::span<const std::int64_t> indices,
-                        const TrainOptions& options) {
+TrainResult train_unchecked(Model& model, const Dataset& data,
+                            std::span<const std::int64_t> indices, const TrainOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   TrainResult result;
   const auto n = static_cast<std::int64_t>(indices.size());
@@ -94,8 +94,8 @@ TrainResult train_local(Model& model, const Dataset& data, std::span<const std::
   return result;
 }
 
-EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size,
-                    std::int64_t limit) {
+EvalResult evaluate_unchecked(Model& model, const Dataset& data, std::int64_t batch_size,
+                              std::int64_t limit) {
   torch::NoGradGuard no_grad;
   EvalResult result;
   const std::int64_t n = limit < 0 ? data.size() : std::min(limit, data.size());
@@ -122,6 +122,36 @@ EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size,
   result.num_samples = n;
   result.loss = loss_sum.item<double>() / static_cast<double>(n);
   result.accuracy = static_cast<double>(correct.item<std::int64_t>()) / static_cast<double>(n);
+  return result;
+}
+
+// libtorch reports shape mismatches, out-of-memory and bad labels as exceptions; they stop at
+// this adapter and become an error value naming what was being done.
+template <typename Body>
+auto guarded(const char* doing, const Model& model, const Dataset& data, Body body)
+    -> Result<decltype(body())> {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string(doing) + " model '" + model.spec() + "' on data of shape " +
+                          describe_shape(data.input_shape) + " failed: " + exception_summary(e));
+  }
+}
+
+}  // namespace
+
+Result<TrainResult> train_local(Model& model, const Dataset& data,
+                                std::span<const std::int64_t> indices, const TrainOptions& options) {
+  return guarded("training", model, data,
+                 [&] { return train_unchecked(model, data, indices, options); });
+}
+
+Result<EvalResult> evaluate(Model& model, const Dataset& data, std::int64_t batch_size,
+                            std::int64_t limit) {
+  auto result = guarded("evaluating", model, data,
+                        [&] { return evaluate_unchecked(model, data, batch_size, limit); });
+  if (!result.ok()) model.train(true);
   return result;
 }
 

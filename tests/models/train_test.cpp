@@ -12,12 +12,26 @@
 namespace fl::models {
 namespace {
 
+// train_local / evaluate that must succeed here (the failure paths have their own tests).
+TrainResult train_ok(Model& model, const Dataset& data, std::span<const std::int64_t> indices,
+                     const TrainOptions& options) {
+  auto result = train_local(model, data, indices, options);
+  EXPECT_TRUE(result.ok()) << result.error().to_string();
+  return result.ok() ? *result : TrainResult{};
+}
+
+EvalResult evaluate_ok(Model& model, const Dataset& data, std::int64_t batch, std::int64_t limit) {
+  auto result = evaluate(model, data, batch, limit);
+  EXPECT_TRUE(result.ok()) << result.error().to_string();
+  return result.ok() ? *result : EvalResult{};
+}
+
 // Loaded once per test binary: decompressing 60000 images takes a moment.
 class FashionMnist : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto train = load_fashion_mnist(kDefaultFashionMnistDir, Split::kTrain);
-    auto test = load_fashion_mnist(kDefaultFashionMnistDir, Split::kTest);
+    auto train = load_dataset(kDefaultFashionMnistDir, Split::kTrain);
+    auto test = load_dataset(kDefaultFashionMnistDir, Split::kTest);
     ASSERT_TRUE(train.ok()) << train.error().to_string();
     ASSERT_TRUE(test.ok()) << test.error().to_string();
     train_ = new Dataset(std::move(train).value());
@@ -43,6 +57,9 @@ TEST_F(FashionMnist, LoadsBothSplitsAsNormalisedTensors) {
   EXPECT_EQ(test_->size(), 10000);
   EXPECT_EQ(train_->images.sizes(), (std::vector<std::int64_t>{60000, 1, 28, 28}));
   EXPECT_EQ(train_->images.scalar_type(), torch::kFloat32);
+  EXPECT_EQ(train_->input_shape, (std::vector<std::int64_t>{1, 28, 28}));
+  EXPECT_EQ(train_->num_classes, 10);
+  EXPECT_EQ(test_->num_classes, 10);
   EXPECT_EQ(train_->labels.scalar_type(), torch::kInt64);
   EXPECT_NEAR(train_->images.mean().item<double>(), 0.0, 0.01);
   EXPECT_NEAR(train_->images.std().item<double>(), 1.0, 0.01);
@@ -61,11 +78,11 @@ TEST_F(FashionMnist, FingerprintDependsOnTheSelectedExamples) {
 
 TEST_F(FashionMnist, OneEpochOnTwoThousandExamplesBeatsChanceByFar) {
   auto model = mlp();
-  const auto before = evaluate(*model, *test_, 1000, 2000);
+  const auto before = evaluate_ok(*model, *test_, 1000, 2000);
   TrainOptions options;
   options.seed = 11;
-  const auto result = train_local(*model, *train_, first(2000), options);
-  const auto after = evaluate(*model, *test_, 1000, 2000);
+  const auto result = train_ok(*model, *train_, first(2000), options);
+  const auto after = evaluate_ok(*model, *test_, 1000, 2000);
   EXPECT_EQ(result.num_samples, 2000);
   EXPECT_EQ(result.steps, 32);  // ceil(2000 / 64)
   EXPECT_LT(before.accuracy, 0.25);  // chance is 0.10
@@ -79,10 +96,10 @@ TEST_F(FashionMnist, CnnLearnsFromAShortRun) {
   TrainOptions options;
   options.seed = 2;
   options.max_steps = 20;
-  const auto result = train_local(*model, *train_, first(2000), options);
+  const auto result = train_ok(*model, *train_, first(2000), options);
   EXPECT_EQ(result.steps, 20);
   EXPECT_EQ(result.num_samples, 20 * 64);
-  EXPECT_GT(evaluate(*model, *test_, 500, 1000).accuracy, 0.45);
+  EXPECT_GT(evaluate_ok(*model, *test_, 500, 1000).accuracy, 0.45);
 }
 
 TEST_F(FashionMnist, TrainingIsDeterministicForASeed) {
@@ -93,10 +110,10 @@ TEST_F(FashionMnist, TrainingIsDeterministicForASeed) {
   auto a = mlp();
   auto b = mlp();
   auto c = mlp();
-  train_local(*a, *train_, indices, options);
-  train_local(*b, *train_, indices, options);
+  train_ok(*a, *train_, indices, options);
+  train_ok(*b, *train_, indices, options);
   options.seed = 6;
-  train_local(*c, *train_, indices, options);
+  train_ok(*c, *train_, indices, options);
   EXPECT_EQ(a->flat_parameters(), b->flat_parameters());
   EXPECT_NE(a->flat_parameters(), c->flat_parameters());
 }
@@ -113,7 +130,7 @@ TEST_F(FashionMnist, TrainsOnlyOnTheGivenIndicesAndStopsAtMaxSteps) {
   };
   auto model = mlp();
   const std::vector<std::int64_t> indices{5, 50, 500, 5000, 50000};  // one batch of 5 per epoch
-  const auto result = train_local(*model, *train_, indices, options);
+  const auto result = train_ok(*model, *train_, indices, options);
   EXPECT_EQ(result.steps, 3);
   EXPECT_EQ(result.num_samples, 15);
   EXPECT_EQ(seen_steps, (std::vector<std::int64_t>{1, 2, 3}));
@@ -122,7 +139,7 @@ TEST_F(FashionMnist, TrainsOnlyOnTheGivenIndicesAndStopsAtMaxSteps) {
 TEST_F(FashionMnist, EmptyIndexListLeavesTheModelUntouched) {
   auto model = mlp();
   const auto before = model->flat_parameters();
-  const auto result = train_local(*model, *train_, {}, TrainOptions{});
+  const auto result = train_ok(*model, *train_, {}, TrainOptions{});
   EXPECT_EQ(result.steps, 0);
   EXPECT_EQ(model->flat_parameters(), before);
 }
@@ -134,7 +151,7 @@ TEST_F(FashionMnist, WorkersTrainOnTheirOwnDirichletShards) {
   auto model = mlp();
   TrainOptions options;
   options.max_steps = 5;
-  const auto result = train_local(*model, *train_, parts->front(), options);
+  const auto result = train_ok(*model, *train_, parts->front(), options);
   EXPECT_EQ(result.steps, std::min<std::int64_t>(5, (parts->front().size() + 63) / 64));
   EXPECT_GT(result.mean_loss, 0.0);
 }

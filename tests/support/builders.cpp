@@ -50,6 +50,37 @@ void write_file(const std::filesystem::path& path, const std::string& bytes) {
   out << bytes;
 }
 
+namespace {
+
+// A ubyte IDX file: magic 00 00 08 rank, big-endian dims, then the bytes.
+std::string idx_bytes(const std::vector<std::uint32_t>& dims, const std::string& body) {
+  std::string out{'\0', '\0', '\x08', static_cast<char>(dims.size())};
+  for (const auto d : dims) {
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((d >> shift) & 0xff));
+  }
+  return out + body;
+}
+
+}  // namespace
+
+void write_idx_dataset(const std::filesystem::path& dir, int examples, int height, int width,
+                       int classes) {
+  std::filesystem::create_directories(dir);
+  const auto n = static_cast<std::uint32_t>(examples);
+  std::string pixels, labels;
+  for (int i = 0; i < examples; ++i) {
+    const int label = i % classes;
+    labels.push_back(static_cast<char>(label));
+    for (int p = 0; p < height * width; ++p) pixels.push_back(static_cast<char>((p * 7 + label * 40) % 256));
+  }
+  const auto h = static_cast<std::uint32_t>(height);
+  const auto w = static_cast<std::uint32_t>(width);
+  for (const std::string prefix : {"train", "t10k"}) {
+    write_file(dir / (prefix + "-images-idx3-ubyte"), idx_bytes({n, h, w}, pixels));
+    write_file(dir / (prefix + "-labels-idx1-ubyte"), idx_bytes({n}, labels));
+  }
+}
+
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;

@@ -38,6 +38,12 @@ SignedUpdate make_signed_update(const common::KeyPair& key, const std::string& j
                                 const common::TensorLayout& layout, std::vector<float> values);
 
 void write_file(const std::filesystem::path& path, const std::string& bytes);
+
+// A tiny image dataset in the IDX layout that load_dataset reads from a directory: plain
+// (not gzipped) train-/t10k-images-idx3-ubyte and ...-labels-idx1-ubyte, each split with
+// `examples` images of height x width and labels cycling 0, 1, ..., classes - 1.
+void write_idx_dataset(const std::filesystem::path& dir, int examples, int height, int width,
+                       int classes);
 std::string read_file(const std::filesystem::path& path);
 
 }  // namespace fl::test

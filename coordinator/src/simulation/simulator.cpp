@@ -14,6 +14,7 @@
 #include "fl/coordinator/simulation/omniscient_attack.hpp"
 #include "fl/models/dataset.hpp"
 #include "fl/models/model.hpp"
+#include "fl/models/model_fit.hpp"
 #include "fl/models/partition.hpp"
 #include "fl/models/runtime.hpp"
 #include "fl/models/train.hpp"
@@ -35,8 +36,8 @@ std::int64_t SimulationData::test_size() const { return impl_->test.size(); }
 Result<std::shared_ptr<const SimulationData>> load_simulation_data(
     const std::filesystem::path& data_dir) {
   auto impl = std::make_unique<SimulationData::Impl>();
-  FL_ASSIGN_OR_RETURN(impl->train, models::load_fashion_mnist(data_dir, models::Split::kTrain));
-  FL_ASSIGN_OR_RETURN(impl->test, models::load_fashion_mnist(data_dir, models::Split::kTest));
+  FL_ASSIGN_OR_RETURN(impl->train, models::load_dataset(data_dir.string(), models::Split::kTrain));
+  FL_ASSIGN_OR_RETURN(impl->test, models::load_dataset(data_dir.string(), models::Split::kTest));
   impl->train_labels = models::labels_of(impl->train);
   impl->train_flipped = impl->train;
   impl->train_flipped.labels = (impl->train.num_classes - 1) - impl->train.labels;
@@ -147,10 +148,11 @@ void train_round(const SweepConfig& config, const SimulationData::Impl& data,
       const bool flip = u.byzantine && attack == ByzantineAttack::kLabelFlip;
       const auto result = models::train_local(model, flip ? data.train_flipped : data.train,
                                               shards[static_cast<std::size_t>(u.id)], options);
+      if (!result.ok()) continue;  // no values: counted as a rejected update, like a failed worker
       u.values = model.flat_parameters();
       for (std::size_t j = 0; j < u.values.size(); ++j) u.values[j] -= global[j];
-      u.train_loss = result.mean_loss;
-      u.trained_samples = result.num_samples;
+      u.train_loss = result->mean_loss;
+      u.trained_samples = result->num_samples;
     }
   };
   std::vector<std::thread> threads;
@@ -218,6 +220,7 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
   const auto byzantine = byzantine_mask(config, setting.byzantine);
 
   FL_ASSIGN_OR_RETURN(auto evaluator, models::make_model(config.model, config.seed));
+  FL_RETURN_IF_ERROR(models::check_model_fits(*evaluator, data.test));
   std::vector<float> global = evaluator->flat_parameters();
   std::vector<std::unique_ptr<models::Model>> replicas;
   for (int t = 0; t < config.threads; ++t) {
@@ -273,8 +276,9 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
 
     models::set_compute_threads(config.threads);
     FL_RETURN_IF_ERROR(evaluator->set_flat_parameters(global));
-    const auto eval = models::evaluate(*evaluator, data.test, 1000,
-                                       config.eval_limit > 0 ? config.eval_limit : -1);
+    FL_ASSIGN_OR_RETURN(const auto eval,
+                        models::evaluate(*evaluator, data.test, 1000,
+                                         config.eval_limit > 0 ? config.eval_limit : -1));
     record.test_accuracy = eval.accuracy;
     record.test_loss = eval.loss;
     record.seconds = std::chrono::duration<double>(Clock::now() - round_start).count();

@@ -54,6 +54,12 @@ Result<std::optional<Envelope>> receive_message(zmq::socket_t& socket, SocketRol
 
 std::uint64_t now_ms();  // wall clock, ms since the epoch
 
+// Ok for "tcp://HOST:PORT" (HOST a name, an IPv4 address, [IPv6] or *; PORT 0-65535) and
+// "ipc://PATH"; otherwise kInvalidArgument saying "expected tcp://HOST:PORT, e.g.
+// tcp://127.0.0.1:5555". Check user-given endpoints with it before ZeroMQ sees them: ZeroMQ
+// reports a malformed one as an exception.
+Status check_endpoint(std::string_view endpoint);
+
 // "tcp://127.0.0.1:0" binds an ephemeral port; returns the endpoint actually bound.
 Result<std::string> bind_socket(zmq::socket_t& socket, const std::string& endpoint);
 

@@ -55,8 +55,10 @@ class Model {
 // "mlp": 784-200-200-10 with ReLU (McMahan et al. 2017, "2NN", 199,210 parameters).
 // "cnn": 5x5 conv 32, 2x2 max-pool, 5x5 conv 64, 2x2 max-pool, fc 512, fc 10 (McMahan et al.
 //        2017 CNN, "same" padding, 1,663,370 parameters).
-// "torchscript:<path>": a module saved with torch.jit.save; it must take [N,1,28,28] float32
-//        and return [N, classes] logits.
+// "torchscript:<path>": a module saved with torch.jit.save; it must take [N, ...input shape]
+//        float32 and return [N, classes] logits (check_model_fits), have float32 parameters
+//        and no buffers (BatchNorm running statistics are refused: only parameters are
+//        federated). A file that does not load is an error, never an exception.
 // The same spec and seed give the same initial parameters.
 Result<std::unique_ptr<Model>> make_model(std::string_view spec, std::uint64_t seed);
 

@@ -31,8 +31,10 @@ struct TrainResult {
   double seconds = 0;
 };
 
-// Trains `model` in place on data[indices]. An empty index list trains nothing.
-TrainResult train_local(Model& model, const Dataset& data, std::span<const std::int64_t> indices,
+// Trains `model` in place on data[indices]. An empty index list trains nothing. Never throws:
+// a libtorch failure (a model that does not fit the data, out of memory) is returned as an
+// error naming the model and the data shape; the model may then be partly trained.
+Result<TrainResult> train_local(Model& model, const Dataset& data, std::span<const std::int64_t> indices,
                         const TrainOptions& options);
 
 struct EvalResult {
@@ -42,8 +44,8 @@ struct EvalResult {
 };
 
 // Evaluates on the first `limit` examples (all when -1), without gradients, in eval mode;
-// leaves the model in training mode.
-EvalResult evaluate(Model& model, const Dataset& data, std::int64_t batch_size = 1000,
+// leaves the model in training mode. Never throws (see train_local).
+Result<EvalResult> evaluate(Model& model, const Dataset& data, std::int64_t batch_size = 1000,
                     std::int64_t limit = -1);
 
 }  // namespace fl::models

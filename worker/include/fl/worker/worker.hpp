@@ -1,9 +1,11 @@
 // fl-worker's engine: loads its own share of the data (it never leaves the device), registers
 // its key with the coordinator, and for each round task trains the model locally and sends back
 // the signed delta. It checks the coordinator's signed acknowledgements and ledger receipts,
-// re-registers after a coordinator restart, and never stops on a bad message.
+// re-registers after a coordinator restart, and never stops on a bad message: a round it cannot
+// do is reported to the coordinator (TaskError) and the worker goes on with the next one.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -16,7 +18,7 @@ namespace fl::worker {
 struct WorkerOptions {
   std::string coordinator = "tcp://127.0.0.1:5555";
   std::filesystem::path key_file;
-  std::filesystem::path data_dir = "/usr/share/datasets/fashion-mnist";
+  std::string data = "/usr/share/datasets/fashion-mnist";  // models::load_dataset spec
   int part_index = 0;  // this worker's share: part_index of num_parts
   int num_parts = 1;
   std::string partition = "iid";  // "iid", "dirichlet:ALPHA", "shards:K"
@@ -25,12 +27,16 @@ struct WorkerOptions {
   std::string device = "auto";
   int threads = 1;  // torch intra-op threads
   double heartbeat_s = 2.0;
+  double connect_timeout_s = 300;  // give up registering after this long; 0: never
+  // Set (to the signal number) by install_stop_handlers(); null: run until the job ends.
+  const std::atomic<int>* stop_signal = nullptr;
   AttackOptions attack;
   std::filesystem::path receipts_file;  // JSON lines of verified receipts; empty: none
 };
 
-// Runs until the coordinator says the job is over (Ok) or something unrecoverable happens
-// (a refused registration, a missing key or data file).
+// Runs until the coordinator says the job is over or a stop signal arrives (Ok), or something
+// unrecoverable happens (a malformed endpoint, a refused registration, no answer within
+// connect_timeout_s, a missing key or data file). Never throws.
 Status run_worker(const WorkerOptions& options);
 
 }  // namespace fl::worker

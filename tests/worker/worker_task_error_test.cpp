@@ -1,0 +1,89 @@
+// A round task the worker cannot do (its model does not fit the local 16x16 data) is reported to
+// the coordinator as a TaskError naming the problem, and the worker keeps serving rounds.
+#include <gtest/gtest.h>
+
+#include "fake_coordinator.hpp"
+#include "fl/common/crypto.hpp"
+#include "fl/models/model.hpp"
+#include "support/builders.hpp"
+#include "support/process.hpp"
+
+namespace fl {
+namespace {
+
+using namespace std::chrono_literals;
+using common::MessageType;
+
+class WorkerRounds : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(common::save_key_file(dir_ / "w.key", common::generate_key_pair()).ok());
+    test::write_idx_dataset(dir_ / "data", 30, 16, 16, 3);
+    worker_.emplace(
+        std::vector<std::string>{test::binary("fl-worker"), "run", "--coordinator",
+                                 coordinator_.endpoint(), "--key", (dir_ / "w.key").string(),
+                                 "--data", (dir_ / "data").string(), "--device", "cpu", "--threads",
+                                 "1", "--connect-timeout", "60"},
+        log_);
+    auto request = coordinator_.await(MessageType::kRegister, 60s);
+    ASSERT_TRUE(request) << log();
+    identity_ = request->identity;
+    coordinator_.send(identity_, MessageType::kRegisterAck,
+                      common::RegisterAck{true, "", "job-1", {}});
+  }
+
+  // A task to train the zoo's mlp (784 inputs, for 28x28 images) from its initial parameters.
+  void send_mlp_task(std::uint64_t round) {
+    auto model = std::move(models::make_model("mlp", 1)).value();
+    const auto params = model->flat_parameters();
+    common::RoundTask task;
+    task.job_id = "job-1";
+    task.round = round;
+    task.model = "mlp";
+    task.layout = model->layout();
+    task.model_digest = common::digest_of(params);
+    task.deadline_ms = common::now_ms() + 60'000;
+    coordinator_.send(identity_, MessageType::kRoundTask, task, common::as_bytes(params));
+  }
+
+  common::TaskError await_task_error() {
+    auto msg = coordinator_.await(MessageType::kTaskError, 60s);
+    EXPECT_TRUE(msg) << log();
+    if (!msg) return {};
+    auto error = common::decode<common::TaskError>(msg->header_bytes());
+    EXPECT_TRUE(error.ok());
+    return error.ok() ? *error : common::TaskError{};
+  }
+
+  std::string log() const { return test::read_file(log_); }
+
+  test::TempDir dir_{"fl-worker-rounds"};
+  std::filesystem::path log_ = dir_ / "worker.log";
+  test::FakeCoordinator coordinator_;
+  std::optional<test::ChildProcess> worker_;
+  std::string identity_;
+};
+
+TEST_F(WorkerRounds, ReportsATaskErrorNamingAModelThatDoesNotFitItsData) {
+  send_mlp_task(1);
+  const auto error = await_task_error();
+  EXPECT_EQ(error.job_id, "job-1");
+  EXPECT_EQ(error.round, 1u);
+  EXPECT_NE(error.reason.find("expects inputs of 784 values per example but the data has "
+                              "[1,16,16]"),
+            std::string::npos)
+      << error.reason;
+  EXPECT_TRUE(worker_->running()) << log();
+}
+
+TEST_F(WorkerRounds, KeepsServingRoundsAfterATaskErrorUntilShutdown) {
+  send_mlp_task(1);
+  EXPECT_EQ(await_task_error().round, 1u);
+  send_mlp_task(2);
+  EXPECT_EQ(await_task_error().round, 2u);
+  coordinator_.send(identity_, MessageType::kShutdown, common::Shutdown{"job-1", "done"});
+  EXPECT_EQ(worker_->wait(30s), 0) << log();
+}
+
+}  // namespace
+}  // namespace fl

@@ -1,0 +1,314 @@
+#include "worker_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "fl/common/merkle.hpp"
+#include "fl/models/model_fit.hpp"
+#include "fl/models/train.hpp"
+#include "fl/worker/stop_signal.hpp"
+
+namespace fl::worker {
+
+using common::MessageType;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::chrono::milliseconds kPoll{200};
+constexpr double kFirstRetrySeconds = 1.0;
+constexpr double kMaxRetrySeconds = 30.0;
+
+std::chrono::milliseconds to_ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+}  // namespace
+
+bool WorkerSession::stopping() const { return o_.stop_signal && o_.stop_signal->load() != 0; }
+
+Status WorkerSession::run() {
+  try {
+    return serve();
+  } catch (const zmq::error_t& e) {
+    return make_error(ErrorCode::kIo, std::string("ZeroMQ: ") + e.what());
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kInternal, models::exception_summary(e));
+  }
+}
+
+Status WorkerSession::connect() {
+  try {
+    socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.set(zmq::sockopt::reconnect_ivl, 100);
+    socket_.set(zmq::sockopt::reconnect_ivl_max, 1000);
+    socket_.set(zmq::sockopt::maxmsgsize, std::int64_t{1} << 32);
+    socket_.connect(o_.coordinator);
+  } catch (const zmq::error_t& e) {
+    return make_error(ErrorCode::kIo, "cannot connect to " + o_.coordinator + ": " + e.what());
+  }
+  return ok_status();
+}
+
+// Registration answers: an acceptance, a refusal (an error), or a Shutdown (the coordinator
+// gave up waiting for workers). Anything else (tasks from before a restart) is not an answer.
+std::optional<Result<WorkerSession::Joined>> WorkerSession::answer_to_registration(
+    const common::Envelope& env) {
+  if (env.type == MessageType::kShutdown) {
+    auto s = common::decode<common::Shutdown>(env.header_bytes());
+    spdlog::info("coordinator at {} ended the job before this worker joined: {}", o_.coordinator,
+                 s.ok() ? s->reason : "shutdown");
+    return Result<Joined>(Joined::kJobOver);
+  }
+  if (env.type != MessageType::kRegisterAck) return std::nullopt;
+  auto ack = common::decode<common::RegisterAck>(env.header_bytes());
+  if (!ack.ok()) {
+    spdlog::warn("ignoring malformed registration answer: {}", ack.error().message);
+    return std::nullopt;
+  }
+  if (!ack->accepted) {
+    return Result<Joined>(
+        make_error(ErrorCode::kPrecondition,
+                   "coordinator at " + o_.coordinator + " refused registration: " + ack->reason));
+  }
+  job_id_ = ack->job_id;
+  coordinator_key_ = ack->coordinator_key;
+  spdlog::info("registered with {} for job '{}' as {} ({} samples)", o_.coordinator, job_id_,
+               common::short_id(key_.public_key), local_.indices.size());
+  return Result<Joined>(Joined::kRegistered);
+}
+
+// Sends Register, waits, and asks again with exponential backoff (capped) until the
+// coordinator answers, connect_timeout_s passes, or a stop signal arrives.
+Result<WorkerSession::Joined> WorkerSession::register_with_coordinator() {
+  common::RegisterRequest req;
+  req.worker_key = key_.public_key;
+  req.num_samples = local_.indices.size();
+  req.dataset_fingerprint = local_.fingerprint;
+  req.timestamp_ms = common::now_ms();
+  req.device = device_.str();
+  common::sign_registration(req, key_.secret_key);
+  const std::string header = common::encode(req);
+
+  const auto started = Clock::now();
+  const bool forever = o_.connect_timeout_s <= 0;
+  const auto deadline = started + to_ms(o_.connect_timeout_s);
+  double wait_s = kFirstRetrySeconds;
+  spdlog::info("connecting to {} to register", o_.coordinator);
+  (void)send(MessageType::kRegister, header);
+  while (true) {
+    auto until = Clock::now() + to_ms(wait_s);
+    if (!forever) until = std::min(until, deadline);
+    while (Clock::now() < until) {
+      if (stopping()) return Joined::kStopped;
+      auto msg = common::receive_message(socket_, common::SocketRole::kDealer, kPoll);
+      if (!msg.ok() || !msg->has_value()) continue;
+      if (auto answer = answer_to_registration(**msg)) return std::move(*answer);
+    }
+    if (stopping()) return Joined::kStopped;
+    const double waited_s = std::chrono::duration<double>(Clock::now() - started).count();
+    if (!forever && Clock::now() >= deadline) {
+      return make_error(ErrorCode::kTimeout,
+                        "no answer from the coordinator at " + o_.coordinator + " after " +
+                            std::to_string(static_cast<int>(waited_s)) +
+                            " s; check the address and that fl-coordinator is running there "
+                            "(--connect-timeout SECONDS waits longer, 0 forever)");
+    }
+    // The coordinator may be down or restarting: a fresh socket, and ask again.
+    FL_RETURN_IF_ERROR(connect());
+    (void)send(MessageType::kRegister, header);
+    wait_s = std::min(wait_s * 2, kMaxRetrySeconds);
+    spdlog::warn("connecting to {}; no answer yet after {:.0f}s, retrying (next try in {:.0f}s)",
+                 o_.coordinator, waited_s, wait_s);
+  }
+}
+
+Status WorkerSession::prepare_model(const common::RoundTask& task) {
+  if (!model_ || model_->spec() != task.model) {
+    model_.reset();
+    FL_ASSIGN_OR_RETURN(auto made, models::make_model(task.model, 0));
+    made->to(device_);
+    model_misfit_.reset();
+    if (auto fits = models::check_model_fits(*made, local_.data); !fits.ok()) {
+      model_misfit_ = with_context(fits.error(), "local data");
+    }
+    model_ = std::move(made);
+  }
+  if (model_misfit_) return *model_misfit_;
+  if (!(model_->layout() == task.layout)) {
+    return make_error(ErrorCode::kInvalidArgument, "task layout " + task.layout.describe() +
+                                                       " does not match the local model " +
+                                                       model_->layout().describe());
+  }
+  return ok_status();
+}
+
+Status WorkerSession::do_task(const common::RoundTask& task, const common::Envelope& env) {
+  FL_ASSIGN_OR_RETURN(auto global, common::view_payload(task.layout, env.payload_bytes()));
+  if (common::digest_of(global) != task.model_digest) {
+    return make_error(ErrorCode::kCorrupt, "the task's model does not match its digest");
+  }
+  FL_RETURN_IF_ERROR(prepare_model(task));
+  FL_RETURN_IF_ERROR(model_->set_flat_parameters(global));
+  models::TrainOptions train;
+  train.epochs = static_cast<int>(task.epochs);
+  train.batch_size = static_cast<int>(task.batch_size);
+  train.learning_rate = task.learning_rate;
+  train.momentum = task.momentum;
+  train.weight_decay = task.weight_decay;
+  train.seed = task.seed ^ std::hash<std::string>{}(common::to_hex(key_.public_key));
+  FL_ASSIGN_OR_RETURN(const auto result,
+                      models::train_local(*model_, local_.data, local_.indices, train));
+
+  std::vector<float> delta = model_->flat_parameters();
+  for (std::size_t i = 0; i < delta.size(); ++i) delta[i] -= global[i];
+  apply_update_attack(o_.attack, task.round, delta);
+
+  common::UpdateHeader h;
+  h.job_id = job_id_;
+  h.round = task.round;
+  h.worker_key = key_.public_key;
+  h.base_model_digest = task.model_digest;
+  h.layout = task.layout;
+  h.payload_digest = common::blake2b_256(common::as_bytes(delta));
+  h.num_samples = static_cast<std::uint64_t>(result.num_samples);
+  h.train_loss = static_cast<float>(result.mean_loss);
+  h.train_seconds = result.seconds;
+  common::sign_update(h, key_.secret_key);
+  if (common::now_ms() > task.deadline_ms) {
+    spdlog::warn("round {}: finished after the deadline; sending anyway", task.round);
+  }
+  auto s = send(MessageType::kUpdate, common::encode(h), common::as_bytes(delta));
+  spdlog::info("round {}: trained {} samples in {:.2f}s, loss {:.4f}, update {} {}", task.round,
+               result.num_samples, result.seconds, result.mean_loss,
+               common::short_id(common::update_signing_digest(h)),
+               s.ok() ? "sent" : s.error().message);
+  return ok_status();
+}
+
+void WorkerSession::report_task_error(const common::RoundTask& task, const Error& error) {
+  spdlog::error("round {}: cannot do this task: {}; telling the coordinator", task.round,
+                error.message);
+  const common::TaskError message{job_id_, task.round, error.message};
+  if (auto s = send(MessageType::kTaskError, common::encode(message)); !s.ok()) {
+    spdlog::warn("round {}: could not report the task error: {}", task.round, s.error().message);
+  }
+}
+
+// The round boundary: whatever goes wrong in one task is reported and the worker goes on.
+void WorkerSession::serve_task(const common::Envelope& env) {
+  auto task = common::decode<common::RoundTask>(env.header_bytes());
+  if (!task.ok()) {
+    spdlog::warn("ignoring malformed round task: {}", task.error().message);
+    return;
+  }
+  if (task->job_id != job_id_) {
+    spdlog::warn("ignoring task for job '{}' (registered for '{}')", task->job_id, job_id_);
+    return;
+  }
+  Status done = ok_status();
+  try {
+    done = do_task(*task, env);
+  } catch (const std::exception& e) {
+    done = make_error(ErrorCode::kInternal, models::exception_summary(e));
+  }
+  if (!done.ok()) report_task_error(*task, done.error());
+}
+
+void WorkerSession::handle_ack(const common::Envelope& env) {
+  auto ack = common::decode<common::UpdateAck>(env.header_bytes());
+  if (!ack.ok()) {
+    spdlog::warn("ignoring malformed acknowledgement: {}", ack.error().message);
+    return;
+  }
+  if (!common::verify_update_ack(*ack, coordinator_key_)) {
+    spdlog::warn("round {}: acknowledgement not signed by the coordinator; ignored", ack->round);
+    return;
+  }
+  if (!ack->accepted) {
+    spdlog::warn("round {}: update {} rejected: {}", ack->round,
+                 common::short_id(ack->update_digest), ack->reason);
+    return;
+  }
+  if (!ack->receipt) return;
+  const auto& r = *ack->receipt;
+  const bool included =
+      common::verify_inclusion(r.tx_hash, r.leaf_index, r.tree_size, r.proof, r.merkle_root);
+  spdlog::info("round {}: receipt for update {}: block {}, reward {}, Merkle proof {}", ack->round,
+               common::short_id(r.update_digest), r.block_height, r.reward,
+               included ? "verified" : "INVALID");
+  if (receipts_.is_open()) {
+    receipts_ << nlohmann::json{{"job_id", ack->job_id},
+                                {"round", ack->round},
+                                {"update", common::to_hex(r.update_digest)},
+                                {"reward", r.reward},
+                                {"tx_hash", common::to_hex(r.tx_hash)},
+                                {"block_height", r.block_height},
+                                {"block_hash", common::to_hex(r.block_hash)},
+                                {"merkle_root", common::to_hex(r.merkle_root)},
+                                {"proof_verified", included}}
+                     .dump()
+              << '\n';
+    receipts_.flush();
+  }
+}
+
+Status WorkerSession::serve() {
+  const auto stopped = [&] {
+    spdlog::info("worker stopped by signal ({})", signal_name(o_.stop_signal->load()));
+    return ok_status();
+  };
+  if (!o_.receipts_file.empty()) receipts_.open(o_.receipts_file, std::ios::app);
+  FL_RETURN_IF_ERROR(connect());
+  FL_ASSIGN_OR_RETURN(auto joined, register_with_coordinator());
+  if (joined == Joined::kStopped) return stopped();
+  if (joined == Joined::kJobOver) return ok_status();
+  auto next_heartbeat = Clock::now();
+  const auto beat = to_ms(o_.heartbeat_s);
+  while (true) {
+    if (stopping()) return stopped();
+    if (Clock::now() >= next_heartbeat) {
+      (void)send(MessageType::kHeartbeat,
+                 common::encode(common::Heartbeat{key_.public_key, common::now_ms()}));
+      next_heartbeat = Clock::now() + beat;
+    }
+    auto msg = common::receive_message(socket_, common::SocketRole::kDealer, kPoll);
+    if (!msg.ok()) {
+      spdlog::warn("dropped a malformed message: {}", msg.error().message);
+      continue;
+    }
+    if (!msg->has_value()) continue;
+    auto& env = **msg;
+    switch (env.type) {
+      case MessageType::kRoundTask:
+        serve_task(env);
+        break;
+      case MessageType::kUpdateAck:
+        handle_ack(env);
+        break;
+      case MessageType::kShutdown: {
+        auto s = common::decode<common::Shutdown>(env.header_bytes());
+        spdlog::info("coordinator ended job '{}': {}", job_id_, s.ok() ? s->reason : "shutdown");
+        return ok_status();
+      }
+      case MessageType::kError: {
+        auto e = common::decode<common::ErrorMessage>(env.header_bytes());
+        spdlog::warn("coordinator says: {}", e.ok() ? e->reason : "(malformed error)");
+        if (e.ok() && e->reason.find("register") != std::string::npos) {
+          FL_ASSIGN_OR_RETURN(joined, register_with_coordinator());  // it restarted and forgot us
+          if (joined == Joined::kStopped) return stopped();
+          if (joined == Joined::kJobOver) return ok_status();
+        }
+        break;
+      }
+      default:
+        spdlog::warn("ignoring unexpected {} message", common::to_string(env.type));
+    }
+  }
+}
+
+}  // namespace fl::worker

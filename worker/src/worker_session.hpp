@@ -1,0 +1,66 @@
+// One worker's conversation with its coordinator: registration (with backoff and a time
+// limit), then round tasks, acknowledgements and heartbeats until the job ends or a stop
+// signal arrives. Private to fl_worker.
+#pragma once
+
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/zmq_channel.hpp"
+#include "fl/models/dataset.hpp"
+#include "fl/models/model.hpp"
+#include "fl/worker/worker.hpp"
+
+namespace fl::worker {
+
+struct LocalData {
+  models::Dataset data;               // only this worker's examples
+  std::vector<std::int64_t> indices;  // 0..n-1 over `data`
+  std::string fingerprint;
+};
+
+class WorkerSession {
+ public:
+  WorkerSession(const WorkerOptions& o, common::KeyPair key, LocalData data, torch::Device device)
+      : o_(o), key_(std::move(key)), local_(std::move(data)), device_(device) {}
+
+  // Ok when the job ends or a stop signal arrives. Never throws.
+  Status run();
+
+ private:
+  enum class Joined { kRegistered, kJobOver, kStopped };
+
+  Status serve();
+  Status connect();
+  Result<Joined> register_with_coordinator();
+  std::optional<Result<Joined>> answer_to_registration(const common::Envelope& env);
+  void serve_task(const common::Envelope& env);
+  Status do_task(const common::RoundTask& task, const common::Envelope& env);
+  Status prepare_model(const common::RoundTask& task);
+  void report_task_error(const common::RoundTask& task, const Error& error);
+  void handle_ack(const common::Envelope& env);
+  bool stopping() const;
+  Status send(common::MessageType type, const std::string& header,
+              std::span<const std::uint8_t> payload = {}) {
+    return common::send_message(socket_, common::SocketRole::kDealer, {}, type, header, payload);
+  }
+
+  const WorkerOptions& o_;
+  common::KeyPair key_;
+  LocalData local_;
+  torch::Device device_;
+  zmq::context_t context_{1};
+  zmq::socket_t socket_;
+  std::string job_id_;
+  common::PublicKey coordinator_key_{};
+  std::unique_ptr<models::Model> model_;
+  std::optional<Error> model_misfit_;  // why model_ cannot train on local_.data, if it cannot
+  std::ofstream receipts_;
+};
+
+}  // namespace fl::worker
