@@ -7,34 +7,31 @@
 
 #include "fl/common/merkle.hpp"
 #include "fl/ledger/rewards.hpp"
-#include "sqlite.hpp"
-#include "store.hpp"
+#include "replay.hpp"
 
 namespace fl::ledger {
 
 using common::short_id;
 
 Result<Chain> load_chain(const std::filesystem::path& path) {
-  FL_ASSIGN_OR_RETURN(auto db, sql::Database::open(path, sql::Database::Mode::kReadOnly));
-  FL_ASSIGN_OR_RETURN(auto txn, sql::Transaction::begin_read(db));
-  FL_ASSIGN_OR_RETURN(auto block_rows, store::read_blocks(db, 0));
-  FL_ASSIGN_OR_RETURN(auto tx_rows, store::read_txs(db, 0));
-  Chain chain;
-  std::size_t next = 0;
-  for (const auto& row : block_rows) {
-    FL_ASSIGN_OR_RETURN(Block block, store::to_block(row));
-    if (row.height == 0) chain.state = LedgerState(block.header.proposer);
-    for (; next < tx_rows.size() && tx_rows[next].height == row.height; ++next) {
-      FL_ASSIGN_OR_RETURN(Transaction tx, store::to_transaction(tx_rows[next]));
-      auto st = chain.state.apply(tx);
-      if (!st.ok()) {
-        return with_context(st.error(), path.string() + ": block " + std::to_string(row.height) + " tx " +
-                                            std::to_string(tx_rows[next].index) + " (run `fl-ledger verify`)");
-      }
-      chain.txs.push_back({row.height, tx_rows[next].index, tx_hash(tx_rows[next].body, tx.signature), std::move(tx)});
-    }
-    chain.blocks.push_back(block);
+  FL_ASSIGN_OR_RETURN(auto store, open_sqlite_block_store(path, StoreAccess::kReadOnly));
+  FL_ASSIGN_OR_RETURN(auto records, store->read_from(0));
+  if (records.blocks.empty()) {
+    return make_error(ErrorCode::kNotFound, path.string() + " holds no blocks yet (not even the genesis block); "
+                                            "if it is a copy of a ledger, copy its -wal file with it");
   }
+  Chain chain;
+  ReplayCursor cursor;
+  auto failure = replay_chain(cursor, records, ReplayOptions{},
+                              [&chain](const Block& block, std::vector<Transaction>& txs,
+                                       std::span<const common::Digest> hashes) {
+                                for (std::size_t i = 0; i < txs.size(); ++i) {
+                                  chain.txs.push_back({block.header.height, i, hashes[i], std::move(txs[i])});
+                                }
+                                chain.blocks.push_back(block);
+                              });
+  if (failure) return failure->to_error(path.string(), "run `fl-ledger verify`");
+  chain.state = std::move(cursor.state);
   return chain;
 }
 
