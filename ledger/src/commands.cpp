@@ -48,6 +48,7 @@ json body_json(const TxBody& body) {
             rej.push_back({{"worker", to_hex(r.worker)}, {"update_digest", to_hex(r.update_digest)}, {"reason", r.reason}});
           }
           return {{"job", b.job_id}, {"round", b.round}, {"model_digest", to_hex(b.model_digest)}, {"rule", b.rule},
+                  {"scorer", b.scorer},
                   {"accepted", acc}, {"rejected", rej}};
         } else if constexpr (std::is_same_v<T, RewardMintBody>) {
           return {{"job", b.job_id}, {"round", b.round}, {"to", to_hex(b.to)}, {"amount", b.amount}};
@@ -93,6 +94,7 @@ json round_json(const RoundSummary& r) {
   }
   return {{"job", r.job_id},    {"round", r.round},   {"height", r.height}, {"tx", to_hex(r.tx_hash)},
           {"timestamp_ms", r.timestamp_ms}, {"model_digest", to_hex(r.model_digest)}, {"rule", r.rule},
+          {"scorer", r.scorer},
           {"minted", r.minted}, {"updates", updates}};
 }
 
@@ -100,7 +102,8 @@ std::string short_hex(const common::Digest& d) { return to_hex(d).substr(0, 16);
 
 void print_round(std::ostream& out, const RoundSummary& r) {
   out << "job '" << r.job_id << "' round " << r.round << "  block " << r.height << "  tx " << short_hex(r.tx_hash)
-      << "\n  model " << to_hex(r.model_digest) << "\n  rule " << r.rule << ", minted " << r.minted << "\n";
+      << "\n  model " << to_hex(r.model_digest) << "\n  rule " << r.rule
+      << (r.scorer.empty() ? "" : ", scorer " + r.scorer) << ", minted " << r.minted << "\n";
   for (const auto& u : r.updates) {
     out << "  " << (u.accepted ? "accepted " : "rejected ") << common::short_id(u.worker) << "  update "
         << short_hex(u.update_digest);
@@ -390,11 +393,11 @@ int command_export(const CommandContext& c, const std::string& format, const std
       accounts << to_hex(k) << ',' << a.balance << ',' << a.stake << ',' << (a.registered ? 1 : 0) << ','
                << a.rounds_contributed << ',' << a.rejections << ',' << a.earned << ',' << a.slashed << '\n';
     }
-    rounds_out << "job,round,height,tx,model_digest,rule,worker,update_digest,status,score,num_samples,reward,reason\n";
+    rounds_out << "job,round,height,tx,model_digest,rule,scorer,worker,update_digest,status,score,num_samples,reward,reason\n";
     for (const auto& r : rounds) {
       for (const auto& u : r.updates) {
         rounds_out << csv_field(r.job_id) << ',' << r.round << ',' << r.height << ',' << to_hex(r.tx_hash) << ','
-                   << to_hex(r.model_digest) << ',' << csv_field(r.rule) << ',' << to_hex(u.worker) << ','
+                   << to_hex(r.model_digest) << ',' << csv_field(r.rule) << ',' << csv_field(r.scorer) << ',' << to_hex(u.worker) << ','
                    << to_hex(u.update_digest) << ',' << (u.accepted ? "accepted" : "rejected") << ','
                    << std::setprecision(17) << u.score << ',' << u.num_samples << ',' << u.reward << ','
                    << csv_field(u.reason) << '\n';

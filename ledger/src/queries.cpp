@@ -97,7 +97,7 @@ Status check_proof(const MerkleProof& p, const std::optional<common::Digest>& tr
 namespace {
 
 RoundSummary summarize(const Chain& chain, const StoredTx& t, const RoundResultBody& b) {
-  RoundSummary s{b.job_id, b.round, t.height, t.hash, t.tx.timestamp_ms, b.model_digest, b.rule, 0, {}};
+  RoundSummary s{b.job_id, b.round, t.height, t.hash, t.tx.timestamp_ms, b.model_digest, b.rule, b.scorer, 0, {}};
   const auto job = chain.state.jobs().find(b.job_id);
   const std::uint64_t budget = job == chain.state.jobs().end() ? 0 : job->second.job.reward_per_round;
   const auto amounts = split_reward(budget, b.accepted);

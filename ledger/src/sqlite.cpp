@@ -2,14 +2,41 @@
 
 namespace fl::ledger::sql {
 
+namespace {
+
+std::string immutable_uri(const std::filesystem::path& path) {
+  std::string uri = "file:";
+  for (char c : path.string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[(static_cast<unsigned char>(c) >> 4) & 0xF];
+      uri += kHex[static_cast<unsigned char>(c) & 0xF];
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+}  // namespace
+
 Result<Database> Database::open(const std::filesystem::path& path, Mode mode) {
   Database db;
   db.path_ = path;
-  const int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (mode == Mode::kReadOnly && !std::filesystem::exists(path)) {
-    return make_error(ErrorCode::kNotFound, "ledger database " + path.string() + " does not exist");
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  std::string name = path.string();
+  if (mode != Mode::kReadWrite) {
+    if (!std::filesystem::exists(path)) {
+      return make_error(ErrorCode::kNotFound, "ledger database " + path.string() + " does not exist");
+    }
+    flags = SQLITE_OPEN_READONLY;
+    if (mode == Mode::kImmutable) {
+      flags |= SQLITE_OPEN_URI;
+      name = immutable_uri(path);
+    }
   }
-  const int rc = sqlite3_open_v2(path.c_str(), &db.db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(name.c_str(), &db.db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Error e = make_error(ErrorCode::kIo, "cannot open ledger database " + path.string() + ": " +
                                              (db.db_ ? sqlite3_errmsg(db.db_) : sqlite3_errstr(rc)));

@@ -154,7 +154,15 @@ Result<std::unique_ptr<BlockStore>> SqliteBlockStore::open(const fs::path& path,
     FL_ASSIGN_OR_RETURN(head, read_head(path));
     if (head.size > 0 && !head.sqlite) return not_a_ledger(path, "not an SQLite database");
   }
-  const auto mode = access == StoreAccess::kReadOnly ? sql::Database::Mode::kReadOnly : sql::Database::Mode::kReadWrite;
+  // A reader must not leave -wal/-shm files behind. With no -wal beside the file no process
+  // has it open for writing (SQLite removes the -wal when the last connection closes), so the
+  // file alone is the whole ledger and is read as immutable.
+  fs::path wal = path;
+  wal += "-wal";
+  auto mode = sql::Database::Mode::kReadWrite;
+  if (access == StoreAccess::kReadOnly) {
+    mode = fs::exists(wal, ec) ? sql::Database::Mode::kReadOnly : sql::Database::Mode::kImmutable;
+  }
   FL_ASSIGN_OR_RETURN(auto db, sql::Database::open(path, mode));
   auto store = std::make_unique<SqliteBlockStore>(std::move(db));
   if (access == StoreAccess::kReadOnly || head.size > 0) {

@@ -64,6 +64,7 @@ struct RoundSummary {
   std::uint64_t timestamp_ms = 0;
   common::Digest model_digest{};
   std::string rule;
+  std::string scorer;  // empty for rounds recorded before the scorer was
   std::uint64_t minted = 0;
   std::vector<UpdateOutcome> updates;  // accepted first, then rejected
 };
