@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "fl/common/merkle.hpp"
+#include "fl/common/model_file.hpp"
 #include "fl/ledger/rewards.hpp"
 #include "replay.hpp"
 
@@ -133,25 +134,45 @@ std::vector<RoundSummary> rounds_with_model(const Chain& chain, const common::Di
 Result<common::Digest> model_digest_of(const std::string& file_or_hex) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file_or_hex, ec)) {
-    if (file_or_hex.size() == 64) return common::digest_from_hex(file_or_hex);
+    if (file_or_hex.size() == 64 && !std::filesystem::exists(file_or_hex, ec)) {
+      return common::digest_from_hex(file_or_hex);
+    }
     return make_error(ErrorCode::kNotFound, "'" + file_or_hex + "' is neither a model file nor a 64-digit hex digest");
   }
   std::ifstream in(file_or_hex, std::ios::binary);
   std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) return make_error(ErrorCode::kIo, "cannot read " + file_or_hex);
-  static constexpr char kMagic[8] = {'F', 'L', 'M', 'O', 'D', 'E', 'L', '1'};
-  if (bytes.size() >= 8 && std::equal(kMagic, kMagic + 8, bytes.begin())) {
-    std::uint32_t header_len = 0;
-    if (bytes.size() < 12) return make_error(ErrorCode::kCorrupt, file_or_hex + ": model file truncated in its header length");
-    std::memcpy(&header_len, bytes.data() + 8, 4);
-    const std::size_t start = 12 + static_cast<std::size_t>(header_len);
-    if (start > bytes.size() || (bytes.size() - start) % 4 != 0) {
-      return make_error(ErrorCode::kCorrupt, file_or_hex + ": model file header length " + std::to_string(header_len) +
-                                                 " leaves no whole float32 parameters");
-    }
-    return common::blake2b_256(std::span(bytes).subspan(start));
+  if (bytes.size() >= sizeof common::kModelFileMagic &&
+      std::equal(common::kModelFileMagic, common::kModelFileMagic + sizeof common::kModelFileMagic, bytes.begin())) {
+    FL_ASSIGN_OR_RETURN(auto model, common::load_model_file(file_or_hex));
+    return model.header.digest;  // load_model_file checked it against the parameters
   }
   return common::blake2b_256(bytes);
+}
+
+Result<common::PublicKey> resolve_account(const Chain& chain, std::string_view id) {
+  std::error_code ec;
+  const std::filesystem::path path(id);
+  if (std::filesystem::is_regular_file(path, ec)) return common::load_public_key_file(path);
+  std::string want(id);
+  for (auto& c : want) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (want.size() < 8 || want.size() > 64 || want.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "account '" + std::string(id) + "' is neither a key file nor 8 to 64 hex digits of a public key");
+  }
+  if (want.size() == 64) return common::public_key_from_hex(want);
+  std::optional<common::PublicKey> found;
+  for (const auto& [key, account] : chain.state.accounts()) {
+    if (common::to_hex(key).compare(0, want.size(), want) != 0) continue;
+    if (found) {
+      return make_error(ErrorCode::kInvalidArgument, "account prefix '" + want + "' is ambiguous: it matches " +
+                                                         common::short_id(*found) + " and " + common::short_id(key) +
+                                                         "; give more digits");
+    }
+    found = key;
+  }
+  if (!found) return make_error(ErrorCode::kNotFound, "no account on the ledger starts with " + want);
+  return *found;
 }
 
 std::vector<const StoredTx*> history_of(const Chain& chain, const common::PublicKey& account) {
