@@ -237,7 +237,8 @@ Result<AppendedBlock> Ledger::submit(const common::KeyPair& holder, TxBody body)
 Result<AppendedBlock> Ledger::append_block(const common::KeyPair& proposer, std::vector<Transaction> txs) {
   if (!initialized()) return make_error(ErrorCode::kPrecondition, "append_block on a ledger without a genesis block");
   return impl_->append(
-      proposer, [&](const LedgerState&) -> Result<std::vector<Transaction>> { return std::move(txs); }, true);
+      proposer, [&](const LedgerState&) -> Result<std::vector<Transaction>> { return txs; },  // a copy: may retry
+      true);
 }
 
 }  // namespace fl::ledger

@@ -4,6 +4,8 @@
 
 #include "fl/ledger/block_store.hpp"
 #include "ledger_fixture.hpp"
+#include "memory_block_store.hpp"
+#include "replay.hpp"
 
 namespace fl::ledger {
 namespace {
@@ -54,6 +56,23 @@ TEST_F(BlockStoreTest, LedgerCatchesUpWithBlocksAnotherWriterAppended) {
   ASSERT_TRUE(receipts.ok()) << receipts.error().to_string();
   EXPECT_EQ((*receipts)[0].block_height, 3u);
   EXPECT_TRUE(verify_ledger(db_).value().ok);
+}
+
+TEST_F(BlockStoreTest, LedgerRunsOverAnyBlockStore) {
+  auto store = std::make_unique<test::MemoryBlockStore>();
+  auto* memory = store.get();
+  auto led = Ledger::open(std::move(store)).value();
+  ASSERT_TRUE(led->initialize(test::authority_key()).ok());
+  for (std::uint64_t round = 1; round <= 2; ++round) {
+    ASSERT_TRUE(led->record_round(test::authority_key(), test::researcher_key(), test::job_record(),
+                                  test::registrations(3), test::round_record(round, {0, 1}, {0.5, 0.5}))
+                    .ok());
+  }
+  EXPECT_EQ(memory->appends(), 3);
+  EXPECT_EQ(led->last_round("job-1")->round, 2u);
+  ReplayCursor cursor;  // what it stored passes every check `verify` makes
+  EXPECT_FALSE(replay_chain(cursor, memory->records(), ReplayOptions{.check_integrity = true}).has_value());
+  EXPECT_EQ(cursor.state.minted(), 2000u);
 }
 
 TEST_F(BlockStoreTest, ReadOnlyOpenOfAMissingFileFailsAndCreatesNothing) {
