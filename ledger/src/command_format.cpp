@@ -139,7 +139,13 @@ Result<MerkleProof> proof_from_json(const json& j) {
                                                                         "block signature")));
     return p;
   } catch (const json::exception& e) {
-    return make_error(ErrorCode::kInvalidArgument, std::string("proof file: ") + e.what());
+    // nlohmann's text starts with its own id, "[json.exception.out_of_range.403] ": keep the sentence.
+    std::string what = e.what();
+    if (const auto end = what.find("] "); what.starts_with("[json.exception") && end != std::string::npos) {
+      what = what.substr(end + 2);
+    }
+    return make_error(ErrorCode::kInvalidArgument,
+                      "not a proof as `fl-ledger proof TX --json` writes it (" + what + ")");
   }
 }
 

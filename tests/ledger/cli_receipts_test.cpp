@@ -67,6 +67,11 @@ TEST_F(CliReceiptsTest, AFileThatIsNeitherProofNorReceiptsIsNamed) {
   auto r = run("verify-proof " + file_.string());
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("line 1"), std::string::npos) << r.err;
+  test::write_file(file_, R"({"block": {"height": 1}})");
+  auto half_proof = run("verify-proof " + file_.string());
+  EXPECT_EQ(half_proof.code, 1);
+  EXPECT_NE(half_proof.err.find("not a proof"), std::string::npos) << half_proof.err;
+  EXPECT_EQ(half_proof.err.find("json.exception"), std::string::npos) << half_proof.err;
   auto missing = run("verify-proof " + (dir_ / "none.json").string());
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.err.find("none.json"), std::string::npos) << missing.err;
