@@ -105,6 +105,17 @@ TEST_F(CliInputTest, ACopyWithoutItsWriteAheadLogSaysToCopyTheLogToo) {
   }
 }
 
+TEST_F(CliInputTest, ADamagedLedgerIsNamedWithoutSqlText) {
+  std::string bytes = test::read_file(db_);
+  ASSERT_GT(bytes.size(), 8192u);
+  for (std::size_t i = 4096; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131 % 251);  // every page but the first
+  const auto damaged = dir_ / "damaged.db";
+  test::write_file(damaged, bytes);
+  for (const auto& command : kReadCommands) {
+    expect_plain_failure(run(command + " --db " + damaged.string()), "damaged.db", command);
+  }
+}
+
 TEST_F(CliInputTest, HistoryAcceptsAUniquePrefixAndAPublicKeyFile) {
   const std::string full = hex(test::worker_key(1).public_key);
   auto by_full = run("history --json " + full + " " + db());
