@@ -7,14 +7,17 @@ namespace {
 
 using nlohmann::json;
 
-Error bad(const std::string& what) { return make_error(ErrorCode::kInvalidArgument, "receipt " + what); }
+Error bad(const std::string& what) {
+  return make_error(ErrorCode::kInvalidArgument, "receipt " + what);
+}
 
 Result<const json*> field(const json& j, const char* name) {
   const auto it = j.find(name);
   if (it == j.end()) {
     return bad(std::string("has no \"") + name + "\"" +
                (std::string_view(name) == "proof" || std::string_view(name) == "leaf_index"
-                    ? " (written by an older fl-worker without the Merkle path; use `fl-ledger proof` instead)"
+                    ? " (written by an older fl-worker without the Merkle path; use `fl-ledger "
+                      "proof` instead)"
                     : ""));
   }
   return &*it;
@@ -30,7 +33,8 @@ Result<Digest> digest_field(const json& j, const char* name) {
 
 Result<std::uint64_t> u64_field(const json& j, const char* name) {
   FL_ASSIGN_OR_RETURN(const json* v, field(j, name));
-  if (!v->is_number_unsigned()) return bad(std::string("\"") + name + "\" is not a non-negative integer");
+  if (!v->is_number_unsigned())
+    return bad(std::string("\"") + name + "\" is not a non-negative integer");
   return v->get<std::uint64_t>();
 }
 

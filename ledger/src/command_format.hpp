@@ -22,7 +22,8 @@ std::string csv_field(const std::string& s);
 nlohmann::json block_json(const Block& b);
 nlohmann::json body_json(const TxBody& body);
 nlohmann::json tx_json(const StoredTx& t);
-nlohmann::json account_json(const common::PublicKey& key, const AccountState& a, const common::PublicKey& authority);
+nlohmann::json account_json(const common::PublicKey& key, const AccountState& a,
+                            const common::PublicKey& authority);
 nlohmann::json round_json(const RoundSummary& r);
 void print_round(std::ostream& out, const RoundSummary& r);
 

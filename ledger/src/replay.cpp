@@ -9,7 +9,8 @@ std::string hex_prefix(const common::Digest& d) { return common::to_hex(d).subst
 
 class BlockReplay {
  public:
-  BlockReplay(ReplayCursor& cursor, const ReplayOptions& options) : c_(cursor), integrity_(options.check_integrity) {}
+  BlockReplay(ReplayCursor& cursor, const ReplayOptions& options)
+      : c_(cursor), integrity_(options.check_integrity) {}
 
   // One block and its transaction records (those stored under its height, in order).
   std::optional<ReplayFailure> run(const BlockRecord& row, std::span<const TxRecord> rows) {
@@ -35,7 +36,8 @@ class BlockReplay {
       c_.state = LedgerState(block_.header.proposer);
     }
     c_.state.begin_block(height);
-    if (auto st = c_.state.check_block_contents(block_.header, txs_); !st.ok()) return fail(st.error());
+    if (auto st = c_.state.check_block_contents(block_.header, txs_); !st.ok())
+      return fail(st.error());
     for (std::size_t i = 0; i < txs_.size(); ++i) {
       if (auto st = c_.state.apply(txs_[i]); !st.ok()) return fail(st.error(), i, hashes_[i]);
     }
@@ -53,7 +55,8 @@ class BlockReplay {
 
  private:
   ReplayFailure fail(std::string problem, std::optional<std::uint64_t> tx = {},
-                     std::optional<common::Digest> hash = {}, ErrorCode code = ErrorCode::kCorrupt) const {
+                     std::optional<common::Digest> hash = {},
+                     ErrorCode code = ErrorCode::kCorrupt) const {
     return ReplayFailure{VerifyFailure{c_.block_count, tx, hash, std::move(problem)}, code};
   }
   ReplayFailure fail(const Error& e, std::optional<std::uint64_t> tx = {},
@@ -64,16 +67,19 @@ class BlockReplay {
   std::optional<ReplayFailure> check_header() {
     const std::uint64_t height = c_.block_count;
     if (!block_hash_valid(block_)) {
-      return fail("stored block hash " + hex_prefix(block_.hash) + " does not match its header (recomputed " +
+      return fail("stored block hash " + hex_prefix(block_.hash) +
+                  " does not match its header (recomputed " +
                   hex_prefix(block_hash(block_.header)) + ")");
     }
     if (block_.header.prev_hash != c_.head_hash) {
-      return fail("previous-hash link " + hex_prefix(block_.header.prev_hash) + " does not match the hash of block " +
-                  std::to_string(height - 1) + " " + hex_prefix(c_.head_hash));
+      return fail("previous-hash link " + hex_prefix(block_.header.prev_hash) +
+                  " does not match the hash of block " + std::to_string(height - 1) + " " +
+                  hex_prefix(c_.head_hash));
     }
     ++c_.signatures_checked;
     if (!block_signature_valid(block_)) {
-      return fail("proposer signature by " + common::short_id(block_.header.proposer) + " does not verify");
+      return fail("proposer signature by " + common::short_id(block_.header.proposer) +
+                  " does not verify");
     }
     if (block_.header.time_ms < c_.head_time_ms) return fail("block time goes backwards");
     return std::nullopt;
@@ -93,7 +99,8 @@ class BlockReplay {
 
   std::optional<ReplayFailure> read_tx(const TxRecord& row, std::size_t i) {
     std::optional<common::Digest> stored_hash;
-    if (row.hash.size() == 32) std::copy(row.hash.begin(), row.hash.end(), stored_hash.emplace().begin());
+    if (row.hash.size() == 32)
+      std::copy(row.hash.begin(), row.hash.end(), stored_hash.emplace().begin());
     auto bad = [&](std::string problem) { return fail(std::move(problem), i, stored_hash); };
     if (row.index != i) {
       return bad("transaction index " + std::to_string(i) + " is missing (next stored index " +
@@ -107,11 +114,12 @@ class BlockReplay {
       if (auto problem = column_problem(row, tx)) return bad(*problem);
       ++c_.signatures_checked;
       if (!signature_valid(tx)) {
-        return bad(std::string(to_string(tx.type())) + " signature by " + common::short_id(tx.issuer) +
-                   " does not verify");
+        return bad(std::string(to_string(tx.type())) + " signature by " +
+                   common::short_id(tx.issuer) + " does not verify");
       }
       if (!stored_hash || *stored_hash != h) {
-        return bad("stored transaction hash does not match its body and signature (recomputed " + hex_prefix(h) + ")");
+        return bad("stored transaction hash does not match its body and signature (recomputed " +
+                   hex_prefix(h) + ")");
       }
     }
     txs_.push_back(std::move(tx));
@@ -125,7 +133,8 @@ class BlockReplay {
       return "type column " + std::to_string(row.type) + " disagrees with the signed body's " +
              std::string(to_string(tx.type()));
     }
-    if (row.issuer.size() != 32 || !std::equal(row.issuer.begin(), row.issuer.end(), tx.issuer.begin())) {
+    if (row.issuer.size() != 32 ||
+        !std::equal(row.issuer.begin(), row.issuer.end(), tx.issuer.begin())) {
       return "issuer column disagrees with the signed body's " + common::short_id(tx.issuer);
     }
     if (row.nonce != tx.nonce) {
@@ -134,7 +143,8 @@ class BlockReplay {
     }
     if (row.amount != tx.amount()) {
       return "amount column " + (row.amount ? std::to_string(*row.amount) : std::string("NULL")) +
-             " disagrees with the signed body's " + (tx.amount() ? std::to_string(*tx.amount()) : "none");
+             " disagrees with the signed body's " +
+             (tx.amount() ? std::to_string(*tx.amount()) : "none");
     }
     return std::nullopt;
   }
@@ -160,7 +170,8 @@ Error ReplayFailure::to_error(const std::string& source, const std::string& advi
 }
 
 std::optional<ReplayFailure> replay_chain(ReplayCursor& cursor, const ChainRecords& records,
-                                          const ReplayOptions& options, const ReplayVisitor& visit) {
+                                          const ReplayOptions& options,
+                                          const ReplayVisitor& visit) {
   const auto& rows = records.txs;
   std::size_t next = 0;
   for (const auto& block_row : records.blocks) {
@@ -169,7 +180,8 @@ std::optional<ReplayFailure> replay_chain(ReplayCursor& cursor, const ChainRecor
     std::size_t end = next;
     while (end < rows.size() && rows[end].height == block_row.height) ++end;
     BlockReplay replay(cursor, options);
-    if (auto failure = replay.run(block_row, std::span(rows).subspan(next, end - next))) return failure;
+    if (auto failure = replay.run(block_row, std::span(rows).subspan(next, end - next)))
+      return failure;
     if (visit) visit(replay.block(), replay.txs(), replay.hashes());
     next = end;
   }

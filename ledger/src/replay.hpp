@@ -41,12 +41,13 @@ struct ReplayFailure {
 };
 
 // Called after each block that replayed cleanly, with its transactions and their hashes.
-using ReplayVisitor =
-    std::function<void(const Block& block, std::vector<Transaction>& txs, std::span<const common::Digest> hashes)>;
+using ReplayVisitor = std::function<void(const Block& block, std::vector<Transaction>& txs,
+                                         std::span<const common::Digest> hashes)>;
 
 // Replays `records` (which must start at cursor.block_count) into `cursor`. Stops at the first
 // failure; the cursor then describes the blocks before it, its state is not to be used.
 std::optional<ReplayFailure> replay_chain(ReplayCursor& cursor, const ChainRecords& records,
-                                          const ReplayOptions& options, const ReplayVisitor& visit = {});
+                                          const ReplayOptions& options,
+                                          const ReplayVisitor& visit = {});
 
 }  // namespace fl::ledger

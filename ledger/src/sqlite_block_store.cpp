@@ -45,7 +45,9 @@ Result<FileHead> read_head(const fs::path& path) {
   FileHead head;
   std::error_code ec;
   head.size = fs::file_size(path, ec);
-  if (ec) return make_error(ErrorCode::kIo, "cannot read ledger database " + path.string() + ": " + ec.message());
+  if (ec)
+    return make_error(ErrorCode::kIo,
+                      "cannot read ledger database " + path.string() + ": " + ec.message());
   std::ifstream in(path, std::ios::binary);
   std::array<char, 20> bytes{};
   if (!in.read(bytes.data(), bytes.size())) return head;
@@ -67,11 +69,14 @@ Error missing_tables(const fs::path& path, const FileHead& head) {
   wal += "-wal";
   std::error_code ec;
   if ((head.wal_mode || head.size == 0) && !fs::exists(wal, ec)) {
-    return make_error(ErrorCode::kCorrupt,
-                      path.string() + " holds no ledger tables. If it is a copy of a ledger, it was made "
-                      "without its write-ahead log: copy " + wal.filename().string() +
-                      " together with it (or stop the coordinator before copying); otherwise it is not a "
-                      "FedLedger ledger");
+    return make_error(
+        ErrorCode::kCorrupt,
+        path.string() +
+            " holds no ledger tables. If it is a copy of a ledger, it was made "
+            "without its write-ahead log: copy " +
+            wal.filename().string() +
+            " together with it (or stop the coordinator before copying); otherwise it is not a "
+            "FedLedger ledger");
   }
   return not_a_ledger(path, "an SQLite database without the ledger's blocks and txs tables");
 }
@@ -102,7 +107,8 @@ class SqliteBlockStore final : public BlockStore {
     return std::optional<BlockRecord>(std::move(rows.front()));
   }
 
-  Status append(const Block& block, std::span<const Transaction> txs, std::span<const std::vector<std::uint8_t>> bodies,
+  Status append(const Block& block, std::span<const Transaction> txs,
+                std::span<const std::vector<std::uint8_t>> bodies,
                 std::span<const common::Digest> hashes) override {
     FL_ASSIGN_OR_RETURN(auto txn, sql::Transaction::begin_write(db_));
     FL_ASSIGN_OR_RETURN(auto count, block_count());
@@ -120,7 +126,8 @@ class SqliteBlockStore final : public BlockStore {
  private:
   Result<std::vector<BlockRecord>> read_blocks(std::uint64_t from_height, bool newest_only) const;
   Result<std::vector<TxRecord>> read_txs(std::uint64_t from_height) const;
-  Status insert(const Block& block, std::span<const Transaction> txs, std::span<const std::vector<std::uint8_t>> bodies,
+  Status insert(const Block& block, std::span<const Transaction> txs,
+                std::span<const std::vector<std::uint8_t>> bodies,
                 std::span<const common::Digest> hashes);
   Status check_tables(const FileHead& head) const;
 
@@ -137,16 +144,21 @@ Status SqliteBlockStore::check_tables(const FileHead& head) const {
   return missing_tables(db_.path(), head);
 }
 
-Result<std::unique_ptr<BlockStore>> SqliteBlockStore::open(const fs::path& path, StoreAccess access) {
+Result<std::unique_ptr<BlockStore>> SqliteBlockStore::open(const fs::path& path,
+                                                           StoreAccess access) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
-    return make_error(ErrorCode::kInvalidArgument, path.string() + " is a directory, not a ledger database file; "
-                                                   "pass the file, e.g. --db " + (path / "ledger.db").string());
+    return make_error(ErrorCode::kInvalidArgument,
+                      path.string() +
+                          " is a directory, not a ledger database file; "
+                          "pass the file, e.g. --db " +
+                          (path / "ledger.db").string());
   }
   const bool exists = fs::exists(path, ec);
   if (!exists && access == StoreAccess::kReadOnly) {
-    return make_error(ErrorCode::kNotFound, "ledger database " + path.string() +
-                                                " does not exist; check --db (the coordinator creates it)");
+    return make_error(ErrorCode::kNotFound,
+                      "ledger database " + path.string() +
+                          " does not exist; check --db (the coordinator creates it)");
   }
   FileHead head;
   if (exists) {
@@ -170,7 +182,8 @@ Result<std::unique_ptr<BlockStore>> SqliteBlockStore::open(const fs::path& path,
     // An empty SQLite database (no tables at all) may become a ledger when opened for writing.
     if (!tables.ok() && access == StoreAccess::kReadOnly) return tables.error();
     if (!tables.ok()) {
-      FL_ASSIGN_OR_RETURN(auto any, sql::Statement::prepare(store->db_, "SELECT count(*) FROM sqlite_master"));
+      FL_ASSIGN_OR_RETURN(
+          auto any, sql::Statement::prepare(store->db_, "SELECT count(*) FROM sqlite_master"));
       FL_ASSIGN_OR_RETURN(bool row, any.step());
       if (row && any.column_int(0) > 0) return tables.error();
     }
@@ -187,13 +200,16 @@ Result<std::unique_ptr<BlockStore>> SqliteBlockStore::open(const fs::path& path,
   return std::unique_ptr<BlockStore>(std::move(store));
 }
 
-Result<std::vector<BlockRecord>> SqliteBlockStore::read_blocks(std::uint64_t from_height, bool newest_only) const {
-  FL_ASSIGN_OR_RETURN(auto st, sql::Statement::prepare(
-                                   db_, newest_only ? "SELECT height, hash, prev_hash, merkle_root, time_ms, tx_count, "
-                                                      "proposer, signature FROM blocks WHERE height >= ? "
-                                                      "ORDER BY height DESC LIMIT 1"
-                                                    : "SELECT height, hash, prev_hash, merkle_root, time_ms, tx_count, "
-                                                      "proposer, signature FROM blocks WHERE height >= ? ORDER BY height"));
+Result<std::vector<BlockRecord>> SqliteBlockStore::read_blocks(std::uint64_t from_height,
+                                                               bool newest_only) const {
+  FL_ASSIGN_OR_RETURN(
+      auto st,
+      sql::Statement::prepare(
+          db_, newest_only ? "SELECT height, hash, prev_hash, merkle_root, time_ms, tx_count, "
+                             "proposer, signature FROM blocks WHERE height >= ? "
+                             "ORDER BY height DESC LIMIT 1"
+                           : "SELECT height, hash, prev_hash, merkle_root, time_ms, tx_count, "
+                             "proposer, signature FROM blocks WHERE height >= ? ORDER BY height"));
   st.bind_u64(1, from_height);
   std::vector<BlockRecord> rows;
   while (true) {
@@ -214,9 +230,11 @@ Result<std::vector<BlockRecord>> SqliteBlockStore::read_blocks(std::uint64_t fro
 }
 
 Result<std::vector<TxRecord>> SqliteBlockStore::read_txs(std::uint64_t from_height) const {
-  FL_ASSIGN_OR_RETURN(auto st, sql::Statement::prepare(
-                                   db_, "SELECT height, idx, hash, type, issuer, nonce, amount, body, signature "
-                                        "FROM txs WHERE height >= ? ORDER BY height, idx"));
+  FL_ASSIGN_OR_RETURN(auto st,
+                      sql::Statement::prepare(
+                          db_,
+                          "SELECT height, idx, hash, type, issuer, nonce, amount, body, signature "
+                          "FROM txs WHERE height >= ? ORDER BY height, idx"));
   st.bind_u64(1, from_height);
   std::vector<TxRecord> rows;
   while (true) {
@@ -241,13 +259,18 @@ Status SqliteBlockStore::insert(const Block& block, std::span<const Transaction>
                                 std::span<const std::vector<std::uint8_t>> bodies,
                                 std::span<const common::Digest> hashes) {
   const auto& h = block.header;
-  FL_ASSIGN_OR_RETURN(auto b, sql::Statement::prepare(db_, "INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+  FL_ASSIGN_OR_RETURN(
+      auto b, sql::Statement::prepare(db_, "INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
   b.bind_u64(1, h.height).bind(2, block.hash).bind(3, h.prev_hash).bind(4, h.merkle_root);
   b.bind_u64(5, h.time_ms).bind_u64(6, h.tx_count).bind(7, h.proposer).bind(8, block.signature);
   FL_RETURN_IF_ERROR(b.run());
-  FL_ASSIGN_OR_RETURN(auto t, sql::Statement::prepare(db_, "INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  FL_ASSIGN_OR_RETURN(
+      auto t, sql::Statement::prepare(db_, "INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   for (std::size_t i = 0; i < txs.size(); ++i) {
-    t.bind_u64(1, h.height).bind_u64(2, i).bind(3, hashes[i]).bind(4, static_cast<std::int64_t>(txs[i].type()));
+    t.bind_u64(1, h.height)
+        .bind_u64(2, i)
+        .bind(3, hashes[i])
+        .bind(4, static_cast<std::int64_t>(txs[i].type()));
     t.bind(5, txs[i].issuer).bind_u64(6, txs[i].nonce);
     if (auto amount = txs[i].amount()) {
       t.bind_u64(7, *amount);
@@ -262,7 +285,8 @@ Status SqliteBlockStore::insert(const Block& block, std::span<const Transaction>
 
 }  // namespace
 
-Result<std::unique_ptr<BlockStore>> open_sqlite_block_store(const fs::path& db, StoreAccess access) {
+Result<std::unique_ptr<BlockStore>> open_sqlite_block_store(const fs::path& db,
+                                                            StoreAccess access) {
   return SqliteBlockStore::open(db, access);
 }
 
@@ -273,8 +297,10 @@ Result<Block> to_block(const BlockRecord& row) {
   b.header.time_ms = row.time_ms;
   b.header.tx_count = row.tx_count;
   FL_ASSIGN_OR_RETURN(b.hash, sql::fixed_blob<32>(row.hash, at + " hash"));
-  FL_ASSIGN_OR_RETURN(b.header.prev_hash, sql::fixed_blob<32>(row.prev_hash, at + " previous hash"));
-  FL_ASSIGN_OR_RETURN(b.header.merkle_root, sql::fixed_blob<32>(row.merkle_root, at + " merkle root"));
+  FL_ASSIGN_OR_RETURN(b.header.prev_hash,
+                      sql::fixed_blob<32>(row.prev_hash, at + " previous hash"));
+  FL_ASSIGN_OR_RETURN(b.header.merkle_root,
+                      sql::fixed_blob<32>(row.merkle_root, at + " merkle root"));
   FL_ASSIGN_OR_RETURN(b.header.proposer, sql::fixed_blob<32>(row.proposer, at + " proposer"));
   FL_ASSIGN_OR_RETURN(b.signature, sql::fixed_blob<64>(row.signature, at + " signature"));
   return b;

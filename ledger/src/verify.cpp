@@ -20,8 +20,11 @@ Result<VerifyReport> verify_ledger(const std::filesystem::path& path) {
 
   VerifyReport report;
   if (records.blocks.empty()) {
-    report.failure = VerifyFailure{0, {}, {}, "the ledger has no genesis block (if " + path.string() +
-                                                  " is a copy of a ledger, copy its -wal file with it)"};
+    report.failure = VerifyFailure{0,
+                                   {},
+                                   {},
+                                   "the ledger has no genesis block (if " + path.string() +
+                                       " is a copy of a ledger, copy its -wal file with it)"};
     return report;
   }
   ReplayCursor cursor;

@@ -58,7 +58,8 @@ TEST(ReceiptJson, ALineWithoutTheMerklePathPointsToFlLedgerProof) {
   line = line.substr(0, at) + "}";
   auto back = receipt_from_json_line(line);
   ASSERT_FALSE(back.ok());
-  EXPECT_NE(back.error().message.find("fl-ledger proof"), std::string::npos) << back.error().message;
+  EXPECT_NE(back.error().message.find("fl-ledger proof"), std::string::npos)
+      << back.error().message;
 }
 
 TEST(ReceiptJson, NegativeNumbersAndShortDigestsAreRefused) {

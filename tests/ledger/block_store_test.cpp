@@ -1,8 +1,9 @@
 // The BlockStore seam: the SQLite store's reads, compare-and-append, and how it refuses files
 // that are not ledgers; a Ledger over a store another writer appends to.
+#include "fl/ledger/block_store.hpp"
+
 #include <gtest/gtest.h>
 
-#include "fl/ledger/block_store.hpp"
 #include "ledger_fixture.hpp"
 #include "memory_block_store.hpp"
 #include "replay.hpp"
@@ -47,12 +48,13 @@ TEST_F(BlockStoreTest, AppendAtAStaleHeightIsRefusedAsAlreadyExists) {
 TEST_F(BlockStoreTest, LedgerCatchesUpWithBlocksAnotherWriterAppended) {
   auto first = test::make_ledger(db_, 1);
   auto second = Ledger::open(db_).value();
-  ASSERT_TRUE(first->record_round(test::authority_key(), test::researcher_key(), test::job_record(), {},
-                                  test::round_record(2, {0}, {1.0}))
+  ASSERT_TRUE(first
+                  ->record_round(test::authority_key(), test::researcher_key(), test::job_record(),
+                                 {}, test::round_record(2, {0}, {1.0}))
                   .ok());
   // `second` still believes block 2 is next; its append must catch up and land at height 3.
-  auto receipts = second->record_round(test::authority_key(), test::researcher_key(), test::job_record(), {},
-                                       test::round_record(3, {1}, {1.0}));
+  auto receipts = second->record_round(test::authority_key(), test::researcher_key(),
+                                       test::job_record(), {}, test::round_record(3, {1}, {1.0}));
   ASSERT_TRUE(receipts.ok()) << receipts.error().to_string();
   EXPECT_EQ((*receipts)[0].block_height, 3u);
   EXPECT_TRUE(verify_ledger(db_).value().ok);
@@ -65,13 +67,15 @@ TEST_F(BlockStoreTest, LedgerRunsOverAnyBlockStore) {
   ASSERT_TRUE(led->initialize(test::authority_key()).ok());
   for (std::uint64_t round = 1; round <= 2; ++round) {
     ASSERT_TRUE(led->record_round(test::authority_key(), test::researcher_key(), test::job_record(),
-                                  test::registrations(3), test::round_record(round, {0, 1}, {0.5, 0.5}))
+                                  test::registrations(3),
+                                  test::round_record(round, {0, 1}, {0.5, 0.5}))
                     .ok());
   }
   EXPECT_EQ(memory->appends(), 3);
   EXPECT_EQ(led->last_round("job-1")->round, 2u);
   ReplayCursor cursor;  // what it stored passes every check `verify` makes
-  EXPECT_FALSE(replay_chain(cursor, memory->records(), ReplayOptions{.check_integrity = true}).has_value());
+  EXPECT_FALSE(
+      replay_chain(cursor, memory->records(), ReplayOptions{.check_integrity = true}).has_value());
   EXPECT_EQ(cursor.state.minted(), 2000u);
 }
 
@@ -87,7 +91,8 @@ TEST_F(BlockStoreTest, ADirectoryIsNamedAsOne) {
   for (auto access : {StoreAccess::kReadOnly, StoreAccess::kReadWrite}) {
     auto store = open_sqlite_block_store(dir_.path(), access);
     ASSERT_FALSE(store.ok());
-    EXPECT_NE(store.error().message.find("is a directory"), std::string::npos) << store.error().message;
+    EXPECT_NE(store.error().message.find("is a directory"), std::string::npos)
+        << store.error().message;
   }
 }
 
@@ -96,7 +101,8 @@ TEST_F(BlockStoreTest, AFileThatIsNotSQLiteIsNotALedgerAndIsLeftAlone) {
   for (auto access : {StoreAccess::kReadOnly, StoreAccess::kReadWrite}) {
     auto store = open_sqlite_block_store(db_, access);
     ASSERT_FALSE(store.ok());
-    EXPECT_NE(store.error().message.find("is not a FedLedger ledger"), std::string::npos) << store.error().message;
+    EXPECT_NE(store.error().message.find("is not a FedLedger ledger"), std::string::npos)
+        << store.error().message;
   }
   EXPECT_EQ(test::read_file(db_), "job_id = \"mnist\"\nrounds = 3\n");
 }
@@ -105,7 +111,8 @@ TEST_F(BlockStoreTest, ReadOnlyOpenOfAnEmptyFileSuggestsTheMissingWriteAheadLog)
   test::write_file(db_, "");
   auto store = open_sqlite_block_store(db_, StoreAccess::kReadOnly);
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.error().message.find("ledger.db-wal"), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("ledger.db-wal"), std::string::npos)
+      << store.error().message;
 }
 
 TEST_F(BlockStoreTest, ReadOnlyOpenCreatesNoFilesBesideTheLedger) {

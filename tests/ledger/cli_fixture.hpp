@@ -26,7 +26,8 @@ class CliTest : public ::testing::Test {
   CliRun run(const std::string& args) {
     const auto out = dir_ / "out.txt";
     const auto err = dir_ / "err.txt";
-    const std::string cmd = std::string(FL_LEDGER_BIN) + " " + args + " >" + out.string() + " 2>" + err.string();
+    const std::string cmd =
+        std::string(FL_LEDGER_BIN) + " " + args + " >" + out.string() + " 2>" + err.string();
     const int status = std::system(cmd.c_str());
     CliRun r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

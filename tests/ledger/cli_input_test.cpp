@@ -16,11 +16,18 @@ using test::CliRun;
 using test::CliTest;
 
 // Every command that reads a ledger, as "<command> <args>" before --db.
-const std::vector<std::string> kReadCommands = {
-    "verify", "blocks", "accounts", "history 00000000", "rounds job-1", "tx 00000000", "proof 00000000",
-    "trace " + std::string(64, 'a'), "export --format csv"};
+const std::vector<std::string> kReadCommands = {"verify",
+                                                "blocks",
+                                                "accounts",
+                                                "history 00000000",
+                                                "rounds job-1",
+                                                "tx 00000000",
+                                                "proof 00000000",
+                                                "trace " + std::string(64, 'a'),
+                                                "export --format csv"};
 
-void expect_plain_failure(const CliRun& r, const std::string& must_say, const std::string& command) {
+void expect_plain_failure(const CliRun& r, const std::string& must_say,
+                          const std::string& command) {
   EXPECT_EQ(r.code, 1) << command << "\n" << r.out << r.err;
   EXPECT_NE(r.err.find(must_say), std::string::npos) << command << ": " << r.err;
   for (const char* raw : {"SELECT", "what()", "sqlite", "terminate", "[json.exception"}) {
@@ -36,14 +43,16 @@ class CliInputTest : public CliTest {
     return path.string();
   }
   std::size_t files_in(const fs::path& dir) {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+    return static_cast<std::size_t>(
+        std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
   }
 };
 
 TEST_F(CliInputTest, NegativeAmountsAreRefusedNotWrappedAround) {
   const std::string key = key_file();
   const std::string to = hex(test::worker_key(1).public_key);
-  for (const std::string& kind : std::vector<std::string>{"stake", "unstake", "transfer --to " + to}) {
+  for (const std::string& kind :
+       std::vector<std::string>{"stake", "unstake", "transfer --to " + to}) {
     auto r = run(kind + " --key " + key + " --amount -5 " + db());
     expect_plain_failure(r, "negative", kind);
     EXPECT_EQ(r.err.find("18446744073709551611"), std::string::npos) << r.err;
@@ -53,10 +62,13 @@ TEST_F(CliInputTest, NegativeAmountsAreRefusedNotWrappedAround) {
 
 TEST_F(CliInputTest, OverflowingFractionalAndZeroAmountsAreRefused) {
   const std::string key = key_file();
-  expect_plain_failure(run("stake --key " + key + " --amount 18446744073709551616 " + db()), "largest", "overflow");
-  expect_plain_failure(run("stake --key " + key + " --amount 1.5 " + db()), "whole number", "fraction");
+  expect_plain_failure(run("stake --key " + key + " --amount 18446744073709551616 " + db()),
+                       "largest", "overflow");
+  expect_plain_failure(run("stake --key " + key + " --amount 1.5 " + db()), "whole number",
+                       "fraction");
   expect_plain_failure(run("stake --key " + key + " --amount 0 " + db()), "at least 1", "zero");
-  EXPECT_EQ(run("stake --key " + key + " --amount 18446744073709551615 " + db()).code, 1);  // above the balance
+  EXPECT_EQ(run("stake --key " + key + " --amount 18446744073709551615 " + db()).code,
+            1);  // above the balance
 }
 
 TEST_F(CliInputTest, EveryCommandNamesAMissingFileAndCreatesNothing) {
@@ -67,8 +79,8 @@ TEST_F(CliInputTest, EveryCommandNamesAMissingFileAndCreatesNothing) {
     auto r = run(command + " --db " + missing.string());
     expect_plain_failure(r, missing.string() + " does not exist", command);
   }
-  expect_plain_failure(run("stake --key " + key_file() + " --amount 5 --db " + missing.string()), "does not exist",
-                       "stake");
+  expect_plain_failure(run("stake --key " + key_file() + " --amount 5 --db " + missing.string()),
+                       "does not exist", "stake");
   EXPECT_EQ(files_in(empty_dir), 0u);
 }
 
@@ -78,16 +90,16 @@ TEST_F(CliInputTest, EveryCommandNamesADirectory) {
   for (const auto& command : kReadCommands) {
     expect_plain_failure(run(command + " --db " + folder.string()), "is a directory", command);
   }
-  expect_plain_failure(run("stake --key " + key_file() + " --amount 5 --db " + folder.string()), "is a directory",
-                       "stake");
+  expect_plain_failure(run("stake --key " + key_file() + " --amount 5 --db " + folder.string()),
+                       "is a directory", "stake");
 }
 
 TEST_F(CliInputTest, EveryCommandNamesAFileThatIsNotALedgerAndLeavesItAlone) {
   const auto config = dir_ / "job.toml";
   test::write_file(config, "job_id = \"mnist\"\nrounds = 3\n");
   for (const auto& command : kReadCommands) {
-    expect_plain_failure(run(command + " --db " + config.string()), config.string() + " is not a FedLedger ledger",
-                         command);
+    expect_plain_failure(run(command + " --db " + config.string()),
+                         config.string() + " is not a FedLedger ledger", command);
   }
   expect_plain_failure(run("stake --key " + key_file() + " --amount 5 --db " + config.string()),
                        "is not a FedLedger ledger", "stake");
@@ -108,7 +120,8 @@ TEST_F(CliInputTest, ACopyWithoutItsWriteAheadLogSaysToCopyTheLogToo) {
 TEST_F(CliInputTest, ADamagedLedgerIsNamedWithoutSqlText) {
   std::string bytes = test::read_file(db_);
   ASSERT_GT(bytes.size(), 8192u);
-  for (std::size_t i = 4096; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131 % 251);  // every page but the first
+  for (std::size_t i = 4096; i < bytes.size(); ++i)
+    bytes[i] = static_cast<char>(i * 131 % 251);  // every page but the first
   const auto damaged = dir_ / "damaged.db";
   test::write_file(damaged, bytes);
   for (const auto& command : kReadCommands) {
@@ -132,17 +145,20 @@ TEST_F(CliInputTest, HistoryAcceptsAUniquePrefixAndAPublicKeyFile) {
 }
 
 TEST_F(CliInputTest, HistoryNamesShortUnknownAndAmbiguousPrefixes) {
-  expect_plain_failure(run("history " + hex(test::worker_key(1).public_key).substr(0, 6) + " " + db()),
-                       "8 to 64 hex digits", "short");
+  expect_plain_failure(
+      run("history " + hex(test::worker_key(1).public_key).substr(0, 6) + " " + db()),
+      "8 to 64 hex digits", "short");
   expect_plain_failure(run("history zzzzzzzz " + db()), "8 to 64 hex digits", "not hex");
-  expect_plain_failure(run("history 00000000 " + db()), "no account on the ledger starts with", "unknown");
+  expect_plain_failure(run("history 00000000 " + db()), "no account on the ledger starts with",
+                       "unknown");
 }
 
 TEST_F(CliInputTest, BlocksShowUtcDates) {
   auto r = run("blocks " + db());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ)"))) << r.out;
-  EXPECT_FALSE(std::regex_search(r.out, std::regex(R"(\b1\d{12}\b)"))) << r.out;  // no epoch milliseconds
+  EXPECT_FALSE(std::regex_search(r.out, std::regex(R"(\b1\d{12}\b)")))
+      << r.out;  // no epoch milliseconds
   auto j = run("blocks --json " + db());
   ASSERT_EQ(j.code, 0);
   EXPECT_EQ(j.parsed()[0]["time"].get<std::string>().back(), 'Z');
@@ -150,7 +166,8 @@ TEST_F(CliInputTest, BlocksShowUtcDates) {
 
 TEST_F(CliInputTest, TraceReadsModelFilesThroughTheCommonReader) {
   const std::vector<float> params = test::ramp(9);
-  common::ModelFileHeader header{"job-1", 4, "mlp", test::small_layout(), common::digest_of(params)};
+  common::ModelFileHeader header{"job-1", 4, "mlp", test::small_layout(),
+                                 common::digest_of(params)};
   const auto file = dir_ / "global.flm";
   ASSERT_TRUE(common::save_model_file(file, header, params).ok());
   auto bytes = test::read_file(file);

@@ -15,8 +15,10 @@ class CliReceiptsTest : public CliTest {
   // Records round 4 and writes its receipts as fl-worker does, one line each.
   std::vector<RoundReceipt> write_receipts() {
     auto led = Ledger::open(db_).value();
-    auto receipts = led->record_round(test::authority_key(), test::researcher_key(), test::job_record(), {},
-                                      test::round_record(4, {0, 1}, {0.6, 0.4})).value();
+    auto receipts =
+        led->record_round(test::authority_key(), test::researcher_key(), test::job_record(), {},
+                          test::round_record(4, {0, 1}, {0.6, 0.4}))
+            .value();
     std::string text;
     for (const auto& r : receipts) text += common::receipt_to_json_line("job-1", 4, r, true) + "\n";
     test::write_file(file_, text);
@@ -31,7 +33,8 @@ TEST_F(CliReceiptsTest, EveryLineOfAReceiptsFileVerifies) {
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("line 1: ok"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("line 2: ok"), std::string::npos) << r.out;
-  auto j = run("verify-proof --json " + file_.string() + " --block-hash " + common::to_hex(receipts[0].block_hash));
+  auto j = run("verify-proof --json " + file_.string() + " --block-hash " +
+               common::to_hex(receipts[0].block_hash));
   ASSERT_EQ(j.code, 0) << j.err;
   EXPECT_TRUE(j.parsed()["ok"].get<bool>());
   EXPECT_EQ(j.parsed()["receipts"].size(), 2u);
@@ -53,7 +56,8 @@ TEST_F(CliReceiptsTest, ABadLineIsNamedByNumberAndAChosenLineIsCheckedAlone) {
 
 TEST_F(CliReceiptsTest, ATamperedPathOrAnUntrustedBlockFails) {
   const auto receipts = write_receipts();
-  EXPECT_EQ(run("verify-proof " + file_.string() + " --block-hash " + std::string(64, '0')).code, 1);
+  EXPECT_EQ(run("verify-proof " + file_.string() + " --block-hash " + std::string(64, '0')).code,
+            1);
   common::Receipt moved = receipts[0];
   moved.leaf_index += 1;
   test::write_file(file_, common::receipt_to_json_line("job-1", 4, moved, true) + "\n");

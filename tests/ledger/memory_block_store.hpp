@@ -26,18 +26,21 @@ class MemoryBlockStore final : public ledger::BlockStore {
     return std::optional<ledger::BlockRecord>(records_.blocks.back());
   }
   Status append(const ledger::Block& block, std::span<const ledger::Transaction> txs,
-                std::span<const std::vector<std::uint8_t>> bodies, std::span<const common::Digest> hashes) override {
+                std::span<const std::vector<std::uint8_t>> bodies,
+                std::span<const common::Digest> hashes) override {
     if (block.header.height != records_.blocks.size()) {
-      return make_error(ErrorCode::kAlreadyExists, "block " + std::to_string(block.header.height) + " is taken");
+      return make_error(ErrorCode::kAlreadyExists,
+                        "block " + std::to_string(block.header.height) + " is taken");
     }
     const auto& h = block.header;
     auto bytes = [](const auto& a) { return std::vector<std::uint8_t>(a.begin(), a.end()); };
-    records_.blocks.push_back({h.height, bytes(block.hash), bytes(h.prev_hash), bytes(h.merkle_root),
-                               bytes(h.proposer), bytes(block.signature), h.time_ms, h.tx_count});
+    records_.blocks.push_back({h.height, bytes(block.hash), bytes(h.prev_hash),
+                               bytes(h.merkle_root), bytes(h.proposer), bytes(block.signature),
+                               h.time_ms, h.tx_count});
     for (std::size_t i = 0; i < txs.size(); ++i) {
       records_.txs.push_back({h.height, i, bytes(hashes[i]), bytes(txs[i].issuer), bodies[i],
-                              bytes(txs[i].signature), static_cast<std::int64_t>(txs[i].type()), txs[i].nonce,
-                              txs[i].amount()});
+                              bytes(txs[i].signature), static_cast<std::int64_t>(txs[i].type()),
+                              txs[i].nonce, txs[i].amount()});
     }
     ++appends_;
     return ok_status();

@@ -65,7 +65,8 @@ TEST_F(ReplayTest, AForgedSignatureIsFoundOnlyWhenAskedFor) {
 }
 
 TEST_F(ReplayTest, ABrokenRuleIsAlwaysFoundWithItsHeightAndIndex) {
-  std::erase_if(records_.txs, [](const TxRecord& t) { return t.height == 3 && t.index == 2; });  // the last mint
+  std::erase_if(records_.txs,
+                [](const TxRecord& t) { return t.height == 3 && t.index == 2; });  // the last mint
   ReplayCursor cursor;
   const auto failure = replay_chain(cursor, records_, ReplayOptions{});
   ASSERT_TRUE(failure.has_value());

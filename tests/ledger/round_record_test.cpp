@@ -42,13 +42,15 @@ TEST_F(RoundRecordTest, LastRoundSurvivesReopeningTheLedger) {
 
 TEST_F(RoundRecordTest, ReceiptIsACommonReceiptForItsWorker) {
   auto led = test::make_ledger(db_, 0);
-  auto receipts = led->record_round(test::authority_key(), test::researcher_key(), test::job_record(),
-                                    test::registrations(4), test::round_record(1, {2, 0}, {0.5, 0.5}));
+  auto receipts =
+      led->record_round(test::authority_key(), test::researcher_key(), test::job_record(),
+                        test::registrations(4), test::round_record(1, {2, 0}, {0.5, 0.5}));
   ASSERT_TRUE(receipts.ok()) << receipts.error().to_string();
   ASSERT_EQ(receipts->size(), 2u);
   EXPECT_EQ((*receipts)[0].worker, test::worker_key(2).public_key);
   const common::Receipt& wire = (*receipts)[0];  // what the coordinator sends in its ack
-  EXPECT_TRUE(common::verify_inclusion(wire.tx_hash, wire.leaf_index, wire.tree_size, wire.proof, wire.merkle_root));
+  EXPECT_TRUE(common::verify_inclusion(wire.tx_hash, wire.leaf_index, wire.tree_size, wire.proof,
+                                       wire.merkle_root));
   EXPECT_EQ(wire.reward, 500u);
 }
 

@@ -22,8 +22,8 @@ struct ReceiptLine {
 };
 
 // One line, without the trailing newline.
-std::string receipt_to_json_line(std::string_view job_id, std::uint64_t round, const Receipt& receipt,
-                                 bool proof_verified);
+std::string receipt_to_json_line(std::string_view job_id, std::uint64_t round,
+                                 const Receipt& receipt, bool proof_verified);
 // Every field is required and checked (hex digests of 64 digits, non-negative integers); the
 // error names the field that is missing or wrong.
 Result<ReceiptLine> receipt_from_json_line(std::string_view line);
