@@ -21,8 +21,9 @@ int main(int argc, char** argv) {
   std::function<int(const fl::ledger::CommandContext&)> run;
   std::string id, job, account, model, format = "json", key_file, to;
   std::optional<std::string> out_dir, block_hash, authority;
-  std::uint64_t amount = 0;
+  std::string amount;  // parsed by the command, which refuses negative and overflowing values
   std::string proof_file;
+  std::optional<std::size_t> line;
 
   with_db(app.add_subcommand("verify", "check every hash link, Merkle root, signature, nonce and balance"))
       ->callback([&] { run = fl::ledger::command_verify; });
@@ -33,7 +34,8 @@ int main(int argc, char** argv) {
   with_db(app.add_subcommand("accounts", "balance, stake, rounds contributed and rejections per account"))
       ->callback([&] { run = fl::ledger::command_accounts; });
   auto* history = with_db(app.add_subcommand("history", "every transaction naming an account"));
-  history->add_option("ACCOUNT", account, "public key (hex)")->required();
+  history->add_option("ACCOUNT", account, "public key (hex), a unique prefix of 8+ hex digits, or a .pub/key file")
+      ->required();
   history->callback([&] { run = [&](const auto& c) { return fl::ledger::command_history(c, account); }; });
   auto* rounds = with_db(app.add_subcommand("rounds", "the rounds of a job: model, updates, rewards"));
   rounds->add_option("JOB", job, "job id")->required();
@@ -41,13 +43,16 @@ int main(int argc, char** argv) {
   auto* proof = with_db(app.add_subcommand("proof", "Merkle inclusion proof of a transaction"));
   proof->add_option("TX", id, "transaction hash or prefix")->required();
   proof->callback([&] { run = [&](const auto& c) { return fl::ledger::command_proof(c, id); }; });
-  auto* vproof = app.add_subcommand("verify-proof", "check a proof (from `proof --json`) against its block header, offline");
-  vproof->add_option("PROOF_FILE", proof_file, "JSON written by `fl-ledger proof --json`")->required();
+  auto* vproof = app.add_subcommand(
+      "verify-proof", "check a proof (from `proof --json`) or a worker's receipts file, offline");
+  vproof->add_option("FILE", proof_file, "JSON from `fl-ledger proof --json`, or an fl-worker --receipts file")
+      ->required();
+  vproof->add_option("--line", line, "check only this line of a receipts file (from 1)");
   vproof->add_option("--block-hash", block_hash, "trusted block hash the header must have");
   vproof->add_option("--authority", authority, "trusted key that must have proposed the block");
   vproof->add_flag("--json", json, "print JSON");
   vproof->callback([&] {
-    run = [&](const auto& c) { return fl::ledger::command_verify_proof(c, proof_file, block_hash, authority); };
+    run = [&](const auto& c) { return fl::ledger::command_verify_proof(c, proof_file, block_hash, authority, line); };
   });
   auto* trace = with_db(app.add_subcommand("trace", "the round, updates and workers behind a model"));
   trace->add_option("MODEL", model, "model file (FLMODEL1 or raw) or hex model digest")->required();
@@ -63,12 +68,22 @@ int main(int argc, char** argv) {
   for (const char* kind : {"transfer", "stake", "unstake"}) {
     auto* sub = with_db(app.add_subcommand(kind, std::string(kind) + " tokens, signed with your key"));
     sub->add_option("--key", key_file, "fl::common key file of the account")->required();
-    sub->add_option("--amount", amount, "token units")->required();
-    if (std::string(kind) == "transfer") sub->add_option("--to", to, "recipient public key (hex)")->required();
+    sub->add_option("--amount", amount, "token units (a whole number from 1)")->required();
+    if (std::string(kind) == "transfer") {
+      sub->add_option("--to", to, "recipient: public key (hex), a unique prefix of 8+ digits, or a .pub file")
+          ->required();
+    }
     sub->callback([&, kind] {
       run = [&, kind](const auto& c) { return fl::ledger::command_submit(c, kind, key_file, amount, to); };
     });
   }
   CLI11_PARSE(app, argc, argv);
-  return run(fl::ledger::CommandContext{db, json, std::cout, std::cerr});
+  // Commands report expected failures as values; this only keeps a bug from printing a raw
+  // exception (or aborting) in front of a user.
+  try {
+    return run(fl::ledger::CommandContext{db, json, std::cout, std::cerr});
+  } catch (const std::exception& e) {
+    std::cerr << "fl-ledger: internal error: " << e.what() << " (please report it)\n";
+    return 2;
+  }
 }

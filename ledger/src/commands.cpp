@@ -8,154 +8,12 @@
 
 #include "fl/ledger/ledger.hpp"
 #include "fl/ledger/queries.hpp"
+#include "command_format.hpp"
 
 namespace fl::ledger {
-namespace {
 
 using nlohmann::json;
 using common::to_hex;
-
-int fail(const CommandContext& c, const Error& e) {
-  if (c.json) {
-    c.out << json{{"ok", false}, {"error", e.to_string()}}.dump(2) << '\n';
-  }
-  c.err << "fl-ledger: " << e.to_string() << '\n';
-  return 1;
-}
-
-json block_json(const Block& b) {
-  const auto& h = b.header;
-  return {{"height", h.height},           {"hash", to_hex(b.hash)},         {"prev_hash", to_hex(h.prev_hash)},
-          {"merkle_root", to_hex(h.merkle_root)}, {"time_ms", h.time_ms}, {"tx_count", h.tx_count},
-          {"proposer", to_hex(h.proposer)},       {"signature", to_hex(b.signature)}};
-}
-
-json body_json(const TxBody& body) {
-  return std::visit(
-      [](const auto& b) -> json {
-        using T = std::decay_t<decltype(b)>;
-        if constexpr (std::is_same_v<T, RegisterBody>) {
-          return {{"dataset_fingerprint", b.dataset_fingerprint}};
-        } else if constexpr (std::is_same_v<T, OpenJobBody>) {
-          return {{"job", b.job_id}, {"model", b.model}, {"rule", b.rule}, {"reward_per_round", b.reward_per_round}};
-        } else if constexpr (std::is_same_v<T, RoundResultBody>) {
-          json acc = json::array(), rej = json::array();
-          for (const auto& a : b.accepted) {
-            acc.push_back({{"worker", to_hex(a.worker)}, {"update_digest", to_hex(a.update_digest)},
-                           {"score", a.score}, {"num_samples", a.num_samples}});
-          }
-          for (const auto& r : b.rejected) {
-            rej.push_back({{"worker", to_hex(r.worker)}, {"update_digest", to_hex(r.update_digest)}, {"reason", r.reason}});
-          }
-          return {{"job", b.job_id}, {"round", b.round}, {"model_digest", to_hex(b.model_digest)}, {"rule", b.rule},
-                  {"accepted", acc}, {"rejected", rej}};
-        } else if constexpr (std::is_same_v<T, RewardMintBody>) {
-          return {{"job", b.job_id}, {"round", b.round}, {"to", to_hex(b.to)}, {"amount", b.amount}};
-        } else if constexpr (std::is_same_v<T, TransferBody>) {
-          return {{"to", to_hex(b.to)}, {"amount", b.amount}};
-        } else if constexpr (std::is_same_v<T, SlashBody>) {
-          return {{"account", to_hex(b.account)}, {"reason", b.reason}, {"amount", b.amount}};
-        } else {
-          return {{"amount", b.amount}};
-        }
-      },
-      body);
-}
-
-json tx_json(const StoredTx& t) {
-  json j{{"hash", to_hex(t.hash)},       {"height", t.height},       {"index", t.index},
-         {"type", to_string(t.tx.type())}, {"issuer", to_hex(t.tx.issuer)}, {"nonce", t.tx.nonce},
-         {"timestamp_ms", t.tx.timestamp_ms}, {"signature", to_hex(t.tx.signature)}, {"summary", describe(t.tx)},
-         {"body", body_json(t.tx.body)}};
-  if (auto a = t.tx.amount()) j["amount"] = *a;
-  return j;
-}
-
-json account_json(const common::PublicKey& key, const AccountState& a, const common::PublicKey& authority) {
-  return {{"account", to_hex(key)},     {"balance", a.balance},       {"stake", a.stake},
-          {"registered", a.registered}, {"authority", key == authority}, {"rounds_contributed", a.rounds_contributed},
-          {"rejections", a.rejections}, {"earned", a.earned},         {"slashed", a.slashed},
-          {"next_nonce", a.next_nonce}};
-}
-
-json round_json(const RoundSummary& r) {
-  json updates = json::array();
-  for (const auto& u : r.updates) {
-    json j{{"worker", to_hex(u.worker)}, {"update_digest", to_hex(u.update_digest)}, {"accepted", u.accepted}};
-    if (u.accepted) {
-      j["score"] = u.score;
-      j["num_samples"] = u.num_samples;
-      j["reward"] = u.reward;
-    } else {
-      j["reason"] = u.reason;
-    }
-    updates.push_back(j);
-  }
-  return {{"job", r.job_id},    {"round", r.round},   {"height", r.height}, {"tx", to_hex(r.tx_hash)},
-          {"timestamp_ms", r.timestamp_ms}, {"model_digest", to_hex(r.model_digest)}, {"rule", r.rule},
-          {"minted", r.minted}, {"updates", updates}};
-}
-
-std::string short_hex(const common::Digest& d) { return to_hex(d).substr(0, 16); }
-
-void print_round(std::ostream& out, const RoundSummary& r) {
-  out << "job '" << r.job_id << "' round " << r.round << "  block " << r.height << "  tx " << short_hex(r.tx_hash)
-      << "\n  model " << to_hex(r.model_digest) << "\n  rule " << r.rule << ", minted " << r.minted << "\n";
-  for (const auto& u : r.updates) {
-    out << "  " << (u.accepted ? "accepted " : "rejected ") << common::short_id(u.worker) << "  update "
-        << short_hex(u.update_digest);
-    if (u.accepted) {
-      out << "  score " << std::fixed << std::setprecision(4) << u.score << "  samples " << u.num_samples << "  paid "
-          << u.reward << '\n';
-    } else {
-      out << "  reason: " << u.reason << '\n';
-    }
-  }
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return q + "\"";
-}
-
-Result<MerkleProof> proof_from_json(const json& j) {
-  try {
-    MerkleProof p;
-    FL_ASSIGN_OR_RETURN(p.tx_hash, common::digest_from_hex(j.at("tx_hash").get<std::string>()));
-    p.leaf_index = j.at("leaf_index").get<std::uint64_t>();
-    p.tree_size = j.at("tree_size").get<std::uint64_t>();
-    for (const auto& h : j.at("proof")) {
-      FL_ASSIGN_OR_RETURN(auto d, common::digest_from_hex(h.get<std::string>()));
-      p.path.push_back(d);
-    }
-    const auto& b = j.at("block");
-    auto& h = p.block.header;
-    h.height = b.at("height").get<std::uint64_t>();
-    h.time_ms = b.at("time_ms").get<std::uint64_t>();
-    h.tx_count = b.at("tx_count").get<std::uint64_t>();
-    FL_ASSIGN_OR_RETURN(h.prev_hash, common::digest_from_hex(b.at("prev_hash").get<std::string>()));
-    FL_ASSIGN_OR_RETURN(h.merkle_root, common::digest_from_hex(b.at("merkle_root").get<std::string>()));
-    FL_ASSIGN_OR_RETURN(h.proposer, common::public_key_from_hex(b.at("proposer").get<std::string>()));
-    FL_ASSIGN_OR_RETURN(p.block.hash, common::digest_from_hex(b.at("hash").get<std::string>()));
-    FL_ASSIGN_OR_RETURN(p.block.signature, (common::fixed_from_hex<64>(b.at("signature").get<std::string>(),
-                                                                        "block signature")));
-    return p;
-  } catch (const json::exception& e) {
-    return make_error(ErrorCode::kInvalidArgument, std::string("proof file: ") + e.what());
-  }
-}
-
-json proof_json(const MerkleProof& p) {
-  json path = json::array();
-  for (const auto& d : p.path) path.push_back(to_hex(d));
-  return {{"tx_hash", to_hex(p.tx_hash)}, {"leaf_index", p.leaf_index}, {"tree_size", p.tree_size},
-          {"proof", path},               {"merkle_root", to_hex(p.block.header.merkle_root)},
-          {"block", block_json(p.block)}};
-}
-
-}  // namespace
 
 int command_verify(const CommandContext& c) {
   const auto start = std::chrono::steady_clock::now();
@@ -205,11 +63,11 @@ int command_blocks(const CommandContext& c) {
     return 0;
   }
   c.out << std::left << std::setw(8) << "height" << std::setw(18) << "hash" << std::setw(18) << "merkle_root"
-        << std::setw(5) << "txs" << std::setw(10) << "proposer" << "time_ms\n";
+        << std::setw(5) << "txs" << std::setw(10) << "proposer" << "time (UTC)\n";
   for (const auto& b : chain->blocks) {
     c.out << std::setw(8) << b.header.height << std::setw(18) << short_hex(b.hash) << std::setw(18)
           << short_hex(b.header.merkle_root) << std::setw(5) << b.header.tx_count << std::setw(10)
-          << common::short_id(b.header.proposer) << b.header.time_ms << '\n';
+          << common::short_id(b.header.proposer) << utc_time(b.header.time_ms) << '\n';
   }
   return 0;
 }
@@ -252,11 +110,11 @@ int command_accounts(const CommandContext& c) {
   return 0;
 }
 
-int command_history(const CommandContext& c, const std::string& account_hex) {
-  auto key = common::public_key_from_hex(account_hex);
-  if (!key.ok()) return fail(c, with_context(key.error(), "account"));
+int command_history(const CommandContext& c, const std::string& account) {
   auto chain = load_chain(c.db);
   if (!chain.ok()) return fail(c, chain.error());
+  auto key = resolve_account(*chain, account);
+  if (!key.ok()) return fail(c, key.error());
   const auto txs = history_of(*chain, *key);
   if (c.json) {
     json arr = json::array();
@@ -284,56 +142,6 @@ int command_rounds(const CommandContext& c, const std::string& job_id) {
   }
   for (const auto& r : rounds) print_round(c.out, r);
   return 0;
-}
-
-int command_proof(const CommandContext& c, const std::string& tx_id) {
-  auto chain = load_chain(c.db);
-  if (!chain.ok()) return fail(c, chain.error());
-  auto tx = find_tx(*chain, tx_id);
-  if (!tx.ok()) return fail(c, tx.error());
-  auto proof = proof_for(*chain, **tx);
-  if (!proof.ok()) return fail(c, proof.error());
-  if (c.json) {
-    c.out << proof_json(*proof).dump(2) << '\n';
-    return 0;
-  }
-  c.out << "tx " << to_hex(proof->tx_hash) << "\nleaf " << proof->leaf_index << " of " << proof->tree_size
-        << " in block " << proof->block.header.height << " (" << to_hex(proof->block.hash) << ")\nroot "
-        << to_hex(proof->block.header.merkle_root) << "\npath:\n";
-  for (const auto& d : proof->path) c.out << "  " << to_hex(d) << '\n';
-  return 0;
-}
-
-int command_verify_proof(const CommandContext& c, const std::filesystem::path& proof_file,
-                         const std::optional<std::string>& block_hash_hex, const std::optional<std::string>& authority_hex) {
-  std::ifstream in(proof_file);
-  if (!in) return fail(c, make_error(ErrorCode::kNotFound, "cannot read proof file " + proof_file.string()));
-  json j = json::parse(in, nullptr, false);
-  if (j.is_discarded()) return fail(c, make_error(ErrorCode::kInvalidArgument, proof_file.string() + ": not JSON"));
-  auto proof = proof_from_json(j);
-  if (!proof.ok()) return fail(c, with_context(proof.error(), proof_file.string()));
-  std::optional<common::Digest> trusted_hash;
-  std::optional<common::PublicKey> trusted_proposer;
-  if (block_hash_hex) {
-    auto d = common::digest_from_hex(*block_hash_hex);
-    if (!d.ok()) return fail(c, with_context(d.error(), "--block-hash"));
-    trusted_hash = *d;
-  }
-  if (authority_hex) {
-    auto k = common::public_key_from_hex(*authority_hex);
-    if (!k.ok()) return fail(c, with_context(k.error(), "--authority"));
-    trusted_proposer = *k;
-  }
-  auto st = check_proof(*proof, trusted_hash, trusted_proposer);
-  if (c.json) {
-    c.out << json{{"ok", st.ok()}, {"error", st.ok() ? "" : st.error().to_string()}}.dump(2) << '\n';
-  } else {
-    c.out << (st.ok() ? "ok: transaction " + to_hex(proof->tx_hash) + " is in block " +
-                            std::to_string(proof->block.header.height)
-                      : "FAILED: " + st.error().to_string())
-          << '\n';
-  }
-  return st.ok() ? 0 : 1;
 }
 
 int command_trace(const CommandContext& c, const std::string& model_file_or_digest) {
@@ -390,11 +198,11 @@ int command_export(const CommandContext& c, const std::string& format, const std
       accounts << to_hex(k) << ',' << a.balance << ',' << a.stake << ',' << (a.registered ? 1 : 0) << ','
                << a.rounds_contributed << ',' << a.rejections << ',' << a.earned << ',' << a.slashed << '\n';
     }
-    rounds_out << "job,round,height,tx,model_digest,rule,worker,update_digest,status,score,num_samples,reward,reason\n";
+    rounds_out << "job,round,height,tx,model_digest,rule,scorer,worker,update_digest,status,score,num_samples,reward,reason\n";
     for (const auto& r : rounds) {
       for (const auto& u : r.updates) {
         rounds_out << csv_field(r.job_id) << ',' << r.round << ',' << r.height << ',' << to_hex(r.tx_hash) << ','
-                   << to_hex(r.model_digest) << ',' << csv_field(r.rule) << ',' << to_hex(u.worker) << ','
+                   << to_hex(r.model_digest) << ',' << csv_field(r.rule) << ',' << csv_field(r.scorer) << ',' << to_hex(u.worker) << ','
                    << to_hex(u.update_digest) << ',' << (u.accepted ? "accepted" : "rejected") << ','
                    << std::setprecision(17) << u.score << ',' << u.num_samples << ',' << u.reward << ','
                    << csv_field(u.reason) << '\n';
@@ -419,24 +227,46 @@ int command_export(const CommandContext& c, const std::string& format, const std
   return 0;
 }
 
+Result<std::uint64_t> parse_token_amount(std::string_view text, std::string_view option) {
+  const std::string shown = std::string(option) + " '" + std::string(text) + "'";
+  if (!text.empty() && text.front() == '-') {
+    return make_error(ErrorCode::kInvalidArgument, shown + " is negative; token amounts are whole numbers from 1");
+  }
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos) {
+    return make_error(ErrorCode::kInvalidArgument, shown + " is not a whole number of token units (digits only)");
+  }
+  std::uint64_t value = 0;
+  for (char digit : text) {
+    const std::uint64_t d = static_cast<std::uint64_t>(digit - '0');
+    if (value > (UINT64_MAX - d) / 10) {
+      return make_error(ErrorCode::kLimitExceeded, shown + " is above the largest amount, 18446744073709551615");
+    }
+    value = value * 10 + d;
+  }
+  if (value == 0) return make_error(ErrorCode::kInvalidArgument, shown + ": the amount must be at least 1");
+  return value;
+}
+
 int command_submit(const CommandContext& c, const std::string& kind, const std::filesystem::path& key_file,
-                   std::uint64_t amount, const std::string& to_hex_str) {
+                   const std::string& amount_text, const std::string& to_text) {
+  auto amount = parse_token_amount(amount_text, "--amount");
+  if (!amount.ok()) return fail(c, amount.error());
   auto key = common::load_key_file(key_file);
   if (!key.ok()) return fail(c, with_context(key.error(), "--key"));
+  // Read first: refuses a file that is not an initialized ledger without touching it.
+  auto chain = load_chain(c.db);
+  if (!chain.ok()) return fail(c, chain.error());
   TxBody body;
   if (kind == "transfer") {
-    auto to = common::public_key_from_hex(to_hex_str);
+    auto to = resolve_account(*chain, to_text);
     if (!to.ok()) return fail(c, with_context(to.error(), "--to"));
-    body = TransferBody{*to, amount};
+    body = TransferBody{*to, *amount};
   } else if (kind == "stake") {
-    body = StakeBody{amount};
+    body = StakeBody{*amount};
   } else if (kind == "unstake") {
-    body = UnstakeBody{amount};
+    body = UnstakeBody{*amount};
   } else {
     return fail(c, make_error(ErrorCode::kInvalidArgument, "unknown transaction kind '" + kind + "'"));
-  }
-  if (!std::filesystem::exists(c.db)) {
-    return fail(c, make_error(ErrorCode::kNotFound, "ledger database " + c.db.string() + " does not exist"));
   }
   auto led = Ledger::open(c.db);
   if (!led.ok()) return fail(c, led.error());

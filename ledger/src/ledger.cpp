@@ -7,75 +7,64 @@
 
 #include "fl/common/merkle.hpp"
 #include "fl/ledger/rewards.hpp"
-#include "sqlite.hpp"
-#include "store.hpp"
+#include "replay.hpp"
 
 namespace fl::ledger {
 
 using common::short_id;
 
+namespace {
+constexpr int kAppendAttempts = 32;  // another process appending first makes us build again
+}  // namespace
+
 struct Ledger::Impl {
-  sql::Database db;
-  LedgerState state;
-  std::uint64_t block_count = 0;
-  common::Digest head_hash{};
-  std::uint64_t head_time_ms = 0;
+  std::unique_ptr<BlockStore> store;
+  ReplayCursor chain;
 
   // Applies blocks committed since the last look (by this or another process), without
   // re-checking signatures: verify_ledger() does that.
   Status catch_up();
   using Builder = std::function<Result<std::vector<Transaction>>(const LedgerState&)>;
+  // Catches up, builds the block's transactions from the current state, checks and appends
+  // them; if another writer appended first, does it all again.
   Result<AppendedBlock> append(const common::KeyPair& proposer, const Builder& build, bool check_signatures);
-  // Checks, writes and commits one block inside the open write transaction `txn`.
-  Result<AppendedBlock> write_block(sql::Transaction& txn, const common::KeyPair& proposer,
-                                    std::vector<Transaction> txs, bool check_signatures);
+  Result<AppendedBlock> write_block(const common::KeyPair& proposer, std::vector<Transaction> txs,
+                                    bool check_signatures);
 };
 
 Status Ledger::Impl::catch_up() {
-  FL_ASSIGN_OR_RETURN(auto blocks, store::read_blocks(db, block_count));
-  if (blocks.empty()) return ok_status();
-  FL_ASSIGN_OR_RETURN(auto rows, store::read_txs(db, block_count));
-  std::size_t next_tx = 0;
-  for (const auto& row : blocks) {
-    const std::string at = db.path().string() + ": block " + std::to_string(row.height);
-    FL_ASSIGN_OR_RETURN(Block block, store::to_block(row));
-    if (row.height != block_count) return make_error(ErrorCode::kCorrupt, at + ": expected height " + std::to_string(block_count));
-    if (row.height == 0) state = LedgerState(block.header.proposer);
-    for (; next_tx < rows.size() && rows[next_tx].height == row.height; ++next_tx) {
-      FL_ASSIGN_OR_RETURN(Transaction tx, store::to_transaction(rows[next_tx]));
-      auto applied = state.apply(tx);
-      if (!applied.ok()) return with_context(applied.error(), at + " tx " + std::to_string(rows[next_tx].index));
-    }
-    auto end = state.check_block_end();
-    if (!end.ok()) return with_context(end.error(), at);
-    block_count = row.height + 1;
-    head_hash = block.hash;
-    head_time_ms = block.header.time_ms;
+  FL_ASSIGN_OR_RETURN(auto records, store->read_from(chain.block_count));
+  if (records.blocks.empty() && records.txs.empty()) return ok_status();
+  if (auto failure = replay_chain(chain, records, ReplayOptions{})) {
+    return failure->to_error(store->name(), "run `fl-ledger verify`");
   }
   return ok_status();
 }
 
 Result<AppendedBlock> Ledger::Impl::append(const common::KeyPair& proposer, const Builder& build,
                                            bool check_signatures) {
-  FL_ASSIGN_OR_RETURN(auto txn, sql::Transaction::begin_write(db));
-  FL_RETURN_IF_ERROR(catch_up());
-  FL_ASSIGN_OR_RETURN(auto txs, build(state));
-  return write_block(txn, proposer, std::move(txs), check_signatures);
+  for (int attempt = 1;; ++attempt) {
+    FL_RETURN_IF_ERROR(catch_up());
+    FL_ASSIGN_OR_RETURN(auto txs, build(chain.state));
+    auto block = write_block(proposer, std::move(txs), check_signatures);
+    if (block.ok() || block.error().code != ErrorCode::kAlreadyExists || attempt == kAppendAttempts) return block;
+  }
 }
 
-Result<AppendedBlock> Ledger::Impl::write_block(sql::Transaction& txn, const common::KeyPair& proposer,
-                                                std::vector<Transaction> txs, bool check_signatures) {
+Result<AppendedBlock> Ledger::Impl::write_block(const common::KeyPair& proposer, std::vector<Transaction> txs,
+                                                bool check_signatures) {
   AppendedBlock out;
   out.txs = std::move(txs);
 
   BlockHeader header;
-  header.height = block_count;
-  header.prev_hash = head_hash;
-  header.time_ms = std::max(now_ms(), head_time_ms);
+  header.height = chain.block_count;
+  header.prev_hash = chain.head_hash;
+  header.time_ms = std::max(now_ms(), chain.head_time_ms);
   header.tx_count = out.txs.size();
   header.proposer = proposer.public_key;
 
-  LedgerState next = block_count == 0 ? LedgerState(proposer.public_key) : state;
+  LedgerState next = chain.block_count == 0 ? LedgerState(proposer.public_key) : chain.state;
+  next.begin_block(header.height);
   FL_RETURN_IF_ERROR(next.check_block_contents(header, out.txs));
   std::vector<std::vector<std::uint8_t>> bodies;
   bodies.reserve(out.txs.size());
@@ -96,12 +85,12 @@ Result<AppendedBlock> Ledger::Impl::write_block(sql::Transaction& txn, const com
 
   header.merkle_root = common::merkle_root(out.tx_hashes);
   out.block = seal_block(header, proposer);
-  FL_RETURN_IF_ERROR(store::insert_block(db, out.block, out.txs, bodies, out.tx_hashes));
-  FL_RETURN_IF_ERROR(txn.commit());
-  state = std::move(next);
-  block_count = header.height + 1;
-  head_hash = out.block.hash;
-  head_time_ms = header.time_ms;
+  FL_RETURN_IF_ERROR(store->append(out.block, out.txs, bodies, out.tx_hashes));
+  chain.state = std::move(next);
+  chain.block_count = header.height + 1;
+  chain.head_hash = out.block.hash;
+  chain.head_time_ms = header.time_ms;
+  chain.transactions += out.txs.size();
   return out;
 }
 
@@ -111,48 +100,63 @@ Ledger::Ledger(Ledger&&) noexcept = default;
 Ledger& Ledger::operator=(Ledger&&) noexcept = default;
 
 Result<std::unique_ptr<Ledger>> Ledger::open(const std::filesystem::path& path) {
+  FL_ASSIGN_OR_RETURN(auto store, open_sqlite_block_store(path, StoreAccess::kReadWrite));
+  return open(std::move(store));
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<BlockStore> store) {
+  if (!store) return make_error(ErrorCode::kInvalidArgument, "Ledger::open without a block store");
   auto impl = std::make_unique<Impl>();
-  FL_ASSIGN_OR_RETURN(impl->db, sql::Database::open(path, sql::Database::Mode::kReadWrite));
-  FL_RETURN_IF_ERROR(store::create_schema(impl->db));
-  {
-    FL_ASSIGN_OR_RETURN(auto txn, sql::Transaction::begin_read(impl->db));
-    FL_RETURN_IF_ERROR(impl->catch_up());
-  }
+  impl->store = std::move(store);
+  FL_RETURN_IF_ERROR(impl->catch_up());
   return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
 }
 
 Status Ledger::initialize(const common::KeyPair& authority) {
-  FL_ASSIGN_OR_RETURN(auto txn, sql::Transaction::begin_write(impl_->db));
-  FL_RETURN_IF_ERROR(impl_->catch_up());
-  if (impl_->block_count > 0) {
-    if (impl_->state.authority() != authority.public_key) {
-      return make_error(ErrorCode::kAlreadyExists, impl_->db.path().string() + ": ledger belongs to authority " +
-                                                       short_id(impl_->state.authority()) + ", not " +
-                                                       short_id(authority.public_key));
+  for (int attempt = 1;; ++attempt) {
+    FL_RETURN_IF_ERROR(impl_->catch_up());
+    if (impl_->chain.block_count > 0) {
+      if (impl_->chain.state.authority() != authority.public_key) {
+        return make_error(ErrorCode::kAlreadyExists, impl_->store->name() + ": ledger belongs to authority " +
+                                                         short_id(impl_->chain.state.authority()) + ", not " +
+                                                         short_id(authority.public_key));
+      }
+      return ok_status();
     }
-    return ok_status();
+    auto genesis = impl_->write_block(authority, {}, false);
+    if (genesis.ok()) return ok_status();
+    if (genesis.error().code != ErrorCode::kAlreadyExists || attempt == kAppendAttempts) return genesis.error();
   }
-  FL_ASSIGN_OR_RETURN(auto genesis, impl_->write_block(txn, authority, {}, false));
-  (void)genesis;
-  return ok_status();
 }
 
-bool Ledger::initialized() const { return impl_->block_count > 0; }
-common::PublicKey Ledger::authority() const { return impl_->state.authority(); }
-std::uint64_t Ledger::height() const { return impl_->block_count == 0 ? 0 : impl_->block_count - 1; }
-std::uint64_t Ledger::block_count() const { return impl_->block_count; }
-common::Digest Ledger::head_hash() const { return impl_->head_hash; }
-const LedgerState& Ledger::state() const { return impl_->state; }
-std::uint64_t Ledger::next_nonce(const common::PublicKey& account) const { return impl_->state.next_nonce(account); }
+bool Ledger::initialized() const { return impl_->chain.block_count > 0; }
+common::PublicKey Ledger::authority() const { return impl_->chain.state.authority(); }
+std::uint64_t Ledger::height() const { return impl_->chain.block_count == 0 ? 0 : impl_->chain.block_count - 1; }
+std::uint64_t Ledger::block_count() const { return impl_->chain.block_count; }
+common::Digest Ledger::head_hash() const { return impl_->chain.head_hash; }
+const LedgerState& Ledger::state() const { return impl_->chain.state; }
+std::uint64_t Ledger::next_nonce(const common::PublicKey& account) const {
+  return impl_->chain.state.next_nonce(account);
+}
+
+std::optional<RecordedRound> Ledger::last_round(std::string_view job_id) const {
+  const auto& jobs = impl_->chain.state.jobs();
+  const auto job = jobs.find(std::string(job_id));
+  return job == jobs.end() ? std::nullopt : job->second.last_round;
+}
+
+AcceptedEntry accepted_entry(const common::UpdateHeader& header, const common::Digest& update_digest, double score) {
+  return AcceptedEntry{header.worker_key, update_digest, score, header.num_samples};
+}
 
 Result<std::vector<RoundReceipt>> Ledger::record_round(const common::KeyPair& authority,
                                                        const common::KeyPair& researcher, const JobRecord& job,
                                                        std::span<const RegistrationRecord> registrations,
                                                        const RoundRecord& round) {
   if (!initialized()) return make_error(ErrorCode::kPrecondition, "record_round on a ledger without a genesis block");
-  if (authority.public_key != impl_->state.authority()) {
+  if (authority.public_key != impl_->chain.state.authority()) {
     return make_error(ErrorCode::kPrecondition, "record_round signed by " + short_id(authority.public_key) +
-                                                    ", not the ledger's authority " + short_id(impl_->state.authority()));
+                                                    ", not the ledger's authority " + short_id(impl_->chain.state.authority()));
   }
   if (job.job_id != round.job_id) {
     return make_error(ErrorCode::kInvalidArgument, "round names job '" + round.job_id + "', job record '" + job.job_id + "'");
@@ -233,7 +237,8 @@ Result<AppendedBlock> Ledger::submit(const common::KeyPair& holder, TxBody body)
 Result<AppendedBlock> Ledger::append_block(const common::KeyPair& proposer, std::vector<Transaction> txs) {
   if (!initialized()) return make_error(ErrorCode::kPrecondition, "append_block on a ledger without a genesis block");
   return impl_->append(
-      proposer, [&](const LedgerState&) -> Result<std::vector<Transaction>> { return std::move(txs); }, true);
+      proposer, [&](const LedgerState&) -> Result<std::vector<Transaction>> { return txs; },  // a copy: may retry
+      true);
 }
 
 }  // namespace fl::ledger

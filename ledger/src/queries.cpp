@@ -6,35 +6,33 @@
 #include <iterator>
 
 #include "fl/common/merkle.hpp"
+#include "fl/common/model_file.hpp"
 #include "fl/ledger/rewards.hpp"
-#include "sqlite.hpp"
-#include "store.hpp"
+#include "replay.hpp"
 
 namespace fl::ledger {
 
 using common::short_id;
 
 Result<Chain> load_chain(const std::filesystem::path& path) {
-  FL_ASSIGN_OR_RETURN(auto db, sql::Database::open(path, sql::Database::Mode::kReadOnly));
-  FL_ASSIGN_OR_RETURN(auto txn, sql::Transaction::begin_read(db));
-  FL_ASSIGN_OR_RETURN(auto block_rows, store::read_blocks(db, 0));
-  FL_ASSIGN_OR_RETURN(auto tx_rows, store::read_txs(db, 0));
-  Chain chain;
-  std::size_t next = 0;
-  for (const auto& row : block_rows) {
-    FL_ASSIGN_OR_RETURN(Block block, store::to_block(row));
-    if (row.height == 0) chain.state = LedgerState(block.header.proposer);
-    for (; next < tx_rows.size() && tx_rows[next].height == row.height; ++next) {
-      FL_ASSIGN_OR_RETURN(Transaction tx, store::to_transaction(tx_rows[next]));
-      auto st = chain.state.apply(tx);
-      if (!st.ok()) {
-        return with_context(st.error(), path.string() + ": block " + std::to_string(row.height) + " tx " +
-                                            std::to_string(tx_rows[next].index) + " (run `fl-ledger verify`)");
-      }
-      chain.txs.push_back({row.height, tx_rows[next].index, tx_hash(tx_rows[next].body, tx.signature), std::move(tx)});
-    }
-    chain.blocks.push_back(block);
+  FL_ASSIGN_OR_RETURN(auto store, open_sqlite_block_store(path, StoreAccess::kReadOnly));
+  FL_ASSIGN_OR_RETURN(auto records, store->read_from(0));
+  if (records.blocks.empty()) {
+    return make_error(ErrorCode::kNotFound, path.string() + " holds no blocks yet (not even the genesis block); "
+                                            "if it is a copy of a ledger, copy its -wal file with it");
   }
+  Chain chain;
+  ReplayCursor cursor;
+  auto failure = replay_chain(cursor, records, ReplayOptions{},
+                              [&chain](const Block& block, std::vector<Transaction>& txs,
+                                       std::span<const common::Digest> hashes) {
+                                for (std::size_t i = 0; i < txs.size(); ++i) {
+                                  chain.txs.push_back({block.header.height, i, hashes[i], std::move(txs[i])});
+                                }
+                                chain.blocks.push_back(block);
+                              });
+  if (failure) return failure->to_error(path.string(), "run `fl-ledger verify`");
+  chain.state = std::move(cursor.state);
   return chain;
 }
 
@@ -100,7 +98,7 @@ Status check_proof(const MerkleProof& p, const std::optional<common::Digest>& tr
 namespace {
 
 RoundSummary summarize(const Chain& chain, const StoredTx& t, const RoundResultBody& b) {
-  RoundSummary s{b.job_id, b.round, t.height, t.hash, t.tx.timestamp_ms, b.model_digest, b.rule, 0, {}};
+  RoundSummary s{b.job_id, b.round, t.height, t.hash, t.tx.timestamp_ms, b.model_digest, b.rule, b.scorer, 0, {}};
   const auto job = chain.state.jobs().find(b.job_id);
   const std::uint64_t budget = job == chain.state.jobs().end() ? 0 : job->second.job.reward_per_round;
   const auto amounts = split_reward(budget, b.accepted);
@@ -136,25 +134,45 @@ std::vector<RoundSummary> rounds_with_model(const Chain& chain, const common::Di
 Result<common::Digest> model_digest_of(const std::string& file_or_hex) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file_or_hex, ec)) {
-    if (file_or_hex.size() == 64) return common::digest_from_hex(file_or_hex);
+    if (file_or_hex.size() == 64 && !std::filesystem::exists(file_or_hex, ec)) {
+      return common::digest_from_hex(file_or_hex);
+    }
     return make_error(ErrorCode::kNotFound, "'" + file_or_hex + "' is neither a model file nor a 64-digit hex digest");
   }
   std::ifstream in(file_or_hex, std::ios::binary);
   std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) return make_error(ErrorCode::kIo, "cannot read " + file_or_hex);
-  static constexpr char kMagic[8] = {'F', 'L', 'M', 'O', 'D', 'E', 'L', '1'};
-  if (bytes.size() >= 8 && std::equal(kMagic, kMagic + 8, bytes.begin())) {
-    std::uint32_t header_len = 0;
-    if (bytes.size() < 12) return make_error(ErrorCode::kCorrupt, file_or_hex + ": model file truncated in its header length");
-    std::memcpy(&header_len, bytes.data() + 8, 4);
-    const std::size_t start = 12 + static_cast<std::size_t>(header_len);
-    if (start > bytes.size() || (bytes.size() - start) % 4 != 0) {
-      return make_error(ErrorCode::kCorrupt, file_or_hex + ": model file header length " + std::to_string(header_len) +
-                                                 " leaves no whole float32 parameters");
-    }
-    return common::blake2b_256(std::span(bytes).subspan(start));
+  if (bytes.size() >= sizeof common::kModelFileMagic &&
+      std::equal(common::kModelFileMagic, common::kModelFileMagic + sizeof common::kModelFileMagic, bytes.begin())) {
+    FL_ASSIGN_OR_RETURN(auto model, common::load_model_file(file_or_hex));
+    return model.header.digest;  // load_model_file checked it against the parameters
   }
   return common::blake2b_256(bytes);
+}
+
+Result<common::PublicKey> resolve_account(const Chain& chain, std::string_view id) {
+  std::error_code ec;
+  const std::filesystem::path path(id);
+  if (std::filesystem::is_regular_file(path, ec)) return common::load_public_key_file(path);
+  std::string want(id);
+  for (auto& c : want) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (want.size() < 8 || want.size() > 64 || want.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "account '" + std::string(id) + "' is neither a key file nor 8 to 64 hex digits of a public key");
+  }
+  if (want.size() == 64) return common::public_key_from_hex(want);
+  std::optional<common::PublicKey> found;
+  for (const auto& [key, account] : chain.state.accounts()) {
+    if (common::to_hex(key).compare(0, want.size(), want) != 0) continue;
+    if (found) {
+      return make_error(ErrorCode::kInvalidArgument, "account prefix '" + want + "' is ambiguous: it matches " +
+                                                         common::short_id(*found) + " and " + common::short_id(key) +
+                                                         "; give more digits");
+    }
+    found = key;
+  }
+  if (!found) return make_error(ErrorCode::kNotFound, "no account on the ledger starts with " + want);
+  return *found;
 }
 
 std::vector<const StoredTx*> history_of(const Chain& chain, const common::PublicKey& account) {

@@ -2,14 +2,78 @@
 
 namespace fl::ledger::sql {
 
+namespace {
+
+std::string immutable_uri(const std::filesystem::path& path) {
+  std::string uri = "file:";
+  for (char c : path.string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[(static_cast<unsigned char>(c) >> 4) & 0xF];
+      uri += kHex[static_cast<unsigned char>(c) & 0xF];
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+// What a statement was doing, in words: users see this, never the SQL text.
+std::string activity(std::string_view sql) {
+  auto starts = [&](std::string_view word) { return sql.substr(0, word.size()) == word; };
+  if (starts("SELECT")) return "reading the ledger";
+  if (starts("INSERT")) return "writing a block";
+  if (starts("BEGIN")) return "starting a transaction";
+  if (starts("COMMIT")) return "committing a block";
+  if (starts("ROLLBACK")) return "rolling back";
+  if (starts("PRAGMA")) return "configuring the database";
+  if (starts("CREATE") || starts("\nCREATE")) return "creating the ledger tables";
+  return "updating the ledger";
+}
+
+ErrorCode error_code(int rc) {
+  switch (rc & 0xFF) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return ErrorCode::kCorrupt;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return ErrorCode::kUnavailable;
+    default: return ErrorCode::kIo;
+  }
+}
+
+// SQLite's reason, plus what to do where there is something to do.
+std::string reason(int rc, const char* message) {
+  std::string text = message ? message : sqlite3_errstr(rc);
+  switch (rc & 0xFF) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return text + " (the file is damaged or not a ledger; use an intact copy)";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return text + " (another process holds the ledger; try again)";
+    case SQLITE_READONLY: return text + " (the file or its folder is not writable)";
+    case SQLITE_FULL: return text + " (free disk space)";
+    default: return text;
+  }
+}
+
+}  // namespace
+
 Result<Database> Database::open(const std::filesystem::path& path, Mode mode) {
   Database db;
   db.path_ = path;
-  const int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (mode == Mode::kReadOnly && !std::filesystem::exists(path)) {
-    return make_error(ErrorCode::kNotFound, "ledger database " + path.string() + " does not exist");
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  std::string name = path.string();
+  if (mode != Mode::kReadWrite) {
+    if (!std::filesystem::exists(path)) {
+      return make_error(ErrorCode::kNotFound, "ledger database " + path.string() + " does not exist");
+    }
+    flags = SQLITE_OPEN_READONLY;
+    if (mode == Mode::kImmutable) {
+      flags |= SQLITE_OPEN_URI;
+      name = immutable_uri(path);
+    }
   }
-  const int rc = sqlite3_open_v2(path.c_str(), &db.db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(name.c_str(), &db.db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Error e = make_error(ErrorCode::kIo, "cannot open ledger database " + path.string() + ": " +
                                              (db.db_ ? sqlite3_errmsg(db.db_) : sqlite3_errstr(rc)));
@@ -36,19 +100,16 @@ Database::~Database() {
 
 Error Database::error(std::string_view what) const {
   const int code = sqlite3_errcode(db_);
-  const ErrorCode ec = (code & 0xFF) == SQLITE_CORRUPT || (code & 0xFF) == SQLITE_NOTADB ? ErrorCode::kCorrupt
-                       : (code & 0xFF) == SQLITE_BUSY                                      ? ErrorCode::kUnavailable
-                                                                                            : ErrorCode::kIo;
-  return make_error(ec, path_.string() + ": " + std::string(what) + ": " + sqlite3_errmsg(db_));
+  return make_error(error_code(code), path_.string() + ": " + std::string(what) + ": " + reason(code, sqlite3_errmsg(db_)));
 }
 
 Status Database::exec(std::string_view sql) {
   char* msg = nullptr;
   const std::string s(sql);
-  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
-    std::string text = msg ? msg : "unknown error";
+  if (const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &msg); rc != SQLITE_OK) {
+    std::string text = reason(rc, msg);
     sqlite3_free(msg);
-    return make_error(ErrorCode::kIo, path_.string() + ": " + s.substr(0, 60) + ": " + text);
+    return make_error(error_code(rc), path_.string() + ": " + activity(s) + ": " + text);
   }
   return ok_status();
 }
@@ -56,7 +117,7 @@ Status Database::exec(std::string_view sql) {
 Result<Statement> Statement::prepare(const Database& db, std::string_view sql) {
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &s, nullptr) != SQLITE_OK) {
-    return db.error("prepare \"" + std::string(sql.substr(0, 60)) + "\"");
+    return db.error(activity(sql));
   }
   return Statement(s, db.handle());
 }
@@ -86,11 +147,10 @@ Result<bool> Statement::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  const std::string sql = sqlite3_sql(stmt_) ? sqlite3_sql(stmt_) : "";
-  const ErrorCode ec = (rc & 0xFF) == SQLITE_BUSY ? ErrorCode::kUnavailable
-                       : (rc & 0xFF) == SQLITE_CORRUPT ? ErrorCode::kCorrupt
-                                                       : ErrorCode::kIo;
-  Error e = make_error(ec, "\"" + sql.substr(0, 60) + "\": " + sqlite3_errmsg(db_));
+  const char* sql = sqlite3_sql(stmt_);
+  const char* file = sqlite3_db_filename(db_, "main");
+  Error e = make_error(error_code(rc), std::string(file ? file : "ledger") + ": " + activity(sql ? sql : "") + ": " +
+                                           reason(rc, sqlite3_errmsg(db_)));
   sqlite3_reset(stmt_);
   return e;
 }

@@ -19,7 +19,9 @@ namespace fl::ledger::sql {
 
 class Database {
  public:
-  enum class Mode { kReadWrite, kReadOnly };
+  // kImmutable: read-only and without locks or -wal/-shm files, for a file no process has open
+  // for writing (SQLite's immutable=1 URI parameter).
+  enum class Mode { kReadWrite, kReadOnly, kImmutable };
   static Result<Database> open(const std::filesystem::path& path, Mode mode);
   Database() = default;
   Database(Database&& o) noexcept : db_(o.db_), path_(std::move(o.path_)) { o.db_ = nullptr; }

@@ -85,7 +85,7 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
       const auto& b = std::get<OpenJobBody>(tx.body);
       if (b.job_id.empty()) return rule_error("open-job has an empty job id");
       if (jobs_.count(b.job_id)) return rule_error("job '" + b.job_id + "' is already open");
-      jobs_[b.job_id] = JobState{b, tx.issuer, {}};
+      jobs_[b.job_id] = JobState{b, tx.issuer, {}, std::nullopt};
       commit_issuer();
       return ok_status();
     }
@@ -112,6 +112,7 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
         if (amounts[i] > 0) by_key[b.accepted[i].worker] = amounts[i];
       }
       job->second.rounds.insert(b.round);
+      job->second.last_round = RecordedRound{b.round, b.model_digest, height_};
       for (const auto& [worker, amount] : by_key) pending_mints_.push_back({b.job_id, b.round, worker, amount});
       commit_issuer();
       for (const auto& a : b.accepted) ++accounts_[a.worker].rounds_contributed;

@@ -11,6 +11,15 @@ namespace {
 
 constexpr std::uint8_t kMagic[4] = {'F', 'L', 'T', 'X'};
 constexpr std::uint8_t kVersion = 1;
+// Version 2 differs only in round-result bodies, which then carry the scorer's name after the
+// rule. A round result without a scorer is written as version 1, so bodies written before the
+// scorer existed decode and re-encode to the same bytes (and keep their signatures).
+constexpr std::uint8_t kVersionWithScorer = 2;
+
+std::uint8_t version_of(const TxBody& body) {
+  const auto* round = std::get_if<RoundResultBody>(&body);
+  return round && !round->scorer.empty() ? kVersionWithScorer : kVersion;
+}
 
 class ByteWriter {
  public:
@@ -100,6 +109,7 @@ void write_body(ByteWriter& w, const TxBody& body) {
           w.u64(b.round);
           w.fixed(b.model_digest);
           w.text(b.rule);
+          if (!b.scorer.empty()) w.text(b.scorer);
           w.u64(b.accepted.size());
           for (const auto& a : b.accepted) {
             w.fixed(a.worker);
@@ -132,7 +142,7 @@ void write_body(ByteWriter& w, const TxBody& body) {
       body);
 }
 
-bool read_body(ByteReader& r, TxType type, TxBody& out) {
+bool read_body(ByteReader& r, std::uint8_t version, TxType type, TxBody& out) {
   switch (type) {
     case TxType::kRegister: {
       RegisterBody b;
@@ -152,8 +162,10 @@ bool read_body(ByteReader& r, TxType type, TxBody& out) {
       RoundResultBody b;
       std::uint64_t n = 0;
       if (!r.text(b.job_id, "job id") || !r.u64(b.round, "round") || !r.fixed(b.model_digest, "model digest") ||
-          !r.text(b.rule, "rule") || !r.count(n, 80, "accepted count"))
+          !r.text(b.rule, "rule"))
         return false;
+      if (version == kVersionWithScorer && !r.text(b.scorer, "scorer")) return false;
+      if (!r.count(n, 80, "accepted count")) return false;
       b.accepted.resize(n);
       for (auto& a : b.accepted) {
         if (!r.fixed(a.worker, "accepted worker") || !r.fixed(a.update_digest, "accepted update digest") ||
@@ -238,7 +250,7 @@ std::optional<std::uint64_t> Transaction::amount() const {
 std::vector<std::uint8_t> encode(const Transaction& tx) {
   ByteWriter w;
   w.raw(kMagic, sizeof kMagic);
-  w.u8(kVersion);
+  w.u8(version_of(tx.body));
   w.u8(static_cast<std::uint8_t>(tx.type()));
   w.fixed(tx.issuer);
   w.u64(tx.nonce);
@@ -256,15 +268,20 @@ Result<Transaction> decode(std::span<const std::uint8_t> body, const common::Sig
   if (!r.raw(magic, 4, "magic") || std::memcmp(magic, kMagic, 4) != 0) {
     return make_error(ErrorCode::kCorrupt, "transaction body does not start with \"FLTX\"");
   }
-  if (!r.u8(version, "version") || version != kVersion) {
+  if (!r.u8(version, "version") || (version != kVersion && version != kVersionWithScorer)) {
     return make_error(ErrorCode::kCorrupt, "unsupported transaction version " + std::to_string(version));
   }
   if (!r.u8(type, "type") || type < 1 || type > 8) {
     return make_error(ErrorCode::kCorrupt, "unknown transaction type " + std::to_string(type));
   }
   if (!r.fixed(tx.issuer, "issuer") || !r.u64(tx.nonce, "nonce") || !r.u64(tx.timestamp_ms, "timestamp") ||
-      !read_body(r, static_cast<TxType>(type), tx.body)) {
+      !read_body(r, version, static_cast<TxType>(type), tx.body)) {
     return make_error(ErrorCode::kCorrupt, "transaction body " + r.error());
+  }
+  if (version != version_of(tx.body)) {  // one encoding per transaction, or its hash would not be unique
+    return make_error(ErrorCode::kCorrupt, "transaction version " + std::to_string(version) + " does not fit a " +
+                                               std::string(to_string(tx.type())) + " body" +
+                                               (tx.type() == TxType::kRoundResult ? " with this scorer" : ""));
   }
   if (!r.done()) {
     return make_error(ErrorCode::kCorrupt, "transaction body has " + std::to_string(body.size() - r.position()) +

@@ -31,7 +31,7 @@ struct BenchLedger {
     led = ledger::Ledger::open(dir / "ledger.db").value();
     if (!led->initialize(authority).ok()) std::abort();
     std::vector<ledger::RegistrationRecord> regs;
-    ledger::RoundRecord round{"bench", 1, {}, "mean", {}, {}};
+    ledger::RoundRecord round{"bench", 1, {}, "mean", "cosine", {}, {}};
     for (int i = 0; i < kAccounts; ++i) {
       keys.push_back(account(i));
       const auto& k = keys.back();

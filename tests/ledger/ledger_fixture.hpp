@@ -34,7 +34,7 @@ inline common::Digest digest_of_text(const std::string& s) { return common::blak
 inline ledger::RoundRecord round_record(std::uint64_t round, const std::vector<int>& workers,
                                         const std::vector<double>& scores, const std::vector<int>& rejected = {},
                                         const std::string& job = "job-1") {
-  ledger::RoundRecord r{job, round, digest_of_text("model " + job + " " + std::to_string(round)), "krum(f=1)", {}, {}};
+  ledger::RoundRecord r{job, round, digest_of_text("model " + job + " " + std::to_string(round)), "krum(f=1)", "cosine", {}, {}};
   for (std::size_t i = 0; i < workers.size(); ++i) {
     r.accepted.push_back({worker_key(workers[i]).public_key,
                           digest_of_text("update " + std::to_string(round) + " " + std::to_string(workers[i])),

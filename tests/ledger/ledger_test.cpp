@@ -178,11 +178,11 @@ class TransactionRules : public LedgerTest, public ::testing::WithParamInterface
       case TxType::kOpenJob:
         return {type, {make_signed(researcher_key(), nonce(researcher_key()), 1, OpenJobBody{"job-2", "cnn", "mean", 50})}};
       case TxType::kRoundResult: {
-        RoundResultBody b{"job-1", 2, test::digest_of_text("m2"), "mean", {{w0.public_key, {}, 0.0, 10}}, {}};
+        RoundResultBody b{"job-1", 2, test::digest_of_text("m2"), "mean", "cosine", {{w0.public_key, {}, 0.0, 10}}, {}};
         return {type, {make_signed(a, nonce(a), 1, b)}};
       }
       case TxType::kRewardMint: {
-        RoundResultBody b{"job-1", 2, test::digest_of_text("m2"), "mean", {{w0.public_key, {}, 1.0, 10}}, {}};
+        RoundResultBody b{"job-1", 2, test::digest_of_text("m2"), "mean", "cosine", {{w0.public_key, {}, 1.0, 10}}, {}};
         return {type,
                 {make_signed(a, nonce(a), 1, b), make_signed(a, nonce(a) + 1, 1, RewardMintBody{"job-1", 2, w0.public_key, 1000})},
                 1};

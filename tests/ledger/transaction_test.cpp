@@ -17,7 +17,7 @@ using test::worker_key;
 std::vector<TxBody> one_of_each_type() {
   const auto w0 = worker_key(0).public_key;
   const auto w1 = worker_key(1).public_key;
-  RoundResultBody round{"job-1", 7, test::digest_of_text("model"), "trimmed_mean(beta=0.1)", {}, {}};
+  RoundResultBody round{"job-1", 7, test::digest_of_text("model"), "trimmed_mean(beta=0.1)", "cosine", {}, {}};
   round.accepted.push_back({w0, test::digest_of_text("u0"), 0.75, 600});
   round.accepted.push_back({w1, test::digest_of_text("u1"), -0.0, 0});
   round.rejected.push_back({worker_key(2).public_key, test::digest_of_text("u2"), "norm 1e9 above bound"});
@@ -60,6 +60,27 @@ TEST(TransactionEncoding, RoundResultKeepsEveryUpdateAndReason) {
   ASSERT_EQ(r.rejected.size(), 1u);
   EXPECT_EQ(r.rejected[0].reason, "norm 1e9 above bound");
   EXPECT_EQ(r.rule, "trimmed_mean(beta=0.1)");
+  EXPECT_EQ(r.scorer, "cosine");
+}
+
+TEST(TransactionEncoding, RoundResultWithoutScorerKeepsTheVersionOneBytes) {
+  RoundResultBody body = std::get<RoundResultBody>(one_of_each_type()[2]);
+  body.scorer.clear();
+  const Transaction tx = make_signed(worker_key(0), 1, 5, body);
+  const auto bytes = encode(tx);
+  EXPECT_EQ(bytes[4], 1);  // "FLTX" then the version
+  auto back = decode(bytes, tx.signature);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_EQ(std::get<RoundResultBody>(back->body).scorer, "");
+  EXPECT_TRUE(signature_valid(*back));
+}
+
+TEST(TransactionEncoding, RoundResultWithScorerIsVersionTwoAndOtherTypesCannotBe) {
+  const Transaction round = make_signed(worker_key(0), 1, 5, one_of_each_type()[2]);
+  EXPECT_EQ(encode(round)[4], 2);
+  auto stake = encode(make_signed(worker_key(0), 1, 5, StakeBody{4}));
+  stake[4] = 2;
+  EXPECT_FALSE(decode(stake, {}).ok());
 }
 
 TEST(TransactionEncoding, AmountIsTheLastEightBytes) {
@@ -87,7 +108,7 @@ TEST(TransactionEncoding, DecodeRejectsTruncationTrailingBytesAndUnknownTypes) {
 }
 
 TEST(TransactionEncoding, HugeListCountIsRejectedBeforeAllocating) {
-  const Transaction tx = make_signed(worker_key(0), 1, 5, RoundResultBody{"j", 1, {}, "mean", {}, {}});
+  const Transaction tx = make_signed(worker_key(0), 1, 5, RoundResultBody{"j", 1, {}, "mean", "", {}, {}});
   auto bytes = encode(tx);
   // The accepted count sits 16 bytes before the end (count, then the empty rejected count).
   const std::uint64_t huge = 1ull << 60;

@@ -1,5 +1,7 @@
 #include "worker_session.hpp"
 
+#include "fl/common/receipt_json.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -242,17 +244,7 @@ void WorkerSession::handle_ack(const common::Envelope& env) {
                common::short_id(r.update_digest), r.block_height, r.reward,
                included ? "verified" : "INVALID");
   if (receipts_.is_open()) {
-    receipts_ << nlohmann::json{{"job_id", ack->job_id},
-                                {"round", ack->round},
-                                {"update", common::to_hex(r.update_digest)},
-                                {"reward", r.reward},
-                                {"tx_hash", common::to_hex(r.tx_hash)},
-                                {"block_height", r.block_height},
-                                {"block_hash", common::to_hex(r.block_hash)},
-                                {"merkle_root", common::to_hex(r.merkle_root)},
-                                {"proof_verified", included}}
-                     .dump()
-              << '\n';
+    receipts_ << common::receipt_to_json_line(ack->job_id, ack->round, r, included) << '\n';
     receipts_.flush();
   }
 }

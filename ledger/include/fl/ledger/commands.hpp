@@ -7,6 +7,9 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
+
+#include "fl/common/result.hpp"
 
 namespace fl::ledger {
 
@@ -21,17 +24,26 @@ int command_verify(const CommandContext& c);
 int command_blocks(const CommandContext& c);
 int command_tx(const CommandContext& c, const std::string& id);
 int command_accounts(const CommandContext& c);
-int command_history(const CommandContext& c, const std::string& account_hex);
+// `account`: a public key, a unique prefix of 8+ hex digits of a key on the ledger, or a key or
+// public-key file.
+int command_history(const CommandContext& c, const std::string& account);
 int command_rounds(const CommandContext& c, const std::string& job_id);
 int command_proof(const CommandContext& c, const std::string& tx_id);
-// Reads a proof written by `proof --json` (no database needed).
-int command_verify_proof(const CommandContext& c, const std::filesystem::path& proof_file,
-                         const std::optional<std::string>& block_hash_hex, const std::optional<std::string>& authority_hex);
+// Offline (no database): a proof written by `proof --json`, or a worker's --receipts file (every
+// receipt line, or only line `line`, counted from 1), each line reported as ok or what is wrong.
+int command_verify_proof(const CommandContext& c, const std::filesystem::path& file,
+                         const std::optional<std::string>& block_hash_hex, const std::optional<std::string>& authority_hex,
+                         std::optional<std::size_t> line = std::nullopt);
 int command_trace(const CommandContext& c, const std::string& model_file_or_digest);
 // format "csv" or "json"; with out_dir, writes transactions/accounts/rounds files there.
 int command_export(const CommandContext& c, const std::string& format, const std::optional<std::filesystem::path>& out_dir);
-// kind "transfer", "stake" or "unstake"; `to_hex` for transfers only.
+// kind "transfer", "stake" or "unstake"; `amount` as typed (see parse_token_amount); `to` for
+// transfers only (a public key, a unique hex prefix of one on the ledger, or a key file).
 int command_submit(const CommandContext& c, const std::string& kind, const std::filesystem::path& key_file,
-                   std::uint64_t amount, const std::string& to_hex);
+                   const std::string& amount, const std::string& to);
+
+// A token amount typed on the command line: decimal digits only, 1 to 2^64-1. "-5", "1.5",
+// "1e3" and anything above 18446744073709551615 are refused with a message naming `option`.
+Result<std::uint64_t> parse_token_amount(std::string_view text, std::string_view option);
 
 }  // namespace fl::ledger

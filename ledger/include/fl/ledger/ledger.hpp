@@ -15,6 +15,8 @@
 
 #include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
+#include "fl/common/wire.hpp"
+#include "fl/ledger/block_store.hpp"
 #include "fl/ledger/block.hpp"
 #include "fl/ledger/state.hpp"
 #include "fl/ledger/transaction.hpp"
@@ -42,18 +44,15 @@ using RejectedUpdate = RejectedEntry;
 using RoundRecord = RoundResultBody;  // model_digest = common::digest_of(global parameters);
                                       // rule with its parameters, e.g. "krum(f=2)"
 
-// What a worker needs to check, without the ledger, that its update is on it:
-// common::verify_inclusion(tx_hash, leaf_index, tree_size, proof, merkle_root).
-struct RoundReceipt {
+// The round record's entry for one accepted update, from the update's signed header: a new
+// field on an update reaches the ledger through this one function.
+AcceptedEntry accepted_entry(const common::UpdateHeader& header, const common::Digest& update_digest, double score);
+
+// One receipt type end to end: the wire's common::Receipt (what the worker checks, without the
+// ledger: common::verify_inclusion(tx_hash, leaf_index, tree_size, proof, merkle_root)) and the
+// worker it is for. Send it as is: `ack.receipt = receipt;` (a common::Receipt).
+struct RoundReceipt : common::Receipt {
   common::PublicKey worker{};
-  common::Digest update_digest{};
-  std::uint64_t reward = 0;
-  common::Digest tx_hash{};  // the round-result transaction
-  std::uint64_t block_height = 0;
-  common::Digest block_hash{};
-  common::Digest merkle_root{};
-  std::uint64_t leaf_index = 0, tree_size = 0;
-  std::vector<common::Digest> proof;
 };
 
 struct AppendedBlock {
@@ -67,6 +66,8 @@ class Ledger {
   // Opens (creating if missing) and replays the chain into memory; fails if the stored chain
   // breaks the ledger's rules (run verify_ledger to find out where).
   static Result<std::unique_ptr<Ledger>> open(const std::filesystem::path& db);
+  // The same over any block store (the SQLite file above is open_sqlite_block_store(db, kReadWrite)).
+  static Result<std::unique_ptr<Ledger>> open(std::unique_ptr<BlockStore> store);
   ~Ledger();
   Ledger(Ledger&&) noexcept;
   Ledger& operator=(Ledger&&) noexcept;
@@ -83,11 +84,15 @@ class Ledger {
   common::Digest head_hash() const;
   const LedgerState& state() const;
   std::uint64_t next_nonce(const common::PublicKey& account) const;
+  // The newest round recorded for `job_id` (its number, global model digest and block), as of
+  // the last open or append; nullopt if the job has no round on the ledger. A restarted
+  // coordinator resumes after it.
+  std::optional<RecordedRound> last_round(std::string_view job_id) const;
 
   // Appends ONE block signed by `authority`: the registrations not yet on the ledger (a key
   // registered twice is skipped), the open-job tx if the job is new (signed by `researcher`),
   // the round-result tx and one reward mint per rewarded worker. One receipt per accepted
-  // update (reward 0 where the score earned nothing).
+  // update, in round.accepted order (reward 0 where the score earned nothing).
   Result<std::vector<RoundReceipt>> record_round(const common::KeyPair& authority,
                                                  const common::KeyPair& researcher, const JobRecord& job,
                                                  std::span<const RegistrationRecord> registrations,

@@ -64,16 +64,20 @@ struct RoundSummary {
   std::uint64_t timestamp_ms = 0;
   common::Digest model_digest{};
   std::string rule;
+  std::string scorer;  // empty for rounds recorded before the scorer was
   std::uint64_t minted = 0;
   std::vector<UpdateOutcome> updates;  // accepted first, then rejected
 };
 std::vector<RoundSummary> rounds_of(const Chain& chain, const std::string& job_id);  // all jobs if empty
 std::vector<RoundSummary> rounds_with_model(const Chain& chain, const common::Digest& model_digest);
 
-// The model digest `trace` looks up: a 64-digit hex digest as is; a FedLedger model file
-// ("FLMODEL1", u32 header length, header, float32 parameters) by its parameters; any other
-// file by all its bytes.
+// The model digest `trace` looks up: a 64-digit hex digest as is; a FedLedger model file (read
+// and checked by common::load_model_file) by its parameters; any other file by all its bytes.
 Result<common::Digest> model_digest_of(const std::string& file_or_hex);
+
+// An account named on the command line: a key file or public-key file (an existing path), a
+// full 64-digit public key, or a unique prefix of 8+ hex digits of an account on the ledger.
+Result<common::PublicKey> resolve_account(const Chain& chain, std::string_view id);
 
 std::vector<const StoredTx*> history_of(const Chain& chain, const common::PublicKey& account);
 // One line describing a transaction, e.g. "transfer 12 to 3fa1c09e".

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -29,10 +30,18 @@ struct AccountState {
   std::uint64_t slashed = 0;
 };
 
+// The newest round result recorded for a job: where a restarted coordinator resumes from.
+struct RecordedRound {
+  std::uint64_t round = 0;
+  common::Digest model_digest{};
+  std::uint64_t height = 0;  // block holding the round-result transaction
+};
+
 struct JobState {
   OpenJobBody job;
   common::PublicKey researcher{};
   std::set<std::uint64_t> rounds;
+  std::optional<RecordedRound> last_round;
 };
 
 class LedgerState {
@@ -40,6 +49,8 @@ class LedgerState {
   LedgerState() = default;
   explicit LedgerState(const common::PublicKey& authority) : authority_(authority) {}
 
+  // The height of the block whose transactions follow (recorded with each round result).
+  void begin_block(std::uint64_t height) { height_ = height; }
   // Checks `tx` against the rules (not its signature: see signature_valid) and applies it.
   // On error the state is unchanged.
   Status apply(const Transaction& tx);
@@ -61,6 +72,7 @@ class LedgerState {
   std::uint64_t total_stakes() const;
 
  private:
+  std::uint64_t height_ = 0;
   struct ExpectedMint {
     std::string job_id;
     std::uint64_t round;

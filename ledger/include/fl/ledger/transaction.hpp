@@ -5,7 +5,7 @@
 //   "FLTX" u8 version=1, u8 type, issuer[32], u64 nonce, u64 timestamp_ms, then per type
 //   register     text dataset_fingerprint
 //   open-job     text job_id, text model, text rule, u64 reward_per_round
-//   round-result text job_id, u64 round, model_digest[32], text rule,
+//   round-result text job_id, u64 round, model_digest[32], text rule, [version 2: text scorer]
 //                u64 n, n x (worker[32], update_digest[32], f64 score, u64 num_samples),
 //                u64 m, m x (worker[32], update_digest[32], text reason)
 //   reward-mint  text job_id, u64 round, to[32], u64 amount
@@ -13,6 +13,8 @@
 //   stake        u64 amount
 //   unstake      u64 amount
 //   slash        account[32], text reason, u64 amount
+// Version 2 is written only for a round result that names its scorer (version 1 otherwise), so
+// ledgers written before the scorer existed stay valid byte for byte.
 // The amount, where a type has one, is always the last 8 bytes.
 // Signed digest: BLAKE2b-256(body), except register, whose signature is the worker's over
 // fl::common::registration_digest(issuer, dataset_fingerprint, timestamp_ms) (nonce is 0).
@@ -67,6 +69,7 @@ struct RoundResultBody {
   std::uint64_t round = 0;
   common::Digest model_digest{};
   std::string rule;
+  std::string scorer;  // contribution scorer's name, e.g. "cosine" (empty: not recorded)
   std::vector<AcceptedEntry> accepted;
   std::vector<RejectedEntry> rejected;
 };
