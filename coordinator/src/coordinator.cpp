@@ -14,7 +14,6 @@
 #include "fl/coordinator/run_folder.hpp"
 #include "fl/coordinator/worker_registry.hpp"
 #include "fl/ledger/ledger.hpp"
-#include "fl/ledger/queries.hpp"
 
 namespace fl::coordinator {
 
@@ -28,11 +27,6 @@ Result<common::KeyPair> load_or_create_key(const std::filesystem::path& path) {
   FL_RETURN_IF_ERROR(common::save_key_file(path, key));
   spdlog::info("created key {} ({})", path.string(), common::short_id(key.public_key));
   return key;
-}
-
-common::Receipt to_wire(const ledger::RoundReceipt& r) {
-  return common::Receipt{r.update_digest, r.reward, r.tx_hash, r.block_height, r.block_hash,
-                         r.merkle_root, r.leaf_index, r.tree_size, r.proof};
 }
 
 EngineSettings engine_settings(const JobConfig& c, const common::TensorLayout& layout) {
@@ -55,21 +49,6 @@ EngineSettings engine_settings(const JobConfig& c, const common::TensorLayout& l
   s.max_samples_per_update = c.max_samples_per_update;
   s.max_update_norm = c.max_update_norm;
   return s;
-}
-
-// The job's last recorded round and its model digest, as the ledger has them.
-Result<LedgerView> ledger_view(const std::filesystem::path& db, const std::string& job_id, bool db_existed) {
-  LedgerView view;
-  view.db_existed = db_existed;
-  if (!db_existed) return view;
-  FL_ASSIGN_OR_RETURN(auto chain, ledger::load_chain(db));
-  for (const auto& r : ledger::rounds_of(chain, job_id)) {
-    if (r.round >= view.last_round) {
-      view.last_round = r.round;
-      view.model_digest = r.model_digest;
-    }
-  }
-  return view;
 }
 
 }  // namespace
@@ -150,11 +129,15 @@ Status Coordinator::State::open_ledger_and_resume() {
   const auto db = config.output_dir / "ledger.db";
   LedgerView view;
   view.enabled = config.ledger_enabled;
-  if (config.ledger_enabled) {
-    const bool existed = std::filesystem::exists(db);
-    FL_ASSIGN_OR_RETURN(view, ledger_view(db, config.job_id, existed));
-  } else {
+  view.db_existed = std::filesystem::exists(db);
+  if (!config.ledger_enabled) {
     spdlog::warn("RESEARCH MODE: ledger.enabled = false; rounds are not recorded and nothing is paid");
+  } else if (view.db_existed) {
+    FL_ASSIGN_OR_RETURN(ledger, ledger::Ledger::open(db));
+    if (auto last = ledger->last_round(config.job_id)) {
+      view.last_round = last->round;
+      view.model_digest = last->model_digest;
+    }
   }
   const common::ModelFileHeader expected{config.job_id, 0, config.model, model->layout(), {}};
   FL_ASSIGN_OR_RETURN(auto point, resume_point(config.output_dir, expected, model->initial_parameters(), view));
@@ -162,10 +145,10 @@ Status Coordinator::State::open_ledger_and_resume() {
   global = std::move(point.global);
   global_digest = common::digest_of(global);
   next_round = point.next_round;
-  if (config.ledger_enabled) {
+  if (config.ledger_enabled && !ledger) {
     FL_ASSIGN_OR_RETURN(ledger, ledger::Ledger::open(db));
-    FL_RETURN_IF_ERROR(ledger->initialize(key));
   }
+  if (ledger) FL_RETURN_IF_ERROR(ledger->initialize(key));
   return ok_status();
 }
 
@@ -247,7 +230,7 @@ Status Coordinator::State::run_round(std::uint64_t round) {
     ack.update_digest = r.update_digest;
     ack.accepted = true;
     ack.reason = "recorded";
-    ack.receipt = to_wire(r);
+    ack.receipt = static_cast<const common::Receipt&>(r);
     engine->send_ack(r.worker, std::move(ack));
   }
   fault_point("receipts", round);
@@ -267,10 +250,15 @@ Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(s
     registrations.push_back({r.worker_key, r.dataset_fingerprint, r.timestamp_ms, r.signature});
     newly_recorded.push_back(k);
   }
-  ledger::RoundRecord record{config.job_id, round, closed.model_digest, rule->name(), {}, {}};
+  ledger::RoundRecord record;
+  record.job_id = config.job_id;
+  record.round = round;
+  record.model_digest = closed.model_digest;
+  record.rule = rule->name();
+  record.scorer = closed.scorer;
   for (std::size_t i = 0; i < collected.accepted.size(); ++i) {
     const auto& u = collected.accepted[i];
-    record.accepted.push_back({u.header.worker_key, u.digest, closed.scores[i], u.header.num_samples});
+    record.accepted.push_back(ledger::accepted_entry(u.header, u.digest, closed.scores[i]));
   }
   for (const auto& r : collected.rejected) record.rejected.push_back({r.worker, r.digest, r.reason});
   auto receipts = ledger->record_round(key, researcher, job, registrations, record);
