@@ -360,11 +360,7 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   task.model = config.model;
   task.layout = model->layout();
   task.model_digest = global_digest;
-  task.epochs = static_cast<std::uint32_t>(config.epochs);
-  task.batch_size = static_cast<std::uint32_t>(config.batch_size);
-  task.learning_rate = static_cast<float>(config.learning_rate);
-  task.momentum = static_cast<float>(config.momentum);
-  task.weight_decay = static_cast<float>(config.weight_decay);
+  task.training = config.training;
   task.seed = config.seed * 7919 + round;
   task.deadline_ms = common::now_ms() + static_cast<std::uint64_t>(config.deadline_s * 1000);
   const std::string task_header = common::encode(task);

@@ -55,13 +55,7 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(job.eval_limit, d.integer("eval_limit", 0, 0, INT64_MAX));
 
   FL_ASSIGN_OR_RETURN(auto t, cfg.section("training"));
-  FL_ASSIGN_OR_RETURN(auto epochs, t.integer("epochs", 1, 1, 1000));
-  job.epochs = static_cast<int>(epochs);
-  FL_ASSIGN_OR_RETURN(auto batch, t.integer("batch_size", 64, 1, 65536));
-  job.batch_size = static_cast<int>(batch);
-  FL_ASSIGN_OR_RETURN(job.learning_rate, t.number("learning_rate", 0.05, 1e-9, 100));
-  FL_ASSIGN_OR_RETURN(job.momentum, t.number("momentum", 0.0, 0, 0.999));
-  FL_ASSIGN_OR_RETURN(job.weight_decay, t.number("weight_decay", 0.0, 0, 1));
+  FL_RETURN_IF_ERROR(common::read_training_settings(t, job.training));
 
   FL_ASSIGN_OR_RETURN(auto r, cfg.section("round"));
   FL_ASSIGN_OR_RETURN(job.sample_fraction, r.number("sample_fraction", 1.0, 1e-6, 1.0));

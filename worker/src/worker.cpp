@@ -161,13 +161,8 @@ void WorkerSession::handle_task(common::Envelope& env) {
     spdlog::error("round {}: {}", task->round, s.error().message);
     return;
   }
-  models::TrainOptions train;
-  train.epochs = static_cast<int>(task->epochs);
-  train.batch_size = static_cast<int>(task->batch_size);
-  train.learning_rate = task->learning_rate;
-  train.momentum = task->momentum;
-  train.weight_decay = task->weight_decay;
-  train.seed = task->seed ^ std::hash<std::string>{}(common::to_hex(key_.public_key));
+  const auto train = models::train_options(
+      task->training, task->seed ^ std::hash<std::string>{}(common::to_hex(key_.public_key)));
   const auto result = models::train_local(*model_, local_.data, local_.indices, train);
 
   std::vector<float> delta = model_->flat_parameters();

@@ -135,15 +135,9 @@ void train_round(const SweepConfig& config, const SimulationData::Impl& data,
       auto& u = updates[i];
       if (u.byzantine && !trains(attack)) continue;
       (void)model.set_flat_parameters(global);  // same layout by construction
-      models::TrainOptions options;
-      options.epochs = config.epochs;
-      options.batch_size = config.batch_size;
-      options.learning_rate = config.learning_rate;
-      options.momentum = config.momentum;
-      options.weight_decay = config.weight_decay;
-      options.max_steps = config.max_steps;
-      options.seed = mix(mix(config.seed, static_cast<std::uint64_t>(round)),
-                         static_cast<std::uint64_t>(u.id));
+      const auto options = models::train_options(
+          config.training, mix(mix(config.seed, static_cast<std::uint64_t>(round)),
+                               static_cast<std::uint64_t>(u.id)));
       const bool flip = u.byzantine && attack == ByzantineAttack::kLabelFlip;
       const auto result = models::train_local(model, flip ? data.train_flipped : data.train,
                                               shards[static_cast<std::size_t>(u.id)], options);

@@ -58,18 +58,7 @@ Status parse_data_and_training(const ConfigTable& cfg, const std::filesystem::pa
   FL_ASSIGN_OR_RETURN(c.eval_limit, d.integer("eval_limit", 0, 0, 1 << 30));
 
   FL_ASSIGN_OR_RETURN(auto t, cfg.section("training"));
-  FL_ASSIGN_OR_RETURN(auto epochs, t.integer("epochs", c.epochs, 1, 10000));
-  c.epochs = static_cast<int>(epochs);
-  FL_ASSIGN_OR_RETURN(auto batch, t.integer("batch_size", c.batch_size, 1, 1 << 20));
-  c.batch_size = static_cast<int>(batch);
-  FL_ASSIGN_OR_RETURN(c.learning_rate, t.number("learning_rate", c.learning_rate, 1e-12, 100));
-  FL_ASSIGN_OR_RETURN(c.momentum, t.number("momentum", c.momentum, 0, 0.999999));
-  FL_ASSIGN_OR_RETURN(c.weight_decay, t.number("weight_decay", c.weight_decay, 0, 1));
-  FL_ASSIGN_OR_RETURN(c.max_steps, t.integer("max_steps", -1, -1, 1LL << 40));
-  if (c.max_steps == 0) {
-    return make_error(ErrorCode::kInvalidArgument, t.where("max_steps") + " must be -1 or > 0");
-  }
-  return ok_status();
+  return common::read_training_settings(t, c.training);
 }
 
 Status parse_aggregation(const ConfigTable& cfg, SweepConfig& c) {

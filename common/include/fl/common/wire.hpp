@@ -14,6 +14,7 @@
 
 #include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
+#include "fl/common/training_settings.hpp"
 #include "fl/common/tensor_codec.hpp"
 
 namespace fl::common {
@@ -67,11 +68,7 @@ struct RoundTask {
   std::string model;  // model spec, e.g. "mlp"
   TensorLayout layout;
   Digest model_digest{};  // digest_of(global parameters) = the payload
-  std::uint32_t epochs = 1;
-  std::uint32_t batch_size = 64;
-  float learning_rate = 0.05f;
-  float momentum = 0.0f;
-  float weight_decay = 0.0f;
+  TrainingSettings training;  // checked against the training bounds when decoded
   std::uint64_t seed = 0;
   std::uint64_t deadline_ms = 0;  // wall-clock deadline (ms since epoch) for the update
 };

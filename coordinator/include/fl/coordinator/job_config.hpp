@@ -10,6 +10,7 @@
 
 #include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
+#include "fl/common/training_settings.hpp"
 #include "fl/coordinator/aggregation/rule.hpp"
 
 namespace fl::coordinator {
@@ -25,11 +26,7 @@ struct JobConfig {
   std::filesystem::path data_dir = "/usr/share/datasets/fashion-mnist";
   std::int64_t eval_limit = 0;  // 0: the full test set
   // [training] (sent to workers each round)
-  int epochs = 1;
-  int batch_size = 64;
-  double learning_rate = 0.05;
-  double momentum = 0.0;
-  double weight_decay = 0.0;
+  common::TrainingSettings training;
   // [round]
   double sample_fraction = 1.0;
   int min_workers = 2;
