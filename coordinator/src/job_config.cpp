@@ -5,6 +5,7 @@
 
 #include "fl/common/config_table.hpp"
 #include "fl/coordinator/aggregation/rule_config.hpp"
+#include "fl/coordinator/contribution.hpp"
 
 namespace fl::coordinator {
 
@@ -78,6 +79,12 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_RETURN_IF_ERROR(read_rule_options(a, job.rule_options));
   FL_ASSIGN_OR_RETURN(job.server_learning_rate, a.number("server_learning_rate", 1.0, 1e-9, 100));
   FL_RETURN_IF_ERROR(make_rule(job.rule, job.rule_options));  // the spec itself must parse
+
+  FL_ASSIGN_OR_RETURN(auto sc, cfg.section("scoring"));
+  FL_ASSIGN_OR_RETURN(job.scorer, sc.text("scorer", job.scorer));
+  if (auto scorer = make_scorer(job.scorer); !scorer.ok()) {
+    return with_context(scorer.error(), sc.where("scorer"));
+  }
 
   FL_ASSIGN_OR_RETURN(auto l, cfg.section("limits"));
   FL_ASSIGN_OR_RETURN(auto max_mb, l.integer("max_message_mb", 64, 1, 16384));

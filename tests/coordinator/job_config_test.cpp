@@ -53,6 +53,23 @@ TEST(JobConfig, SoftDeadlineAfterDeadlineIsRejected) {
   EXPECT_NE(cfg.error().message.find("round.soft_deadline_s"), std::string::npos);
 }
 
+TEST(JobConfig, ScorerDefaultsToCosineAndUnknownOnesAreRejected) {
+  auto cfg = parse("[enrolment]\nopen = true\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  EXPECT_EQ(cfg->scorer, "cosine");
+  auto bad = parse("[scoring]\nscorer = \"shapley\"\n[enrolment]\nopen = true\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("scoring.scorer"), std::string::npos) << bad.error().message;
+}
+
+TEST(JobConfig, TrainingSettingsComeFromTheSharedReader) {
+  auto cfg = parse("[training]\nepochs = 3\nmax_steps = 10\n[enrolment]\nopen = true\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  EXPECT_EQ(cfg->training.epochs, 3);
+  EXPECT_EQ(cfg->training.max_steps, 10);
+  EXPECT_EQ(cfg->training.batch_size, 64);
+}
+
 TEST(JobConfig, UnknownRuleIsRejected) {
   auto cfg = parse("[aggregation]\nrule = \"average-ish\"\n[enrolment]\nopen = true\n");
   ASSERT_FALSE(cfg.ok());

@@ -87,6 +87,16 @@ TEST_F(SimulatorTest, GivesTheSameRoundsWithOneThreadAsWithTwo) {
   }
 }
 
+TEST_F(SimulatorTest, ScoresEveryRoundsContributions) {
+  auto c = config();
+  c.rounds = 1;
+  const auto r = run(c, {"median", ByzantineAttack::kSignFlip, 3, "dirichlet:1.0"});
+  ASSERT_EQ(r.rounds.size(), 1u);
+  // 10 accepted updates, 3 of them sign-flipped (score 0): the top share is in [1/7, 1].
+  EXPECT_GE(r.rounds[0].top_score_share, 1.0 / 7 - 1e-9);
+  EXPECT_LE(r.rounds[0].top_score_share, 1.0);
+}
+
 TEST_F(SimulatorTest, DropsNonFiniteUpdatesLikeTheCoordinatorsValidator) {
   auto c = config();
   c.rounds = 1;
@@ -132,6 +142,7 @@ TEST_F(SimulatorTest, RunSimulationWritesRoundsSummaryAndPlots) {
   ASSERT_EQ(rounds.size(), 1u + 4 * 2);  // header + (2 rules x 2 attacks) x 2 rounds
   EXPECT_EQ(rounds[1].rfind("fedavg/none/f3/dirichlet:1.0,fedavg,fedavg,none,3,", 0), 0u)
       << rounds[1];
+  EXPECT_NE(rounds[0].find(",top_score_share,"), std::string::npos) << rounds[0];
   EXPECT_EQ(lines_of(dir / "out" / "summary.csv").size(), 1u + 4);
   const auto summary = test::read_file(dir / "out" / "summary.md");
   EXPECT_NE(summary.find("A0 (clean FedAvg"), std::string::npos) << summary;

@@ -166,7 +166,7 @@ Result<RoundsCsv> RoundsCsv::create(const std::filesystem::path& path) {
   std::ofstream out(path, std::ios::trunc);
   if (!out) return open_failed(path);
   out << "setting,rule,rule_name,attack,byzantine,partition,round,test_accuracy,test_loss,"
-         "train_loss,accepted,rejected,rule_refused,seconds\n";
+         "train_loss,accepted,rejected,rule_refused,top_score_share,seconds\n";
   out.flush();
   return RoundsCsv(std::move(out));
 }
@@ -177,7 +177,8 @@ void RoundsCsv::write(const SimulationSetting& s, const std::string& rule_name,
        << ',' << s.byzantine << ',' << csv(s.partition) << ',' << r.round << ','
        << fixed(r.test_accuracy, 4) << ',' << fixed(r.test_loss, 4) << ','
        << fixed(r.train_loss, 4) << ',' << r.accepted << ',' << r.rejected << ','
-       << (r.rule_refused ? 1 : 0) << ',' << fixed(r.seconds, 3) << '\n';
+       << (r.rule_refused ? 1 : 0) << ',' << fixed(r.top_score_share, 4) << ','
+       << fixed(r.seconds, 3) << '\n';
   out_.flush();  // a sweep stopped half-way still leaves every finished round
 }
 

@@ -11,6 +11,7 @@
 
 #include "fl/common/update_attack.hpp"
 #include "fl/coordinator/aggregation/rule.hpp"
+#include "fl/coordinator/contribution.hpp"
 #include "fl/coordinator/simulation/omniscient_attack.hpp"
 #include "fl/models/dataset.hpp"
 #include "fl/models/model.hpp"
@@ -202,6 +203,22 @@ Status apply_attacks(const SweepConfig& config, ByzantineAttack attack, int roun
   return ok_status();
 }
 
+// Scores the round's accepted updates like the coordinator does; returns the top scorer's share
+// of the scores' sum (1/n when all score alike, 1 when one update takes everything).
+Result<double> top_score_share(ContributionScorer& scorer, std::span<const UpdateView> views,
+                               std::span<const float> aggregate, std::span<const float> global) {
+  std::vector<std::span<const float>> updates;
+  std::vector<std::uint64_t> samples;
+  for (const auto& v : views) {
+    updates.push_back(v.values);
+    samples.push_back(static_cast<std::uint64_t>(v.weight));
+  }
+  FL_ASSIGN_OR_RETURN(auto scores, scorer.score({updates, samples, aggregate, global}));
+  const double sum = std::accumulate(scores.begin(), scores.end(), 0.0);
+  if (!(sum > 0)) return 0.0;
+  return *std::max_element(scores.begin(), scores.end()) / sum;
+}
+
 }  // namespace
 
 Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSetting& setting,
@@ -221,6 +238,7 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
   RuleOptions options = config.rule_options;
   if (!config.fixed_f) options.f = setting.byzantine;
   FL_ASSIGN_OR_RETURN(auto rule, make_rule(setting.rule, options));
+  FL_ASSIGN_OR_RETURN(auto scorer, make_scorer(config.scorer));
 
   SettingResult result;
   result.setting = setting;
@@ -258,6 +276,8 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
     if (!views.empty()) {
       auto aggregate = rule->aggregate(views);
       if (aggregate.ok()) {
+        FL_ASSIGN_OR_RETURN(record.top_score_share,
+                            top_score_share(*scorer, views, *aggregate, global));
         const auto lr = static_cast<float>(config.server_learning_rate);
         for (std::size_t j = 0; j < global.size(); ++j) global[j] += lr * (*aggregate)[j];
       } else {

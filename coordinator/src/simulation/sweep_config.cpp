@@ -1,6 +1,7 @@
 #include "fl/coordinator/simulation/sweep_config.hpp"
 
 #include "fl/coordinator/aggregation/rule_config.hpp"
+#include "fl/coordinator/contribution.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -95,6 +96,15 @@ Status parse_attack(const ConfigTable& cfg, SweepConfig& c) {
   return ok_status();
 }
 
+Status parse_scoring(const ConfigTable& cfg, SweepConfig& c) {
+  FL_ASSIGN_OR_RETURN(auto sc, cfg.section("scoring"));
+  FL_ASSIGN_OR_RETURN(c.scorer, sc.text("scorer", c.scorer));
+  if (auto scorer = make_scorer(c.scorer); !scorer.ok()) {
+    return with_context(scorer.error(), sc.where("scorer"));
+  }
+  return ok_status();
+}
+
 Status parse_sweep(const ConfigTable& cfg, SweepConfig& c) {
   FL_ASSIGN_OR_RETURN(auto s, cfg.section("sweep"));
   FL_ASSIGN_OR_RETURN(c.rules, s.text_list("rules", c.rules));
@@ -162,6 +172,7 @@ Result<SweepConfig> parse_sweep_config(std::string_view text, const std::string&
   FL_RETURN_IF_ERROR(parse_data_and_training(cfg, base_dir, c));
   FL_RETURN_IF_ERROR(parse_aggregation(cfg, c));
   FL_RETURN_IF_ERROR(parse_attack(cfg, c));
+  FL_RETURN_IF_ERROR(parse_scoring(cfg, c));
   FL_RETURN_IF_ERROR(parse_sweep(cfg, c));
   FL_RETURN_IF_ERROR(cfg.reject_unknown_keys());
   return c;

@@ -39,6 +39,8 @@ struct JobConfig {
   std::string rule = "fedavg";
   RuleOptions rule_options;
   double server_learning_rate = 1.0;
+  // [scoring]
+  std::string scorer = "cosine";  // make_scorer spec: how accepted updates earn reward shares
   // [limits]
   std::uint64_t max_message_bytes = 64ull << 20;
   std::uint64_t max_samples_per_update = 10'000'000;

@@ -46,6 +46,8 @@ struct RoundRecord {
   int accepted = 0;           // updates given to the rule
   int rejected = 0;           // non-finite updates, dropped like the coordinator's validator does
   bool rule_refused = false;  // the rule returned an error; the global model stayed
+  double top_score_share = 0; // the best-scored update's share of the round's contribution
+                              // scores (0 when nothing was scored)
   double seconds = 0;
 };
 

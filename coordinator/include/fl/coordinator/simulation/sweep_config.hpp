@@ -55,6 +55,8 @@ struct SweepConfig {
   RuleOptions rule_options;  // f is overridden per run unless fixed_f is set
   bool fixed_f = false;
   double server_learning_rate = 1.0;
+  // [scoring]
+  std::string scorer = "cosine";  // make_scorer spec, applied every round like the coordinator
   // [attack]
   AttackParameters attack;
   // [sweep]
