@@ -12,6 +12,8 @@ namespace fl::coordinator {
 namespace {
 
 using common::ConfigTable;
+using common::resolve_config_path;
+using common::resolve_model_spec;
 
 Status read_enrolment(const ConfigTable& section, const std::filesystem::path& base_dir, JobConfig& job) {
   FL_ASSIGN_OR_RETURN(job.open_enrolment, section.boolean("open", false));
@@ -24,7 +26,7 @@ Status read_enrolment(const ConfigTable& section, const std::filesystem::path& b
     job.allowed_workers.push_back(*key);
   }
   for (const auto& file : files) {
-    auto key = common::load_public_key_file(base_dir / file);
+    auto key = common::load_public_key_file(resolve_config_path(base_dir, file));
     if (!key.ok()) return with_context(key.error(), section.where("allow_files"));
     job.allowed_workers.push_back(*key);
   }
@@ -43,7 +45,8 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   if (job.job_id.empty() || job.job_id.size() > 128) {
     return make_error(ErrorCode::kInvalidArgument, j.where("id") + " must be 1 to 128 characters");
   }
-  FL_ASSIGN_OR_RETURN(job.model, j.text("model", "mlp"));
+  FL_ASSIGN_OR_RETURN(auto model, j.text("model", "mlp"));
+  job.model = resolve_model_spec(base_dir, model);
   FL_ASSIGN_OR_RETURN(auto rounds, j.integer("rounds", 10, 1, 1'000'000));
   job.rounds = static_cast<int>(rounds);
   FL_ASSIGN_OR_RETURN(auto seed, j.integer("seed", 1, 0, INT64_MAX));
@@ -52,7 +55,7 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
 
   FL_ASSIGN_OR_RETURN(auto d, cfg.section("data"));
   FL_ASSIGN_OR_RETURN(auto dir, d.text("dir", job.data_dir.string()));
-  job.data_dir = dir;
+  job.data_dir = resolve_config_path(base_dir, dir);
   FL_ASSIGN_OR_RETURN(job.eval_limit, d.integer("eval_limit", 0, 0, INT64_MAX));
 
   FL_ASSIGN_OR_RETURN(auto t, cfg.section("training"));
@@ -106,11 +109,12 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
 
   FL_ASSIGN_OR_RETURN(auto o, cfg.section("output"));
   FL_ASSIGN_OR_RETURN(auto out_dir, o.text("dir", "runs/" + job.job_id));
-  job.output_dir = std::filesystem::path(out_dir).is_absolute() ? std::filesystem::path(out_dir) : base_dir / out_dir;
+  job.output_dir = resolve_config_path(base_dir, out_dir);
   FL_ASSIGN_OR_RETURN(auto ckey, o.text("coordinator_key", ""));
-  job.coordinator_key = ckey.empty() ? job.output_dir / "keys" / "coordinator.key" : base_dir / ckey;
+  job.coordinator_key = ckey.empty() ? job.output_dir / "keys" / "coordinator.key"
+                                     : resolve_config_path(base_dir, ckey);
   FL_ASSIGN_OR_RETURN(auto rkey, o.text("researcher_key", ""));
-  job.researcher_key = rkey.empty() ? job.coordinator_key : base_dir / rkey;
+  job.researcher_key = rkey.empty() ? job.coordinator_key : resolve_config_path(base_dir, rkey);
   FL_ASSIGN_OR_RETURN(job.log_level, o.text("log_level", "info"));
   FL_ASSIGN_OR_RETURN(auto eval_threads, o.integer("eval_threads", 0, 0, 1024));
   job.eval_threads = static_cast<int>(eval_threads);
@@ -133,8 +137,11 @@ Result<JobConfig> load_job_config(const std::filesystem::path& path) {
   if (!in) return make_error(ErrorCode::kNotFound, "config file " + path.string() + " cannot be opened");
   std::stringstream text;
   text << in.rdbuf();
-  // Relative paths in the file are relative to the current directory, like the CLI's own.
-  return parse_job_config(text.str(), path.string(), std::filesystem::current_path());
+  // Relative paths in the file are relative to the file's folder.
+  std::error_code ec;
+  auto folder = std::filesystem::absolute(path, ec).parent_path();
+  if (ec) folder = path.parent_path();
+  return parse_job_config(text.str(), path.string(), folder);
 }
 
 }  // namespace fl::coordinator

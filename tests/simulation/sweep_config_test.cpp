@@ -50,6 +50,14 @@ TEST(SweepConfig, TrainingSectionUsesTheSharedReaderAndBounds) {
   EXPECT_FALSE(parse(std::string(kSweep) + "[training]\nmomentum = 1.0\n").ok());
 }
 
+TEST(SweepConfig, TorchScriptModelPathResolvesAgainstTheConfigFolder) {
+  std::string text = kSweep;
+  text.replace(text.find("model = \"mlp\""), 13, "model = \"torchscript:m.pt\"");
+  auto c = parse(text);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->model, "torchscript:/base/m.pt");
+}
+
 TEST(SweepConfig, ExpandsToEveryRunExceptAttacksWithoutByzantineWorkers) {
   auto c = parse(kSweep);
   ASSERT_TRUE(c.ok()) << c.error().message;

@@ -22,8 +22,7 @@ constexpr std::pair<ByzantineAttack, std::string_view> kAttackNames[] = {
 };
 
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
-  const std::filesystem::path path(p);
-  return path.is_absolute() ? path : base / path;
+  return common::resolve_config_path(base, p);
 }
 
 Status parse_simulation(const ConfigTable& cfg, const std::filesystem::path& base,
@@ -31,6 +30,7 @@ Status parse_simulation(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(auto s, cfg.section("simulation"));
   FL_ASSIGN_OR_RETURN(c.name, s.text("name", c.name));
   FL_ASSIGN_OR_RETURN(c.model, s.text("model", c.model));
+  c.model = common::resolve_model_spec(base, c.model);
   FL_ASSIGN_OR_RETURN(auto seed, s.integer("seed", 1, 0, std::numeric_limits<std::int64_t>::max()));
   c.seed = static_cast<std::uint64_t>(seed);
   FL_ASSIGN_OR_RETURN(auto rounds, s.integer("rounds", c.rounds, 1, 100000));

@@ -62,7 +62,11 @@ struct JobConfig {
   bool live_table = true;
 };
 
+// Relative paths in the file (data.dir, output.dir, output.*_key, enrolment.allow_files, a
+// "torchscript:<path>" model) are resolved against the folder holding the file, not the
+// current directory, so a job runs the same from anywhere.
 Result<JobConfig> load_job_config(const std::filesystem::path& path);
+// As load_job_config, with relative paths resolved against `base_dir`.
 Result<JobConfig> parse_job_config(std::string_view text, const std::string& source_name,
                                    const std::filesystem::path& base_dir);
 
