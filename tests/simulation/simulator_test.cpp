@@ -155,6 +155,36 @@ TEST_F(SimulatorTest, RunSimulationWritesRoundsSummaryAndPlots) {
   }
 }
 
+TEST_F(SimulatorTest, SummaryAndPlotsMarkARuleThatRefusedEveryRound) {
+  // Bulyan needs n >= 4f + 3 = 15 updates; with 10 workers it refuses every round.
+  test::TempDir dir("fl-sim");
+  std::string text = kSmallSweep;
+  text.replace(text.find("rounds = 8"), 10, "rounds = 2");
+  text.replace(text.find("[\"fedavg\", \"median\"]"), 20, "[\"fedavg\", \"bulyan\"]");
+  text.replace(text.find("[\"sign_flip\"]"), 13, "[\"none\"]");
+  test::write_file(dir / "sweep.toml", text);
+  SimulationOverrides overrides;
+  overrides.output_dir = dir / "out";
+  overrides.show_progress = false;
+  auto status = run_simulation(dir / "sweep.toml", overrides);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+
+  const auto summary = test::read_file(dir / "out" / "summary.md");
+  EXPECT_NE(summary.find("| bulyan | refused (2 of 2 rounds) | refused |"), std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("Within 5 points of A0 under every attack above: `fedavg`."),
+            std::string::npos)
+      << summary;
+  const auto csv = lines_of(dir / "out" / "summary.csv");
+  ASSERT_EQ(csv.size(), 3u);
+  EXPECT_NE(csv[0].find(",refused_rounds,"), std::string::npos) << csv[0];
+  EXPECT_NE(csv[2].find("bulyan,bulyan(f=3),none,3,dirichlet:1.0,2,2,,,"), std::string::npos)
+      << csv[2];
+  const auto svg = test::read_file(dir / "out" / "plots" / "none_f3_dirichlet_1.0.svg");
+  EXPECT_NE(svg.find("class=\"refused\""), std::string::npos);
+  EXPECT_NE(svg.find("bulyan (refused all)"), std::string::npos);
+}
+
 TEST_F(SimulatorTest, RunSimulationRejectsAFilterThatMatchesNothing) {
   test::TempDir dir("fl-sim");
   test::write_file(dir / "sweep.toml", kSmallSweep);
