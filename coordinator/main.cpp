@@ -32,7 +32,12 @@ int main(int argc, char** argv) {
   auto* aggregate = app.add_subcommand("aggregate", "apply an aggregation rule to an n x d float32 .npy file");
   std::string rule_spec, in_path, out_path, weights_path;
   fl::coordinator::RuleOptions rule;
-  aggregate->add_option("--rule", rule_spec, "rule spec, e.g. median, krum, nnm+trimmed_mean, cclip(tau=5)")->required();
+  std::string rules_help = "rule spec: steps joined by '+', the last a rule, e.g. nnm+trimmed_mean, cclip(tau=5);";
+  for (const auto* d : fl::coordinator::rule_registry()) {
+    rules_help += "\n  " + std::string(d->name) +
+                  (d->kind == fl::coordinator::ComponentKind::kStep ? " (step): " : ": ") + std::string(d->help);
+  }
+  aggregate->add_option("--rule", rule_spec, rules_help)->required();
   aggregate->add_option("--in", in_path, "updates, one per row (float32 .npy)")->required()->check(CLI::ExistingFile);
   aggregate->add_option("--out", out_path, "where to write the aggregate (float32 .npy)")->required();
   aggregate->add_option("--weights", weights_path, "per-row weights (1-D float32 .npy); default 1 each");

@@ -129,6 +129,12 @@ std::string live_row(const RoundMetrics& m) {
   return out;
 }
 
+std::string short_id_list(std::span<const common::PublicKey> keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : " ") + common::short_id(k);
+  return out;
+}
+
 Result<MetricsWriter> MetricsWriter::open(const std::filesystem::path& dir, bool live_table) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -72,6 +72,13 @@ TEST(RoundMetrics, LiveRowShowsTheCloseReason) {
   EXPECT_NE(live_row(sample()).find("no updates"), std::string::npos);
 }
 
+TEST(RoundMetrics, NeverAnsweredListsShortIdsSpaceSeparated) {
+  const std::vector<common::PublicKey> keys{common::key_pair_from_label("a").public_key,
+                                            common::key_pair_from_label("b").public_key};
+  EXPECT_EQ(short_id_list(keys), common::short_id(keys[0]) + " " + common::short_id(keys[1]));
+  EXPECT_EQ(short_id_list({}), "");
+}
+
 TEST(MetricsWriter, WritesRowsThroughTheObserverInterfaceAndMovesAsideOldLayouts) {
   const auto dir = std::filesystem::temp_directory_path() / "fl_round_metrics_test";
   std::filesystem::remove_all(dir);

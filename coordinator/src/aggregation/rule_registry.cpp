@@ -2,7 +2,6 @@
 // Adding a rule: define its descriptor beside its code, then add one line to kRegistry below.
 #include "fl/coordinator/aggregation/rule_registry.hpp"
 
-#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -10,6 +9,7 @@
 
 namespace fl::coordinator {
 
+// The registry: one line per component, in the order errors and --help list them.
 namespace aggregation {
 extern const RuleDescriptor kFedAvgRule, kMedianRule, kTrimmedMeanRule, kKrumRule, kMultiKrumRule,
     kGeoMedRule, kBulyanRule, kCClipRule, kNnmStep, kBucketingStep, kClipStep, kArcStep;
@@ -19,9 +19,19 @@ namespace {
 
 using namespace aggregation;
 
-const std::array<const RuleDescriptor*, 12> kRegistry{
-    &kFedAvgRule, &kMedianRule, &kTrimmedMeanRule, &kKrumRule, &kMultiKrumRule, &kGeoMedRule,
-    &kBulyanRule, &kCClipRule, &kNnmStep,       &kBucketingStep, &kClipStep, &kArcStep,
+const RuleDescriptor* const kRegistry[] = {
+    &kFedAvgRule,     // coordinate_rules.cpp
+    &kMedianRule,     // coordinate_rules.cpp
+    &kTrimmedMeanRule,  // coordinate_rules.cpp
+    &kKrumRule,       // krum.cpp
+    &kMultiKrumRule,  // krum.cpp
+    &kGeoMedRule,     // iterative_rules.cpp
+    &kBulyanRule,     // krum.cpp
+    &kCClipRule,      // iterative_rules.cpp
+    &kNnmStep,        // preaggregation.cpp
+    &kBucketingStep,  // preaggregation.cpp
+    &kClipStep,       // preaggregation.cpp
+    &kArcStep,        // preaggregation.cpp
 };
 
 const RuleParam kSharedParams[] = {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <variant>
 
+#include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
 #include "fl/coordinator/round_observer.hpp"
 
@@ -58,6 +59,10 @@ std::string csv_row(const RoundMetrics& m);
 std::string json_line(const RoundMetrics& m);
 std::string live_header();
 std::string live_row(const RoundMetrics& m);
+
+// RoundMetrics::never_answered from the sampled workers that sent nothing: short ids
+// (common::short_id), space-separated, in the given order.
+std::string short_id_list(std::span<const common::PublicKey> keys);
 
 // The RoundObserver that keeps metrics.jsonl and metrics.csv in the run folder and prints the
 // live table on stdout.
