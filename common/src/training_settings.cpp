@@ -59,10 +59,10 @@ Status check_training_settings(const TrainingSettings& s) {
   for (const auto& b : kBounds) {
     const double v = std::visit([&](auto field) { return static_cast<double>(s.*field); }, b.field);
     if (!(v >= b.min && v <= b.max)) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        std::string("training.") + b.key + " is " + std::to_string(v) +
-                            ", outside [" + std::to_string(b.min) + ", " + std::to_string(b.max) +
-                            "]");
+      return make_error(ErrorCode::kInvalidArgument, std::string("training.") + b.key + " is " +
+                                                         std::to_string(v) + ", outside [" +
+                                                         std::to_string(b.min) + ", " +
+                                                         std::to_string(b.max) + "]");
     }
   }
   return check_extra(s, "training.max_steps");

@@ -52,7 +52,8 @@ struct ScorerEntry {
 };
 
 const ScorerEntry kScorers[] = {
-    {"cosine", [] { return std::unique_ptr<ContributionScorer>(std::make_unique<CosineScorer>()); }},
+    {"cosine",
+     [] { return std::unique_ptr<ContributionScorer>(std::make_unique<CosineScorer>()); }},
 };
 
 }  // namespace

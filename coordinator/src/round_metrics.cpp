@@ -156,7 +156,8 @@ Result<MetricsWriter> MetricsWriter::open(const std::filesystem::path& dir, bool
   w.live_ = live_table;
   w.jsonl_.open(dir / "metrics.jsonl", std::ios::app);
   w.csv_.open(csv_path, std::ios::app);
-  if (!w.jsonl_ || !w.csv_) return make_error(ErrorCode::kIo, "cannot write metrics in " + dir.string());
+  if (!w.jsonl_ || !w.csv_)
+    return make_error(ErrorCode::kIo, "cannot write metrics in " + dir.string());
   if (new_csv) w.csv_ << header << '\n';
   return w;
 }

@@ -1,5 +1,7 @@
 // rule_registry: every component is reachable by name, its parameters round-trip through specs
 // and configs, and the bounds are the same for a spec, a config and the checks.
+#include "fl/coordinator/aggregation/rule_registry.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,7 +9,6 @@
 
 #include "fl/common/config_table.hpp"
 #include "fl/coordinator/aggregation/rule_config.hpp"
-#include "fl/coordinator/aggregation/rule_registry.hpp"
 
 namespace fl::coordinator {
 namespace {
@@ -34,8 +35,8 @@ TEST(RuleRegistry, EveryComponentHasAUniqueNameAndAFunction) {
 
 TEST(RuleRegistry, EveryComponentsCanonicalNameParsesBackToItself) {
   for (const auto* d : rule_registry()) {
-    const std::string spec = d->kind == ComponentKind::kRule ? std::string(d->name)
-                                                             : std::string(d->name) + "+fedavg";
+    const std::string spec =
+        d->kind == ComponentKind::kRule ? std::string(d->name) : std::string(d->name) + "+fedavg";
     auto rule = make_rule(spec, usable_options());
     ASSERT_TRUE(rule.ok()) << spec << ": " << rule.error().to_string();
     auto again = make_rule((*rule)->name(), RuleOptions{});

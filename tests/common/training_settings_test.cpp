@@ -1,9 +1,10 @@
 // training_settings: one reader and one set of bounds for [training], and RoundTask carries the
 // settings over the wire unchanged (and refuses ones outside the bounds).
+#include "fl/common/training_settings.hpp"
+
 #include <gtest/gtest.h>
 
 #include "fl/common/config_table.hpp"
-#include "fl/common/training_settings.hpp"
 #include "fl/common/wire.hpp"
 
 namespace fl::common {
@@ -25,8 +26,12 @@ TEST(TrainingSettings, ReadsEveryKey) {
       "[training]\nepochs = 3\nbatch_size = 16\nlearning_rate = 0.1\nmomentum = 0.9\n"
       "weight_decay = 0.001\nmax_steps = 40\n");
   ASSERT_TRUE(s.ok()) << s.error().to_string();
-  EXPECT_EQ(*s, (TrainingSettings{.epochs = 3, .batch_size = 16, .learning_rate = 0.1,
-                                  .momentum = 0.9, .weight_decay = 0.001, .max_steps = 40}));
+  EXPECT_EQ(*s, (TrainingSettings{.epochs = 3,
+                                  .batch_size = 16,
+                                  .learning_rate = 0.1,
+                                  .momentum = 0.9,
+                                  .weight_decay = 0.001,
+                                  .max_steps = 40}));
 }
 
 TEST(TrainingSettings, AbsentKeysKeepTheCallersDefaults) {
@@ -48,8 +53,12 @@ TEST(TrainingSettings, RejectsOutOfBoundsValuesNamingTheKey) {
 TEST(TrainingSettings, RoundTaskCarriesThemOverTheWire) {
   RoundTask task;
   task.job_id = "job";
-  task.training = {.epochs = 2, .batch_size = 8, .learning_rate = 0.125, .momentum = 0.5,
-                   .weight_decay = 0.25, .max_steps = 9};
+  task.training = {.epochs = 2,
+                   .batch_size = 8,
+                   .learning_rate = 0.125,
+                   .momentum = 0.5,
+                   .weight_decay = 0.25,
+                   .max_steps = 9};
   task.seed = 77;
   auto decoded = decode<RoundTask>(bytes_of(encode(task)));
   ASSERT_TRUE(decoded.ok()) << decoded.error().to_string();

@@ -1,11 +1,11 @@
 // round_metrics: every output comes from one field table; CSV text is quoted so a close reason
 // with commas stays one column; MetricsWriter is a RoundObserver.
+#include "fl/coordinator/round_metrics.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
-
-#include "fl/coordinator/round_metrics.hpp"
 
 namespace fl::coordinator {
 namespace {
@@ -58,11 +58,14 @@ TEST(RoundMetrics, CsvRowHasOneColumnPerHeaderEvenWithCommasInText) {
   }
 }
 
-TEST(RoundMetrics, CsvQuoteDoublesQuotes) { EXPECT_EQ(csv_quote("a \"b\", c"), "\"a \"\"b\"\", c\""); }
+TEST(RoundMetrics, CsvQuoteDoublesQuotes) {
+  EXPECT_EQ(csv_quote("a \"b\", c"), "\"a \"\"b\"\", c\"");
+}
 
 TEST(RoundMetrics, JsonLineHasEveryField) {
   const auto j = nlohmann::json::parse(json_line(sample()));
-  for (const auto& f : round_metric_fields()) EXPECT_TRUE(j.contains(std::string(f.name))) << f.name;
+  for (const auto& f : round_metric_fields())
+    EXPECT_TRUE(j.contains(std::string(f.name))) << f.name;
   EXPECT_EQ(j["scorer"], "cosine");
   EXPECT_EQ(j["round"], 7);
 }

@@ -46,8 +46,9 @@ Result<const RuleDescriptor*> parse_component(std::string_view text, RuleOptions
   const std::string_view name = trim(text.substr(0, open));
   const RuleDescriptor* info = find_rule_component(name);
   if (info == nullptr) {
-    return make_error(ErrorCode::kInvalidArgument, "unknown aggregation component '" +
-                                                       std::string(name) + "'; " + component_list());
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "unknown aggregation component '" + std::string(name) + "'; " + component_list());
   }
   if (open == std::string_view::npos) return info;
   if (text.back() != ')') {

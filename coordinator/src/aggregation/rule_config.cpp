@@ -22,8 +22,8 @@ Status read_param(const common::ConfigTable& t, const RuleParam& p, RuleOptions&
           const std::int64_t max = std::is_same_v<T, int>
                                        ? static_cast<std::int64_t>(p.max)
                                        : std::numeric_limits<std::int64_t>::max();
-          FL_ASSIGN_OR_RETURN(auto v, t.integer(key, std::nullopt,
-                                                static_cast<std::int64_t>(p.min), max));
+          FL_ASSIGN_OR_RETURN(auto v,
+                              t.integer(key, std::nullopt, static_cast<std::int64_t>(p.min), max));
           value = static_cast<T>(v);
         }
         return ok_status();

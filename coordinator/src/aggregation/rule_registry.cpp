@@ -20,25 +20,33 @@ namespace {
 using namespace aggregation;
 
 const RuleDescriptor* const kRegistry[] = {
-    &kFedAvgRule,     // coordinate_rules.cpp
-    &kMedianRule,     // coordinate_rules.cpp
+    &kFedAvgRule,       // coordinate_rules.cpp
+    &kMedianRule,       // coordinate_rules.cpp
     &kTrimmedMeanRule,  // coordinate_rules.cpp
-    &kKrumRule,       // krum.cpp
-    &kMultiKrumRule,  // krum.cpp
-    &kGeoMedRule,     // iterative_rules.cpp
-    &kBulyanRule,     // krum.cpp
-    &kCClipRule,      // iterative_rules.cpp
-    &kNnmStep,        // preaggregation.cpp
-    &kBucketingStep,  // preaggregation.cpp
-    &kClipStep,       // preaggregation.cpp
-    &kArcStep,        // preaggregation.cpp
+    &kKrumRule,         // krum.cpp
+    &kMultiKrumRule,    // krum.cpp
+    &kGeoMedRule,       // iterative_rules.cpp
+    &kBulyanRule,       // krum.cpp
+    &kCClipRule,        // iterative_rules.cpp
+    &kNnmStep,          // preaggregation.cpp
+    &kBucketingStep,    // preaggregation.cpp
+    &kClipStep,         // preaggregation.cpp
+    &kArcStep,          // preaggregation.cpp
 };
 
 const RuleParam kSharedParams[] = {
-    {.spec_key = "f", .option_key = "f", .field = &RuleOptions::f, .min = 0, .max = 100000,
+    {.spec_key = "f",
+     .option_key = "f",
+     .field = &RuleOptions::f,
+     .min = 0,
+     .max = 100000,
      .help = "assumed number of Byzantine updates"},
-    {.spec_key = "", .option_key = "threads", .field = &RuleOptions::threads, .min = 0,
-     .max = 1024, .help = "threads (0: all cores); results do not depend on the count"},
+    {.spec_key = "",
+     .option_key = "threads",
+     .field = &RuleOptions::threads,
+     .min = 0,
+     .max = 1024,
+     .help = "threads (0: all cores); results do not depend on the count"},
 };
 
 std::string bound_text(const RuleParam& p) {

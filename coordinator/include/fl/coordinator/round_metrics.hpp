@@ -20,10 +20,10 @@ namespace fl::coordinator {
 struct RoundMetrics {
   std::uint64_t round = 0;
   int sampled = 0;
-  int answered = 0;     // updates that arrived, accepted or not
+  int answered = 0;  // updates that arrived, accepted or not
   int accepted = 0;
   int rejected = 0;
-  int task_errors = 0;  // workers that reported they could not do the task
+  int task_errors = 0;    // workers that reported they could not do the task
   double train_loss = 0;  // sample-weighted over accepted updates
   double test_loss = 0;
   double test_accuracy = 0;
