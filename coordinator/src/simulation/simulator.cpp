@@ -222,7 +222,7 @@ Result<double> top_score_share(ContributionScorer& scorer, std::span<const Updat
 }  // namespace
 
 Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSetting& setting,
-                                  const SimulationData& shared, const RoundObserver& observer) {
+                                  const SimulationData& shared, const SettingProgress& observer) {
   const auto& data = shared.impl();
   const auto start = Clock::now();
   FL_ASSIGN_OR_RETURN(auto shards, worker_shards(config, setting, data));

@@ -63,11 +63,11 @@ struct SettingResult {
 
 // Called after every round with the result so far, whose last round has just finished (for
 // progress bars and CSV rows written as the sweep goes).
-using RoundObserver = std::function<void(const SettingResult& so_far)>;
+using SettingProgress = std::function<void(const SettingResult& so_far)>;
 
 // Runs one setting of the sweep from a fresh model (the same initial model and partition for
 // every setting with the same seed, so runs compare like for like).
 Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSetting& setting,
-                                  const SimulationData& data, const RoundObserver& observer = {});
+                                  const SimulationData& data, const SettingProgress& observer = {});
 
 }  // namespace fl::coordinator
