@@ -19,7 +19,8 @@
 
 namespace fl::common {
 
-inline constexpr std::uint32_t kProtocolVersion = 1;
+// 2: RoundTask carries TrainingSettings (double rates, max_steps); a v1 worker cannot read it.
+inline constexpr std::uint32_t kProtocolVersion = 2;
 inline constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
 inline constexpr std::size_t kMaxTextBytes = 4096;        // any string field in a header
 inline constexpr std::size_t kMaxListItems = 1 << 16;     // any list field in a header
