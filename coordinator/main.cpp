@@ -2,12 +2,14 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
 
 #include "fl/common/logging.hpp"
 #include "fl/coordinator/aggregation/aggregate_file.hpp"
+#include "fl/coordinator/aggregation/rule_registry.hpp"
 #include "fl/coordinator/coordinator.hpp"
 #include "fl/coordinator/job_config.hpp"
 #include "fl/coordinator/simulation/simulation.hpp"
@@ -50,21 +52,22 @@ int main(int argc, char** argv) {
   auto* aggregate = app.add_subcommand("aggregate", "apply an aggregation rule to an n x d float32 .npy file");
   std::string rule_spec, in_path, out_path, weights_path;
   fl::coordinator::RuleOptions rule;
-  aggregate->add_option("--rule", rule_spec, "rule spec, e.g. median, krum, nnm+trimmed_mean, cclip(tau=5)")->required();
+  std::string rules_help = "rule spec: steps joined by '+', the last a rule, e.g. nnm+trimmed_mean, cclip(tau=5);";
+  for (const auto* d : fl::coordinator::rule_registry()) {
+    rules_help += "\n  " + std::string(d->name) +
+                  (d->kind == fl::coordinator::ComponentKind::kStep ? " (step): " : ": ") + std::string(d->help);
+  }
+  aggregate->add_option("--rule", rule_spec, rules_help)->required();
   aggregate->add_option("--in", in_path, "updates, one per row (float32 .npy)")->required()->check(CLI::ExistingFile);
   aggregate->add_option("--out", out_path, "where to write the aggregate (float32 .npy)")->required();
   aggregate->add_option("--weights", weights_path, "per-row weights (1-D float32 .npy); default 1 each");
-  aggregate->add_option("--f", rule.f, "assumed number of Byzantine rows")->capture_default_str();
-  aggregate->add_option("--seed", rule.seed, "seed (bucketing's shuffle)")->capture_default_str();
-  aggregate->add_option("--threads", rule.threads, "threads (0: all cores)")->capture_default_str();
-  aggregate->add_option("--multikrum-m", rule.multikrum_m, "Multi-Krum: updates averaged (0: n - f)");
-  aggregate->add_option("--geomed-nu", rule.geomed_nu, "smoothed Weiszfeld: nu")->capture_default_str();
-  aggregate->add_option("--geomed-max-iter", rule.geomed_max_iter, "smoothed Weiszfeld: iteration cap")->capture_default_str();
-  aggregate->add_option("--geomed-tol", rule.geomed_tol, "smoothed Weiszfeld: tolerance")->capture_default_str();
-  aggregate->add_option("--cclip-tau", rule.cclip_tau, "centered clipping: radius tau")->capture_default_str();
-  aggregate->add_option("--cclip-iters", rule.cclip_iters, "centered clipping: iterations L")->capture_default_str();
-  aggregate->add_option("--bucket-size", rule.bucket_size, "bucketing: updates per bucket")->capture_default_str();
-  aggregate->add_option("--clip-norm", rule.clip_norm, "static clipping: L2 bound");
+  for (const auto* param : fl::coordinator::rule_option_params()) {
+    std::string flag = "--" + std::string(param->option_key);
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    std::visit([&](auto field) {
+      aggregate->add_option(flag, rule.*field, std::string(param->help))->capture_default_str();
+    }, param->field);
+  }
 
   auto* simulate = app.add_subcommand(
       "simulate", "RESEARCH MODE: sweep rules x attacks x Byzantine counts x partitions with virtual workers");

@@ -227,4 +227,16 @@ Status ConfigTable::reject_unknown_keys() const {
   return ok_status();
 }
 
+std::filesystem::path resolve_config_path(const std::filesystem::path& base_dir,
+                                          const std::filesystem::path& path) {
+  return path.is_absolute() ? path : base_dir / path;
+}
+
+std::string resolve_model_spec(const std::filesystem::path& base_dir, const std::string& spec) {
+  constexpr std::string_view kTorchScript = "torchscript:";
+  if (!spec.starts_with(kTorchScript)) return spec;
+  return std::string(kTorchScript) +
+         resolve_config_path(base_dir, spec.substr(kTorchScript.size())).string();
+}
+
 }  // namespace fl::common

@@ -104,15 +104,29 @@ template <class A> void get(A& ar, RegisterAck& m) {
 template <class A> void put(A& ar, const Heartbeat& m) { put_bytes(ar, m.worker_key); ar(m.timestamp_ms); }
 template <class A> void get(A& ar, Heartbeat& m) { get_bytes(ar, m.worker_key); ar(m.timestamp_ms); }
 
+// Training settings: every field of TrainingSettings, in declaration order.
+template <class A> void put(A& ar, const TrainingSettings& t) {
+  ar(static_cast<std::int32_t>(t.epochs), static_cast<std::int32_t>(t.batch_size),
+     t.learning_rate, t.momentum, t.weight_decay, static_cast<std::int64_t>(t.max_steps));
+}
+template <class A> void get(A& ar, TrainingSettings& t) {
+  std::int32_t epochs = 0, batch_size = 0;
+  std::int64_t max_steps = 0;
+  ar(epochs, batch_size, t.learning_rate, t.momentum, t.weight_decay, max_steps);
+  t.epochs = epochs;
+  t.batch_size = batch_size;
+  t.max_steps = max_steps;
+  if (auto st = check_training_settings(t); !st.ok()) throw FieldError(st.error().message);
+}
+
 template <class A> void put(A& ar, const RoundTask& m) {
   ar(m.version); put_text(ar, m.job_id); ar(m.round); put_text(ar, m.model); put_layout(ar, m.layout);
-  put_bytes(ar, m.model_digest); ar(m.epochs, m.batch_size, m.learning_rate, m.momentum,
-                                    m.weight_decay, m.seed, m.deadline_ms);
+  put_bytes(ar, m.model_digest); put(ar, m.training); ar(m.seed, m.deadline_ms);
 }
 template <class A> void get(A& ar, RoundTask& m) {
   ar(m.version); get_text(ar, m.job_id, "job_id"); ar(m.round); get_text(ar, m.model, "model");
-  get_layout(ar, m.layout); get_bytes(ar, m.model_digest);
-  ar(m.epochs, m.batch_size, m.learning_rate, m.momentum, m.weight_decay, m.seed, m.deadline_ms);
+  get_layout(ar, m.layout); get_bytes(ar, m.model_digest); get(ar, m.training);
+  ar(m.seed, m.deadline_ms);
 }
 
 template <class A> void put_unsigned(A& ar, const UpdateHeader& m) {

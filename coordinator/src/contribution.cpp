@@ -32,3 +32,57 @@ std::vector<double> contribution_scores(std::span<const std::span<const float>> 
 }
 
 }  // namespace fl::coordinator
+
+namespace fl::coordinator {
+
+namespace {
+
+class CosineScorer final : public ContributionScorer {
+ public:
+  std::string name() const override { return "cosine"; }
+  Result<std::vector<double>> score(const ScoringInput& input) override {
+    FL_RETURN_IF_ERROR(check_scoring_input(input));
+    return contribution_scores(input.updates, input.aggregate);
+  }
+};
+
+struct ScorerEntry {
+  std::string_view name;
+  std::unique_ptr<ContributionScorer> (*make)();
+};
+
+const ScorerEntry kScorers[] = {
+    {"cosine",
+     [] { return std::unique_ptr<ContributionScorer>(std::make_unique<CosineScorer>()); }},
+};
+
+}  // namespace
+
+Status check_scoring_input(const ScoringInput& in) {
+  if (in.sample_counts.size() != in.updates.size()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "scoring: " + std::to_string(in.updates.size()) + " updates but " +
+                          std::to_string(in.sample_counts.size()) + " sample counts");
+  }
+  for (std::size_t i = 0; i < in.updates.size(); ++i) {
+    if (in.updates[i].size() != in.aggregate.size()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "scoring: update " + std::to_string(i) + " has " +
+                            std::to_string(in.updates[i].size()) + " values, the aggregate " +
+                            std::to_string(in.aggregate.size()));
+    }
+  }
+  return ok_status();
+}
+
+Result<std::unique_ptr<ContributionScorer>> make_scorer(std::string_view spec) {
+  std::string known;
+  for (const auto& s : kScorers) {
+    if (s.name == spec) return s.make();
+    known += (known.empty() ? "" : ", ") + std::string(s.name);
+  }
+  return make_error(ErrorCode::kInvalidArgument,
+                    "unknown contribution scorer '" + std::string(spec) + "'; known: " + known);
+}
+
+}  // namespace fl::coordinator

@@ -34,11 +34,7 @@ EngineSettings engine_settings(const JobConfig& c, const common::TensorLayout& l
   s.job_id = c.job_id;
   s.model = c.model;
   s.layout = layout;
-  s.task_template.epochs = static_cast<std::uint32_t>(c.epochs);
-  s.task_template.batch_size = static_cast<std::uint32_t>(c.batch_size);
-  s.task_template.learning_rate = static_cast<float>(c.learning_rate);
-  s.task_template.momentum = static_cast<float>(c.momentum);
-  s.task_template.weight_decay = static_cast<float>(c.weight_decay);
+  s.task_template.training = c.training;
   s.seed = c.seed;
   s.sampling = {c.sample_fraction, c.min_workers};
   s.quorum_fraction = c.quorum_fraction;
@@ -65,8 +61,10 @@ struct Coordinator::State {
   WorkerRegistry registry{false, {}};
   std::unique_ptr<ModelHost> model;
   std::unique_ptr<AggregationRule> rule;
+  std::unique_ptr<ContributionScorer> scorer;
   std::unique_ptr<ledger::Ledger> ledger;
   std::optional<MetricsWriter> metrics;
+  std::vector<RoundObserver*> observers;  // the metrics writer, then any others
   std::unique_ptr<RoundEngine> engine;
   std::vector<float> global;
   common::Digest global_digest{};
@@ -106,10 +104,12 @@ Status Coordinator::State::open() {
   FL_ASSIGN_OR_RETURN(researcher, load_or_create_key(c.researcher_key));
   registry = WorkerRegistry(c.open_enrolment, c.allowed_workers);
   FL_ASSIGN_OR_RETURN(rule, make_rule(c.rule, c.rule_options));
+  FL_ASSIGN_OR_RETURN(scorer, make_scorer(c.scorer));
   FL_ASSIGN_OR_RETURN(model, ModelHost::create(c.model, c.seed, c.data_dir, c.eval_limit, c.device));
   FL_RETURN_IF_ERROR(open_ledger_and_resume());
   FL_ASSIGN_OR_RETURN(auto writer, MetricsWriter::open(c.output_dir, c.live_table));
   metrics.emplace(std::move(writer));
+  observers.push_back(&*metrics);
   evidence.open(c.output_dir / "evidence.jsonl", std::ios::app);
 
   FL_ASSIGN_OR_RETURN(auto bound, bind_zmq_channel(c.bind, c.max_message_bytes));
@@ -162,7 +162,7 @@ Status Coordinator::run() {
       if (*s.stop) return with_context(w.error(), "stopped before round " + std::to_string(s.next_round));
       return w;
     }
-    s.metrics->print_header();
+    for (auto* o : s.observers) o->on_job_start();
     for (std::uint64_t r = s.next_round; r <= last; ++r) {
       if (auto status = s.run_round(r); !status.ok()) {
         if (*s.stop) {
@@ -190,7 +190,7 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   const auto start = Clock::now();
   FL_ASSIGN_OR_RETURN(auto collected, engine->collect(round, global, global_digest));
   fault_point("collected", round);
-  FL_ASSIGN_OR_RETURN(auto closed, close_round(global, collected, *rule, *model,
+  FL_ASSIGN_OR_RETURN(auto closed, close_round(global, collected, *rule, *scorer, *model,
                                                CloseSettings{config.server_learning_rate}));
   if (!closed.outcome.empty()) spdlog::warn("round {}: {}; the global model stays", round, closed.outcome);
 
@@ -211,6 +211,9 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   m.accepted = static_cast<int>(collected.accepted.size());
   m.rejected = static_cast<int>(collected.rejected.size());
   m.rule = rule->name();
+  m.scorer = closed.scorer;
+  m.task_errors = static_cast<int>(collected.task_failures.size());
+  m.never_answered = short_id_list(collected.never_answered);
   m.close_reason = collected.close_reason + (closed.outcome.empty() ? "" : ", " + closed.outcome);
   m.train_loss = closed.train_loss;
   m.slowest_train_seconds = closed.slowest_train_seconds;
@@ -220,7 +223,7 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   m.eval_seconds = closed.eval.seconds;
   m.ledger_height = ledger ? ledger->height() : 0;
   m.round_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  metrics->write(m);
+  for (auto* o : observers) o->on_round(m);
   fault_point("metrics", round);
 
   for (const auto& r : receipts) {

@@ -5,12 +5,15 @@
 
 #include "fl/common/config_table.hpp"
 #include "fl/coordinator/aggregation/rule_config.hpp"
+#include "fl/coordinator/contribution.hpp"
 
 namespace fl::coordinator {
 
 namespace {
 
 using common::ConfigTable;
+using common::resolve_config_path;
+using common::resolve_model_spec;
 
 Status read_enrolment(const ConfigTable& section, const std::filesystem::path& base_dir, JobConfig& job) {
   FL_ASSIGN_OR_RETURN(job.open_enrolment, section.boolean("open", false));
@@ -23,7 +26,7 @@ Status read_enrolment(const ConfigTable& section, const std::filesystem::path& b
     job.allowed_workers.push_back(*key);
   }
   for (const auto& file : files) {
-    auto key = common::load_public_key_file(base_dir / file);
+    auto key = common::load_public_key_file(resolve_config_path(base_dir, file));
     if (!key.ok()) return with_context(key.error(), section.where("allow_files"));
     job.allowed_workers.push_back(*key);
   }
@@ -42,7 +45,8 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   if (job.job_id.empty() || job.job_id.size() > 128) {
     return make_error(ErrorCode::kInvalidArgument, j.where("id") + " must be 1 to 128 characters");
   }
-  FL_ASSIGN_OR_RETURN(job.model, j.text("model", "mlp"));
+  FL_ASSIGN_OR_RETURN(auto model, j.text("model", "mlp"));
+  job.model = resolve_model_spec(base_dir, model);
   FL_ASSIGN_OR_RETURN(auto rounds, j.integer("rounds", 10, 1, 1'000'000));
   job.rounds = static_cast<int>(rounds);
   FL_ASSIGN_OR_RETURN(auto seed, j.integer("seed", 1, 0, INT64_MAX));
@@ -51,17 +55,11 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
 
   FL_ASSIGN_OR_RETURN(auto d, cfg.section("data"));
   FL_ASSIGN_OR_RETURN(auto dir, d.text("dir", job.data_dir.string()));
-  job.data_dir = dir;
+  job.data_dir = resolve_config_path(base_dir, dir);
   FL_ASSIGN_OR_RETURN(job.eval_limit, d.integer("eval_limit", 0, 0, INT64_MAX));
 
   FL_ASSIGN_OR_RETURN(auto t, cfg.section("training"));
-  FL_ASSIGN_OR_RETURN(auto epochs, t.integer("epochs", 1, 1, 1000));
-  job.epochs = static_cast<int>(epochs);
-  FL_ASSIGN_OR_RETURN(auto batch, t.integer("batch_size", 64, 1, 65536));
-  job.batch_size = static_cast<int>(batch);
-  FL_ASSIGN_OR_RETURN(job.learning_rate, t.number("learning_rate", 0.05, 1e-9, 100));
-  FL_ASSIGN_OR_RETURN(job.momentum, t.number("momentum", 0.0, 0, 0.999));
-  FL_ASSIGN_OR_RETURN(job.weight_decay, t.number("weight_decay", 0.0, 0, 1));
+  FL_RETURN_IF_ERROR(common::read_training_settings(t, job.training));
 
   FL_ASSIGN_OR_RETURN(auto r, cfg.section("round"));
   FL_ASSIGN_OR_RETURN(job.sample_fraction, r.number("sample_fraction", 1.0, 1e-6, 1.0));
@@ -85,6 +83,12 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(job.server_learning_rate, a.number("server_learning_rate", 1.0, 1e-9, 100));
   FL_RETURN_IF_ERROR(make_rule(job.rule, job.rule_options));  // the spec itself must parse
 
+  FL_ASSIGN_OR_RETURN(auto sc, cfg.section("scoring"));
+  FL_ASSIGN_OR_RETURN(job.scorer, sc.text("scorer", job.scorer));
+  if (auto scorer = make_scorer(job.scorer); !scorer.ok()) {
+    return with_context(scorer.error(), sc.where("scorer"));
+  }
+
   FL_ASSIGN_OR_RETURN(auto l, cfg.section("limits"));
   FL_ASSIGN_OR_RETURN(auto max_mb, l.integer("max_message_mb", 64, 1, 16384));
   job.max_message_bytes = static_cast<std::uint64_t>(max_mb) << 20;
@@ -105,11 +109,12 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
 
   FL_ASSIGN_OR_RETURN(auto o, cfg.section("output"));
   FL_ASSIGN_OR_RETURN(auto out_dir, o.text("dir", "runs/" + job.job_id));
-  job.output_dir = std::filesystem::path(out_dir).is_absolute() ? std::filesystem::path(out_dir) : base_dir / out_dir;
+  job.output_dir = resolve_config_path(base_dir, out_dir);
   FL_ASSIGN_OR_RETURN(auto ckey, o.text("coordinator_key", ""));
-  job.coordinator_key = ckey.empty() ? job.output_dir / "keys" / "coordinator.key" : base_dir / ckey;
+  job.coordinator_key = ckey.empty() ? job.output_dir / "keys" / "coordinator.key"
+                                     : resolve_config_path(base_dir, ckey);
   FL_ASSIGN_OR_RETURN(auto rkey, o.text("researcher_key", ""));
-  job.researcher_key = rkey.empty() ? job.coordinator_key : base_dir / rkey;
+  job.researcher_key = rkey.empty() ? job.coordinator_key : resolve_config_path(base_dir, rkey);
   FL_ASSIGN_OR_RETURN(job.log_level, o.text("log_level", "info"));
   FL_ASSIGN_OR_RETURN(auto eval_threads, o.integer("eval_threads", 0, 0, 1024));
   job.eval_threads = static_cast<int>(eval_threads);
@@ -132,8 +137,11 @@ Result<JobConfig> load_job_config(const std::filesystem::path& path) {
   if (!in) return make_error(ErrorCode::kNotFound, "config file " + path.string() + " cannot be opened");
   std::stringstream text;
   text << in.rdbuf();
-  // Relative paths in the file are relative to the current directory, like the CLI's own.
-  return parse_job_config(text.str(), path.string(), std::filesystem::current_path());
+  // Relative paths in the file are relative to the file's folder.
+  std::error_code ec;
+  auto folder = std::filesystem::absolute(path, ec).parent_path();
+  if (ec) folder = path.parent_path();
+  return parse_job_config(text.str(), path.string(), folder);
 }
 
 }  // namespace fl::coordinator

@@ -26,21 +26,23 @@ std::vector<common::PublicKey> sample_workers(std::vector<common::PublicKey> ava
 }
 
 Result<ClosedRound> close_round(std::span<const float> global, const CollectedRound& collected,
-                                AggregationRule& rule, ModelEvaluator& evaluator,
-                                const CloseSettings& settings) {
+                                AggregationRule& rule, ContributionScorer& scorer,
+                                ModelEvaluator& evaluator, const CloseSettings& settings) {
   using Seconds = std::chrono::duration<double>;
   ClosedRound out;
   out.global.assign(global.begin(), global.end());
-  out.scorer = "cosine";
+  out.scorer = scorer.name();
   std::vector<UpdateView> views;
   std::vector<std::span<const float>> spans;
+  std::vector<std::uint64_t> samples;
   double loss_sum = 0, sample_sum = 0;
   for (const auto& u : collected.accepted) {
-    const auto samples = static_cast<double>(u.header.num_samples);
-    views.push_back({u.values, samples});
+    const auto weight = static_cast<double>(u.header.num_samples);
+    views.push_back({u.values, weight});
     spans.push_back(u.values);
-    loss_sum += u.header.train_loss * samples;
-    sample_sum += samples;
+    samples.push_back(u.header.num_samples);
+    loss_sum += u.header.train_loss * weight;
+    sample_sum += weight;
     out.slowest_train_seconds = std::max(out.slowest_train_seconds, u.header.train_seconds);
   }
   out.train_loss = sample_sum > 0 ? loss_sum / sample_sum : 0;
@@ -52,9 +54,9 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
   } else if (auto aggregate = rule.aggregate(views); !aggregate.ok()) {
     out.outcome = "rule refused: " + aggregate.error().message;
   } else {
+    FL_ASSIGN_OR_RETURN(out.scores, scorer.score({spans, samples, *aggregate, global}));
     const auto lr = static_cast<float>(settings.server_learning_rate);
     for (std::size_t i = 0; i < out.global.size(); ++i) out.global[i] += lr * (*aggregate)[i];
-    out.scores = contribution_scores(spans, *aggregate);
   }
   out.aggregate_seconds = Seconds(std::chrono::steady_clock::now() - start).count();
   out.model_digest = common::digest_of(out.global);

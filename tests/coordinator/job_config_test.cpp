@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "fl/coordinator/job_config.hpp"
 
 namespace fl::coordinator {
@@ -51,6 +53,53 @@ TEST(JobConfig, SoftDeadlineAfterDeadlineIsRejected) {
   auto cfg = parse("[round]\nsoft_deadline_s = 50\ndeadline_s = 10\n[enrolment]\nopen = true\n");
   ASSERT_FALSE(cfg.ok());
   EXPECT_NE(cfg.error().message.find("round.soft_deadline_s"), std::string::npos);
+}
+
+TEST(JobConfig, ScorerDefaultsToCosineAndUnknownOnesAreRejected) {
+  auto cfg = parse("[enrolment]\nopen = true\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  EXPECT_EQ(cfg->scorer, "cosine");
+  auto bad = parse("[scoring]\nscorer = \"shapley\"\n[enrolment]\nopen = true\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("scoring.scorer"), std::string::npos) << bad.error().message;
+}
+
+TEST(JobConfig, TrainingSettingsComeFromTheSharedReader) {
+  auto cfg = parse("[training]\nepochs = 3\nmax_steps = 10\n[enrolment]\nopen = true\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  EXPECT_EQ(cfg->training.epochs, 3);
+  EXPECT_EQ(cfg->training.max_steps, 10);
+  EXPECT_EQ(cfg->training.batch_size, 64);
+}
+
+TEST(JobConfig, RelativePathsResolveAgainstTheConfigFolder) {
+  auto ok = parse_job_config(
+      "[job]\nid = \"j\"\nmodel = \"torchscript:models/m.pt\"\n"
+      "[data]\ndir = \"data/fmnist\"\n[enrolment]\nopen = true\n"
+      "[output]\ndir = \"out\"\ncoordinator_key = \"keys/c.key\"\n"
+      "researcher_key = \"/abs/r.key\"\n",
+      "job.toml", "/base");
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(ok->model, "torchscript:/base/models/m.pt");
+  EXPECT_EQ(ok->data_dir, std::filesystem::path("/base/data/fmnist"));
+  EXPECT_EQ(ok->output_dir, std::filesystem::path("/base/out"));
+  EXPECT_EQ(ok->coordinator_key, std::filesystem::path("/base/keys/c.key"));
+  EXPECT_EQ(ok->researcher_key, std::filesystem::path("/abs/r.key"));
+}
+
+TEST(JobConfig, LoadResolvesAgainstTheFilesFolderNotTheCurrentDirectory) {
+  const auto dir = std::filesystem::temp_directory_path() / "fl_job_config_test" / "conf";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "job.toml") << "[job]\nid = \"j\"\n[data]\ndir = \"data\"\n"
+                                     "[enrolment]\nopen = true\n[output]\ndir = \"run\"\n";
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.parent_path());
+  auto cfg = load_job_config("conf/job.toml");
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  EXPECT_EQ(cfg->data_dir, dir / "data");
+  EXPECT_EQ(cfg->output_dir, dir / "run");
+  std::filesystem::remove_all(dir.parent_path());
 }
 
 TEST(JobConfig, UnknownRuleIsRejected) {

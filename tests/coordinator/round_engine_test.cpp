@@ -84,6 +84,7 @@ class RoundEngineTest : public ::testing::Test {
   std::atomic<bool> stop_{false};
   std::vector<float> global_ = std::vector<float>(9, 0.0f);
   std::vector<Equivocation> equivocations_;
+  std::unique_ptr<ContributionScorer> cosine_ = std::move(make_scorer("cosine")).value();
 };
 
 TEST_F(RoundEngineTest, ClosesAsSoonAsEverySampledWorkerAnswered) {
@@ -264,7 +265,7 @@ TEST_F(RoundEngineTest, ARuleThatRefusesKeepsTheGlobalModelAndSaysWhy) {
   auto krum = make_rule("krum", options);  // needs n >= 2f + 3 = 7
   ASSERT_TRUE(krum.ok());
   FixedEvaluator evaluator;
-  auto closed = close_round(global_, *round, **krum, evaluator, CloseSettings{});
+  auto closed = close_round(global_, *round, **krum, *cosine_, evaluator, CloseSettings{});
   ASSERT_TRUE(closed.ok());
   EXPECT_NE(closed->outcome.find("rule refused"), std::string::npos);
   EXPECT_EQ(closed->global, global_);
@@ -278,7 +279,7 @@ TEST_F(RoundEngineTest, CloseRoundAppliesTheServerStepToTheAggregate) {
   ASSERT_TRUE(round.ok());
   auto median = make_rule("median", RuleOptions{});
   FixedEvaluator evaluator;
-  auto closed = close_round(global_, *round, **median, evaluator, CloseSettings{0.5});
+  auto closed = close_round(global_, *round, **median, *cosine_, evaluator, CloseSettings{0.5});
   ASSERT_TRUE(closed.ok());
   EXPECT_TRUE(closed->outcome.empty());
   EXPECT_FLOAT_EQ(closed->global[0], 1.0f);  // 0 + 0.5 * median(1, 2, 3)

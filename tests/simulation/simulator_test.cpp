@@ -87,6 +87,16 @@ TEST_F(SimulatorTest, GivesTheSameRoundsWithOneThreadAsWithTwo) {
   }
 }
 
+TEST_F(SimulatorTest, ScoresEveryRoundsContributions) {
+  auto c = config();
+  c.rounds = 1;
+  const auto r = run(c, {"median", ByzantineAttack::kSignFlip, 3, "dirichlet:1.0"});
+  ASSERT_EQ(r.rounds.size(), 1u);
+  // 10 accepted updates, 3 of them sign-flipped (score 0): the top share is in [1/7, 1].
+  EXPECT_GE(r.rounds[0].top_score_share, 1.0 / 7 - 1e-9);
+  EXPECT_LE(r.rounds[0].top_score_share, 1.0);
+}
+
 TEST_F(SimulatorTest, DropsNonFiniteUpdatesLikeTheCoordinatorsValidator) {
   auto c = config();
   c.rounds = 1;
@@ -132,6 +142,7 @@ TEST_F(SimulatorTest, RunSimulationWritesRoundsSummaryAndPlots) {
   ASSERT_EQ(rounds.size(), 1u + 4 * 2);  // header + (2 rules x 2 attacks) x 2 rounds
   EXPECT_EQ(rounds[1].rfind("fedavg/none/f3/dirichlet:1.0,fedavg,fedavg,none,3,", 0), 0u)
       << rounds[1];
+  EXPECT_NE(rounds[0].find(",top_score_share,"), std::string::npos) << rounds[0];
   EXPECT_EQ(lines_of(dir / "out" / "summary.csv").size(), 1u + 4);
   const auto summary = test::read_file(dir / "out" / "summary.md");
   EXPECT_NE(summary.find("A0 (clean FedAvg"), std::string::npos) << summary;
@@ -142,6 +153,36 @@ TEST_F(SimulatorTest, RunSimulationWritesRoundsSummaryAndPlots) {
     EXPECT_EQ(svg.rfind("<svg", 0), 0u) << plot;
     EXPECT_NE(svg.find("<polyline"), std::string::npos) << plot;
   }
+}
+
+TEST_F(SimulatorTest, SummaryAndPlotsMarkARuleThatRefusedEveryRound) {
+  // Bulyan needs n >= 4f + 3 = 15 updates; with 10 workers it refuses every round.
+  test::TempDir dir("fl-sim");
+  std::string text = kSmallSweep;
+  text.replace(text.find("rounds = 8"), 10, "rounds = 2");
+  text.replace(text.find("[\"fedavg\", \"median\"]"), 20, "[\"fedavg\", \"bulyan\"]");
+  text.replace(text.find("[\"sign_flip\"]"), 13, "[\"none\"]");
+  test::write_file(dir / "sweep.toml", text);
+  SimulationOverrides overrides;
+  overrides.output_dir = dir / "out";
+  overrides.show_progress = false;
+  auto status = run_simulation(dir / "sweep.toml", overrides);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+
+  const auto summary = test::read_file(dir / "out" / "summary.md");
+  EXPECT_NE(summary.find("| bulyan | refused (2 of 2 rounds) | refused |"), std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("Within 5 points of A0 under every attack above: `fedavg`."),
+            std::string::npos)
+      << summary;
+  const auto csv = lines_of(dir / "out" / "summary.csv");
+  ASSERT_EQ(csv.size(), 3u);
+  EXPECT_NE(csv[0].find(",refused_rounds,"), std::string::npos) << csv[0];
+  EXPECT_NE(csv[2].find("bulyan,bulyan(f=3),none,3,dirichlet:1.0,2,2,,,"), std::string::npos)
+      << csv[2];
+  const auto svg = test::read_file(dir / "out" / "plots" / "none_f3_dirichlet_1.0.svg");
+  EXPECT_NE(svg.find("class=\"refused\""), std::string::npos);
+  EXPECT_NE(svg.find("bulyan (refused all)"), std::string::npos);
 }
 
 TEST_F(SimulatorTest, RunSimulationRejectsAFilterThatMatchesNothing) {

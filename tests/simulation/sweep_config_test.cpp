@@ -32,6 +32,32 @@ TEST(SweepConfig, ReadsTheListsToSweep) {
   EXPECT_EQ(c->output_dir, std::filesystem::path("/base/runs/sweep"));
 }
 
+TEST(SweepConfig, ReadsTheScorerAndRejectsAnUnknownOne) {
+  auto c = parse(kSweep);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->scorer, "cosine");
+  auto bad = parse(std::string(kSweep) + "[scoring]\nscorer = \"shapley\"\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("scoring.scorer"), std::string::npos) << bad.error().message;
+}
+
+TEST(SweepConfig, TrainingSectionUsesTheSharedReaderAndBounds) {
+  auto c = parse(std::string(kSweep) + "[training]\nepochs = 2\nmax_steps = 5\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->training.epochs, 2);
+  EXPECT_EQ(c->training.max_steps, 5);
+  EXPECT_EQ(c->training.batch_size, 32);  // the sweep's default
+  EXPECT_FALSE(parse(std::string(kSweep) + "[training]\nmomentum = 1.0\n").ok());
+}
+
+TEST(SweepConfig, TorchScriptModelPathResolvesAgainstTheConfigFolder) {
+  std::string text = kSweep;
+  text.replace(text.find("model = \"mlp\""), 13, "model = \"torchscript:m.pt\"");
+  auto c = parse(text);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->model, "torchscript:/base/m.pt");
+}
+
 TEST(SweepConfig, ExpandsToEveryRunExceptAttacksWithoutByzantineWorkers) {
   auto c = parse(kSweep);
   ASSERT_TRUE(c.ok()) << c.error().message;

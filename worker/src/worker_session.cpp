@@ -156,13 +156,8 @@ Status WorkerSession::do_task(const common::RoundTask& task, const common::Envel
   }
   FL_RETURN_IF_ERROR(prepare_model(task));
   FL_RETURN_IF_ERROR(model_->set_flat_parameters(global));
-  models::TrainOptions train;
-  train.epochs = static_cast<int>(task.epochs);
-  train.batch_size = static_cast<int>(task.batch_size);
-  train.learning_rate = task.learning_rate;
-  train.momentum = task.momentum;
-  train.weight_decay = task.weight_decay;
-  train.seed = task.seed ^ std::hash<std::string>{}(common::to_hex(key_.public_key));
+  const auto train =
+      models::train_options(task.training, common::local_training_seed(task.seed, key_.public_key));
   FL_ASSIGN_OR_RETURN(const auto result,
                       models::train_local(*model_, local_.data, local_.indices, train));
 

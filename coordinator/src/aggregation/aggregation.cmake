@@ -12,6 +12,8 @@ fl_module_library(fl_aggregation EXPORT_NAME aggregation SOURCES
   ${FL_AGGREGATION_DIR}/make_rule.cpp
   ${FL_AGGREGATION_DIR}/aggregate_file.cpp
   ${FL_AGGREGATION_DIR}/rule_config.cpp
+  ${FL_AGGREGATION_DIR}/rule_registry.cpp
+  ${FL_AGGREGATION_DIR}/../contribution.cpp  # contribution scores: torch-free, shared with the simulator
 )
 target_link_libraries(fl_aggregation
   PUBLIC fl_common

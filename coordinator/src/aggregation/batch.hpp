@@ -12,6 +12,7 @@
 
 #include "fl/common/result.hpp"
 #include "fl/coordinator/aggregation/rule.hpp"
+#include "fl/coordinator/aggregation/rule_registry.hpp"
 
 namespace fl::coordinator::aggregation {
 

@@ -68,4 +68,27 @@ Result<std::vector<float>> trimmed_mean(const Batch& batch, int f, int threads) 
       });
 }
 
+extern const RuleDescriptor kFedAvgRule{
+    .name = "fedavg",
+    .help = "weighted mean by sample count (FedAvg: McMahan et al. 2017)",
+    .rule = [](const Batch& b, const RuleOptions& o, std::vector<double>&) {
+      return weighted_mean(b, o.threads);
+    }};
+
+extern const RuleDescriptor kMedianRule{
+    .name = "median",
+    .uses_f = true,
+    .help = "coordinate-wise median (Yin et al. 2018)",
+    .rule = [](const Batch& b, const RuleOptions& o, std::vector<double>&) {
+      return coordinate_median(b, o.f, o.threads);
+    }};
+
+extern const RuleDescriptor kTrimmedMeanRule{
+    .name = "trimmed_mean",
+    .uses_f = true,
+    .help = "coordinate-wise mean without the f largest and f smallest (Yin et al. 2018)",
+    .rule = [](const Batch& b, const RuleOptions& o, std::vector<double>&) {
+      return trimmed_mean(b, o.f, o.threads);
+    }};
+
 }  // namespace fl::coordinator::aggregation

@@ -106,4 +106,39 @@ Result<std::vector<float>> centered_clipping(const Batch& batch, const RuleOptio
   return to_float(centre);
 }
 
+namespace {
+const RuleParam kGeoMedParams[] = {
+    {.spec_key = "nu", .option_key = "geomed_nu", .field = &RuleOptions::geomed_nu, .min = 0,
+     .max = 1e9, .min_exclusive = true, .help = "smoothed Weiszfeld: distance floor nu"},
+    {.spec_key = "max_iter", .option_key = "geomed_max_iter",
+     .field = &RuleOptions::geomed_max_iter, .min = 0, .max = 100000,
+     .help = "smoothed Weiszfeld: iteration cap"},
+    {.spec_key = "tol", .option_key = "geomed_tol", .field = &RuleOptions::geomed_tol, .min = 0,
+     .max = 1, .help = "smoothed Weiszfeld: relative tolerance"},
+};
+const RuleParam kCClipParams[] = {
+    {.spec_key = "tau", .option_key = "cclip_tau", .field = &RuleOptions::cclip_tau, .min = 0,
+     .max = 1e30, .min_exclusive = true, .help = "centered clipping: radius tau"},
+    {.spec_key = "iters", .option_key = "cclip_iters", .field = &RuleOptions::cclip_iters,
+     .min = 1, .max = 1000, .help = "centered clipping: iterations L per round"},
+};
+}  // namespace
+
+extern const RuleDescriptor kGeoMedRule{
+    .name = "geomed",
+    .uses_f = true,
+    .params = kGeoMedParams,
+    .help = "geometric median by smoothed Weiszfeld (RFA: Pillutla et al. 2022)",
+    .rule = [](const Batch& b, const RuleOptions& o, std::vector<double>&) {
+      return geometric_median(b, o);
+    }};
+
+extern const RuleDescriptor kCClipRule{
+    .name = "cclip",
+    .params = kCClipParams,
+    .help = "centered clipping around the previous round's aggregate (Karimireddy et al. 2021)",
+    .rule = [](const Batch& b, const RuleOptions& o, std::vector<double>& centre) {
+      return centered_clipping(b, o, centre);
+    }};
+
 }  // namespace fl::coordinator::aggregation

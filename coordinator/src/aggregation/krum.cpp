@@ -145,4 +145,36 @@ Result<std::vector<float>> bulyan(const Batch& batch, int f, int threads) {
       });
 }
 
+extern const RuleDescriptor kKrumRule{
+    .name = "krum",
+    .uses_f = true,
+    .help = "the update closest to its n - f - 2 neighbours (Blanchard et al. 2017)",
+    .rule = [](const Batch& b, const RuleOptions& o, std::vector<double>&) {
+      return krum(b, o.f, o.threads);
+    }};
+
+namespace {
+const RuleParam kMultiKrumParams[] = {
+    {.spec_key = "m", .option_key = "multikrum_m", .field = &RuleOptions::multikrum_m, .min = 0,
+     .max = 100000, .omit_when_zero = true, .help = "Multi-Krum: updates averaged (0: n - f)"},
+};
+}  // namespace
+
+extern const RuleDescriptor kMultiKrumRule{
+    .name = "multikrum",
+    .uses_f = true,
+    .params = kMultiKrumParams,
+    .help = "mean of the m best Krum-scored updates (Blanchard et al. 2017)",
+    .rule = [](const Batch& b, const RuleOptions& o, std::vector<double>&) {
+      return multi_krum(b, o.f, o.multikrum_m, o.threads);
+    }};
+
+extern const RuleDescriptor kBulyanRule{
+    .name = "bulyan",
+    .uses_f = true,
+    .help = "Krum selection, then a coordinate-wise trimmed mean (El Mhamdi et al. 2018)",
+    .rule = [](const Batch& b, const RuleOptions& o, std::vector<double>&) {
+      return bulyan(b, o.f, o.threads);
+    }};
+
 }  // namespace fl::coordinator::aggregation

@@ -1,9 +1,6 @@
 // make_rule: parses "step+step+rule" specs with optional "(key=value,...)" parameters into one
-// AggregationRule that validates the updates, applies the steps in order, then the rule.
-#include <array>
-#include <charconv>
-#include <cmath>
-
+// AggregationRule that validates the updates, applies the steps in order, then the rule. What a
+// component is called, which parameters it takes and their bounds come from rule_registry().
 #include "batch.hpp"
 
 namespace fl::coordinator {
@@ -12,86 +9,46 @@ namespace {
 
 using namespace aggregation;
 
-enum class Kind { kFedAvg, kMedian, kTrimmedMean, kKrum, kMultiKrum, kGeoMed, kBulyan, kCClip,
-                  kNnm, kBucketing, kClip, kArc };
-
-struct KindInfo {
-  Kind kind;
-  std::string_view name;
-  bool is_step;
-  bool uses_f;
-  std::string_view params;  // accepted keys besides f, comma separated
-};
-
-constexpr std::array<KindInfo, 12> kKinds{{
-    {Kind::kFedAvg, "fedavg", false, false, ""},
-    {Kind::kMedian, "median", false, true, ""},
-    {Kind::kTrimmedMean, "trimmed_mean", false, true, ""},
-    {Kind::kKrum, "krum", false, true, ""},
-    {Kind::kMultiKrum, "multikrum", false, true, "m"},
-    {Kind::kGeoMed, "geomed", false, true, "nu,max_iter,tol"},
-    {Kind::kBulyan, "bulyan", false, true, ""},
-    {Kind::kCClip, "cclip", false, false, "tau,iters"},
-    {Kind::kNnm, "nnm", true, true, ""},
-    {Kind::kBucketing, "bucketing", true, false, "s,seed"},
-    {Kind::kClip, "clip", true, false, "norm"},
-    {Kind::kArc, "arc", true, true, ""},
-}};
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
 
-bool key_allowed(const KindInfo& info, std::string_view key) {
-  if (key == "f") return true;
-  std::string_view rest = info.params;
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    if (rest.substr(0, comma) == key) return true;
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+// The parameter `key` names in a spec component: f (shared) or one of the component's own.
+const RuleParam* find_param(const RuleDescriptor& d, std::string_view key) {
+  for (const auto& p : shared_rule_params()) {
+    if (!p.spec_key.empty() && p.spec_key == key) return &p;
   }
-  return false;
-}
-
-template <typename T>
-Status parse_value(std::string_view text, T& out, const std::string& where) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      where + ": '" + std::string(text) + "' is not a valid number");
+  for (const auto& p : d.params) {
+    if (p.spec_key == key) return &p;
   }
-  return ok_status();
+  return nullptr;
 }
 
-Status set_param(std::string_view key, std::string_view value, RuleOptions& o,
-                 const std::string& where) {
-  if (key == "f") return parse_value(value, o.f, where);
-  if (key == "m") return parse_value(value, o.multikrum_m, where);
-  if (key == "nu") return parse_value(value, o.geomed_nu, where);
-  if (key == "max_iter") return parse_value(value, o.geomed_max_iter, where);
-  if (key == "tol") return parse_value(value, o.geomed_tol, where);
-  if (key == "tau") return parse_value(value, o.cclip_tau, where);
-  if (key == "iters") return parse_value(value, o.cclip_iters, where);
-  if (key == "s") return parse_value(value, o.bucket_size, where);
-  if (key == "seed") return parse_value(value, o.seed, where);
-  if (key == "norm") return parse_value(value, o.clip_norm, where);
-  return make_error(ErrorCode::kInternal, where + ": unhandled key");
+std::string accepted_keys(const RuleDescriptor& d) {
+  std::string out = "f";
+  for (const auto& p : d.params) out += "," + std::string(p.spec_key);
+  return out;
 }
 
-Result<const KindInfo*> parse_component(std::string_view text, RuleOptions& o) {
+std::string component_list() {
+  std::string rules, steps;
+  for (const auto* d : rule_registry()) {
+    auto& list = d->kind == ComponentKind::kRule ? rules : steps;
+    list += (list.empty() ? "" : ", ") + std::string(d->name);
+  }
+  return "rules: " + rules + "; steps: " + steps;
+}
+
+Result<const RuleDescriptor*> parse_component(std::string_view text, RuleOptions& o) {
   const auto open = text.find('(');
   const std::string_view name = trim(text.substr(0, open));
-  const KindInfo* info = nullptr;
-  for (const auto& k : kKinds) {
-    if (k.name == name) info = &k;
-  }
+  const RuleDescriptor* info = find_rule_component(name);
   if (info == nullptr) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "unknown aggregation component '" + std::string(name) +
-                          "'; rules: fedavg, median, trimmed_mean, krum, multikrum, geomed, "
-                          "bulyan, cclip; steps: nnm, bucketing, clip, arc");
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "unknown aggregation component '" + std::string(name) + "'; " + component_list());
   }
   if (open == std::string_view::npos) return info;
   if (text.back() != ')') {
@@ -104,45 +61,36 @@ Result<const KindInfo*> parse_component(std::string_view text, RuleOptions& o) {
     params = comma == std::string_view::npos ? std::string_view{} : params.substr(comma + 1);
     const auto eq = item.find('=');
     const std::string_view key = trim(item.substr(0, eq));
-    const std::string where = std::string(info->name) + "(" + std::string(key) + ")";
-    if (eq == std::string_view::npos || !key_allowed(*info, key)) {
+    const RuleParam* param = eq == std::string_view::npos ? nullptr : find_param(*info, key);
+    if (param == nullptr) {
       return make_error(ErrorCode::kInvalidArgument,
-                        std::string(info->name) + ": unknown parameter '" + std::string(trim(item)) +
-                            "' (accepted: f" + (info->params.empty() ? "" : ",") +
-                            std::string(info->params) + ")");
+                        std::string(info->name) + ": unknown parameter '" +
+                            std::string(trim(item)) + "' (accepted: " + accepted_keys(*info) + ")");
     }
-    FL_RETURN_IF_ERROR(set_param(key, trim(item.substr(eq + 1)), o, where));
+    const std::string where = std::string(info->name) + "(" + std::string(key) + ")";
+    FL_RETURN_IF_ERROR(set_rule_param(*param, trim(item.substr(eq + 1)), o, where));
   }
   return info;
 }
 
-Status check_options(const std::vector<const KindInfo*>& parts, const RuleOptions& o) {
-  auto bad = [](const std::string& what) { return make_error(ErrorCode::kInvalidArgument, what); };
-  if (o.f < 0) return bad("f must be >= 0, got " + std::to_string(o.f));
-  for (const auto* p : parts) {
-    switch (p->kind) {
-      case Kind::kMultiKrum:
-        if (o.multikrum_m < 0) return bad("multikrum: m must be >= 0 (0: n - f)");
-        break;
-      case Kind::kGeoMed:
-        if (!(o.geomed_nu > 0) || !std::isfinite(o.geomed_nu)) return bad("geomed: nu must be > 0");
-        if (o.geomed_max_iter < 0) return bad("geomed: max_iter must be >= 0");
-        if (!(o.geomed_tol >= 0)) return bad("geomed: tol must be >= 0");
-        break;
-      case Kind::kCClip:
-        if (!(o.cclip_tau > 0) || !std::isfinite(o.cclip_tau)) return bad("cclip: tau must be > 0");
-        if (o.cclip_iters < 1) return bad("cclip: iters must be >= 1");
-        break;
-      case Kind::kBucketing:
-        if (o.bucket_size < 1) return bad("bucketing: s must be >= 1");
-        break;
-      case Kind::kClip:
-        if (!(o.clip_norm > 0) || !std::isfinite(o.clip_norm)) {
-          return bad("clip: needs a norm bound > 0 (clip_norm, or clip(norm=...))");
-        }
-        break;
-      default:
-        break;
+Status check_options(const std::vector<const RuleDescriptor*>& parts, const RuleOptions& o) {
+  for (const auto& p : shared_rule_params()) FL_RETURN_IF_ERROR(check_rule_param(p, o, ""));
+  for (const auto* d : parts) {
+    for (const auto& p : d->params) FL_RETURN_IF_ERROR(check_rule_param(p, o, d->name));
+  }
+  return ok_status();
+}
+
+Status check_order(std::string_view spec, const std::vector<const RuleDescriptor*>& parts) {
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const std::size_t i = (k + parts.size() - 1) % parts.size();  // the last component first
+    const bool last = i + 1 == parts.size();
+    if ((parts[i]->kind == ComponentKind::kStep) == last) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "aggregation spec '" + std::string(spec) + "': '" +
+                            std::string(parts[i]->name) +
+                            (last ? "' is a pre-aggregation step; the last component must be a rule"
+                                  : "' is a rule; only the last component may be one"));
     }
   }
   return ok_status();
@@ -150,7 +98,7 @@ Status check_options(const std::vector<const KindInfo*>& parts, const RuleOption
 
 class ComposedRule final : public AggregationRule {
  public:
-  ComposedRule(std::vector<const KindInfo*> parts, RuleOptions options)
+  ComposedRule(std::vector<const RuleDescriptor*> parts, RuleOptions options)
       : parts_(std::move(parts)), o_(options) {}
 
   std::string name() const override {
@@ -160,28 +108,10 @@ class ComposedRule final : public AggregationRule {
     for (std::size_t i = 0; i < parts_.size(); ++i) {
       std::vector<std::string> params;
       if (i + 1 == parts_.size() && any_f) params.push_back("f=" + std::to_string(o_.f));
-      switch (parts_[i]->kind) {
-        case Kind::kMultiKrum:
-          if (o_.multikrum_m > 0) params.push_back("m=" + std::to_string(o_.multikrum_m));
-          break;
-        case Kind::kGeoMed:
-          params.push_back("nu=" + format_number(o_.geomed_nu));
-          params.push_back("max_iter=" + std::to_string(o_.geomed_max_iter));
-          params.push_back("tol=" + format_number(o_.geomed_tol));
-          break;
-        case Kind::kCClip:
-          params.push_back("tau=" + format_number(o_.cclip_tau));
-          params.push_back("iters=" + std::to_string(o_.cclip_iters));
-          break;
-        case Kind::kBucketing:
-          params.push_back("s=" + std::to_string(o_.bucket_size));
-          params.push_back("seed=" + std::to_string(o_.seed));
-          break;
-        case Kind::kClip:
-          params.push_back("norm=" + format_number(o_.clip_norm));
-          break;
-        default:
-          break;
+      for (const auto& p : parts_[i]->params) {
+        const std::string value = format_rule_param(p, o_);
+        if (p.omit_when_zero && value == "0") continue;
+        params.push_back(std::string(p.spec_key) + "=" + value);
       }
       if (i > 0) out += '+';
       out += parts_[i]->name;
@@ -196,40 +126,16 @@ class ComposedRule final : public AggregationRule {
     Batch batch = batch_from(updates);
     const std::uint64_t call = calls_++;
     for (std::size_t i = 0; i + 1 < parts_.size(); ++i) {
-      FL_RETURN_IF_ERROR(apply_step(parts_[i]->kind, batch, call));
+      FL_RETURN_IF_ERROR(parts_[i]->step(batch, o_, call));
     }
-    return apply_rule(parts_.back()->kind, batch);
+    return parts_.back()->rule(batch, o_, state_);
   }
 
  private:
-  Status apply_step(Kind kind, Batch& batch, std::uint64_t call) {
-    switch (kind) {
-      case Kind::kNnm: return nearest_neighbour_mixing(batch, o_.f, o_.threads);
-      case Kind::kBucketing: return bucketing(batch, o_.bucket_size, o_.seed, call, o_.threads);
-      case Kind::kClip: return static_clipping(batch, o_.clip_norm, o_.threads);
-      case Kind::kArc: return adaptive_robust_clipping(batch, o_.f, o_.threads);
-      default: return make_error(ErrorCode::kInternal, "not a pre-aggregation step");
-    }
-  }
-
-  Result<std::vector<float>> apply_rule(Kind kind, const Batch& batch) {
-    switch (kind) {
-      case Kind::kFedAvg: return weighted_mean(batch, o_.threads);
-      case Kind::kMedian: return coordinate_median(batch, o_.f, o_.threads);
-      case Kind::kTrimmedMean: return trimmed_mean(batch, o_.f, o_.threads);
-      case Kind::kKrum: return krum(batch, o_.f, o_.threads);
-      case Kind::kMultiKrum: return multi_krum(batch, o_.f, o_.multikrum_m, o_.threads);
-      case Kind::kGeoMed: return geometric_median(batch, o_);
-      case Kind::kBulyan: return bulyan(batch, o_.f, o_.threads);
-      case Kind::kCClip: return centered_clipping(batch, o_, centre_);
-      default: return make_error(ErrorCode::kInternal, "not a rule");
-    }
-  }
-
-  std::vector<const KindInfo*> parts_;
+  std::vector<const RuleDescriptor*> parts_;
   RuleOptions o_;
-  std::uint64_t calls_ = 0;      // bucketing reshuffles every call
-  std::vector<double> centre_;   // centered clipping's centre, kept across rounds
+  std::uint64_t calls_ = 0;    // bucketing reshuffles every call
+  std::vector<double> state_;  // the rule's state across rounds (centered clipping's centre)
 };
 
 }  // namespace
@@ -237,7 +143,7 @@ class ComposedRule final : public AggregationRule {
 Result<std::unique_ptr<AggregationRule>> make_rule(std::string_view spec,
                                                    const RuleOptions& options) {
   RuleOptions o = options;
-  std::vector<const KindInfo*> parts;
+  std::vector<const RuleDescriptor*> parts;
   std::string_view rest = spec;
   for (;;) {
     const auto plus = rest.find('+');
@@ -246,22 +152,12 @@ Result<std::unique_ptr<AggregationRule>> make_rule(std::string_view spec,
       return make_error(ErrorCode::kInvalidArgument,
                         "aggregation spec '" + std::string(spec) + "': empty component");
     }
-    FL_ASSIGN_OR_RETURN(const KindInfo* info, parse_component(text, o));
+    FL_ASSIGN_OR_RETURN(const RuleDescriptor* info, parse_component(text, o));
     parts.push_back(info);
     if (plus == std::string_view::npos) break;
     rest = rest.substr(plus + 1);
   }
-  for (std::size_t k = 0; k < parts.size(); ++k) {
-    const std::size_t i = (k + parts.size() - 1) % parts.size();  // the last component first
-    const bool last = i + 1 == parts.size();
-    if (parts[i]->is_step == last) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "aggregation spec '" + std::string(spec) + "': '" +
-                            std::string(parts[i]->name) +
-                            (last ? "' is a pre-aggregation step; the last component must be a rule"
-                                  : "' is a rule; only the last component may be one"));
-    }
-  }
+  FL_RETURN_IF_ERROR(check_order(spec, parts));
   if (auto st = check_options(parts, o); !st.ok()) {
     return with_context(st.error(), "aggregation spec '" + std::string(spec) + "'");
   }

@@ -158,4 +158,53 @@ Status adaptive_robust_clipping(Batch& batch, int f, int threads) {
   return ok_status();
 }
 
+namespace {
+const RuleParam kBucketingParams[] = {
+    {.spec_key = "s", .option_key = "bucket_size", .field = &RuleOptions::bucket_size, .min = 1,
+     .max = 100000, .help = "bucketing: updates per bucket"},
+    {.spec_key = "seed", .option_key = "seed", .field = &RuleOptions::seed, .in_config = false,
+     .help = "seed of bucketing's shuffle"},
+};
+const RuleParam kClipParams[] = {
+    {.spec_key = "norm", .option_key = "clip_norm", .field = &RuleOptions::clip_norm, .min = 0,
+     .max = 1e30, .min_exclusive = true, .help = "static clipping: L2 norm bound"},
+};
+}  // namespace
+
+extern const RuleDescriptor kNnmStep{
+    .name = "nnm",
+    .kind = ComponentKind::kStep,
+    .uses_f = true,
+    .help = "nearest-neighbour mixing (Allouah et al. 2023)",
+    .step = [](Batch& b, const RuleOptions& o, std::uint64_t) {
+      return nearest_neighbour_mixing(b, o.f, o.threads);
+    }};
+
+extern const RuleDescriptor kBucketingStep{
+    .name = "bucketing",
+    .kind = ComponentKind::kStep,
+    .params = kBucketingParams,
+    .help = "averages shuffled buckets of s updates (Karimireddy et al. 2022)",
+    .step = [](Batch& b, const RuleOptions& o, std::uint64_t call) {
+      return bucketing(b, o.bucket_size, o.seed, call, o.threads);
+    }};
+
+extern const RuleDescriptor kClipStep{
+    .name = "clip",
+    .kind = ComponentKind::kStep,
+    .params = kClipParams,
+    .help = "scales every update to L2 norm <= norm",
+    .step = [](Batch& b, const RuleOptions& o, std::uint64_t) {
+      return static_clipping(b, o.clip_norm, o.threads);
+    }};
+
+extern const RuleDescriptor kArcStep{
+    .name = "arc",
+    .kind = ComponentKind::kStep,
+    .uses_f = true,
+    .help = "adaptive robust clipping (Allouah et al. 2024)",
+    .step = [](Batch& b, const RuleOptions& o, std::uint64_t) {
+      return adaptive_robust_clipping(b, o.f, o.threads);
+    }};
+
 }  // namespace fl::coordinator::aggregation

@@ -1,26 +1,46 @@
 #include "fl/coordinator/aggregation/rule_config.hpp"
 
+#include <cstdint>
+#include <limits>
+
+#include "fl/coordinator/aggregation/rule_registry.hpp"
+
 namespace fl::coordinator {
 
 namespace {
-Status read_int(const common::ConfigTable& t, const char* key, int& value, int min, int max) {
-  FL_ASSIGN_OR_RETURN(auto v, t.integer(key, value, min, max));
-  value = static_cast<int>(v);
+
+Status read_param(const common::ConfigTable& t, const RuleParam& p, RuleOptions& o) {
+  const std::string key(p.option_key);
+  if (!t.has(key)) return ok_status();
+  FL_RETURN_IF_ERROR(std::visit(
+      [&](auto field) -> Status {
+        auto& value = o.*field;
+        using T = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<T, double>) {
+          FL_ASSIGN_OR_RETURN(value, t.number(key, value, p.min, p.max));
+        } else {
+          const std::int64_t max = std::is_same_v<T, int>
+                                       ? static_cast<std::int64_t>(p.max)
+                                       : std::numeric_limits<std::int64_t>::max();
+          FL_ASSIGN_OR_RETURN(auto v,
+                              t.integer(key, std::nullopt, static_cast<std::int64_t>(p.min), max));
+          value = static_cast<T>(v);
+        }
+        return ok_status();
+      },
+      p.field));
+  if (auto st = check_rule_param(p, o, ""); !st.ok()) {
+    return make_error(ErrorCode::kInvalidArgument, t.where(key) + ": " + st.error().message);
+  }
   return ok_status();
 }
+
 }  // namespace
 
 Status read_rule_options(const common::ConfigTable& t, RuleOptions& o) {
-  FL_RETURN_IF_ERROR(read_int(t, "f", o.f, 0, 100000));
-  FL_RETURN_IF_ERROR(read_int(t, "multikrum_m", o.multikrum_m, 0, 100000));
-  FL_ASSIGN_OR_RETURN(o.geomed_nu, t.number("geomed_nu", o.geomed_nu, 0, 1e9));
-  FL_RETURN_IF_ERROR(read_int(t, "geomed_max_iter", o.geomed_max_iter, 1, 100000));
-  FL_ASSIGN_OR_RETURN(o.geomed_tol, t.number("geomed_tol", o.geomed_tol, 0, 1));
-  FL_ASSIGN_OR_RETURN(o.cclip_tau, t.number("cclip_tau", o.cclip_tau, 0, 1e30));
-  FL_RETURN_IF_ERROR(read_int(t, "cclip_iters", o.cclip_iters, 1, 1000));
-  FL_RETURN_IF_ERROR(read_int(t, "bucket_size", o.bucket_size, 1, 100000));
-  FL_ASSIGN_OR_RETURN(o.clip_norm, t.number("clip_norm", o.clip_norm, 0, 1e30));
-  FL_RETURN_IF_ERROR(read_int(t, "threads", o.threads, 0, 1024));
+  for (const auto* p : rule_option_params()) {
+    if (p->in_config) FL_RETURN_IF_ERROR(read_param(t, *p, o));
+  }
   return ok_status();
 }
 

@@ -42,9 +42,19 @@ void SweepProgress::on_setting_done(int setting_index, const SettingResult& resu
   if (!enabled_) return;
   const double done = static_cast<double>(setting_index + 1) / settings_;
   if (terminal_) std::fprintf(stderr, "\r\033[K");
-  std::fprintf(stderr, "[%d/%d] %-40s final %.4f best %.4f (round %d) %.1f s, eta %s\n",
-               setting_index + 1, settings_, result.setting.id().c_str(), result.final_accuracy,
-               result.best_accuracy, result.best_round, result.seconds, eta(done).c_str());
+  int refused = 0;
+  for (const auto& r : result.rounds) refused += r.rule_refused ? 1 : 0;
+  if (refused > 0 && refused == static_cast<int>(result.rounds.size())) {
+    std::fprintf(stderr, "[%d/%d] %-40s refused (%d of %d rounds) %.1f s, eta %s\n",
+                 setting_index + 1, settings_, result.setting.id().c_str(), refused, refused,
+                 result.seconds, eta(done).c_str());
+  } else {
+    std::fprintf(stderr, "[%d/%d] %-40s final %.4f best %.4f (round %d)%s %.1f s, eta %s\n",
+                 setting_index + 1, settings_, result.setting.id().c_str(),
+                 result.final_accuracy, result.best_accuracy, result.best_round,
+                 refused > 0 ? (", refused " + std::to_string(refused) + " rounds").c_str() : "",
+                 result.seconds, eta(done).c_str());
+  }
   std::fflush(stderr);
 }
 

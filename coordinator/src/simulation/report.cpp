@@ -49,6 +49,33 @@ std::string file_safe(const std::string& s) {
   return out;
 }
 
+int refused_rounds(const SettingResult& r) {
+  return static_cast<int>(std::count_if(r.rounds.begin(), r.rounds.end(),
+                                        [](const RoundRecord& x) { return x.rule_refused; }));
+}
+
+// A rule that refused every round never changed the model: its "accuracy" is the initial
+// model's, so the tables say so instead of printing a number.
+bool refused_all(const SettingResult& r) {
+  return !r.rounds.empty() && refused_rounds(r) == static_cast<int>(r.rounds.size());
+}
+
+std::string refused_note(const SettingResult& r) {
+  return "refused (" + std::to_string(refused_rounds(r)) + " of " +
+         std::to_string(r.rounds.size()) + " rounds)";
+}
+
+// One summary cell: "84.1 (85.0)", "84.1 (85.0), refused 2 of 10 rounds" or "refused (10 of 10
+// rounds)".
+std::string accuracy_cell(const SettingResult& r) {
+  if (refused_all(r)) return refused_note(r);
+  std::string out = fixed(100 * r.final_accuracy, 1) + " (" + fixed(100 * r.best_accuracy, 1) + ")";
+  if (const int k = refused_rounds(r); k > 0) {
+    out += ", refused " + std::to_string(k) + " of " + std::to_string(r.rounds.size()) + " rounds";
+  }
+  return out;
+}
+
 Error open_failed(const std::filesystem::path& path) {
   return make_error(ErrorCode::kIo, "cannot write " + path.string());
 }
@@ -124,6 +151,7 @@ void write_group_markdown(std::ostream& md, const SweepConfig& config,
     md << "| " << rule << " |";
     double worst = -1e9;
     bool complete = true;
+    bool refused = false;
     for (auto a : attacks) {
       const auto* r = find_result(results, g, rule, a);
       if (!r) {
@@ -131,11 +159,14 @@ void write_group_markdown(std::ostream& md, const SweepConfig& config,
         complete = false;
         continue;
       }
-      md << " " << fixed(100 * r->final_accuracy, 1) << " (" << fixed(100 * r->best_accuracy, 1)
-         << ") |";
-      if (a0) worst = std::max(worst, 100 * (a0->final_accuracy - r->final_accuracy));
+      md << " " << accuracy_cell(*r) << " |";
+      refused |= refused_all(*r);
+      if (a0 && !refused_all(*r)) {
+        worst = std::max(worst, 100 * (a0->final_accuracy - r->final_accuracy));
+      }
     }
-    if (a0) md << " " << fixed(worst, 1) << " |";
+    if (a0) md << " " << (refused ? std::string("refused") : fixed(worst, 1)) << " |";
+    complete = complete && !refused;
     md << "\n";
     if (a0 && complete && worst <= kWithinPoints) within.push_back(rule);
   }
@@ -148,7 +179,7 @@ void write_group_markdown(std::ostream& md, const SweepConfig& config,
   std::vector<std::string> collapses;
   for (auto a : attacks) {
     const auto* r = find_result(results, g, "fedavg", a);
-    if (r && 100 * (a0->final_accuracy - r->final_accuracy) > kCollapsePoints) {
+    if (r && !refused_all(*r) && 100 * (a0->final_accuracy - r->final_accuracy) > kCollapsePoints) {
       collapses.emplace_back(to_string(a));
     }
   }
@@ -166,7 +197,7 @@ Result<RoundsCsv> RoundsCsv::create(const std::filesystem::path& path) {
   std::ofstream out(path, std::ios::trunc);
   if (!out) return open_failed(path);
   out << "setting,rule,rule_name,attack,byzantine,partition,round,test_accuracy,test_loss,"
-         "train_loss,accepted,rejected,rule_refused,seconds\n";
+         "train_loss,accepted,rejected,rule_refused,top_score_share,seconds\n";
   out.flush();
   return RoundsCsv(std::move(out));
 }
@@ -177,7 +208,8 @@ void RoundsCsv::write(const SimulationSetting& s, const std::string& rule_name,
        << ',' << s.byzantine << ',' << csv(s.partition) << ',' << r.round << ','
        << fixed(r.test_accuracy, 4) << ',' << fixed(r.test_loss, 4) << ','
        << fixed(r.train_loss, 4) << ',' << r.accepted << ',' << r.rejected << ','
-       << (r.rule_refused ? 1 : 0) << ',' << fixed(r.seconds, 3) << '\n';
+       << (r.rule_refused ? 1 : 0) << ',' << fixed(r.top_score_share, 4) << ','
+       << fixed(r.seconds, 3) << '\n';
   out_.flush();  // a sweep stopped half-way still leaves every finished round
 }
 
@@ -185,13 +217,18 @@ Status write_summary_csv(const std::filesystem::path& path,
                          std::span<const SettingResult> results) {
   std::ofstream out(path, std::ios::trunc);
   if (!out) return open_failed(path);
-  out << "rule,rule_name,attack,byzantine,partition,rounds,final_accuracy,best_accuracy,"
-         "best_round,seconds\n";
+  out << "rule,rule_name,attack,byzantine,partition,rounds,refused_rounds,final_accuracy,"
+         "best_accuracy,best_round,seconds\n";
   for (const auto& r : results) {
     out << csv(r.setting.rule) << ',' << csv(r.rule_name) << ',' << to_string(r.setting.attack)
         << ',' << r.setting.byzantine << ',' << csv(r.setting.partition) << ','
-        << r.rounds.size() << ',' << fixed(r.final_accuracy, 4) << ','
-        << fixed(r.best_accuracy, 4) << ',' << r.best_round << ',' << fixed(r.seconds, 1) << '\n';
+        << r.rounds.size() << ',' << refused_rounds(r) << ',';
+    if (refused_all(r)) {  // no accuracy of this rule's: the model never moved
+      out << ",,";
+    } else {
+      out << fixed(r.final_accuracy, 4) << ',' << fixed(r.best_accuracy, 4);
+    }
+    out << ',' << r.best_round << ',' << fixed(r.seconds, 1) << '\n';
   }
   if (!out) return open_failed(path);
   return ok_status();
@@ -227,8 +264,14 @@ Result<std::vector<std::string>> write_accuracy_plots(const std::filesystem::pat
             r.setting.attack != a) {
           continue;
         }
-        PlotSeries s{r.setting.rule, {}};
-        for (const auto& round : r.rounds) s.values.push_back(round.test_accuracy);
+        PlotSeries s{r.setting.rule, {}, {}};
+        if (const int k = refused_rounds(r); k > 0) {
+          s.label += refused_all(r) ? " (refused all)" : " (refused " + std::to_string(k) + ")";
+        }
+        for (const auto& round : r.rounds) {
+          s.values.push_back(round.test_accuracy);
+          s.refused.push_back(round.rule_refused);
+        }
         series.push_back(std::move(s));
       }
       const std::string title = std::string(to_string(a)) + " — " + std::to_string(g.second) +
@@ -283,6 +326,7 @@ std::string accuracy_chart_svg(const std::string& title, std::span<const PlotSer
       << "\" text-anchor=\"middle\">round</text>\n"
       << "<text transform=\"translate(16," << kTop + ph / 2
       << ") rotate(-90)\" text-anchor=\"middle\">test accuracy (%)</text>\n";
+  bool any_refused = false;
   for (std::size_t i = 0; i < series.size(); ++i) {
     const char* color = kColors[i % std::size(kColors)];
     const auto& s = series[i];
@@ -292,11 +336,26 @@ std::string accuracy_chart_svg(const std::string& title, std::span<const PlotSer
       svg << (r ? " " : "") << fixed(x_of(r + 1), 1) << ',' << fixed(y_of(v), 1);
     }
     svg << "\"/>\n";
+    for (std::size_t r = 0; r < s.refused.size() && r < s.values.size(); ++r) {
+      if (!s.refused[r]) continue;  // a hollow marker: the rule refused, the model stayed
+      const double v = std::isfinite(s.values[r]) ? s.values[r] : 0.0;
+      svg << "<circle class=\"refused\" cx=\"" << fixed(x_of(r + 1), 1) << "\" cy=\""
+          << fixed(y_of(v), 1) << "\" r=\"4\" fill=\"white\" stroke=\"" << color
+          << "\" stroke-width=\"2\"><title>round " << r + 1 << ": rule refused</title></circle>\n";
+      any_refused = true;
+    }
     const double ly = kTop + 8 + 18 * static_cast<double>(i);
     svg << "<line x1=\"" << kLeft + pw + 14 << "\" y1=\"" << ly << "\" x2=\"" << kLeft + pw + 36
         << "\" y2=\"" << ly << "\" stroke=\"" << color << "\" stroke-width=\"3\"/>\n"
         << "<text x=\"" << kLeft + pw + 42 << "\" y=\"" << ly + 4 << "\">" << xml(s.label)
         << "</text>\n";
+  }
+  if (any_refused) {
+    const double ly = kTop + 8 + 18 * static_cast<double>(series.size());
+    svg << "<circle cx=\"" << kLeft + pw + 25 << "\" cy=\"" << ly
+        << "\" r=\"4\" fill=\"white\" stroke=\"#333\" stroke-width=\"2\"/>\n"
+        << "<text x=\"" << kLeft + pw + 42 << "\" y=\"" << ly + 4
+        << "\">rule refused the round</text>\n";
   }
   svg << "</svg>\n";
   return svg.str();

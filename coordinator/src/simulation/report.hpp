@@ -40,6 +40,7 @@ Result<std::vector<std::string>> write_accuracy_plots(const std::filesystem::pat
 struct PlotSeries {
   std::string label;
   std::vector<double> values;  // accuracy in [0, 1] for rounds 1..n
+  std::vector<bool> refused;   // per round: the rule refused (drawn as a hollow marker)
 };
 std::string accuracy_chart_svg(const std::string& title, std::span<const PlotSeries> series);
 

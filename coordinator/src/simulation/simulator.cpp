@@ -11,6 +11,7 @@
 
 #include "fl/common/update_attack.hpp"
 #include "fl/coordinator/aggregation/rule.hpp"
+#include "fl/coordinator/contribution.hpp"
 #include "fl/coordinator/simulation/omniscient_attack.hpp"
 #include "fl/models/dataset.hpp"
 #include "fl/models/model.hpp"
@@ -136,15 +137,9 @@ void train_round(const SweepConfig& config, const SimulationData::Impl& data,
       auto& u = updates[i];
       if (u.byzantine && !trains(attack)) continue;
       (void)model.set_flat_parameters(global);  // same layout by construction
-      models::TrainOptions options;
-      options.epochs = config.epochs;
-      options.batch_size = config.batch_size;
-      options.learning_rate = config.learning_rate;
-      options.momentum = config.momentum;
-      options.weight_decay = config.weight_decay;
-      options.max_steps = config.max_steps;
-      options.seed = mix(mix(config.seed, static_cast<std::uint64_t>(round)),
-                         static_cast<std::uint64_t>(u.id));
+      const auto options = models::train_options(
+          config.training, mix(mix(config.seed, static_cast<std::uint64_t>(round)),
+                               static_cast<std::uint64_t>(u.id)));
       const bool flip = u.byzantine && attack == ByzantineAttack::kLabelFlip;
       const auto result = models::train_local(model, flip ? data.train_flipped : data.train,
                                               shards[static_cast<std::size_t>(u.id)], options);
@@ -210,10 +205,26 @@ Status apply_attacks(const SweepConfig& config, ByzantineAttack attack, int roun
   return ok_status();
 }
 
+// Scores the round's accepted updates like the coordinator does; returns the top scorer's share
+// of the scores' sum (1/n when all score alike, 1 when one update takes everything).
+Result<double> top_score_share(ContributionScorer& scorer, std::span<const UpdateView> views,
+                               std::span<const float> aggregate, std::span<const float> global) {
+  std::vector<std::span<const float>> updates;
+  std::vector<std::uint64_t> samples;
+  for (const auto& v : views) {
+    updates.push_back(v.values);
+    samples.push_back(static_cast<std::uint64_t>(v.weight));
+  }
+  FL_ASSIGN_OR_RETURN(auto scores, scorer.score({updates, samples, aggregate, global}));
+  const double sum = std::accumulate(scores.begin(), scores.end(), 0.0);
+  if (!(sum > 0)) return 0.0;
+  return *std::max_element(scores.begin(), scores.end()) / sum;
+}
+
 }  // namespace
 
 Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSetting& setting,
-                                  const SimulationData& shared, const RoundObserver& observer) {
+                                  const SimulationData& shared, const SettingProgress& observer) {
   const auto& data = shared.impl();
   const auto start = Clock::now();
   FL_ASSIGN_OR_RETURN(auto shards, worker_shards(config, setting, data));
@@ -230,6 +241,7 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
   RuleOptions options = config.rule_options;
   if (!config.fixed_f) options.f = setting.byzantine;
   FL_ASSIGN_OR_RETURN(auto rule, make_rule(setting.rule, options));
+  FL_ASSIGN_OR_RETURN(auto scorer, make_scorer(config.scorer));
 
   SettingResult result;
   result.setting = setting;
@@ -267,6 +279,8 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
     if (!views.empty()) {
       auto aggregate = rule->aggregate(views);
       if (aggregate.ok()) {
+        FL_ASSIGN_OR_RETURN(record.top_score_share,
+                            top_score_share(*scorer, views, *aggregate, global));
         const auto lr = static_cast<float>(config.server_learning_rate);
         for (std::size_t j = 0; j < global.size(); ++j) global[j] += lr * (*aggregate)[j];
       } else {

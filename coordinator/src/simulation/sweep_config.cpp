@@ -1,6 +1,7 @@
 #include "fl/coordinator/simulation/sweep_config.hpp"
 
 #include "fl/coordinator/aggregation/rule_config.hpp"
+#include "fl/coordinator/contribution.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -21,8 +22,7 @@ constexpr std::pair<ByzantineAttack, std::string_view> kAttackNames[] = {
 };
 
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
-  const std::filesystem::path path(p);
-  return path.is_absolute() ? path : base / path;
+  return common::resolve_config_path(base, p);
 }
 
 Status parse_simulation(const ConfigTable& cfg, const std::filesystem::path& base,
@@ -30,6 +30,7 @@ Status parse_simulation(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(auto s, cfg.section("simulation"));
   FL_ASSIGN_OR_RETURN(c.name, s.text("name", c.name));
   FL_ASSIGN_OR_RETURN(c.model, s.text("model", c.model));
+  c.model = common::resolve_model_spec(base, c.model);
   FL_ASSIGN_OR_RETURN(auto seed, s.integer("seed", 1, 0, std::numeric_limits<std::int64_t>::max()));
   c.seed = static_cast<std::uint64_t>(seed);
   FL_ASSIGN_OR_RETURN(auto rounds, s.integer("rounds", c.rounds, 1, 100000));
@@ -58,18 +59,7 @@ Status parse_data_and_training(const ConfigTable& cfg, const std::filesystem::pa
   FL_ASSIGN_OR_RETURN(c.eval_limit, d.integer("eval_limit", 0, 0, 1 << 30));
 
   FL_ASSIGN_OR_RETURN(auto t, cfg.section("training"));
-  FL_ASSIGN_OR_RETURN(auto epochs, t.integer("epochs", c.epochs, 1, 10000));
-  c.epochs = static_cast<int>(epochs);
-  FL_ASSIGN_OR_RETURN(auto batch, t.integer("batch_size", c.batch_size, 1, 1 << 20));
-  c.batch_size = static_cast<int>(batch);
-  FL_ASSIGN_OR_RETURN(c.learning_rate, t.number("learning_rate", c.learning_rate, 1e-12, 100));
-  FL_ASSIGN_OR_RETURN(c.momentum, t.number("momentum", c.momentum, 0, 0.999999));
-  FL_ASSIGN_OR_RETURN(c.weight_decay, t.number("weight_decay", c.weight_decay, 0, 1));
-  FL_ASSIGN_OR_RETURN(c.max_steps, t.integer("max_steps", -1, -1, 1LL << 40));
-  if (c.max_steps == 0) {
-    return make_error(ErrorCode::kInvalidArgument, t.where("max_steps") + " must be -1 or > 0");
-  }
-  return ok_status();
+  return common::read_training_settings(t, c.training);
 }
 
 Status parse_aggregation(const ConfigTable& cfg, SweepConfig& c) {
@@ -103,6 +93,15 @@ Status parse_attack(const ConfigTable& cfg, SweepConfig& c) {
                                                        placement + "'");
   }
   p.byzantine_random = placement == "random";
+  return ok_status();
+}
+
+Status parse_scoring(const ConfigTable& cfg, SweepConfig& c) {
+  FL_ASSIGN_OR_RETURN(auto sc, cfg.section("scoring"));
+  FL_ASSIGN_OR_RETURN(c.scorer, sc.text("scorer", c.scorer));
+  if (auto scorer = make_scorer(c.scorer); !scorer.ok()) {
+    return with_context(scorer.error(), sc.where("scorer"));
+  }
   return ok_status();
 }
 
@@ -173,6 +172,7 @@ Result<SweepConfig> parse_sweep_config(std::string_view text, const std::string&
   FL_RETURN_IF_ERROR(parse_data_and_training(cfg, base_dir, c));
   FL_RETURN_IF_ERROR(parse_aggregation(cfg, c));
   FL_RETURN_IF_ERROR(parse_attack(cfg, c));
+  FL_RETURN_IF_ERROR(parse_scoring(cfg, c));
   FL_RETURN_IF_ERROR(parse_sweep(cfg, c));
   FL_RETURN_IF_ERROR(cfg.reject_unknown_keys());
   return c;

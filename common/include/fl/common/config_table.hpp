@@ -57,4 +57,12 @@ class ConfigTable {
   const void* table_;  // toml::table*
 };
 
+// Paths in a config file are relative to the file's folder: `path` if absolute, else
+// base_dir / path.
+std::filesystem::path resolve_config_path(const std::filesystem::path& base_dir,
+                                          const std::filesystem::path& path);
+// A model spec's file the same way: "torchscript:m.pt" -> "torchscript:<base_dir>/m.pt"; specs
+// without a file ("mlp") unchanged.
+std::string resolve_model_spec(const std::filesystem::path& base_dir, const std::string& spec);
+
 }  // namespace fl::common

@@ -14,11 +14,13 @@
 
 #include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
+#include "fl/common/training_settings.hpp"
 #include "fl/common/tensor_codec.hpp"
 
 namespace fl::common {
 
-inline constexpr std::uint32_t kProtocolVersion = 1;
+// 2: RoundTask carries TrainingSettings (double rates, max_steps); a v1 worker cannot read it.
+inline constexpr std::uint32_t kProtocolVersion = 2;
 inline constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
 inline constexpr std::size_t kMaxTextBytes = 4096;        // any string field in a header
 inline constexpr std::size_t kMaxListItems = 1 << 16;     // any list field in a header
@@ -67,11 +69,7 @@ struct RoundTask {
   std::string model;  // model spec, e.g. "mlp"
   TensorLayout layout;
   Digest model_digest{};  // digest_of(global parameters) = the payload
-  std::uint32_t epochs = 1;
-  std::uint32_t batch_size = 64;
-  float learning_rate = 0.05f;
-  float momentum = 0.0f;
-  float weight_decay = 0.0f;
+  TrainingSettings training;  // checked against the training bounds when decoded
   std::uint64_t seed = 0;
   std::uint64_t deadline_ms = 0;  // wall-clock deadline (ms since epoch) for the update
 };

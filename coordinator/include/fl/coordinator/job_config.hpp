@@ -10,6 +10,7 @@
 
 #include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
+#include "fl/common/training_settings.hpp"
 #include "fl/coordinator/aggregation/rule.hpp"
 
 namespace fl::coordinator {
@@ -25,11 +26,7 @@ struct JobConfig {
   std::filesystem::path data_dir = "/usr/share/datasets/fashion-mnist";
   std::int64_t eval_limit = 0;  // 0: the full test set
   // [training] (sent to workers each round)
-  int epochs = 1;
-  int batch_size = 64;
-  double learning_rate = 0.05;
-  double momentum = 0.0;
-  double weight_decay = 0.0;
+  common::TrainingSettings training;
   // [round]
   double sample_fraction = 1.0;
   int min_workers = 2;
@@ -42,6 +39,8 @@ struct JobConfig {
   std::string rule = "fedavg";
   RuleOptions rule_options;
   double server_learning_rate = 1.0;
+  // [scoring]
+  std::string scorer = "cosine";  // make_scorer spec: how accepted updates earn reward shares
   // [limits]
   std::uint64_t max_message_bytes = 64ull << 20;
   std::uint64_t max_samples_per_update = 10'000'000;
@@ -63,7 +62,11 @@ struct JobConfig {
   bool live_table = true;
 };
 
+// Relative paths in the file (data.dir, output.dir, output.*_key, enrolment.allow_files, a
+// "torchscript:<path>" model) are resolved against the folder holding the file, not the
+// current directory, so a job runs the same from anywhere.
 Result<JobConfig> load_job_config(const std::filesystem::path& path);
+// As load_job_config, with relative paths resolved against `base_dir`.
 Result<JobConfig> parse_job_config(std::string_view text, const std::string& source_name,
                                    const std::filesystem::path& base_dir);
 

@@ -12,6 +12,7 @@
 #include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
 #include "fl/coordinator/aggregation/rule.hpp"
+#include "fl/coordinator/contribution.hpp"
 #include "fl/coordinator/model_host.hpp"
 #include "fl/coordinator/round_collector.hpp"
 
@@ -45,11 +46,11 @@ struct CloseSettings {
 };
 
 // Combines `collected.accepted` (already in worker-key order) into the next global model:
-// global + server_lr * rule(updates), scores each update against the aggregate and evaluates.
+// global + server_lr * rule(updates), scores each update with `scorer` and evaluates.
 // A rule that refuses keeps the global model and says why in `outcome`; only evaluation
 // failures are errors.
 Result<ClosedRound> close_round(std::span<const float> global, const CollectedRound& collected,
-                                AggregationRule& rule, ModelEvaluator& evaluator,
-                                const CloseSettings& settings);
+                                AggregationRule& rule, ContributionScorer& scorer,
+                                ModelEvaluator& evaluator, const CloseSettings& settings);
 
 }  // namespace fl::coordinator

@@ -1,13 +1,19 @@
-// One row per round, written as JSON lines (metrics.jsonl) and CSV (metrics.csv) in the run
-// folder, and printed as a live table on stdout, so a person can watch and plot the job.
+// One row per round: the fields are listed once, in round_metric_fields(), and every output is
+// derived from that table: JSON lines (metrics.jsonl) and CSV (metrics.csv) in the run folder,
+// and the live table on stdout, so a person can watch and plot the job.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
+#include <string_view>
+#include <variant>
 
+#include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
+#include "fl/coordinator/round_observer.hpp"
 
 namespace fl::coordinator {
 
@@ -17,6 +23,7 @@ struct RoundMetrics {
   int answered = 0;  // updates that arrived, accepted or not
   int accepted = 0;
   int rejected = 0;
+  int task_errors = 0;    // workers that reported they could not do the task
   double train_loss = 0;  // sample-weighted over accepted updates
   double test_loss = 0;
   double test_accuracy = 0;
@@ -26,15 +33,47 @@ struct RoundMetrics {
   double eval_seconds = 0;
   std::uint64_t ledger_height = 0;
   std::string rule;
-  std::string close_reason;  // "all answered", "quorum after soft deadline", "deadline"
+  std::string scorer;          // the contribution scorer's name, e.g. "cosine"
+  std::string close_reason;    // "all answered", "quorum after soft deadline", "deadline", ...
+  std::string never_answered;  // short ids of sampled workers that sent nothing, space-separated
 };
 
-class MetricsWriter {
+using MetricValue = std::variant<std::int64_t, double, std::string>;
+
+// One column of every output. live_width 0: not in the live table.
+struct MetricField {
+  enum class Format { kInteger, kReal, kPercent, kText };
+  std::string_view name;  // JSON key and CSV header
+  Format format;
+  MetricValue (*get)(const RoundMetrics&);
+  std::string_view live_label = {};
+  int live_width = 0;
+};
+
+std::span<const MetricField> round_metric_fields();
+
+// "a,b" -> "\"a,b\"" (RFC 4180): text is always quoted, quotes doubled.
+std::string csv_quote(std::string_view text);
+std::string csv_header();
+std::string csv_row(const RoundMetrics& m);
+std::string json_line(const RoundMetrics& m);
+std::string live_header();
+std::string live_row(const RoundMetrics& m);
+
+// RoundMetrics::never_answered from the sampled workers that sent nothing: short ids
+// (common::short_id), space-separated, in the given order.
+std::string short_id_list(std::span<const common::PublicKey> keys);
+
+// The RoundObserver that keeps metrics.jsonl and metrics.csv in the run folder and prints the
+// live table on stdout.
+class MetricsWriter final : public RoundObserver {
  public:
-  // Appends to existing files (a resumed job keeps its history).
+  // Appends to existing files (a resumed job keeps its history); a metrics.csv written with other
+  // columns is moved aside to metrics.<n>.csv first, so no file mixes two layouts.
   static Result<MetricsWriter> open(const std::filesystem::path& dir, bool live_table);
-  void write(const RoundMetrics& m);
-  void print_header();
+
+  void on_job_start() override;  // the live table's header
+  void on_round(const RoundMetrics& m) override;
 
  private:
   MetricsWriter() = default;

@@ -8,19 +8,16 @@
 #include <functional>
 #include <span>
 
+#include "fl/common/training_settings.hpp"
 #include "fl/models/dataset.hpp"
 #include "fl/models/model.hpp"
 
 namespace fl::models {
 
-struct TrainOptions {
-  int epochs = 1;
-  int batch_size = 64;
-  double learning_rate = 0.05;
-  double momentum = 0.0;
-  double weight_decay = 0.0;
-  std::uint64_t seed = 0;       // shuffling order (and any randomness in the model)
-  std::int64_t max_steps = -1;  // stop after this many optimizer steps (-1: no limit)
+// The hyper-parameters are common::TrainingSettings (one type from config to wire to here);
+// what is local to one call is added: the seed and a progress callback.
+struct TrainOptions : common::TrainingSettings {
+  std::uint64_t seed = 0;  // shuffling order (and any randomness in the model)
   std::function<void(int epoch, std::int64_t step, double loss)> on_progress;  // every step
 };
 
@@ -30,6 +27,14 @@ struct TrainResult {
   std::int64_t steps = 0;
   double seconds = 0;
 };
+
+// Options for one call: the settings, plus the call's seed.
+inline TrainOptions train_options(const common::TrainingSettings& settings, std::uint64_t seed) {
+  TrainOptions options;
+  static_cast<common::TrainingSettings&>(options) = settings;
+  options.seed = seed;
+  return options;
+}
 
 // Trains `model` in place on data[indices]. An empty index list trains nothing. Never throws:
 // a libtorch failure (a model that does not fit the data, out of memory) is returned as an

@@ -45,8 +45,8 @@ struct RuleOptions {
 
 // Builds a rule from a spec: steps joined by '+', the last one the rule, each optionally with
 // parameters that override `options`, e.g. "fedavg", "nnm+trimmed_mean", "krum(f=2)",
-// "bucketing(s=3)+cclip(tau=5,iters=3)". Rules: fedavg, median, trimmed_mean, krum, multikrum,
-// geomed, bulyan, cclip. Steps: nnm, bucketing, clip, arc. The result's name() is the canonical
+// "bucketing(s=3)+cclip(tau=5,iters=3)". The components and their parameters are those of
+// rule_registry() (rule_registry.hpp). The result's name() is the canonical
 // spec and parses back to the same rule. Preconditions that depend on n are checked per call.
 Result<std::unique_ptr<AggregationRule>> make_rule(std::string_view spec, const RuleOptions& options);
 

@@ -8,8 +8,9 @@
 
 namespace fl::coordinator {
 
-// Keys: f, multikrum_m, geomed_nu, geomed_max_iter, geomed_tol, cclip_tau, cclip_iters,
-// bucket_size, clip_norm, threads. Absent keys keep the value already in `options`.
+// Keys: every registry parameter with in_config (rule_option_params(): f, threads,
+// multikrum_m, geomed_nu, ..., clip_norm), with the registry's bounds. Absent keys keep the
+// value already in `options`.
 Status read_rule_options(const common::ConfigTable& section, RuleOptions& options);
 
 }  // namespace fl::coordinator

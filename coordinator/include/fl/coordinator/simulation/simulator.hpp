@@ -46,6 +46,8 @@ struct RoundRecord {
   int accepted = 0;           // updates given to the rule
   int rejected = 0;           // non-finite updates, dropped like the coordinator's validator does
   bool rule_refused = false;  // the rule returned an error; the global model stayed
+  double top_score_share = 0; // the best-scored update's share of the round's contribution
+                              // scores (0 when nothing was scored)
   double seconds = 0;
 };
 
@@ -61,11 +63,11 @@ struct SettingResult {
 
 // Called after every round with the result so far, whose last round has just finished (for
 // progress bars and CSV rows written as the sweep goes).
-using RoundObserver = std::function<void(const SettingResult& so_far)>;
+using SettingProgress = std::function<void(const SettingResult& so_far)>;
 
 // Runs one setting of the sweep from a fresh model (the same initial model and partition for
 // every setting with the same seed, so runs compare like for like).
 Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSetting& setting,
-                                  const SimulationData& data, const RoundObserver& observer = {});
+                                  const SimulationData& data, const SettingProgress& observer = {});
 
 }  // namespace fl::coordinator

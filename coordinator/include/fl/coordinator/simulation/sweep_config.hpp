@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fl/common/result.hpp"
+#include "fl/common/training_settings.hpp"
 #include "fl/coordinator/aggregation/rule.hpp"
 
 namespace fl::coordinator {
@@ -49,16 +50,13 @@ struct SweepConfig {
   std::int64_t max_samples_per_worker = 0;  // 0: the worker's whole partition
   std::int64_t eval_limit = 0;              // 0: the whole test set
   // [training]
-  int epochs = 1;
-  int batch_size = 32;
-  double learning_rate = 0.05;
-  double momentum = 0.0;
-  double weight_decay = 0.0;
-  std::int64_t max_steps = -1;
+  common::TrainingSettings training{.batch_size = 32};
   // [aggregation]
   RuleOptions rule_options;  // f is overridden per run unless fixed_f is set
   bool fixed_f = false;
   double server_learning_rate = 1.0;
+  // [scoring]
+  std::string scorer = "cosine";  // make_scorer spec, applied every round like the coordinator
   // [attack]
   AttackParameters attack;
   // [sweep]
