@@ -258,4 +258,22 @@ Result<std::vector<std::vector<std::int64_t>>> partition(std::span<const std::in
   return parts;
 }
 
+Result<std::vector<std::int64_t>> worker_share(std::span<const std::int64_t> labels, int num_classes,
+                                               const PartitionSpec& spec, int k, int n,
+                                               std::int64_t max_samples) {
+  if (n < 1 || k < 0 || k >= n) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "part " + std::to_string(k) + " of " + std::to_string(n) + ": need 0 <= k < n");
+  }
+  FL_ASSIGN_OR_RETURN(auto parts, partition(labels, num_classes, n, spec));
+  auto share = std::move(parts[static_cast<std::size_t>(k)]);
+  if (max_samples > 0 && static_cast<std::int64_t>(share.size()) > max_samples) {
+    std::mt19937_64 rng(spec.seed * 0x9e3779b97f4a7c15ULL + 1000 + static_cast<std::uint64_t>(k));
+    std::shuffle(share.begin(), share.end(), rng);
+    share.resize(static_cast<std::size_t>(max_samples));
+    std::sort(share.begin(), share.end());
+  }
+  return share;
+}
+
 }  // namespace fl::models

@@ -93,15 +93,17 @@ class Federation : public ::testing::Test {
 
   // max_samples 600 trains in tens of milliseconds; 0 (the whole share) takes about a second,
   // long enough for a test to act while the round is in flight.
-  ChildProcess start_worker(int k, int n, const std::string& endpoint, int max_samples = 600) {
+  ChildProcess start_worker(int k, int n, const std::string& endpoint, int max_samples = 600,
+                           std::vector<std::string> extra_args = {}) {
     const auto key = dir_ / ("w" + std::to_string(k) + ".key");
     if (!std::filesystem::exists(key)) {
       EXPECT_TRUE(common::save_key_file(key, common::key_pair_from_label("itest-worker-" + std::to_string(k))).ok());
     }
-    return ChildProcess({test::binary("fl-worker"), "run", "--coordinator", endpoint, "--key", key.string(),
+    std::vector<std::string> argv = {test::binary("fl-worker"), "run", "--coordinator", endpoint, "--key", key.string(),
                          "--partition", std::to_string(k) + "/" + std::to_string(n), "--max-samples", std::to_string(max_samples),
-                         "--heartbeat", "0.5", "--receipts", (dir_ / ("w" + std::to_string(k) + ".receipts")).string()},
-                        dir_ / ("worker" + std::to_string(k) + ".out"));
+                         "--heartbeat", "0.5", "--receipts", (dir_ / ("w" + std::to_string(k) + ".receipts")).string()};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    return ChildProcess(argv, dir_ / ("worker" + std::to_string(k) + ".out"));
   }
 
   test::TempDir tmp_{"fl-itest"};

@@ -19,11 +19,8 @@ Result<LocalData> load_local_data(const WorkerOptions& o) {
   spec.seed = o.partition_seed;
   FL_ASSIGN_OR_RETURN(auto full, models::load_dataset(o.data, models::Split::kTrain));
   const auto labels = models::labels_of(full);
-  FL_ASSIGN_OR_RETURN(auto parts, models::partition(labels, full.num_classes, o.num_parts, spec));
-  auto mine = parts.at(static_cast<std::size_t>(o.part_index));
-  if (o.max_samples > 0 && static_cast<std::int64_t>(mine.size()) > o.max_samples) {
-    mine.resize(static_cast<std::size_t>(o.max_samples));
-  }
+  FL_ASSIGN_OR_RETURN(auto mine, models::worker_share(labels, full.num_classes, spec, o.part_index,
+                                                      o.num_parts, o.max_samples));
   LocalData local;
   local.fingerprint = models::dataset_fingerprint(full, mine);
   auto idx = torch::from_blob(mine.data(), {static_cast<std::int64_t>(mine.size())}, torch::kInt64)

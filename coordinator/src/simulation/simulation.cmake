@@ -9,6 +9,7 @@ add_library(fl_simulation
   ${FL_SIMULATION_DIR}/progress.cpp
   ${FL_SIMULATION_DIR}/simulation.cpp
   ${FL_SIMULATION_DIR}/simulator.cpp
+  ${FL_SIMULATION_DIR}/virtual_workers.cpp
 )
 add_library(fl::simulation ALIAS fl_simulation)
 set_target_properties(fl_simulation PROPERTIES EXPORT_NAME simulation)
@@ -16,7 +17,7 @@ target_include_directories(fl_simulation PUBLIC
   $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_link_libraries(fl_simulation
-  PUBLIC fl_common fl_aggregation
+  PUBLIC fl_common fl_aggregation fl_coordinator
   PRIVATE fl_models Threads::Threads)
 fl_use_torch(fl_simulation)
 fl_warnings(fl_simulation)

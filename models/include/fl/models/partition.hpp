@@ -34,4 +34,10 @@ Result<std::vector<std::vector<std::int64_t>>> partition(std::span<const std::in
                                                          int num_classes, int num_parts,
                                                          const PartitionSpec& spec);
 
+// Part k of n, as a worker and a simulated worker both take it: partition(...)[k], capped to
+// max_samples (0: no cap) by a subset drawn with (spec.seed, k), kept sorted.
+Result<std::vector<std::int64_t>> worker_share(std::span<const std::int64_t> labels, int num_classes,
+                                               const PartitionSpec& spec, int k, int n,
+                                               std::int64_t max_samples);
+
 }  // namespace fl::models

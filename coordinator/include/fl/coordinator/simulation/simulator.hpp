@@ -1,8 +1,9 @@
-// The simulation engine: N virtual workers in one process, no sockets. Each round follows the
-// coordinator's logic (sample, train from the global model, attack, validate, sort by worker id,
-// aggregate, global += server_lr * aggregate, evaluate) with the same training code and rules.
-// Virtual workers run on `threads` threads, each owning one model replica, so memory does not
-// grow with the number of workers. Results depend only on the config and the seed.
+// The simulation engine: N virtual workers in one process, no sockets, driven by the
+// coordinator's own RoundEngine and close_round (sample, send the task, validate each signed
+// update, combine in worker-key order, server step, score, evaluate); only the channel differs.
+// Virtual workers train on `threads` threads, each owning one model replica, so memory does not
+// grow with the number of workers. Results depend only on the config and the seed, and equal
+// what `fl-coordinator run` gives with fl-workers holding the same keys and shares.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
 #include "fl/coordinator/simulation/sweep_config.hpp"
 
@@ -42,9 +44,9 @@ struct RoundRecord {
   int round = 0;              // 1-based
   double test_accuracy = 0;   // on the first eval_limit test examples
   double test_loss = 0;
-  double train_loss = 0;      // sample-weighted mean over the honest workers
+  double train_loss = 0;      // sample-weighted mean over the accepted updates, as claimed
   int accepted = 0;           // updates given to the rule
-  int rejected = 0;           // non-finite updates, dropped like the coordinator's validator does
+  int rejected = 0;           // refused by the coordinator's validator, or tasks not done
   bool rule_refused = false;  // the rule returned an error; the global model stayed
   double top_score_share = 0; // the best-scored update's share of the round's contribution
                               // scores (0 when nothing was scored)
@@ -55,6 +57,7 @@ struct SettingResult {
   SimulationSetting setting;
   std::string rule_name;  // canonical, with parameters, e.g. "krum(f=4)"
   std::vector<RoundRecord> rounds;
+  common::Digest final_model_digest{};  // digest_of(the global model after the last round)
   double final_accuracy = 0;
   double best_accuracy = 0;
   int best_round = 0;
@@ -64,6 +67,10 @@ struct SettingResult {
 // Called after every round with the result so far, whose last round has just finished (for
 // progress bars and CSV rows written as the sweep goes).
 using SettingProgress = std::function<void(const SettingResult& so_far)>;
+
+// Virtual worker `id`'s key for a sweep seeded with `seed` (the same key a real fl-worker can
+// be given to reproduce a simulated run).
+common::KeyPair virtual_worker_key(std::uint64_t seed, int id);
 
 // Runs one setting of the sweep from a fresh model (the same initial model and partition for
 // every setting with the same seed, so runs compare like for like).
