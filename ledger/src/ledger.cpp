@@ -145,10 +145,6 @@ std::optional<RecordedRound> Ledger::last_round(std::string_view job_id) const {
   return job == jobs.end() ? std::nullopt : job->second.last_round;
 }
 
-AcceptedEntry accepted_entry(const common::UpdateHeader& header, const common::Digest& update_digest, double score) {
-  return AcceptedEntry{header.worker_key, update_digest, score, header.num_samples};
-}
-
 Result<std::vector<RoundReceipt>> Ledger::record_round(const common::KeyPair& authority,
                                                        const common::KeyPair& researcher, const JobRecord& job,
                                                        std::span<const RegistrationRecord> registrations,

@@ -341,4 +341,8 @@ std::uint64_t now_ms() {
                                         .count());
 }
 
+AcceptedEntry accepted_entry(const common::UpdateHeader& header, const common::Digest& update_digest, double score) {
+  return AcceptedEntry{header.worker_key, update_digest, score, header.num_samples};
+}
+
 }  // namespace fl::ledger

@@ -44,10 +44,6 @@ using RejectedUpdate = RejectedEntry;
 using RoundRecord = RoundResultBody;  // model_digest = common::digest_of(global parameters);
                                       // rule with its parameters, e.g. "krum(f=2)"
 
-// The round record's entry for one accepted update, from the update's signed header: a new
-// field on an update reaches the ledger through this one function.
-AcceptedEntry accepted_entry(const common::UpdateHeader& header, const common::Digest& update_digest, double score);
-
 // One receipt type end to end: the wire's common::Receipt (what the worker checks, without the
 // ledger: common::verify_inclusion(tx_hash, leaf_index, tree_size, proof, merkle_root)) and the
 // worker it is for. Send it as is: `ack.receipt = receipt;` (a common::Receipt).

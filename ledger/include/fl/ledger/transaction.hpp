@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "fl/common/crypto.hpp"
+#include "fl/common/wire.hpp"
 #include "fl/common/result.hpp"
 
 namespace fl::ledger {
@@ -59,6 +60,10 @@ struct AcceptedEntry {
   double score = 0.0;
   std::uint64_t num_samples = 0;
 };
+// The round record's entry for one accepted update, from the update's signed header: a new
+// field on an update reaches the ledger through this one function (beside the entry's encoding
+// in transaction.cpp), so it touches wire.hpp/.cpp and transaction.hpp/.cpp only.
+AcceptedEntry accepted_entry(const common::UpdateHeader& header, const common::Digest& update_digest, double score);
 struct RejectedEntry {
   common::PublicKey worker{};
   common::Digest update_digest{};
