@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "fl/coordinator/round_metrics.hpp"
 #include "fl/coordinator/run_comparison.hpp"
 #include "ledger/ledger_fixture.hpp"
 #include "support/builders.hpp"
@@ -16,18 +16,17 @@
 namespace fl::coordinator {
 namespace {
 
-// A run folder's metrics.jsonl with these accuracies for rounds 1..n, as MetricsWriter writes it.
+// A run folder's metrics.jsonl with these accuracies for rounds 1..n, in the layout
+// MetricsWriter writes (the fields the plots read, among others).
 void write_metrics(const std::filesystem::path& dir, const std::vector<double>& accuracy,
                    const std::string& rule = "fedavg") {
-  auto writer = MetricsWriter::open(dir, false);
-  ASSERT_TRUE(writer.ok()) << writer.error().to_string();
+  std::filesystem::create_directories(dir);
+  std::ofstream out(dir / "metrics.jsonl");
   for (std::size_t i = 0; i < accuracy.size(); ++i) {
-    RoundMetrics m;
-    m.round = i + 1;
-    m.test_accuracy = accuracy[i];
-    m.test_loss = 2.0 * (1 - accuracy[i]);
-    m.rule = rule;
-    writer->on_round(m);
+    out << nlohmann::json{{"round", i + 1}, {"accepted", 3}, {"test_loss", 2.0 * (1 - accuracy[i])},
+                          {"test_accuracy", accuracy[i]}, {"rule", rule}}
+               .dump()
+        << "\n";
   }
 }
 
