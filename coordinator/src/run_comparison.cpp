@@ -94,7 +94,7 @@ std::string comparison_chart_svg(std::span<const ComparedRun> runs) {
   chart.y = ChartAxis{"test accuracy (%)", 0, 1, 10, 100};
   for (const auto& run : runs) {
     ChartSeries s;
-    s.label = run.label;
+    s.label = run.label + (run.rounds.empty() ? "" : " (" + run.rounds.back().rule + ")");
     for (const auto& r : run.rounds) {
       s.rounds.push_back(r.round);
       s.values.push_back(r.test_accuracy);

@@ -182,17 +182,20 @@ std::string line_chart_svg(const LineChart& chart) {
 ChartAxis axis_up_to(double max_value, std::string label, int ticks) {
   ChartAxis a;
   a.label = std::move(label);
-  a.ticks = ticks;
-  a.max = 1;
-  if (std::isfinite(max_value) && max_value > 0) {
-    const double decade = std::pow(10.0, std::floor(std::log10(max_value)));
-    for (double m : {1.0, 2.0, 5.0, 10.0}) {
-      if (m * decade >= max_value * (1 - 1e-12)) {
-        a.max = m * decade;
-        break;
-      }
+  ticks = std::max(ticks, 1);
+  if (!std::isfinite(max_value) || max_value <= 0) max_value = 1;
+  // The step: the first 1, 2, 2.5 or 5 x 10^k that covers max_value in `ticks` steps.
+  const double raw = max_value / ticks;
+  const double decade = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10 * decade;
+  for (double m : {1.0, 2.0, 2.5, 5.0}) {
+    if (m * decade >= raw * (1 - 1e-12)) {
+      step = m * decade;
+      break;
     }
   }
+  a.ticks = std::max(1, static_cast<int>(std::ceil(max_value / step - 1e-9)));
+  a.max = a.ticks * step;
   return a;
 }
 

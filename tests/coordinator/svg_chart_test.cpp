@@ -79,13 +79,13 @@ TEST(SvgChart, LeavesTheMarkerLegendOutWhenNothingIsMarked) {
 
 TEST(SvgChart, DrawsASecondAxisOnTheRightAndWidensThePage) {
   LineChart chart = two_series();
-  chart.y_right = axis_up_to(2.3, "test loss");
+  chart.y_right = axis_up_to(2.3, "test loss");  // 0..2.5 in steps of 0.5
   chart.series[1].right_axis = true;
   chart.series[1].dashed = true;
   const auto svg = line_chart_svg(chart);
   EXPECT_NE(svg.find("width=\"810\""), std::string::npos);
   EXPECT_NE(svg.find("rotate(90)\" text-anchor=\"middle\">test loss</text>"), std::string::npos);
-  EXPECT_NE(svg.find(">5</text>"), std::string::npos);  // the right axis ends at 5
+  EXPECT_NE(svg.find(">2.5</text>"), std::string::npos);  // the right axis ends at 2.5
   EXPECT_EQ(count(svg, "stroke-dasharray"), 2u);          // the line and its legend entry
 }
 
@@ -103,14 +103,20 @@ TEST(SvgChart, DrawsASingleRoundInTheMiddle) {
   EXPECT_NE(line_chart_svg(chart).find("points=\"303.0,204.0\""), std::string::npos);
 }
 
-TEST(AxisUpTo, EndsAtTheNextOneTwoOrFiveTimesAPowerOfTen) {
-  EXPECT_DOUBLE_EQ(axis_up_to(0.8, "").max, 1);
-  EXPECT_DOUBLE_EQ(axis_up_to(1.0, "").max, 1);
-  EXPECT_DOUBLE_EQ(axis_up_to(1.2, "").max, 2);
-  EXPECT_DOUBLE_EQ(axis_up_to(2.3, "").max, 5);
-  EXPECT_DOUBLE_EQ(axis_up_to(3000, "").max, 5000);
-  EXPECT_DOUBLE_EQ(axis_up_to(7001, "").max, 10000);
+TEST(AxisUpTo, EndsJustPastTheMaximumInRoundSteps) {
+  const auto tokens = axis_up_to(2021, "", 10);  // steps of 250: 9 of them
+  EXPECT_DOUBLE_EQ(tokens.max, 2250);
+  EXPECT_EQ(tokens.ticks, 9);
+  EXPECT_DOUBLE_EQ(axis_up_to(1.88, "", 5).max, 2);  // steps of 0.5
+  EXPECT_DOUBLE_EQ(axis_up_to(2.3, "", 5).max, 2.5);
+  EXPECT_DOUBLE_EQ(axis_up_to(1.0, "", 5).max, 1);
+  EXPECT_DOUBLE_EQ(axis_up_to(3000, "", 5).max, 3000);
+  EXPECT_DOUBLE_EQ(axis_up_to(7001, "", 5).max, 8000);
+}
+
+TEST(AxisUpTo, UsesZeroToOneWithoutAPositiveMaximum) {
   EXPECT_DOUBLE_EQ(axis_up_to(0, "").max, 1);
+  EXPECT_DOUBLE_EQ(axis_up_to(-3, "").max, 1);
   EXPECT_DOUBLE_EQ(axis_up_to(std::nan(""), "").max, 1);
 }
 

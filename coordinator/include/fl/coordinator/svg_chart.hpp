@@ -46,8 +46,8 @@ struct LineChart {
 
 std::string line_chart_svg(const LineChart& chart);
 
-// An axis from 0 up to the first 1, 2 or 5 x 10^k at or above `max_value` (1 when it is not
-// positive), in `ticks` steps.
+// An axis from 0 just past `max_value` (1 when it is not positive) in at most `ticks` steps of
+// 1, 2, 2.5 or 5 x 10^k, e.g. 2021 in 10 steps -> 0..2250 in steps of 250.
 ChartAxis axis_up_to(double max_value, std::string label, int ticks = 5);
 
 // Text safe inside SVG/XML elements and attribute values.
