@@ -104,9 +104,10 @@ std::string comparison_chart_svg(std::span<const ComparedRun> runs) {
   return line_chart_svg(chart);
 }
 
-Status compare_runs(std::span<const std::filesystem::path> dirs, const std::filesystem::path& svg_path,
-                    std::ostream& out) {
-  if (dirs.empty()) return make_error(ErrorCode::kInvalidArgument, "name at least one run folder to compare");
+Status compare_runs(std::span<const std::filesystem::path> dirs,
+                    const std::filesystem::path& svg_path, std::ostream& out) {
+  if (dirs.empty())
+    return make_error(ErrorCode::kInvalidArgument, "name at least one run folder to compare");
   FL_ASSIGN_OR_RETURN(const auto runs, load_compared_runs(dirs));
   out << comparison_table(runs);
   std::ofstream svg(svg_path, std::ios::trunc);

@@ -26,10 +26,12 @@ Status write_text(const std::filesystem::path& path, const std::string& text) {
 
 Result<RoundAccuracy> parse_row(const std::string& line) {
   auto j = nlohmann::json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return make_error(ErrorCode::kCorrupt, "not a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    return make_error(ErrorCode::kCorrupt, "not a JSON object");
   const auto round = j.find("round");
   const auto accuracy = j.find("test_accuracy");
-  if (round == j.end() || !round->is_number_unsigned() || accuracy == j.end() || !accuracy->is_number()) {
+  if (round == j.end() || !round->is_number_unsigned() || accuracy == j.end() ||
+      !accuracy->is_number()) {
     return make_error(ErrorCode::kCorrupt, "no round and test_accuracy numbers");
   }
   RoundAccuracy r;
@@ -46,8 +48,10 @@ Result<std::vector<RoundAccuracy>> read_round_accuracy(const std::filesystem::pa
   const auto path = run_dir / "metrics.jsonl";
   std::ifstream in(path);
   if (!in) {
-    return make_error(ErrorCode::kNotFound, "no " + path.string() +
-                                                " (is this a run folder of fl-coordinator run, with at least one round?)");
+    return make_error(
+        ErrorCode::kNotFound,
+        "no " + path.string() +
+            " (is this a run folder of fl-coordinator run, with at least one round?)");
   }
   std::map<std::uint64_t, RoundAccuracy> by_round;
   std::string line;
@@ -55,8 +59,8 @@ Result<std::vector<RoundAccuracy>> read_round_accuracy(const std::filesystem::pa
     if (line.empty()) continue;
     auto row = parse_row(line);
     if (!row.ok()) {
-      return make_error(ErrorCode::kCorrupt,
-                        path.string() + " line " + std::to_string(number) + ": " + row.error().message);
+      return make_error(ErrorCode::kCorrupt, path.string() + " line " + std::to_string(number) +
+                                                 ": " + row.error().message);
     }
     by_round[row->round] = std::move(row).value();
   }
@@ -68,7 +72,8 @@ Result<std::vector<RoundAccuracy>> read_round_accuracy(const std::filesystem::pa
 Result<std::vector<WorkerEarnings>> read_worker_earnings(const std::filesystem::path& run_dir,
                                                          const std::string& job_id) {
   const auto db = run_dir / "ledger.db";
-  if (!std::filesystem::exists(db)) return make_error(ErrorCode::kNotFound, "no ledger at " + db.string());
+  if (!std::filesystem::exists(db))
+    return make_error(ErrorCode::kNotFound, "no ledger at " + db.string());
   FL_ASSIGN_OR_RETURN(const auto chain, ledger::load_chain(db));
   const auto rounds = ledger::rounds_of(chain, job_id);
   std::map<common::PublicKey, std::size_t> index;
@@ -91,13 +96,15 @@ Result<std::vector<WorkerEarnings>> read_worker_earnings(const std::filesystem::
     }
   }
   std::sort(out.begin(), out.end(), [](const WorkerEarnings& a, const WorkerEarnings& b) {
-    if (a.cumulative.back() != b.cumulative.back()) return a.cumulative.back() > b.cumulative.back();
+    if (a.cumulative.back() != b.cumulative.back())
+      return a.cumulative.back() > b.cumulative.back();
     return a.worker < b.worker;
   });
   return out;
 }
 
-std::string run_accuracy_chart_svg(const std::string& job_id, std::span<const RoundAccuracy> rounds) {
+std::string run_accuracy_chart_svg(const std::string& job_id,
+                                   std::span<const RoundAccuracy> rounds) {
   LineChart chart;
   chart.title = "job '" + job_id + "'" + (rounds.empty() ? "" : ", " + rounds.back().rule) +
                 ": test accuracy and loss per round";
@@ -117,20 +124,24 @@ std::string run_accuracy_chart_svg(const std::string& job_id, std::span<const Ro
   return line_chart_svg(chart);
 }
 
-std::string run_rewards_chart_svg(const std::string& job_id, std::span<const WorkerEarnings> workers) {
+std::string run_rewards_chart_svg(const std::string& job_id,
+                                  std::span<const WorkerEarnings> workers) {
   LineChart chart;
   chart.title = "job '" + job_id + "': tokens earned per worker (cumulative)";
   double top = 0;
-  for (const auto& w : workers) top = std::max(top, w.cumulative.empty() ? 0.0 : w.cumulative.back());
+  for (const auto& w : workers)
+    top = std::max(top, w.cumulative.empty() ? 0.0 : w.cumulative.back());
   chart.y = axis_up_to(top, "tokens earned", 10);
   const bool grouped = workers.size() > kNamedWorkers + 1;
   const std::size_t named = grouped ? kNamedWorkers : workers.size();
   for (std::size_t i = 0; i < named; ++i) {
-    chart.series.push_back({workers[i].worker, workers[i].rounds, workers[i].cumulative, {}, false, false});
+    chart.series.push_back(
+        {workers[i].worker, workers[i].rounds, workers[i].cumulative, {}, false, false});
   }
   if (grouped) {  // the rest as one line: their mean
     const std::size_t rest = workers.size() - named;
-    ChartSeries mean{std::to_string(rest) + " others (mean)", workers[named].rounds, {}, {}, false, true};
+    ChartSeries mean{
+        std::to_string(rest) + " others (mean)", workers[named].rounds, {}, {}, false, true};
     mean.values.assign(mean.rounds.size(), 0.0);
     for (std::size_t i = named; i < workers.size(); ++i) {
       for (std::size_t k = 0; k < mean.values.size() && k < workers[i].cumulative.size(); ++k) {
@@ -148,13 +159,15 @@ Result<std::vector<std::filesystem::path>> write_run_plots(const std::filesystem
   auto rounds = read_round_accuracy(run_dir);
   if (!rounds.ok() && rounds.error().code != ErrorCode::kNotFound) return rounds.error();
   if (rounds.ok() && !rounds->empty()) {
-    FL_RETURN_IF_ERROR(write_text(run_dir / "accuracy.svg", run_accuracy_chart_svg(job_id, *rounds)));
+    FL_RETURN_IF_ERROR(
+        write_text(run_dir / "accuracy.svg", run_accuracy_chart_svg(job_id, *rounds)));
     written.push_back(run_dir / "accuracy.svg");
   }
   auto earnings = read_worker_earnings(run_dir, job_id);
   if (!earnings.ok() && earnings.error().code != ErrorCode::kNotFound) return earnings.error();
   if (earnings.ok() && !earnings->empty()) {
-    FL_RETURN_IF_ERROR(write_text(run_dir / "rewards.svg", run_rewards_chart_svg(job_id, *earnings)));
+    FL_RETURN_IF_ERROR(
+        write_text(run_dir / "rewards.svg", run_rewards_chart_svg(job_id, *earnings)));
     written.push_back(run_dir / "rewards.svg");
   }
   return written;

@@ -26,7 +26,8 @@ std::string fixed(double v, int digits) {
 // Integers as integers ("30", not "30.000000000000004"), anything else in 3 significant digits.
 std::string tick_text(double v) {
   const double r = std::round(v);
-  if (std::abs(v - r) <= 1e-9 * std::max(1.0, std::abs(v))) return std::to_string(static_cast<long long>(r));
+  if (std::abs(v - r) <= 1e-9 * std::max(1.0, std::abs(v)))
+    return std::to_string(static_cast<long long>(r));
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3g", v);
   return buf;
@@ -44,7 +45,8 @@ class Frame {
  public:
   explicit Frame(const LineChart& chart) : chart_(chart) {
     for (const auto& s : chart.series) {
-      for (std::size_t i = 0; i < point_count(s); ++i) last_round_ = std::max(last_round_, round_at(s, i));
+      for (std::size_t i = 0; i < point_count(s); ++i)
+        last_round_ = std::max(last_round_, round_at(s, i));
     }
   }
   double x_of(std::uint64_t round) const {  // rounds are 1-based
@@ -117,7 +119,8 @@ bool draw_series(std::ostream& svg, const LineChart& chart, const Frame& f, std:
   svg << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\"" << dash
       << " points=\"";
   for (std::size_t p = 0; p < point_count(s); ++p) {
-    svg << (p ? " " : "") << fixed(f.x_of(round_at(s, p)), 1) << ',' << fixed(f.y_of(s.values[p], axis), 1);
+    svg << (p ? " " : "") << fixed(f.x_of(round_at(s, p)), 1) << ','
+        << fixed(f.y_of(s.values[p], axis), 1);
   }
   svg << "\"/>\n";
   bool marked = false;
@@ -126,9 +129,8 @@ bool draw_series(std::ostream& svg, const LineChart& chart, const Frame& f, std:
     const auto round = round_at(s, p);
     svg << "<circle class=\"" << xml_escape(chart.markers.css_class) << "\" cx=\""
         << fixed(f.x_of(round), 1) << "\" cy=\"" << fixed(f.y_of(s.values[p], axis), 1)
-        << "\" r=\"4\" fill=\"white\" stroke=\"" << color
-        << "\" stroke-width=\"2\"><title>round " << round << ": " << xml_escape(chart.markers.note)
-        << "</title></circle>\n";
+        << "\" r=\"4\" fill=\"white\" stroke=\"" << color << "\" stroke-width=\"2\"><title>round "
+        << round << ": " << xml_escape(chart.markers.note) << "</title></circle>\n";
     marked = true;
   }
   const double ly = kTop + 8 + 18 * static_cast<double>(i);
@@ -145,11 +147,20 @@ std::string xml_escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

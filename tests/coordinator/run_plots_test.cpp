@@ -23,8 +23,11 @@ void write_metrics(const std::filesystem::path& dir, const std::vector<double>& 
   std::filesystem::create_directories(dir);
   std::ofstream out(dir / "metrics.jsonl");
   for (std::size_t i = 0; i < accuracy.size(); ++i) {
-    out << nlohmann::json{{"round", i + 1}, {"accepted", 3}, {"test_loss", 2.0 * (1 - accuracy[i])},
-                          {"test_accuracy", accuracy[i]}, {"rule", rule}}
+    out << nlohmann::json{{"round", i + 1},
+                          {"accepted", 3},
+                          {"test_loss", 2.0 * (1 - accuracy[i])},
+                          {"test_accuracy", accuracy[i]},
+                          {"rule", rule}}
                .dump()
         << "\n";
   }
@@ -52,11 +55,13 @@ TEST(RunPlots, ReadsOneEntryPerRoundInRoundOrderKeepingTheLastRowOfARound) {
 
 TEST(RunPlots, NamesTheFileAndLineOfARowItCannotRead) {
   test::TempDir dir;
-  test::write_file(dir / "metrics.jsonl", "{\"round\":1,\"test_accuracy\":0.3}\n{\"round\":\"x\"}\n");
+  test::write_file(dir / "metrics.jsonl",
+                   "{\"round\":1,\"test_accuracy\":0.3}\n{\"round\":\"x\"}\n");
   auto rounds = read_round_accuracy(dir.path());
   ASSERT_FALSE(rounds.ok());
   EXPECT_EQ(rounds.error().code, ErrorCode::kCorrupt);
-  EXPECT_NE(rounds.error().message.find("metrics.jsonl line 2"), std::string::npos) << rounds.error().message;
+  EXPECT_NE(rounds.error().message.find("metrics.jsonl line 2"), std::string::npos)
+      << rounds.error().message;
 }
 
 TEST(RunPlots, SaysWhatAFolderWithoutMetricsLacks) {
@@ -111,7 +116,8 @@ TEST(RunPlots, SkipsTheRewardChartWithoutALedger) {
 
 TEST(RunPlots, DrawsNineWorkersByNameAndTheRestAsTheirMean) {
   std::vector<WorkerEarnings> workers;
-  for (int i = 0; i < 12; ++i) workers.push_back({"w" + std::to_string(i), {1, 2}, {12.0 - i, 24.0 - 2 * i}});
+  for (int i = 0; i < 12; ++i)
+    workers.push_back({"w" + std::to_string(i), {1, 2}, {12.0 - i, 24.0 - 2 * i}});
   const auto svg = run_rewards_chart_svg("j", workers);
   EXPECT_EQ(count(svg, "<polyline"), 10u);
   EXPECT_NE(svg.find(">w8</text>"), std::string::npos);
@@ -170,8 +176,8 @@ TEST(CompareRuns, TheCommandPrintsTheTableAndWritesOneLinePerRun) {
   write_metrics(dir / "one", {0.4, 0.5});
   write_metrics(dir / "two", {0.3, 0.6});
   const auto svg = dir / "cmp.svg";
-  test::ChildProcess p({test::binary("fl-coordinator"), "compare", (dir / "one").string(), (dir / "two").string(),
-                        "--out", svg.string()},
+  test::ChildProcess p({test::binary("fl-coordinator"), "compare", (dir / "one").string(),
+                        (dir / "two").string(), "--out", svg.string()},
                        dir / "compare.out");
   ASSERT_EQ(p.wait(std::chrono::seconds(30)), 0) << test::read_file(dir / "compare.out");
   const auto printed = test::read_file(dir / "compare.out");

@@ -25,7 +25,8 @@ LineChart two_series() {
 
 TEST(SvgChart, DrawsOnePolylinePerSeriesAndALegendEntryForEach) {
   const auto svg = line_chart_svg(two_series());
-  EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"420\"", 0), 0u);
+  EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"420\"", 0),
+            0u);
   EXPECT_EQ(count(svg, "<polyline"), 2u);
   EXPECT_NE(svg.find(">a</text>"), std::string::npos);
   EXPECT_NE(svg.find(">b</text>"), std::string::npos);

@@ -37,7 +37,8 @@ struct CommandResult {
 };
 
 // Runs argv (argv[0] an absolute path) with its output in `log`, which is replaced.
-inline CommandResult run_command(const std::vector<std::string>& argv, const std::filesystem::path& log,
+inline CommandResult run_command(const std::vector<std::string>& argv,
+                                 const std::filesystem::path& log,
                                  std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
   std::filesystem::remove(log);
   CommandResult r;

@@ -9,13 +9,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "commands.hpp"
@@ -36,9 +35,12 @@ constexpr const char* kEndpoint = "tcp://10.213.1.1:5555";
 class NetworkLab {
  public:
   NetworkLab(std::string ip, std::filesystem::path log_dir)
-      : ip_(std::move(ip)), log_dir_(std::move(log_dir)), prefix_("fl" + std::to_string(::getpid())) {}
+      : ip_(std::move(ip)),
+        log_dir_(std::move(log_dir)),
+        prefix_("fl" + std::to_string(::getpid())) {}
   ~NetworkLab() {
-    for (const auto& ns : created_) test::run_command({ip_, "netns", "del", ns}, log_dir_ / "ip-cleanup.out");
+    for (const auto& ns : created_)
+      test::run_command({ip_, "netns", "del", ns}, log_dir_ / "ip-cleanup.out");
   }
   NetworkLab(const NetworkLab&) = delete;
   NetworkLab& operator=(const NetworkLab&) = delete;
@@ -56,7 +58,8 @@ class NetworkLab {
       if (!std::regex_match(line, m, ours)) continue;
       const auto pid = static_cast<pid_t>(std::stol(m[1].str()));
       if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its test is still running
-      test::run_command({ip_, "netns", "del", line.substr(0, line.find(' '))}, log_dir_ / "ip-cleanup.out");
+      test::run_command({ip_, "netns", "del", line.substr(0, line.find(' '))},
+                        log_dir_ / "ip-cleanup.out");
     }
   }
 
@@ -68,8 +71,10 @@ class NetworkLab {
       created_.push_back(ns(host));
     }
     const std::vector<std::vector<std::string>> steps = {
-        {"link", "add", "vA", "netns", ns("c"), "type", "veth", "peer", "name", "eth0", "netns", ns("a")},
-        {"link", "add", "vB", "netns", ns("c"), "type", "veth", "peer", "name", "eth0", "netns", ns("b")},
+        {"link", "add", "vA", "netns", ns("c"), "type", "veth", "peer", "name", "eth0", "netns",
+         ns("a")},
+        {"link", "add", "vB", "netns", ns("c"), "type", "veth", "peer", "name", "eth0", "netns",
+         ns("b")},
         {"-n", ns("c"), "addr", "add", "10.213.1.1/24", "dev", "vA"},
         {"-n", ns("c"), "addr", "add", "10.213.2.1/24", "dev", "vB"},
         {"-n", ns("a"), "addr", "add", "10.213.1.2/24", "dev", "eth0"},
@@ -132,35 +137,40 @@ class MultiHost : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto ip = test::find_program("ip");
-    if (!ip) GTEST_SKIP() << "no `ip` command (Debian package iproute2): cannot make network namespaces";
+    if (!ip)
+      GTEST_SKIP() << "no `ip` command (Debian package iproute2): cannot make network namespaces";
     lab_.emplace(*ip, dir_);
     if (auto error = lab_->build(); !error.empty()) {
-      GTEST_SKIP() << "cannot make network namespaces and veth links here (needs root or CAP_NET_ADMIN): "
-                   << error;
+      GTEST_SKIP()
+          << "cannot make network namespaces and veth links here (needs root or CAP_NET_ADMIN): "
+          << error;
     }
   }
 
   void write_job() {
     // Rounds close 1 s after they open once the quorum (1 of 2) is in; a worker silent for 2 s is
     // dropped, and the next round waits for two workers again.
-    std::ofstream(dir_ / "job.toml") << "[job]\nid = \"netns\"\nmodel = \"mlp\"\nrounds = 16\nseed = 7\n"
-                                     << "[data]\neval_limit = 500\n"
-                                     << "[training]\nepochs = 1\nbatch_size = 32\nlearning_rate = 0.05\n"
-                                     << "[round]\nmin_workers = 2\nquorum_fraction = 0.5\nsoft_deadline_s = 1\n"
-                                     << "deadline_s = 5\nregistration_wait_s = 60\nheartbeat_timeout_s = 2\n"
-                                     << "[enrolment]\nopen = true\n"
-                                     << "[network]\nbind = \"tcp://" << kCoordinatorAddress << ":5555\"\n"
-                                     << "[output]\ndir = \"" << run_.string() << "\"\nlive_table = false\n";
+    std::ofstream(dir_ / "job.toml")
+        << "[job]\nid = \"netns\"\nmodel = \"mlp\"\nrounds = 16\nseed = 7\n"
+        << "[data]\neval_limit = 500\n"
+        << "[training]\nepochs = 1\nbatch_size = 32\nlearning_rate = 0.05\n"
+        << "[round]\nmin_workers = 2\nquorum_fraction = 0.5\nsoft_deadline_s = 1\n"
+        << "deadline_s = 5\nregistration_wait_s = 60\nheartbeat_timeout_s = 2\n"
+        << "[enrolment]\nopen = true\n"
+        << "[network]\nbind = \"tcp://" << kCoordinatorAddress << ":5555\"\n"
+        << "[output]\ndir = \"" << run_.string() << "\"\nlive_table = false\n";
   }
 
   ChildProcess start_worker(const std::string& host, int k) {
     const auto key = dir_ / ("w" + host + ".key");
-    EXPECT_TRUE(common::save_key_file(key, common::key_pair_from_label("netns-worker-" + host)).ok());
-    return ChildProcess(lab_->exec_in(host, {test::binary("fl-worker"), "run", "--coordinator", kEndpoint, "--key",
-                                             key.string(), "--partition", std::to_string(k) + "/2", "--max-samples",
-                                             "300", "--threads", "1", "--heartbeat", "0.5", "--receipts",
-                                             (dir_ / ("w" + host + ".receipts")).string()}),
-                        dir_ / ("worker-" + host + ".out"));
+    EXPECT_TRUE(
+        common::save_key_file(key, common::key_pair_from_label("netns-worker-" + host)).ok());
+    return ChildProcess(
+        lab_->exec_in(host, {test::binary("fl-worker"), "run", "--coordinator", kEndpoint, "--key",
+                             key.string(), "--partition", std::to_string(k) + "/2", "--max-samples",
+                             "300", "--threads", "1", "--heartbeat", "0.5", "--receipts",
+                             (dir_ / ("w" + host + ".receipts")).string()}),
+        dir_ / ("worker-" + host + ".out"));
   }
 
   std::vector<nlohmann::json> metrics() const { return read_jsonl(run_ / "metrics.jsonl"); }
@@ -173,14 +183,15 @@ class MultiHost : public ::testing::Test {
 
 TEST_F(MultiHost, WorkersOnOtherHostsTrainAndOneRejoinsAfterItsLinkWasDown) {
   write_job();
-  auto coordinator = ChildProcess(
-      lab_->exec_in("c", {test::binary("fl-coordinator"), "run", "--config", (dir_ / "job.toml").string()}),
-      dir_ / "coordinator.out");
+  auto coordinator = ChildProcess(lab_->exec_in("c", {test::binary("fl-coordinator"), "run",
+                                                      "--config", (dir_ / "job.toml").string()}),
+                                  dir_ / "coordinator.out");
   auto worker_a = start_worker("a", 0);
   auto worker_b = start_worker("b", 1);
   const auto log = [&] {
     return "coordinator:\n" + test::read_file(dir_ / "coordinator.out") + "\nworker a:\n" +
-           test::read_file(dir_ / "worker-a.out") + "\nworker b:\n" + test::read_file(dir_ / "worker-b.out");
+           test::read_file(dir_ / "worker-a.out") + "\nworker b:\n" +
+           test::read_file(dir_ / "worker-b.out");
   };
 
   // Both workers' updates are in two rounds: the federation works across the links.
@@ -208,7 +219,8 @@ TEST_F(MultiHost, WorkersOnOtherHostsTrainAndOneRejoinsAfterItsLinkWasDown) {
     b_alone |= r["accepted"] == 1;
     accepted += " " + r["accepted"].dump();
   }
-  std::cout << "updates accepted per round:" << accepted << " (link down when round " << before.size() << " was recorded"
+  std::cout << "updates accepted per round:" << accepted << " (link down when round "
+            << before.size() << " was recorded"
             << ", up again after round " << last_round_while_down << ")\n";
   EXPECT_TRUE(b_alone) << log();
   EXPECT_EQ(rows.back()["accepted"], 2) << log();

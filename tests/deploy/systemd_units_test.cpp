@@ -26,7 +26,8 @@ std::multimap<std::string, std::string> settings_of(const std::filesystem::path&
   return out;
 }
 
-bool has(const std::multimap<std::string, std::string>& s, const std::string& key, const std::string& value) {
+bool has(const std::multimap<std::string, std::string>& s, const std::string& key,
+         const std::string& value) {
   auto [from, to] = s.equal_range(key);
   for (auto it = from; it != to; ++it) {
     if (it->second == value) return true;
@@ -38,7 +39,9 @@ class SystemdUnits : public ::testing::Test {
  protected:
   void SetUp() override {
     auto found = test::find_program("systemd-analyze");
-    if (!found) GTEST_SKIP() << "systemd-analyze not found (Debian package systemd); the units are not checked";
+    if (!found)
+      GTEST_SKIP()
+          << "systemd-analyze not found (Debian package systemd); the units are not checked";
     analyze_ = *found;
   }
 
@@ -48,9 +51,12 @@ class SystemdUnits : public ::testing::Test {
     std::vector<std::string> paths;
     for (const char* name : {"fl-coordinator@.service", "fl-worker.service"}) {
       std::string text = test::read_file(kUnits / name);
-      text = std::regex_replace(text, std::regex("/usr/local/bin/"),
-                                std::filesystem::path(test::binary("fl-worker")).parent_path().string() + "/");
-      if (!extra_line.empty()) text = std::regex_replace(text, std::regex("\\[Service\\]\n"), "[Service]\n" + extra_line + "\n");
+      text = std::regex_replace(
+          text, std::regex("/usr/local/bin/"),
+          std::filesystem::path(test::binary("fl-worker")).parent_path().string() + "/");
+      if (!extra_line.empty())
+        text = std::regex_replace(text, std::regex("\\[Service\\]\n"),
+                                  "[Service]\n" + extra_line + "\n");
       test::write_file(tmp_ / name, text);
       paths.push_back((tmp_ / name).string());
     }
@@ -94,16 +100,21 @@ TEST_F(SystemdUnits, AreRatedWellHardenedBySystemdAnalyzeSecurity) {
 }
 
 TEST(SystemdUnitFiles, RunTheBinariesCmakeInstallPutsInUsrLocalBin) {
-  EXPECT_EQ(settings_of(kUnits / "fl-coordinator@.service").find("ExecStart")->second.rfind(
-                "/usr/local/bin/fl-coordinator run --config /etc/fedledger/jobs/%i.toml", 0),
+  EXPECT_EQ(settings_of(kUnits / "fl-coordinator@.service")
+                .find("ExecStart")
+                ->second.rfind(
+                    "/usr/local/bin/fl-coordinator run --config /etc/fedledger/jobs/%i.toml", 0),
             0u);
-  EXPECT_EQ(settings_of(kUnits / "fl-worker.service").find("ExecStart")->second.rfind("/usr/local/bin/fl-worker run", 0),
+  EXPECT_EQ(settings_of(kUnits / "fl-worker.service")
+                .find("ExecStart")
+                ->second.rfind("/usr/local/bin/fl-worker run", 0),
             0u);
 }
 
 TEST(SystemdUnitFiles, RunEachServiceAsItsOwnSystemUserDeclaredForSysusers) {
   const auto sysusers = test::read_file(kUnits / "fedledger.sysusers");
-  for (const auto& [unit, user] : {std::pair{"fl-coordinator@.service", "fl-coordinator"}, {"fl-worker.service", "fl-worker"}}) {
+  for (const auto& [unit, user] : {std::pair{"fl-coordinator@.service", "fl-coordinator"},
+                                   {"fl-worker.service", "fl-worker"}}) {
     const auto s = settings_of(kUnits / unit);
     EXPECT_TRUE(has(s, "User", user)) << unit;
     EXPECT_NE(sysusers.find(std::string("u ") + user + " "), std::string::npos) << user;
@@ -114,13 +125,17 @@ TEST(SystemdUnitFiles, RestartOnFailureHardenedAndWritingOnlyTheirStateFolder) {
   for (const char* unit : {"fl-coordinator@.service", "fl-worker.service"}) {
     const auto s = settings_of(kUnits / unit);
     EXPECT_TRUE(has(s, "Restart", "on-failure")) << unit;
-    for (const auto& [key, value] : {std::pair{"NoNewPrivileges", "yes"}, {"ProtectSystem", "strict"},
-                                     {"PrivateTmp", "yes"}, {"ProtectHome", "yes"}, {"UMask", "0077"},
+    for (const auto& [key, value] : {std::pair{"NoNewPrivileges", "yes"},
+                                     {"ProtectSystem", "strict"},
+                                     {"PrivateTmp", "yes"},
+                                     {"ProtectHome", "yes"},
+                                     {"UMask", "0077"},
                                      {"StateDirectoryMode", "0700"}}) {
       EXPECT_TRUE(has(s, key, value)) << unit << ": " << key << "=" << value;
     }
     EXPECT_EQ(s.count("ReadWritePaths"), 1u) << unit;
-    EXPECT_EQ(s.count("EnvironmentFile"), std::string(unit) == "fl-worker.service" ? 1u : 2u) << unit;
+    EXPECT_EQ(s.count("EnvironmentFile"), std::string(unit) == "fl-worker.service" ? 1u : 2u)
+        << unit;
   }
 }
 

@@ -28,7 +28,7 @@ std::string comparison_table(std::span<const ComparedRun> runs);
 std::string comparison_chart_svg(std::span<const ComparedRun> runs);
 
 // The command: prints the table to `out` and writes the chart to `svg_path`.
-Status compare_runs(std::span<const std::filesystem::path> dirs, const std::filesystem::path& svg_path,
-                    std::ostream& out);
+Status compare_runs(std::span<const std::filesystem::path> dirs,
+                    const std::filesystem::path& svg_path, std::ostream& out);
 
 }  // namespace fl::coordinator

@@ -28,17 +28,19 @@ Result<std::vector<RoundAccuracy>> read_round_accuracy(const std::filesystem::pa
 
 // Tokens each worker had earned by the end of each round of `job_id`, from the ledger.
 struct WorkerEarnings {
-  std::string worker;                // short id
+  std::string worker;                 // short id
   std::vector<std::uint64_t> rounds;  // rounds of the job on the ledger, ascending
-  std::vector<double> cumulative;    // tokens earned up to and including each round
+  std::vector<double> cumulative;     // tokens earned up to and including each round
 };
 // Workers by total earned (highest first, ties by id). kNotFound when there is no ledger.db.
 Result<std::vector<WorkerEarnings>> read_worker_earnings(const std::filesystem::path& run_dir,
                                                          const std::string& job_id);
 
-std::string run_accuracy_chart_svg(const std::string& job_id, std::span<const RoundAccuracy> rounds);
+std::string run_accuracy_chart_svg(const std::string& job_id,
+                                   std::span<const RoundAccuracy> rounds);
 // At most 9 workers by name; the rest as one line of their mean.
-std::string run_rewards_chart_svg(const std::string& job_id, std::span<const WorkerEarnings> workers);
+std::string run_rewards_chart_svg(const std::string& job_id,
+                                  std::span<const WorkerEarnings> workers);
 
 // Writes accuracy.svg and rewards.svg into `run_dir`, each when it has something to draw (no
 // rounds yet, or no ledger in research mode: that file is skipped). Returns the files written.
