@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "fl/coordinator/svg_chart.hpp"
 #include "fl/ledger/queries.hpp"
@@ -24,21 +26,32 @@ Status write_text(const std::filesystem::path& path, const std::string& text) {
   return ok_status();
 }
 
+// A number, or NaN where the writer had one (JSON has no NaN: nlohmann writes null).
+std::optional<double> number_or_nan(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::numeric_limits<double>::quiet_NaN();
+  if (!it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
 Result<RoundAccuracy> parse_row(const std::string& line) {
   auto j = nlohmann::json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
+  if (j.is_discarded() || !j.is_object()) {
     return make_error(ErrorCode::kCorrupt, "not a JSON object");
+  }
   const auto round = j.find("round");
-  const auto accuracy = j.find("test_accuracy");
-  if (round == j.end() || !round->is_number_unsigned() || accuracy == j.end() ||
-      !accuracy->is_number()) {
-    return make_error(ErrorCode::kCorrupt, "no round and test_accuracy numbers");
+  const auto accuracy = number_or_nan(j, "test_accuracy");
+  const auto loss = number_or_nan(j, "test_loss");
+  if (round == j.end() || !round->is_number_unsigned() || !accuracy || !loss) {
+    return make_error(ErrorCode::kCorrupt, "round, test_accuracy and test_loss must be numbers");
   }
   RoundAccuracy r;
   r.round = round->get<std::uint64_t>();
-  r.test_accuracy = accuracy->get<double>();
-  r.test_loss = j.value("test_loss", 0.0);
-  r.rule = j.value("rule", std::string());
+  r.test_accuracy = *accuracy;
+  r.test_loss = *loss;
+  if (const auto rule = j.find("rule"); rule != j.end() && rule->is_string()) {
+    r.rule = rule->get<std::string>();
+  }
   return r;
 }
 
@@ -72,7 +85,8 @@ Result<std::vector<RoundAccuracy>> read_round_accuracy(const std::filesystem::pa
 Result<std::vector<WorkerEarnings>> read_worker_earnings(const std::filesystem::path& run_dir,
                                                          const std::string& job_id) {
   const auto db = run_dir / "ledger.db";
-  if (!std::filesystem::exists(db))
+  std::error_code ec;
+  if (!std::filesystem::exists(db, ec))
     return make_error(ErrorCode::kNotFound, "no ledger at " + db.string());
   FL_ASSIGN_OR_RETURN(const auto chain, ledger::load_chain(db));
   const auto rounds = ledger::rounds_of(chain, job_id);

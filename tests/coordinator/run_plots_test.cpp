@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -62,6 +63,18 @@ TEST(RunPlots, NamesTheFileAndLineOfARowItCannotRead) {
   EXPECT_EQ(rounds.error().code, ErrorCode::kCorrupt);
   EXPECT_NE(rounds.error().message.find("metrics.jsonl line 2"), std::string::npos)
       << rounds.error().message;
+}
+
+TEST(RunPlots, ReadsANullAccuracyOrLossAsNotANumberAndAnyOtherTypeAsCorrupt) {
+  test::TempDir dir;
+  test::write_file(dir / "metrics.jsonl",
+                   "{\"round\":1,\"test_accuracy\":null,\"test_loss\":null}\n");
+  auto rounds = read_round_accuracy(dir.path());
+  ASSERT_TRUE(rounds.ok()) << rounds.error().to_string();
+  EXPECT_TRUE(std::isnan((*rounds)[0].test_accuracy));
+  test::write_file(dir / "metrics.jsonl",
+                   "{\"round\":1,\"test_accuracy\":0.5,\"test_loss\":\"x\"}\n");
+  EXPECT_EQ(read_round_accuracy(dir.path()).error().code, ErrorCode::kCorrupt);
 }
 
 TEST(RunPlots, SaysWhatAFolderWithoutMetricsLacks) {
