@@ -75,9 +75,11 @@ Result<std::vector<RoundAccuracy>> read_round_accuracy(const std::filesystem::pa
       return make_error(ErrorCode::kCorrupt, path.string() + " line " + std::to_string(number) +
                                                  ": " + row.error().message);
     }
-    by_round[row->round] = std::move(row).value();
+    const auto round = row->round;
+    by_round[round] = std::move(row).value();
   }
   std::vector<RoundAccuracy> out;
+  out.reserve(by_round.size());
   for (auto& [round, row] : by_round) out.push_back(std::move(row));
   return out;
 }
