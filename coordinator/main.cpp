@@ -1,4 +1,4 @@
-// fl-coordinator: run | aggregate | simulate. Parses arguments and calls fl_coordinator.
+// fl-coordinator: run | aggregate | simulate | compare. Parses arguments and calls fl_coordinator.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -12,6 +12,7 @@
 #include "fl/coordinator/aggregation/rule_registry.hpp"
 #include "fl/coordinator/coordinator.hpp"
 #include "fl/coordinator/job_config.hpp"
+#include "fl/coordinator/run_comparison.hpp"
 #include "fl/coordinator/simulation/simulation.hpp"
 
 namespace {
@@ -80,7 +81,18 @@ int main(int argc, char** argv) {
   simulate->add_option("--threads", sim_threads, "training threads (instead of simulation.threads)");
   simulate->add_flag("--no-progress", no_progress, "no progress bar");
 
+  auto* compare = app.add_subcommand("compare", "print the test accuracy per round of runs side by side, and plot it");
+  std::vector<std::filesystem::path> compare_dirs;
+  std::string compare_out = "comparison.svg";
+  compare->add_option("RUN_DIR", compare_dirs, "run folders (output.dir of each job)")->required()->check(CLI::ExistingDirectory);
+  compare->add_option("--out", compare_out, "where to write the chart (SVG)")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*compare) {
+    if (auto s = fl::coordinator::compare_runs(compare_dirs, compare_out, std::cout); !s.ok()) return fail(s.error());
+    return 0;
+  }
 
   if (*simulate) {
     fl::coordinator::SimulationOverrides o;

@@ -12,6 +12,7 @@
 #include "fl/coordinator/round_engine.hpp"
 #include "fl/coordinator/round_metrics.hpp"
 #include "fl/coordinator/run_folder.hpp"
+#include "fl/coordinator/run_plots.hpp"
 #include "fl/coordinator/worker_registry.hpp"
 #include "fl/ledger/ledger.hpp"
 
@@ -154,6 +155,7 @@ Status Coordinator::State::open_ledger_and_resume() {
 
 Status Coordinator::run() {
   auto& s = *state_;
+  const RunPlotsOnExit plots(s.config.output_dir, s.config.job_id);  // accuracy.svg, rewards.svg
   const auto last = static_cast<std::uint64_t>(s.config.rounds);
   if (s.next_round > last) {
     spdlog::info("job '{}' already finished {} rounds", s.config.job_id, s.config.rounds);

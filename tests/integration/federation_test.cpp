@@ -37,6 +37,8 @@ TEST_F(Federation, ThreeWorkersTrainAndAccuracyRises) {
   EXPECT_GT(rows[2]["test_accuracy"].get<double>(), 0.6);
   EXPECT_TRUE(std::filesystem::exists(run_ / "global.flm"));
   EXPECT_TRUE(std::filesystem::exists(run_ / "checkpoints" / "round-000003.flm"));
+  EXPECT_TRUE(std::filesystem::exists(run_ / "accuracy.svg"));  // drawn when the job ends
+  EXPECT_TRUE(std::filesystem::exists(run_ / "rewards.svg"));
   // The ledger: one block per round after genesis, verified; the final model traces to round 3
   // and its three workers; the rewards add up to what was minted.
   int code = -1;

@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include "fl/coordinator/svg_chart.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -27,20 +29,6 @@ std::string csv(const std::string& s) {
     out += c;
   }
   return out + "\"";
-}
-
-std::string xml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 std::string file_safe(const std::string& s) {
@@ -289,76 +277,12 @@ Result<std::vector<std::string>> write_accuracy_plots(const std::filesystem::pat
 }
 
 std::string accuracy_chart_svg(const std::string& title, std::span<const PlotSeries> series) {
-  static constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-                                            "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                                            "#bcbd22", "#17becf"};
-  constexpr double kW = 760, kH = 420, kLeft = 56, kRight = 210, kTop = 36, kBottom = 48;
-  const double pw = kW - kLeft - kRight, ph = kH - kTop - kBottom;
-  std::size_t rounds = 1;
-  for (const auto& s : series) rounds = std::max(rounds, s.values.size());
-  auto x_of = [&](std::size_t round) {  // round is 1-based
-    return kLeft + (rounds == 1 ? pw / 2 : pw * static_cast<double>(round - 1) /
-                                               static_cast<double>(rounds - 1));
-  };
-  auto y_of = [&](double acc) { return kTop + ph * (1.0 - std::clamp(acc, 0.0, 1.0)); };
-
-  std::ostringstream svg;
-  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kW << "\" height=\"" << kH
-      << "\" viewBox=\"0 0 " << kW << ' ' << kH << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
-      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      << "<text x=\"" << kLeft << "\" y=\"22\" font-size=\"14\" font-weight=\"bold\">" << xml(title)
-      << "</text>\n";
-  for (int i = 0; i <= 10; ++i) {  // horizontal grid every 10 points of accuracy
-    const double y = y_of(i / 10.0);
-    svg << "<line x1=\"" << kLeft << "\" y1=\"" << fixed(y, 1) << "\" x2=\"" << kLeft + pw
-        << "\" y2=\"" << fixed(y, 1) << "\" stroke=\"#e0e0e0\"/>\n"
-        << "<text x=\"" << kLeft - 6 << "\" y=\"" << fixed(y + 4, 1)
-        << "\" text-anchor=\"end\">" << i * 10 << "</text>\n";
-  }
-  const std::size_t step = std::max<std::size_t>(1, (rounds + 9) / 10);
-  for (std::size_t r = 1; r <= rounds; r += step) {
-    svg << "<text x=\"" << fixed(x_of(r), 1) << "\" y=\"" << kTop + ph + 16
-        << "\" text-anchor=\"middle\">" << r << "</text>\n";
-  }
-  svg << "<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << pw << "\" height=\"" << ph
-      << "\" fill=\"none\" stroke=\"#333\"/>\n"
-      << "<text x=\"" << kLeft + pw / 2 << "\" y=\"" << kH - 10
-      << "\" text-anchor=\"middle\">round</text>\n"
-      << "<text transform=\"translate(16," << kTop + ph / 2
-      << ") rotate(-90)\" text-anchor=\"middle\">test accuracy (%)</text>\n";
-  bool any_refused = false;
-  for (std::size_t i = 0; i < series.size(); ++i) {
-    const char* color = kColors[i % std::size(kColors)];
-    const auto& s = series[i];
-    svg << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\" points=\"";
-    for (std::size_t r = 0; r < s.values.size(); ++r) {
-      const double v = std::isfinite(s.values[r]) ? s.values[r] : 0.0;
-      svg << (r ? " " : "") << fixed(x_of(r + 1), 1) << ',' << fixed(y_of(v), 1);
-    }
-    svg << "\"/>\n";
-    for (std::size_t r = 0; r < s.refused.size() && r < s.values.size(); ++r) {
-      if (!s.refused[r]) continue;  // a hollow marker: the rule refused, the model stayed
-      const double v = std::isfinite(s.values[r]) ? s.values[r] : 0.0;
-      svg << "<circle class=\"refused\" cx=\"" << fixed(x_of(r + 1), 1) << "\" cy=\""
-          << fixed(y_of(v), 1) << "\" r=\"4\" fill=\"white\" stroke=\"" << color
-          << "\" stroke-width=\"2\"><title>round " << r + 1 << ": rule refused</title></circle>\n";
-      any_refused = true;
-    }
-    const double ly = kTop + 8 + 18 * static_cast<double>(i);
-    svg << "<line x1=\"" << kLeft + pw + 14 << "\" y1=\"" << ly << "\" x2=\"" << kLeft + pw + 36
-        << "\" y2=\"" << ly << "\" stroke=\"" << color << "\" stroke-width=\"3\"/>\n"
-        << "<text x=\"" << kLeft + pw + 42 << "\" y=\"" << ly + 4 << "\">" << xml(s.label)
-        << "</text>\n";
-  }
-  if (any_refused) {
-    const double ly = kTop + 8 + 18 * static_cast<double>(series.size());
-    svg << "<circle cx=\"" << kLeft + pw + 25 << "\" cy=\"" << ly
-        << "\" r=\"4\" fill=\"white\" stroke=\"#333\" stroke-width=\"2\"/>\n"
-        << "<text x=\"" << kLeft + pw + 42 << "\" y=\"" << ly + 4
-        << "\">rule refused the round</text>\n";
-  }
-  svg << "</svg>\n";
-  return svg.str();
+  LineChart chart;
+  chart.title = title;
+  chart.y = ChartAxis{"test accuracy (%)", 0, 1, 10, 100};
+  chart.markers = {"refused", "rule refused", "rule refused the round"};
+  for (const auto& s : series) chart.series.push_back({s.label, {}, s.values, s.refused});
+  return line_chart_svg(chart);
 }
 
 }  // namespace fl::coordinator
