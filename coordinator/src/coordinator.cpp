@@ -189,6 +189,7 @@ Status Coordinator::State::save_model(const std::filesystem::path& path, std::ui
 Status Coordinator::State::run_round(std::uint64_t round) {
   const auto start = Clock::now();
   FL_ASSIGN_OR_RETURN(auto collected, engine->collect(round, global, global_digest));
+  const auto collected_at = Clock::now();
   fault_point("collected", round);
   FL_ASSIGN_OR_RETURN(auto closed, close_round(global, collected, *rule, *scorer, *model,
                                                CloseSettings{config.server_learning_rate}));
@@ -197,7 +198,9 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   // The order below is what makes a kill at any point recoverable (see run_folder.hpp).
   FL_RETURN_IF_ERROR(save_model(checkpoint_path(config.output_dir, round), round, closed.global, closed.model_digest));
   fault_point("checkpoint", round);
+  const auto ledger_start = Clock::now();
   FL_ASSIGN_OR_RETURN(auto receipts, record_on_ledger(round, collected, closed));
+  const auto ledger_seconds = std::chrono::duration<double>(Clock::now() - ledger_start).count();
   fault_point("ledger", round);
   FL_RETURN_IF_ERROR(save_model(global_model_path(config.output_dir), round, closed.global, closed.model_digest));
   global = std::move(closed.global);
@@ -222,6 +225,10 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   m.test_accuracy = closed.eval.accuracy;
   m.eval_seconds = closed.eval.seconds;
   m.ledger_height = ledger ? ledger->height() : 0;
+  m.collect_seconds = std::chrono::duration<double>(collected_at - start).count();
+  m.ledger_seconds = ledger_seconds;
+  for (const auto& u : collected.accepted) m.update_bytes += u.values.size_bytes();
+  for (const auto& r : receipts) m.minted += r.reward;
   m.round_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   for (auto* o : observers) o->on_round(m);
   fault_point("metrics", round);
