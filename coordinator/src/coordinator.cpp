@@ -3,10 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "fl/common/model_file.hpp"
 #include "fl/coordinator/fault_injection.hpp"
+#include "fl/coordinator/http/job_monitor.hpp"
+#include "fl/coordinator/http/job_server.hpp"
 #include "fl/coordinator/model_host.hpp"
 #include "fl/coordinator/round.hpp"
 #include "fl/coordinator/round_engine.hpp"
@@ -70,6 +73,10 @@ struct Coordinator::State {
   common::Digest global_digest{};
   std::uint64_t next_round = 1;
   std::ofstream evidence;
+  std::unique_ptr<JobMonitor> monitor;  // with [http] listen: copies for the HTTP server
+  std::unique_ptr<JobHttpServer> http;  // stops before the monitor goes
+
+  Status start_http();
 
   Status open();
   Status open_ledger_and_resume();
@@ -111,6 +118,7 @@ Status Coordinator::State::open() {
   metrics.emplace(std::move(writer));
   observers.push_back(&*metrics);
   evidence.open(c.output_dir / "evidence.jsonl", std::ios::app);
+  if (!c.http_listen.empty()) FL_RETURN_IF_ERROR(start_http());
 
   FL_ASSIGN_OR_RETURN(auto bound, bind_zmq_channel(c.bind, c.max_message_bytes));
   channel = std::move(bound.channel);
@@ -122,6 +130,18 @@ Status Coordinator::State::open() {
   engine = std::make_unique<RoundEngine>(std::move(settings), *channel, registry, key, *stop);
   spdlog::info("job '{}': model {} ({} parameters), rule {}, {} rounds, listening on {}", c.job_id, c.model,
                global.size(), rule->name(), c.rounds, endpoint);
+  return ok_status();
+}
+
+Status Coordinator::State::start_http() {
+  const auto& c = config;
+  JobInfo info{c.job_id, c.model, rule->name(), scorer->name(), c.rounds, c.min_workers, c.reward_per_round,
+               c.ledger_enabled};
+  monitor = std::make_unique<JobMonitor>(std::move(info), registry, c.heartbeat_timeout_s);
+  observers.push_back(monitor.get());
+  FL_ASSIGN_OR_RETURN(http, JobHttpServer::start(c, *monitor));
+  std::ofstream(c.output_dir / "http") << http->url() << '\n';  // for scripts and tests (port 0)
+  spdlog::info("dashboard on {} (metrics at {}metrics)", http->url(), http->url());
   return ok_status();
 }
 
@@ -177,6 +197,11 @@ Status Coordinator::run() {
   }
   s.engine->shutdown_all("job finished");
   spdlog::info("job '{}' done; final model {}", s.config.job_id, global_model_path(s.config.output_dir).string());
+  if (s.http && s.config.http_linger_s > 0) {
+    spdlog::info("the dashboard stays on {} for {} s ([http] linger_s)", s.http->url(), s.config.http_linger_s);
+    const auto until = Clock::now() + std::chrono::duration<double>(s.config.http_linger_s);
+    while (!*s.stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   return ok_status();
 }
 

@@ -109,6 +109,7 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
     if (auto a = ledger::parse_listen(job.http_listen); !a.ok()) return with_context(a.error(), http.where("listen"));
   }
   FL_ASSIGN_OR_RETURN(job.http_token, http.text("token", ""));
+  FL_ASSIGN_OR_RETURN(job.http_linger_s, http.number("linger_s", 0, 0, 86400));
   if (!job.http_token.empty() && job.http_token.size() < 16) {
     return make_error(ErrorCode::kInvalidArgument,
                       http.where("token") + " must be at least 16 characters (or leave it out to have one generated)");
