@@ -27,6 +27,7 @@ using test::ChildProcess;
 
 constexpr int kRounds = 3;
 constexpr int kWorkers = 3;
+constexpr int kAttacker = 2;  // sends scaled updates that the norm limit rejects
 
 int free_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -94,7 +95,8 @@ struct LiveJob {
                                     << "\nseed = 7\n[data]\neval_limit = 1000\n"
                                     << "[training]\nepochs = 1\nbatch_size = 32\nlearning_rate = 0.05\n"
                                     << "[round]\nmin_workers = " << kWorkers
-                                    << "\nregistration_wait_s = 60\n[enrolment]\nopen = true\n"
+                                    << "\nregistration_wait_s = 60\n[limits]\nmax_update_norm = 8\n"
+                                    << "[enrolment]\nopen = true\n"
                                     << "[network]\nbind = \"tcp://127.0.0.1:0\"\n"
                                     << "[http]\nlisten = \"127.0.0.1:0\"\nlinger_s = 240\n"
                                     << "[output]\ndir = \"" << run.string() << "\"\nlive_table = false\n";
@@ -110,11 +112,11 @@ struct LiveJob {
     for (int k = 0; k < kWorkers; ++k) {
       const auto key = dir / ("w" + std::to_string(k) + ".key");
       (void)common::save_key_file(key, common::key_pair_from_label("dash-worker-" + std::to_string(k)));
-      workers.emplace_back(std::vector<std::string>{test::binary("fl-worker"), "run", "--coordinator", endpoint, "--key",
-                                                    key.string(), "--partition",
-                                                    std::to_string(k) + "/" + std::to_string(kWorkers),
-                                                    "--max-samples", "600", "--heartbeat", "0.5"},
-                           dir / ("worker" + std::to_string(k) + ".out"));
+      std::vector<std::string> argv = {test::binary("fl-worker"), "run", "--coordinator", endpoint, "--key",
+                                       key.string(), "--partition", std::to_string(k) + "/" + std::to_string(kWorkers),
+                                       "--max-samples", "600", "--heartbeat", "0.5"};
+      if (k == kAttacker) argv.insert(argv.end(), {"--attack", "scaled", "--attack-scale", "40"});
+      workers.emplace_back(argv, dir / ("worker" + std::to_string(k) + ".out"));
     }
     const bool done = test::wait_until([&] { return read_csv(run / "metrics.csv").size() == kRounds; }, 120s);
     if (!done) failure = "job did not finish: " + test::read_file(dir / "coordinator.out");
@@ -160,7 +162,9 @@ TEST_F(Dashboard, MetricsCountTheRoundsAndPassPromtool) {
   EXPECT_EQ(res->status, 200);
   EXPECT_NE(res->body.find("\nfl_rounds_completed_total " + std::to_string(kRounds) + "\n"), std::string::npos)
       << res->body;
-  EXPECT_NE(res->body.find("\nfl_updates_accepted_total " + std::to_string(kRounds * kWorkers) + "\n"),
+  EXPECT_NE(res->body.find("\nfl_updates_accepted_total " + std::to_string(kRounds * (kWorkers - 1)) + "\n"),
+            std::string::npos);
+  EXPECT_NE(res->body.find("\nfl_updates_rejected_total{reason=\"norm\"} " + std::to_string(kRounds) + "\n"),
             std::string::npos);
   EXPECT_NE(res->body.find("\nfl_workers_registered 3\n"), std::string::npos);
   if (!std::filesystem::exists("/usr/bin/promtool")) GTEST_SKIP() << "promtool not installed (apt install prometheus)";
@@ -231,10 +235,9 @@ std::string render_dom(const std::string& url, const std::filesystem::path& dir,
 std::string cell(const std::string& dom, const std::string& row_attr, const std::string& field) {
   const auto row = dom.find(row_attr);
   if (row == std::string::npos) return "";
-  const std::string key = "data-field=\"" + field + "\">";
-  const auto at = dom.find(key, row);
+  const auto at = dom.find("data-field=\"" + field + "\"", row);
   if (at == std::string::npos) return "";
-  const auto begin = at + key.size();
+  const auto begin = dom.find('>', at) + 1;
   return dom.substr(begin, dom.find('<', begin) - begin);
 }
 
@@ -269,10 +272,17 @@ TEST_F(Dashboard, ChromiumRendersTheChartsAndTheNumbersOfTheRun) {
   EXPECT_NE(dom.find("data-height=\"" + std::to_string(head["height"].get<int>()) + "\""), std::string::npos);
   EXPECT_NE(dom.find(head["hash"].get<std::string>().substr(0, 16)), std::string::npos);
   EXPECT_NE(dom.find("chain verified"), std::string::npos);
+  int rejected_rows = 0;
   for (const auto& w : get_json("/api/workers")) {
-    EXPECT_EQ(cell(dom, "data-worker=\"" + w["worker"].get<std::string>() + "\"", "earned"),
-              std::to_string(w["earned"].get<std::uint64_t>()));
+    const auto row = "data-worker=\"" + w["worker"].get<std::string>() + "\"";
+    EXPECT_EQ(cell(dom, row, "earned"), std::to_string(w["earned"].get<std::uint64_t>()));
+    EXPECT_EQ(cell(dom, row, "accepted"), std::to_string(w["accepted"].get<int>()));
+    if (w["rejected"].get<int>() > 0) {
+      ++rejected_rows;
+      EXPECT_EQ(cell(dom, row, "reasons"), "norm ×" + std::to_string(kRounds));
+    }
   }
+  EXPECT_EQ(rejected_rows, 1);
   ASSERT_TRUE(std::filesystem::exists(png));
   EXPECT_GT(std::filesystem::file_size(png), 20'000u);
 }

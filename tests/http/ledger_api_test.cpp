@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fl/ledger/json.hpp"
 #include "fl/ledger/ledger_api.hpp"
 #include "ledger/ledger_fixture.hpp"
 

@@ -61,6 +61,7 @@ json workers_json(const JobSnapshot& s, const ledger::Chain* chain) {
         } else {
           row["rejected"] = row.value("rejected", 0) + 1;
           auto& reasons = row["reasons"];
+          if (!reasons.is_object()) reasons = json::object();
           const std::string category(rejection_category(u.reason));
           reasons[category] = reasons.value(category, 0) + 1;
           row["last_rejection"] = u.reason;

@@ -104,6 +104,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& addre
   s->token = std::move(token);
   s->routes = std::move(routes);
   auto* state = s.get();
+  // httplib's default adds SO_REUSEPORT, which would let a second server share a taken port.
+  s->server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   s->server.Get(".*", [state](const httplib::Request& req, httplib::Response& res) {
     const HttpReply reply = state->answer(req);
     res.status = reply.status;
