@@ -152,8 +152,8 @@ function renderRewards(rounds, jobId) {
 function renderBlocks(blocks) {
   setRows("blocks", blocks.map((b) => el("tr", { "data-height": b.height },
     el("td", {}, b.height), el("td", {}, el("code", { title: b.hash }, shortHex(b.hash))),
-    el("td", {}, el("code", { title: b.merkle_root }, shortHex(b.merkle_root))), el("td", {}, b.tx_count), el("td", {}, b.time),
-    el("td", {}, el("a", { href: "#block=" + b.height, "data-block": b.height }, "transactions & proofs")))));
+    el("td", {}, el("code", { title: b.merkle_root }, shortHex(b.merkle_root))), el("td", {}, b.tx_count), el("td", { title: b.time }, b.time.slice(5, 19)),
+    el("td", {}, el("a", { href: "#block=" + b.height, "data-block": b.height, title: "transactions and Merkle proofs" }, "proofs")))));
   for (const a of document.querySelectorAll("#blocks a[data-block]")) {
     a.onclick = (e) => { e.preventDefault(); selectedBlock = Number(a.dataset.block); showBlock(); };
   }

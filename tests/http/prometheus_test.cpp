@@ -67,7 +67,7 @@ TEST(PrometheusText, CountsRoundsUpdatesBytesAndTokens) {
   EXPECT_TRUE(has_line(text, "fl_update_bytes_received_total 2000"));
   EXPECT_TRUE(has_line(text, "fl_workers_registered 2"));
   EXPECT_TRUE(has_line(text, "fl_workers_connected 1"));
-  EXPECT_TRUE(has_line(text, "fl_test_accuracy_ratio 0.69999999999999996"));
+  EXPECT_TRUE(has_line(text, "fl_test_accuracy_ratio 0.7"));
   EXPECT_TRUE(has_line(text, "fl_ledger_height 7"));
   EXPECT_TRUE(has_line(text, "fl_tokens_minted_total 2000"));
 }

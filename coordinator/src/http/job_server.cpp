@@ -48,7 +48,9 @@ json rounds_json(const JobSnapshot& s) {
 json workers_json(const JobSnapshot& s, const ledger::Chain* chain) {
   std::map<common::PublicKey, json> rows;
   for (const auto& w : s.workers) {
-    rows[w.key] = {{"state", w.connected ? "connected" : "silent"}, {"last_seen_ms", w.last_seen_ms}};
+    // As of the last round; once the job is over every worker has been told to leave.
+    const char* state = s.state == "finished" ? "released" : w.connected ? "connected" : "silent";
+    rows[w.key] = {{"state", state}, {"last_seen_ms", w.last_seen_ms}};
   }
   if (chain) {
     for (const auto& r : ledger::rounds_of(*chain, s.job.job_id)) {

@@ -1,7 +1,7 @@
 #include "fl/coordinator/http/prometheus.hpp"
 
 #include <array>
-#include <cstdio>
+#include <charconv>
 
 namespace fl::coordinator {
 
@@ -9,10 +9,11 @@ namespace {
 
 constexpr std::array<double, 13> kBuckets = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
 
+// The shortest text that reads back as the same double ("0.83", not "0.82999999999999996").
 std::string number(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : "NaN";
 }
 
 // Label values are job ids and rule names: escape \, " and newlines as the format requires.
