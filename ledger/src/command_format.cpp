@@ -31,15 +31,11 @@ void print_round(std::ostream& out, const RoundSummary& r) {
   }
 }
 
-
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string q = "\"";
   for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
   return q + "\"";
 }
-
-
-
 
 }  // namespace fl::ledger

@@ -119,7 +119,6 @@ json round_json(const RoundSummary& r) {
 
 std::string short_hex(const common::Digest& d) { return to_hex(d).substr(0, 16); }
 
-
 Result<MerkleProof> proof_from_json(const json& j) {
   try {
     MerkleProof p;
@@ -191,7 +190,9 @@ json verify_json(const VerifyReport& r) {
          {"total_stakes", r.total_stakes},
          {"failure", nullptr}};
   if (r.failure) {
-    json f{{"height", r.failure->height}, {"problem", r.failure->problem}, {"message", r.failure->to_string()}};
+    json f{{"height", r.failure->height},
+           {"problem", r.failure->problem},
+           {"message", r.failure->to_string()}};
     f["tx_index"] = r.failure->tx_index ? json(*r.failure->tx_index) : json(nullptr);
     f["tx_hash"] = r.failure->tx_hash ? json(to_hex(*r.failure->tx_hash)) : json(nullptr);
     j["failure"] = f;

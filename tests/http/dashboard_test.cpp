@@ -91,15 +91,16 @@ struct LiveJob {
   std::string failure;
 
   void start() {
-    std::ofstream(dir / "job.toml") << "[job]\nid = \"dash\"\nmodel = \"mlp\"\nrounds = " << kRounds
-                                    << "\nseed = 7\n[data]\neval_limit = 1000\n"
-                                    << "[training]\nepochs = 1\nbatch_size = 32\nlearning_rate = 0.05\n"
-                                    << "[round]\nmin_workers = " << kWorkers
-                                    << "\nregistration_wait_s = 60\n[limits]\nmax_update_norm = 8\n"
-                                    << "[enrolment]\nopen = true\n"
-                                    << "[network]\nbind = \"tcp://127.0.0.1:0\"\n"
-                                    << "[http]\nlisten = \"127.0.0.1:0\"\nlinger_s = 240\n"
-                                    << "[output]\ndir = \"" << run.string() << "\"\nlive_table = false\n";
+    std::ofstream(dir / "job.toml")
+        << "[job]\nid = \"dash\"\nmodel = \"mlp\"\nrounds = " << kRounds
+        << "\nseed = 7\n[data]\neval_limit = 1000\n"
+        << "[training]\nepochs = 1\nbatch_size = 32\nlearning_rate = 0.05\n"
+        << "[round]\nmin_workers = " << kWorkers
+        << "\nregistration_wait_s = 60\n[limits]\nmax_update_norm = 8\n"
+        << "[enrolment]\nopen = true\n"
+        << "[network]\nbind = \"tcp://127.0.0.1:0\"\n"
+        << "[http]\nlisten = \"127.0.0.1:0\"\nlinger_s = 240\n"
+        << "[output]\ndir = \"" << run.string() << "\"\nlive_table = false\n";
     coordinator.emplace(std::vector<std::string>{test::binary("fl-coordinator"), "run", "--config",
                                                  (dir / "job.toml").string()},
                         dir / "coordinator.out");
@@ -111,14 +112,25 @@ struct LiveJob {
     const auto endpoint = first_word(run / "endpoint");
     for (int k = 0; k < kWorkers; ++k) {
       const auto key = dir / ("w" + std::to_string(k) + ".key");
-      (void)common::save_key_file(key, common::key_pair_from_label("dash-worker-" + std::to_string(k)));
-      std::vector<std::string> argv = {test::binary("fl-worker"), "run", "--coordinator", endpoint, "--key",
-                                       key.string(), "--partition", std::to_string(k) + "/" + std::to_string(kWorkers),
-                                       "--max-samples", "600", "--heartbeat", "0.5"};
+      (void)common::save_key_file(key,
+                                  common::key_pair_from_label("dash-worker-" + std::to_string(k)));
+      std::vector<std::string> argv = {test::binary("fl-worker"),
+                                       "run",
+                                       "--coordinator",
+                                       endpoint,
+                                       "--key",
+                                       key.string(),
+                                       "--partition",
+                                       std::to_string(k) + "/" + std::to_string(kWorkers),
+                                       "--max-samples",
+                                       "600",
+                                       "--heartbeat",
+                                       "0.5"};
       if (k == kAttacker) argv.insert(argv.end(), {"--attack", "scaled", "--attack-scale", "40"});
       workers.emplace_back(argv, dir / ("worker" + std::to_string(k) + ".out"));
     }
-    const bool done = test::wait_until([&] { return read_csv(run / "metrics.csv").size() == kRounds; }, 120s);
+    const bool done =
+        test::wait_until([&] { return read_csv(run / "metrics.csv").size() == kRounds; }, 120s);
     if (!done) failure = "job did not finish: " + test::read_file(dir / "coordinator.out");
   }
 };
@@ -160,30 +172,37 @@ TEST_F(Dashboard, MetricsCountTheRoundsAndPassPromtool) {
   auto res = client().Get("/metrics");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
-  EXPECT_NE(res->body.find("\nfl_rounds_completed_total " + std::to_string(kRounds) + "\n"), std::string::npos)
+  EXPECT_NE(res->body.find("\nfl_rounds_completed_total " + std::to_string(kRounds) + "\n"),
+            std::string::npos)
       << res->body;
-  EXPECT_NE(res->body.find("\nfl_updates_accepted_total " + std::to_string(kRounds * (kWorkers - 1)) + "\n"),
+  EXPECT_NE(res->body.find("\nfl_updates_accepted_total " +
+                           std::to_string(kRounds * (kWorkers - 1)) + "\n"),
             std::string::npos);
-  EXPECT_NE(res->body.find("\nfl_updates_rejected_total{reason=\"norm\"} " + std::to_string(kRounds) + "\n"),
+  EXPECT_NE(res->body.find("\nfl_updates_rejected_total{reason=\"norm\"} " +
+                           std::to_string(kRounds) + "\n"),
             std::string::npos);
   EXPECT_NE(res->body.find("\nfl_workers_registered 3\n"), std::string::npos);
-  if (!std::filesystem::exists("/usr/bin/promtool")) GTEST_SKIP() << "promtool not installed (apt install prometheus)";
+  if (!std::filesystem::exists("/usr/bin/promtool"))
+    GTEST_SKIP() << "promtool not installed (apt install prometheus)";
   std::ofstream(dir_ / "metrics.txt") << res->body;
-  const std::string cmd = "/usr/bin/promtool check metrics < " + (dir_ / "metrics.txt").string() + " > " +
-                          (dir_ / "promtool.out").string() + " 2>&1";
+  const std::string cmd = "/usr/bin/promtool check metrics < " + (dir_ / "metrics.txt").string() +
+                          " > " + (dir_ / "promtool.out").string() + " 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << test::read_file(dir_ / "promtool.out");
 }
 
 TEST_F(Dashboard, PrometheusScrapesTheCoordinatorAndAnswersAQuery) {
-  if (!std::filesystem::exists("/usr/bin/prometheus")) GTEST_SKIP() << "prometheus not installed (apt install prometheus)";
+  if (!std::filesystem::exists("/usr/bin/prometheus"))
+    GTEST_SKIP() << "prometheus not installed (apt install prometheus)";
   const int port = free_port();
   const auto target = url_.substr(7, url_.size() - 8);  // 127.0.0.1:PORT
-  std::ofstream(dir_ / "prometheus.yml") << "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: fl\n"
-                                         << "    static_configs:\n      - targets: ['" << target << "']\n";
-  ChildProcess prometheus({"/usr/bin/prometheus", "--config.file=" + (dir_ / "prometheus.yml").string(),
-                           "--storage.tsdb.path=" + (dir_ / "tsdb").string(),
-                           "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-                          dir_ / "prometheus.out");
+  std::ofstream(dir_ / "prometheus.yml")
+      << "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: fl\n"
+      << "    static_configs:\n      - targets: ['" << target << "']\n";
+  ChildProcess prometheus(
+      {"/usr/bin/prometheus", "--config.file=" + (dir_ / "prometheus.yml").string(),
+       "--storage.tsdb.path=" + (dir_ / "tsdb").string(),
+       "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+      dir_ / "prometheus.out");
   httplib::Client api("127.0.0.1", port);
   std::string value;
   const bool answered = test::wait_until(
@@ -198,7 +217,8 @@ TEST_F(Dashboard, PrometheusScrapesTheCoordinatorAndAnswersAQuery) {
       30s);
   ASSERT_TRUE(answered) << test::read_file(dir_ / "prometheus.out");
   EXPECT_EQ(value, std::to_string(kRounds));
-  std::ofstream(FL_TEST_OUTPUT_DIR "/prometheus_query.txt") << "fl_rounds_completed_total = " << value << '\n';
+  std::ofstream(FL_TEST_OUTPUT_DIR "/prometheus_query.txt")
+      << "fl_rounds_completed_total = " << value << '\n';
 }
 
 TEST_F(Dashboard, ApiRoundsEqualTheMetricsFile) {
@@ -207,7 +227,8 @@ TEST_F(Dashboard, ApiRoundsEqualTheMetricsFile) {
   ASSERT_EQ(rounds.size(), csv.size());
   for (std::size_t i = 0; i < csv.size(); ++i) {
     EXPECT_EQ(rounds[i]["round"].get<int>(), std::stoi(csv[i].at("round")));
-    EXPECT_NEAR(rounds[i]["test_accuracy"].get<double>(), std::stod(csv[i].at("test_accuracy")), 1e-5);
+    EXPECT_NEAR(rounds[i]["test_accuracy"].get<double>(), std::stod(csv[i].at("test_accuracy")),
+                1e-5);
   }
   const auto job = get_json("/api/job");
   EXPECT_EQ(job["state"], "finished");
@@ -216,11 +237,18 @@ TEST_F(Dashboard, ApiRoundsEqualTheMetricsFile) {
 }
 
 // Runs headless Chromium on the page; returns the DOM after the page's scripts ran.
-std::string render_dom(const std::string& url, const std::filesystem::path& dir, const std::filesystem::path& png) {
-  const std::vector<std::string> common = {"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                                           "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
+std::string render_dom(const std::string& url, const std::filesystem::path& dir,
+                       const std::filesystem::path& png) {
+  const std::vector<std::string> common = {"/usr/bin/chromium",
+                                           "--headless",
+                                           "--no-sandbox",
+                                           "--disable-gpu",
+                                           "--disable-dev-shm-usage",
+                                           "--no-first-run",
+                                           "--hide-scrollbars",
                                            "--user-data-dir=" + (dir / "chromium").string(),
-                                           "--virtual-time-budget=10000", "--window-size=1400,2300"};
+                                           "--virtual-time-budget=10000",
+                                           "--window-size=1400,2300"};
   auto dump = common;
   dump.insert(dump.end(), {"--dump-dom", url});
   ChildProcess dom(dump, dir / "dom.html");
@@ -242,7 +270,8 @@ std::string cell(const std::string& dom, const std::string& row_attr, const std:
 }
 
 TEST_F(Dashboard, ChromiumRendersTheChartsAndTheNumbersOfTheRun) {
-  if (!std::filesystem::exists("/usr/bin/chromium")) GTEST_SKIP() << "chromium not installed (apt install chromium)";
+  if (!std::filesystem::exists("/usr/bin/chromium"))
+    GTEST_SKIP() << "chromium not installed (apt install chromium)";
   std::filesystem::create_directories(FL_TEST_OUTPUT_DIR);
   const std::filesystem::path png = FL_TEST_OUTPUT_DIR "/dashboard.png";
   std::filesystem::remove(png);
@@ -261,15 +290,19 @@ TEST_F(Dashboard, ChromiumRendersTheChartsAndTheNumbersOfTheRun) {
   // Every round's numbers as metrics.csv has them.
   for (const auto& row : read_csv(run_ / "metrics.csv")) {
     const std::string attr = "data-round=\"" + row.at("round") + "\"";
-    EXPECT_NEAR(std::stod(cell(dom, attr, "test_accuracy")), std::stod(row.at("test_accuracy")), 1e-4) << attr;
-    EXPECT_NEAR(std::stod(cell(dom, attr, "test_loss")), std::stod(row.at("test_loss")), 1e-4) << attr;
+    EXPECT_NEAR(std::stod(cell(dom, attr, "test_accuracy")), std::stod(row.at("test_accuracy")),
+                1e-4)
+        << attr;
+    EXPECT_NEAR(std::stod(cell(dom, attr, "test_loss")), std::stod(row.at("test_loss")), 1e-4)
+        << attr;
     EXPECT_EQ(cell(dom, attr, "accepted"), row.at("accepted")) << attr;
     EXPECT_EQ(cell(dom, attr, "ledger_height"), row.at("ledger_height")) << attr;
   }
   // The ledger's head block, its verification and each worker's earnings.
   const auto blocks = get_json("/api/ledger/blocks");
   const auto head = blocks["blocks"][0];
-  EXPECT_NE(dom.find("data-height=\"" + std::to_string(head["height"].get<int>()) + "\""), std::string::npos);
+  EXPECT_NE(dom.find("data-height=\"" + std::to_string(head["height"].get<int>()) + "\""),
+            std::string::npos);
   EXPECT_NE(dom.find(head["hash"].get<std::string>().substr(0, 16)), std::string::npos);
   EXPECT_NE(dom.find("chain verified"), std::string::npos);
   int rejected_rows = 0;
@@ -289,11 +322,12 @@ TEST_F(Dashboard, ChromiumRendersTheChartsAndTheNumbersOfTheRun) {
 
 TEST_F(Dashboard, FlLedgerServeShowsTheSameLedgerWithoutTheCoordinator) {
   const int port = free_port();
-  ChildProcess serve({test::binary("fl-ledger"), "serve", "--db", (run_ / "ledger.db").string(), "--listen",
-                      "127.0.0.1:" + std::to_string(port)},
+  ChildProcess serve({test::binary("fl-ledger"), "serve", "--db", (run_ / "ledger.db").string(),
+                      "--listen", "127.0.0.1:" + std::to_string(port)},
                      dir_ / "serve.out");
   httplib::Client c("127.0.0.1", port);
-  ASSERT_TRUE(test::wait_until([&] { return static_cast<bool>(c.Get("/")); }, 20s)) << test::read_file(dir_ / "serve.out");
+  ASSERT_TRUE(test::wait_until([&] { return static_cast<bool>(c.Get("/")); }, 20s))
+      << test::read_file(dir_ / "serve.out");
   auto rounds = c.Get("/api/ledger/rounds/2");
   ASSERT_TRUE(rounds);
   EXPECT_EQ(json::parse(rounds->body), get_json("/api/ledger/rounds/2"));

@@ -1,10 +1,11 @@
 // The HTTP server shared by fl-coordinator and fl-ledger serve: listen addresses, the bearer
 // token rule, the embedded dashboard and token checks, over a real loopback socket.
+#include "fl/ledger/http_server.hpp"
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <sys/stat.h>
 
-#include "fl/ledger/http_server.hpp"
 #include "support/builders.hpp"
 
 namespace fl::ledger {

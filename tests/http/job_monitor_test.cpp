@@ -1,16 +1,18 @@
 // The coordinator side of the HTTP server without sockets: [http] in job.toml, and the
 // JobMonitor's copies of rounds and workers.
+#include "fl/coordinator/http/job_monitor.hpp"
+
 #include <gtest/gtest.h>
 
 #include "fl/common/registration.hpp"
-#include "fl/coordinator/http/job_monitor.hpp"
 #include "fl/coordinator/job_config.hpp"
 
 namespace fl::coordinator {
 namespace {
 
 Result<JobConfig> parse(const std::string& body) {
-  return parse_job_config("[job]\nid = \"j\"\n[enrolment]\nopen = true\n" + body, "job.toml", "/base");
+  return parse_job_config("[job]\nid = \"j\"\n[enrolment]\nopen = true\n" + body, "job.toml",
+                          "/base");
 }
 
 TEST(HttpConfig, IsOffUnlessListenIsSet) {
@@ -20,7 +22,8 @@ TEST(HttpConfig, IsOffUnlessListenIsSet) {
 }
 
 TEST(HttpConfig, ReadsListenTokenAndLinger) {
-  auto cfg = parse("[http]\nlisten = \"127.0.0.1:9100\"\ntoken = \"0123456789abcdef0\"\nlinger_s = 5\n");
+  auto cfg =
+      parse("[http]\nlisten = \"127.0.0.1:9100\"\ntoken = \"0123456789abcdef0\"\nlinger_s = 5\n");
   ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
   EXPECT_EQ(cfg->http_listen, "127.0.0.1:9100");
   EXPECT_EQ(cfg->http_token, "0123456789abcdef0");
@@ -63,7 +66,8 @@ TEST(JobMonitor, CopiesRoundsAndWorkersAndFinishesAfterTheLastRound) {
   JobMonitor monitor({"j", "mlp", "fedavg", "cosine", 2, 1, 1000, true}, registry, 15);
   monitor.on_job_start();
   EXPECT_EQ(monitor.snapshot().state, "running");
-  ASSERT_TRUE(registry.enrol(registration("b"), "peer-b", Clock::now() - std::chrono::seconds(60)).ok());
+  ASSERT_TRUE(
+      registry.enrol(registration("b"), "peer-b", Clock::now() - std::chrono::seconds(60)).ok());
   RoundMetrics m;
   m.round = 1;
   m.test_accuracy = 0.5;

@@ -1,10 +1,11 @@
 // /api/ledger/...: the ledger's query layer over HTTP, on a real SQLite ledger.
+#include "fl/ledger/ledger_api.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "fl/ledger/json.hpp"
-#include "fl/ledger/ledger_api.hpp"
 #include "ledger/ledger_fixture.hpp"
 
 namespace fl::ledger {
@@ -70,8 +71,9 @@ TEST_F(LedgerApiTest, ReportsVerificationAndSeesNewBlocks) {
   auto v = get_json("/api/ledger/verify");
   EXPECT_TRUE(v["ok"].get<bool>());
   const auto before = v["blocks"].get<int>();
-  auto receipts = ledger_->record_round(test::authority_key(), test::researcher_key(), test::job_record(),
-                                        test::registrations(4), test::round_record(4, {0, 1}, {0.5, 0.5}));
+  auto receipts =
+      ledger_->record_round(test::authority_key(), test::researcher_key(), test::job_record(),
+                            test::registrations(4), test::round_record(4, {0, 1}, {0.5, 0.5}));
   ASSERT_TRUE(receipts.ok());
   EXPECT_GT(get_json("/api/ledger/verify")["blocks"].get<int>(), before);
   EXPECT_EQ(get_json("/api/ledger/rounds").size(), 4u);

@@ -1,11 +1,12 @@
 // /metrics text: families, histograms, bounded rejection labels; `promtool check metrics`
 // (Debian's prometheus package) accepts it where installed.
+#include "fl/coordinator/http/prometheus.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
 
-#include "fl/coordinator/http/prometheus.hpp"
 #include "support/builders.hpp"
 
 namespace fl::coordinator {
@@ -52,7 +53,8 @@ bool has_line(const std::string& text, const std::string& line) {
 TEST(RejectionCategory, MapsReasonTextToAFixedSet) {
   EXPECT_EQ(rejection_category("update norm 12.5 exceeds limit 10"), "norm");
   EXPECT_EQ(rejection_category("bad signature on update from 3fa1c09e"), "signature");
-  EXPECT_EQ(rejection_category("equivocation: a second, different update for round 3"), "equivocation");
+  EXPECT_EQ(rejection_category("equivocation: a second, different update for round 3"),
+            "equivocation");
   EXPECT_EQ(rejection_category("non-finite value at index 4 of 10"), "non_finite");
   EXPECT_EQ(rejection_category("worker 3fa1c09e was not asked for round 2"), "not_sampled");
   EXPECT_EQ(rejection_category("something nobody expected"), "other");
@@ -79,7 +81,8 @@ TEST(PrometheusText, WritesRoundAndPhaseDurationsAsCumulativeHistograms) {
   EXPECT_TRUE(has_line(text, "fl_round_duration_seconds_bucket{le=\"+Inf\"} 2"));
   EXPECT_TRUE(has_line(text, "fl_round_duration_seconds_count 2"));
   for (const char* phase : {"collect", "aggregate", "evaluate", "ledger"}) {
-    EXPECT_TRUE(has_line(text, std::string("fl_round_phase_duration_seconds_count{phase=\"") + phase + "\"} 2"))
+    EXPECT_TRUE(has_line(
+        text, std::string("fl_round_phase_duration_seconds_count{phase=\"") + phase + "\"} 2"))
         << phase;
   }
 }
@@ -90,11 +93,12 @@ TEST(PrometheusText, EscapesQuotesInLabelValues) {
 }
 
 TEST(PrometheusText, PassesPromtoolCheckMetrics) {
-  if (!std::filesystem::exists("/usr/bin/promtool")) GTEST_SKIP() << "promtool not installed (apt install prometheus)";
+  if (!std::filesystem::exists("/usr/bin/promtool"))
+    GTEST_SKIP() << "promtool not installed (apt install prometheus)";
   test::TempDir dir;
   std::ofstream(dir / "metrics.txt") << prometheus_text(two_rounds(), ledger_figures());
-  const std::string cmd = "/usr/bin/promtool check metrics < " + (dir / "metrics.txt").string() + " > " +
-                          (dir / "promtool.out").string() + " 2>&1";
+  const std::string cmd = "/usr/bin/promtool check metrics < " + (dir / "metrics.txt").string() +
+                          " > " + (dir / "promtool.out").string() + " 2>&1";
   const int rc = std::system(cmd.c_str());
   EXPECT_EQ(rc, 0) << test::read_file(dir / "promtool.out");
   EXPECT_EQ(test::read_file(dir / "promtool.out"), "");

@@ -19,7 +19,8 @@ std::vector<WorkerView> JobMonitor::copy_workers() const {
     WorkerView w;
     w.key = key;
     w.connected = std::chrono::duration<double>(silent).count() <= heartbeat_timeout_s_;
-    const auto seen = wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(silent);
+    const auto seen =
+        wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(silent);
     w.last_seen_ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(seen.time_since_epoch()).count());
     out.push_back(w);

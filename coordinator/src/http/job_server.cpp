@@ -31,11 +31,16 @@ LedgerFigures figures_of(const ledger::Chain& chain, const std::string& job_id) 
 
 json job_json(const JobSnapshot& s) {
   const auto& j = s.job;
-  return {{"job", j.job_id},       {"model", j.model},
-          {"rule", j.rule},        {"scorer", j.scorer},
-          {"rounds", j.rounds},    {"rounds_done", s.rounds.size()},
-          {"min_workers", j.min_workers}, {"reward_per_round", j.reward_per_round},
-          {"ledger", j.ledger_enabled},   {"state", s.state}};
+  return {{"job", j.job_id},
+          {"model", j.model},
+          {"rule", j.rule},
+          {"scorer", j.scorer},
+          {"rounds", j.rounds},
+          {"rounds_done", s.rounds.size()},
+          {"min_workers", j.min_workers},
+          {"reward_per_round", j.reward_per_round},
+          {"ledger", j.ledger_enabled},
+          {"state", s.state}};
 }
 
 json rounds_json(const JobSnapshot& s) {
@@ -108,15 +113,17 @@ struct JobHttpServer::State {
     if (request.path == "/api/job") return json_reply(job_json(snap));
     if (request.path == "/api/rounds") return json_reply(rounds_json(snap));
     if (request.path == "/api/workers") return json_reply(workers_json(snap, chain().get()));
-    return ledger::http_error(404, "no such page: " + request.path +
-                                       " (/metrics, /api/job, /api/rounds, /api/workers, /api/ledger/...)");
+    return ledger::http_error(
+        404, "no such page: " + request.path +
+                 " (/metrics, /api/job, /api/rounds, /api/workers, /api/ledger/...)");
   }
 };
 
-Result<std::unique_ptr<JobHttpServer>> JobHttpServer::start(const JobConfig& config, const JobMonitor& monitor) {
+Result<std::unique_ptr<JobHttpServer>> JobHttpServer::start(const JobConfig& config,
+                                                            const JobMonitor& monitor) {
   FL_ASSIGN_OR_RETURN(auto address, ledger::parse_listen(config.http_listen));
-  FL_ASSIGN_OR_RETURN(auto token,
-                      ledger::bearer_token_for(address, config.http_token, config.output_dir / "http.token"));
+  FL_ASSIGN_OR_RETURN(auto token, ledger::bearer_token_for(address, config.http_token,
+                                                           config.output_dir / "http.token"));
   auto s = std::make_unique<State>();
   s->monitor = &monitor;
   s->ledger_enabled = config.ledger_enabled;

@@ -7,7 +7,8 @@ namespace fl::coordinator {
 
 namespace {
 
-constexpr std::array<double, 13> kBuckets = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+constexpr std::array<double, 13> kBuckets = {0.01, 0.05, 0.1, 0.25, 0.5, 1,  2.5,
+                                             5,    10,   30,  60,   120, 300};
 
 // The shortest text that reads back as the same double ("0.83", not "0.82999999999999996").
 std::string number(double v) {
@@ -42,9 +43,11 @@ class Exposition {
     for (double le : kBuckets) {
       std::size_t n = 0;
       for (double v : values) n += v <= le ? 1 : 0;
-      sample(std::string(name) + "_bucket", static_cast<double>(n), prefix + "le=\"" + number(le) + "\"");
+      sample(std::string(name) + "_bucket", static_cast<double>(n),
+             prefix + "le=\"" + number(le) + "\"");
     }
-    sample(std::string(name) + "_bucket", static_cast<double>(values.size()), prefix + "le=\"+Inf\"");
+    sample(std::string(name) + "_bucket", static_cast<double>(values.size()),
+           prefix + "le=\"+Inf\"");
     double sum = 0;
     for (double v : values) sum += v;
     sample(std::string(name) + "_sum", sum, label);
@@ -63,10 +66,17 @@ std::string_view rejection_category(std::string_view reason) {
     std::string_view contains, category;
   };
   static constexpr Rule kRules[] = {
-      {"equivocation", "equivocation"}, {"signature", "signature"},    {"was not asked", "not_sampled"},
-      {"protocol version", "protocol"}, {"update is for job", "wrong_round"},
-      {"another global model", "stale_model"}, {"wrong shape", "shape"}, {"payload", "shape"},
-      {"non-finite", "non_finite"},     {"sample count", "samples"},   {"norm", "norm"},
+      {"equivocation", "equivocation"},
+      {"signature", "signature"},
+      {"was not asked", "not_sampled"},
+      {"protocol version", "protocol"},
+      {"update is for job", "wrong_round"},
+      {"another global model", "stale_model"},
+      {"wrong shape", "shape"},
+      {"payload", "shape"},
+      {"non-finite", "non_finite"},
+      {"sample count", "samples"},
+      {"norm", "norm"},
   };
   for (const auto& r : kRules) {
     if (reason.find(r.contains) != std::string_view::npos) return r.category;
@@ -91,15 +101,17 @@ std::string prometheus_text(const JobSnapshot& job, const LedgerFigures& ledger)
   }
   e.family("fl_job_info", "gauge", "The job this coordinator runs (value 1).");
   e.sample("fl_job_info", 1,
-           "job=\"" + label_value(job.job.job_id) + "\",model=\"" + label_value(job.job.model) + "\",rule=\"" +
-               label_value(job.job.rule) + "\",state=\"" + label_value(job.state) + "\"");
+           "job=\"" + label_value(job.job.job_id) + "\",model=\"" + label_value(job.job.model) +
+               "\",rule=\"" + label_value(job.job.rule) + "\",state=\"" + label_value(job.state) +
+               "\"");
   e.family("fl_rounds_planned", "gauge", "Rounds the job is configured to run.");
   e.sample("fl_rounds_planned", job.job.rounds);
   e.family("fl_rounds_completed_total", "counter", "Rounds closed and recorded by this process.");
   e.sample("fl_rounds_completed_total", static_cast<double>(job.rounds.size()));
   e.family("fl_updates_accepted_total", "counter", "Updates accepted into a round.");
   e.sample("fl_updates_accepted_total", static_cast<double>(accepted));
-  e.family("fl_updates_rejected_total", "counter", "Updates rejected, by reason category (from the ledger).");
+  e.family("fl_updates_rejected_total", "counter",
+           "Updates rejected, by reason category (from the ledger).");
   if (ledger.present) {
     for (const auto& [reason, n] : ledger.rejected_by_reason) {
       e.sample("fl_updates_rejected_total", static_cast<double>(n), "reason=\"" + reason + "\"");
@@ -121,10 +133,12 @@ std::string prometheus_text(const JobSnapshot& job, const LedgerFigures& ledger)
   for (const auto& w : job.workers) connected += w.connected ? 1 : 0;
   e.family("fl_workers_registered", "gauge", "Workers registered with the coordinator.");
   e.sample("fl_workers_registered", static_cast<double>(job.workers.size()));
-  e.family("fl_workers_connected", "gauge", "Registered workers heard from within the heartbeat timeout.");
+  e.family("fl_workers_connected", "gauge",
+           "Registered workers heard from within the heartbeat timeout.");
   e.sample("fl_workers_connected", static_cast<double>(connected));
   if (!job.rounds.empty()) {
-    e.family("fl_test_accuracy_ratio", "gauge", "Test accuracy of the global model after the last round (0 to 1).");
+    e.family("fl_test_accuracy_ratio", "gauge",
+             "Test accuracy of the global model after the last round (0 to 1).");
     e.sample("fl_test_accuracy_ratio", job.rounds.back().test_accuracy);
     e.family("fl_test_loss", "gauge", "Test loss of the global model after the last round.");
     e.sample("fl_test_loss", job.rounds.back().test_loss);

@@ -1,11 +1,11 @@
 #include "fl/ledger/http_server.hpp"
 
+#include <httplib.h>
 #include <sodium.h>
 #include <sys/stat.h>
 
 #include <charconv>
 #include <fstream>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -20,17 +20,18 @@ HttpReply http_error(int status, std::string_view message) {
 Result<ListenAddress> parse_listen(std::string_view text) {
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "listen address '" + std::string(text) + "' is not HOST:PORT (e.g. 127.0.0.1:8080)");
+    return make_error(ErrorCode::kInvalidArgument, "listen address '" + std::string(text) +
+                                                       "' is not HOST:PORT (e.g. 127.0.0.1:8080)");
   }
   ListenAddress a;
   a.host = std::string(text.substr(0, colon));
-  if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']') a.host = a.host.substr(1, a.host.size() - 2);
+  if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']')
+    a.host = a.host.substr(1, a.host.size() - 2);
   const auto port = text.substr(colon + 1);
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
   if (ec != std::errc() || end != port.data() + port.size() || a.port < 0 || a.port > 65535) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "listen address '" + std::string(text) + "': port must be a number from 0 to 65535");
+    return make_error(ErrorCode::kInvalidArgument, "listen address '" + std::string(text) +
+                                                       "': port must be a number from 0 to 65535");
   }
   return a;
 }
@@ -50,10 +51,12 @@ Result<std::string> bearer_token_for(const ListenAddress& address, const std::st
   std::filesystem::remove(token_file, ec);
   {
     std::ofstream out(token_file);
-    if (!out) return make_error(ErrorCode::kIo, "cannot write the HTTP token to " + token_file.string());
+    if (!out)
+      return make_error(ErrorCode::kIo, "cannot write the HTTP token to " + token_file.string());
     chmod(token_file.c_str(), 0600);  // before the token goes in
     out << token << '\n';
-    if (!out) return make_error(ErrorCode::kIo, "cannot write the HTTP token to " + token_file.string());
+    if (!out)
+      return make_error(ErrorCode::kIo, "cannot write the HTTP token to " + token_file.string());
   }
   return token;
 }
@@ -74,7 +77,8 @@ struct HttpServer::State {
     } else if (req.has_param("token")) {
       given = req.get_param_value("token");
     }
-    return given.size() == token.size() && sodium_memcmp(given.data(), token.data(), token.size()) == 0;
+    return given.size() == token.size() &&
+           sodium_memcmp(given.data(), token.data(), token.size()) == 0;
   }
 
   HttpReply answer(const httplib::Request& req) const {
@@ -83,10 +87,12 @@ struct HttpServer::State {
     }
     const HttpRoute* best = nullptr;
     for (const auto& r : routes) {
-      if (req.path.starts_with(r.prefix) && (!best || r.prefix.size() > best->prefix.size())) best = &r;
+      if (req.path.starts_with(r.prefix) && (!best || r.prefix.size() > best->prefix.size()))
+        best = &r;
     }
     if (!best) return http_error(404, "no such page: " + req.path);
-    if (!authorized(req)) return http_error(401, "this server needs the bearer token (Authorization: Bearer ...)");
+    if (!authorized(req))
+      return http_error(401, "this server needs the bearer token (Authorization: Bearer ...)");
     HttpRequest request{req.path, {}};
     for (const auto& [k, v] : req.params) request.params[k] = v;
     try {
@@ -97,7 +103,8 @@ struct HttpServer::State {
   }
 };
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& address, std::string token,
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& address,
+                                                      std::string token,
                                                       std::vector<HttpRoute> routes) {
   auto s = std::make_unique<State>();
   s->host = address.host;
@@ -123,13 +130,15 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const ListenAddress& addre
     s->port = s->server.bind_to_port(address.host, address.port) ? address.port : -1;
   }
   if (s->port <= 0) {
-    return make_error(ErrorCode::kUnavailable, "cannot listen for HTTP on " + where +
-                                                   " (address in use or not on this machine?); change [http] "
-                                                   "listen or --listen");
+    return make_error(ErrorCode::kUnavailable,
+                      "cannot listen for HTTP on " + where +
+                          " (address in use or not on this machine?); change [http] "
+                          "listen or --listen");
   }
   s->thread = std::thread([state] { state->server.listen_after_bind(); });
   // stop() before the loop runs would be lost, and the destructor would wait forever.
-  for (int i = 0; i < 2500 && !s->server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  for (int i = 0; i < 2500 && !s->server.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(s)));
 }
 
@@ -144,7 +153,8 @@ int HttpServer::port() const { return state_->port; }
 
 std::string HttpServer::url() const {
   const bool v6 = state_->host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + state_->host + "]" : state_->host) + ":" + std::to_string(state_->port) + "/";
+  return "http://" + (v6 ? "[" + state_->host + "]" : state_->host) + ":" +
+         std::to_string(state_->port) + "/";
 }
 
 }  // namespace fl::ledger

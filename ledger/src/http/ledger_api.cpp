@@ -68,7 +68,8 @@ HttpReply answer(const Chain& chain, std::string_view what, const HttpRequest& r
   }
   if (what == "accounts") {
     json arr = json::array();
-    for (const auto& [key, a] : chain.state.accounts()) arr.push_back(account_json(key, a, chain.state.authority()));
+    for (const auto& [key, a] : chain.state.accounts())
+      arr.push_back(account_json(key, a, chain.state.authority()));
     return json_reply(arr);
   }
   if (what == "rounds" || what.starts_with("rounds/")) {
@@ -82,7 +83,8 @@ HttpReply answer(const Chain& chain, std::string_view what, const HttpRequest& r
     for (const auto& r : rounds_of(chain, job)) {
       if (!only || r.round == *only) arr.push_back(round_json(r));
     }
-    if (only && arr.empty()) return http_error(404, "no round " + std::to_string(*only) + " on the ledger");
+    if (only && arr.empty())
+      return http_error(404, "no round " + std::to_string(*only) + " on the ledger");
     return json_reply(arr);
   }
   if (what.starts_with("tx/")) {
@@ -102,7 +104,8 @@ Result<std::shared_ptr<const Chain>> LedgerApi::chain() {
   std::lock_guard lock(mutex_);
   const auto stamp = files_stamp(db_);
   if (chain_ && stamp == loaded_stamp_) return chain_;
-  if (stamp.empty()) return make_error(ErrorCode::kNotFound, "no ledger at " + db_.string() + " (yet)");
+  if (stamp.empty())
+    return make_error(ErrorCode::kNotFound, "no ledger at " + db_.string() + " (yet)");
   FL_ASSIGN_OR_RETURN(auto loaded, load_chain(db_));
   chain_ = std::make_shared<const Chain>(std::move(loaded));
   loaded_stamp_ = stamp;

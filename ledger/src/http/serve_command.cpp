@@ -11,10 +11,11 @@ volatile std::sig_atomic_t g_stop = 0;
 extern "C" void on_stop_signal(int) { g_stop = 1; }
 }  // namespace
 
-int command_serve(const std::filesystem::path& db, const std::string& listen, const std::string& token,
-                  std::ostream& out, std::ostream& err) {
+int command_serve(const std::filesystem::path& db, const std::string& listen,
+                  const std::string& token, std::ostream& out, std::ostream& err) {
   if (!std::filesystem::exists(db)) {
-    err << "fl-ledger serve: no ledger at " << db.string() << " (pass the run folder's ledger.db with --db)\n";
+    err << "fl-ledger serve: no ledger at " << db.string()
+        << " (pass the run folder's ledger.db with --db)\n";
     return 1;
   }
   auto address = parse_listen(listen);
@@ -37,7 +38,8 @@ int command_serve(const std::filesystem::path& db, const std::string& listen, co
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   out << "serving " << db.string() << " on " << (*server)->url();
-  if (!bearer->empty()) out << " (bearer token " << (token.empty() ? "in " + token_file.string() : "as given") << ")";
+  if (!bearer->empty())
+    out << " (bearer token " << (token.empty() ? "in " + token_file.string() : "as given") << ")";
   out << "; Ctrl-C stops" << std::endl;
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   out << "stopped" << std::endl;

@@ -40,7 +40,7 @@ class LedgerApi {
 // `fl-ledger serve`: the ledger API and the dashboard on `listen` until SIGINT or SIGTERM.
 // A token is required when `listen` is not a loopback address (see bearer_token_for; a
 // generated one is written beside the database as http.token).
-int command_serve(const std::filesystem::path& db, const std::string& listen, const std::string& token,
-                  std::ostream& out, std::ostream& err);
+int command_serve(const std::filesystem::path& db, const std::string& listen,
+                  const std::string& token, std::ostream& out, std::ostream& err);
 
 }  // namespace fl::ledger

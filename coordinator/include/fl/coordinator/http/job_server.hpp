@@ -16,7 +16,8 @@ class JobHttpServer {
  public:
   // Binds config.http_listen; off loopback a bearer token is required (config.http_token, or one
   // generated into <output_dir>/http.token with mode 0600).
-  static Result<std::unique_ptr<JobHttpServer>> start(const JobConfig& config, const JobMonitor& monitor);
+  static Result<std::unique_ptr<JobHttpServer>> start(const JobConfig& config,
+                                                      const JobMonitor& monitor);
   ~JobHttpServer();
   std::string url() const;
 

@@ -20,7 +20,7 @@ std::string_view rejection_category(std::string_view reason);
 struct LedgerFigures {
   bool present = false;
   std::uint64_t height = 0;
-  std::uint64_t minted = 0;                                // reward tokens minted for this job
+  std::uint64_t minted = 0;                                 // reward tokens minted for this job
   std::map<std::string, std::uint64_t> rejected_by_reason;  // rejection_category -> count
 };
 
