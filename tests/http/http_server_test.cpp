@@ -18,8 +18,16 @@ TEST(ListenAddress, ParsesHostAndPort) {
   EXPECT_EQ(a->port, 8080);
 }
 
+TEST(ListenAddress, MeansLoopbackWhenTheHostIsLeftOut) {
+  auto a = parse_listen(":9100");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_TRUE(is_loopback(a->host));
+  EXPECT_FALSE(is_loopback("0.0.0.0"));
+}
+
 TEST(ListenAddress, RefusesAMissingOrBadPortWithTheAddressInTheMessage) {
-  for (const char* bad : {"127.0.0.1", "127.0.0.1:http", "127.0.0.1:70000", ":80"}) {
+  for (const char* bad : {"127.0.0.1", "127.0.0.1:http", "127.0.0.1:70000", "127.0.0.1:"}) {
     auto a = parse_listen(bad);
     ASSERT_FALSE(a.ok()) << bad;
     EXPECT_NE(a.error().message.find(bad), std::string::npos) << a.error().message;

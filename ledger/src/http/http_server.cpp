@@ -19,12 +19,12 @@ HttpReply http_error(int status, std::string_view message) {
 
 Result<ListenAddress> parse_listen(std::string_view text) {
   const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
+  if (colon == std::string_view::npos) {
     return make_error(ErrorCode::kInvalidArgument, "listen address '" + std::string(text) +
                                                        "' is not HOST:PORT (e.g. 127.0.0.1:8080)");
   }
   ListenAddress a;
-  a.host = std::string(text.substr(0, colon));
+  a.host = colon == 0 ? "127.0.0.1" : std::string(text.substr(0, colon));  // ":8080": loopback
   if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']')
     a.host = a.host.substr(1, a.host.size() - 2);
   const auto port = text.substr(colon + 1);

@@ -41,7 +41,8 @@ struct ListenAddress {
   std::string host;
   int port = 0;  // 0: any free port
 };
-// "HOST:PORT" (IPv4 address or name; port 0 to 65535). kInvalidArgument naming the problem.
+// "HOST:PORT" (IPv4 address, [IPv6] or name; port 0 to 65535); ":PORT" is 127.0.0.1:PORT.
+// kInvalidArgument naming the problem.
 Result<ListenAddress> parse_listen(std::string_view text);
 // 127.0.0.0/8, ::1 and "localhost".
 bool is_loopback(std::string_view host);
