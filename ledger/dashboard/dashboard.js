@@ -220,7 +220,9 @@ function workersFromLedger(rounds) {
   const m = new Map();
   for (const r of rounds) for (const u of r.updates) {
     const w = m.get(u.worker) || { worker: u.worker, short_id: u.worker.slice(0, 8), state: "—", accepted: 0, rejected: 0, earned: 0, reasons: {} };
-    if (u.accepted) { w.accepted++; w.earned += u.reward; } else { w.rejected++; w.reasons[u.reason] = (w.reasons[u.reason] || 0) + 1; }
+    // Reasons that differ only in their numbers ("update norm 86.3 exceeds limit 8") count as one.
+    const reason = u.reason.replace(/-?[0-9][0-9.e+-]*/g, "N");
+    if (u.accepted) { w.accepted++; w.earned += u.reward; } else { w.rejected++; w.reasons[reason] = (w.reasons[reason] || 0) + 1; }
     m.set(u.worker, w);
   }
   return [...m.values()];
