@@ -1,5 +1,7 @@
 #include "fl/coordinator/http/job_server.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 #include "fl/coordinator/http/prometheus.hpp"
@@ -124,6 +126,10 @@ Result<std::unique_ptr<JobHttpServer>> JobHttpServer::start(const JobConfig& con
   FL_ASSIGN_OR_RETURN(auto address, ledger::parse_listen(config.http_listen));
   FL_ASSIGN_OR_RETURN(auto token, ledger::bearer_token_for(address, config.http_token,
                                                            config.output_dir / "http.token"));
+  if (!token.empty() && config.http_token.empty()) {
+    spdlog::info("HTTP on {} is not loopback: the API and /metrics need the bearer token written to {}",
+                 config.http_listen, (config.output_dir / "http.token").string());
+  }
   auto s = std::make_unique<State>();
   s->monitor = &monitor;
   s->ledger_enabled = config.ledger_enabled;
