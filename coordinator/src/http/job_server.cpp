@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "fl/coordinator/http/prometheus.hpp"
@@ -45,10 +46,22 @@ json job_json(const JobSnapshot& s) {
           {"state", s.state}};
 }
 
-json rounds_json(const JobSnapshot& s) {
-  json arr = json::array();
+// Rows a resumed job wrote before this process started (metrics.jsonl), then this process's.
+json rounds_json(const json& earlier, const JobSnapshot& s) {
+  json arr = earlier;
   for (const auto& m : s.rounds) arr.push_back(json::parse(json_line(m)));
   return arr;
+}
+
+json earlier_rounds(const std::filesystem::path& jsonl) {
+  json rows = json::array();
+  std::ifstream in(jsonl);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto row = json::parse(line, nullptr, false);
+    if (!row.is_discarded() && row.is_object()) rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 // Registry state from the monitor, accepted/rejected/earned from the ledger's rounds.
@@ -94,6 +107,7 @@ json workers_json(const JobSnapshot& s, const ledger::Chain* chain) {
 }  // namespace
 
 struct JobHttpServer::State {
+  json earlier_rounds = json::array();
   const JobMonitor* monitor = nullptr;
   bool ledger_enabled = true;
   std::unique_ptr<ledger::LedgerApi> ledger;
@@ -113,7 +127,7 @@ struct JobHttpServer::State {
       return {200, "text/plain; version=0.0.4; charset=utf-8", prometheus_text(snap, f)};
     }
     if (request.path == "/api/job") return json_reply(job_json(snap));
-    if (request.path == "/api/rounds") return json_reply(rounds_json(snap));
+    if (request.path == "/api/rounds") return json_reply(rounds_json(earlier_rounds, snap));
     if (request.path == "/api/workers") return json_reply(workers_json(snap, chain().get()));
     return ledger::http_error(
         404, "no such page: " + request.path +
@@ -132,6 +146,7 @@ Result<std::unique_ptr<JobHttpServer>> JobHttpServer::start(const JobConfig& con
   }
   auto s = std::make_unique<State>();
   s->monitor = &monitor;
+  s->earlier_rounds = earlier_rounds(config.output_dir / "metrics.jsonl");
   s->ledger_enabled = config.ledger_enabled;
   s->ledger = std::make_unique<ledger::LedgerApi>(config.output_dir / "ledger.db");
   auto* state = s.get();

@@ -1,6 +1,7 @@
 // fl-coordinator's HTTP server ([http] listen): /metrics (Prometheus), /api/job, /api/rounds,
 // /api/workers, the ledger API (/api/ledger/..., read-only from ledger.db) and the dashboard.
-// Everything it shows comes from the JobMonitor's copies or from the ledger file.
+// Everything it shows comes from the JobMonitor's copies, the ledger file, and (for a resumed
+// job) the metrics.jsonl rows written before this process started.
 #pragma once
 
 #include <memory>
