@@ -140,6 +140,7 @@ LiveJob* g_job = nullptr;
 class Dashboard : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    std::filesystem::create_directories(FL_TEST_OUTPUT_DIR);  // screenshot, DOM, Prometheus answer
     g_job = new LiveJob;
     g_job->start();
   }
