@@ -141,8 +141,9 @@ Result<std::unique_ptr<JobHttpServer>> JobHttpServer::start(const JobConfig& con
   FL_ASSIGN_OR_RETURN(auto token, ledger::bearer_token_for(address, config.http_token,
                                                            config.output_dir / "http.token"));
   if (!token.empty() && config.http_token.empty()) {
-    spdlog::info("HTTP on {} is not loopback: the API and /metrics need the bearer token written to {}",
-                 config.http_listen, (config.output_dir / "http.token").string());
+    spdlog::info(
+        "HTTP on {} is not loopback: the API and /metrics need the bearer token written to {}",
+        config.http_listen, (config.output_dir / "http.token").string());
   }
   auto s = std::make_unique<State>();
   s->monitor = &monitor;

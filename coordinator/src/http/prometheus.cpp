@@ -106,7 +106,9 @@ std::string prometheus_text(const JobSnapshot& job, const LedgerFigures& ledger)
                "\"");
   e.family("fl_rounds_planned", "gauge", "Rounds the job is configured to run.");
   e.sample("fl_rounds_planned", job.job.rounds);
-  e.family("fl_rounds_completed_total", "counter", "Rounds closed and recorded by this coordinator process (a resumed job starts again from 0).");
+  e.family("fl_rounds_completed_total", "counter",
+           "Rounds closed and recorded by this coordinator process (a resumed job starts again "
+           "from 0).");
   e.sample("fl_rounds_completed_total", static_cast<double>(job.rounds.size()));
   e.family("fl_updates_accepted_total", "counter", "Updates accepted into a round.");
   e.sample("fl_updates_accepted_total", static_cast<double>(accepted));
