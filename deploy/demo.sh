@@ -77,6 +77,9 @@ allow_files = [${allow%, }]
 [network]
 bind = "tcp://127.0.0.1:0"
 
+[http]
+listen = "127.0.0.1:0"  # a free port, written to ./http; the dashboard and /metrics
+
 [ledger]
 reward_per_round = 1000
 
@@ -92,6 +95,8 @@ coordinator=$!
 for _ in $(seq 1 100); do [[ -s endpoint ]] && break; sleep 0.1; done
 [[ -s endpoint ]] || { echo "coordinator did not start:"; cat logs/coordinator.err; exit 1; }
 endpoint=$(cat endpoint)
+for _ in $(seq 1 50); do [[ -s http ]] && break; sleep 0.1; done
+[[ -s http ]] && echo "== dashboard: $(cat http)   (Prometheus metrics: $(cat http)metrics)"
 echo "== coordinator on $endpoint; starting $workers workers ($partitioner split of the training set)"
 for ((k = 0; k < workers; k++)); do
   "$bin/fl-worker" run --coordinator "$endpoint" --key "keys/worker-$k.key" \
@@ -117,3 +122,4 @@ acc=$(sed -n 's/.*"test_accuracy":\([0-9.]*\).*/\1/p' <<<"$final")
 printf "== done in %ss: final test accuracy %.2f%% on the full Fashion-MNIST test set\n" "$elapsed" "$(awk "BEGIN{print 100*$acc}")"
 echo "   run folder: $run_dir (job.toml, keys/, checkpoints/, global.flm, metrics.csv/.jsonl, ledger.db, logs/)"
 echo "   trace the final model: $bin/fl-ledger trace global.flm --db $run_dir/ledger.db"
+echo "   browse the ledger now the job is over: $bin/fl-ledger serve --db $run_dir/ledger.db --listen 127.0.0.1:8080"

@@ -9,8 +9,10 @@ packages=(
   libzmq3-dev cppzmq-dev libsodium-dev libsqlite3-dev sqlite3
   libeigen3-dev libcereal-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
+  libcpp-httplib-dev
   dataset-fashion-mnist
   systemd iproute2  # tests: systemd-analyze verify on deploy/systemd, ip netns for the multi-host test
+  prometheus chromium  # the observability tests (skipped where absent)
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy)

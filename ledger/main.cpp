@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "fl/ledger/commands.hpp"
+#include "fl/ledger/ledger_api.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"fl-ledger: inspect, verify and use a FedLedger ledger"};
@@ -77,6 +78,14 @@ int main(int argc, char** argv) {
       run = [&, kind](const auto& c) { return fl::ledger::command_submit(c, kind, key_file, amount, to); };
     });
   }
+  std::string listen = "127.0.0.1:8080", token;
+  auto* serve = app.add_subcommand("serve", "the ledger API (/api/ledger/...) and the dashboard over HTTP");
+  serve->add_option("--db", db, "ledger database (SQLite), opened read-only")->required();
+  serve->add_option("--listen", listen, "HOST:PORT (default 127.0.0.1:8080; another host needs a token)");
+  serve->add_option("--token", token, "bearer token to require (default: none on loopback, else generated)");
+  serve->callback([&] {
+    run = [&](const auto& c) { return fl::ledger::command_serve(c.db, listen, token, c.out, c.err); };
+  });
   CLI11_PARSE(app, argc, argv);
   // Commands report expected failures as values; this only keeps a bug from printing a raw
   // exception (or aborting) in front of a user.

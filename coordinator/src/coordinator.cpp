@@ -3,10 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "fl/common/model_file.hpp"
 #include "fl/coordinator/fault_injection.hpp"
+#include "fl/coordinator/http/job_monitor.hpp"
+#include "fl/coordinator/http/job_server.hpp"
 #include "fl/coordinator/model_host.hpp"
 #include "fl/coordinator/round.hpp"
 #include "fl/coordinator/round_engine.hpp"
@@ -71,6 +74,10 @@ struct Coordinator::State {
   common::Digest global_digest{};
   std::uint64_t next_round = 1;
   std::ofstream evidence;
+  std::unique_ptr<JobMonitor> monitor;  // with [http] listen: copies for the HTTP server
+  std::unique_ptr<JobHttpServer> http;  // stops before the monitor goes
+
+  Status start_http();
 
   Status open();
   Status open_ledger_and_resume();
@@ -112,6 +119,7 @@ Status Coordinator::State::open() {
   metrics.emplace(std::move(writer));
   observers.push_back(&*metrics);
   evidence.open(c.output_dir / "evidence.jsonl", std::ios::app);
+  if (!c.http_listen.empty()) FL_RETURN_IF_ERROR(start_http());
 
   FL_ASSIGN_OR_RETURN(auto bound, bind_zmq_channel(c.bind, c.max_message_bytes));
   channel = std::move(bound.channel);
@@ -123,6 +131,18 @@ Status Coordinator::State::open() {
   engine = std::make_unique<RoundEngine>(std::move(settings), *channel, registry, key, *stop);
   spdlog::info("job '{}': model {} ({} parameters), rule {}, {} rounds, listening on {}", c.job_id, c.model,
                global.size(), rule->name(), c.rounds, endpoint);
+  return ok_status();
+}
+
+Status Coordinator::State::start_http() {
+  const auto& c = config;
+  JobInfo info{c.job_id, c.model, rule->name(), scorer->name(), c.rounds, c.min_workers, c.reward_per_round,
+               c.ledger_enabled};
+  monitor = std::make_unique<JobMonitor>(std::move(info), registry, c.heartbeat_timeout_s);
+  observers.push_back(monitor.get());
+  FL_ASSIGN_OR_RETURN(http, JobHttpServer::start(c, *monitor));
+  std::ofstream(c.output_dir / "http") << http->url() << '\n';  // for scripts and tests (port 0)
+  spdlog::info("dashboard on {} (metrics at {}metrics)", http->url(), http->url());
   return ok_status();
 }
 
@@ -179,6 +199,11 @@ Status Coordinator::run() {
   }
   s.engine->shutdown_all("job finished");
   spdlog::info("job '{}' done; final model {}", s.config.job_id, global_model_path(s.config.output_dir).string());
+  if (s.http && s.config.http_linger_s > 0) {
+    spdlog::info("the dashboard stays on {} for {} s ([http] linger_s)", s.http->url(), s.config.http_linger_s);
+    const auto until = Clock::now() + std::chrono::duration<double>(s.config.http_linger_s);
+    while (!*s.stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   return ok_status();
 }
 
@@ -191,6 +216,7 @@ Status Coordinator::State::save_model(const std::filesystem::path& path, std::ui
 Status Coordinator::State::run_round(std::uint64_t round) {
   const auto start = Clock::now();
   FL_ASSIGN_OR_RETURN(auto collected, engine->collect(round, global, global_digest));
+  const auto collected_at = Clock::now();
   fault_point("collected", round);
   FL_ASSIGN_OR_RETURN(auto closed, close_round(global, collected, *rule, *scorer, *model,
                                                CloseSettings{config.server_learning_rate}));
@@ -199,7 +225,9 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   // The order below is what makes a kill at any point recoverable (see run_folder.hpp).
   FL_RETURN_IF_ERROR(save_model(checkpoint_path(config.output_dir, round), round, closed.global, closed.model_digest));
   fault_point("checkpoint", round);
+  const auto ledger_start = Clock::now();
   FL_ASSIGN_OR_RETURN(auto receipts, record_on_ledger(round, collected, closed));
+  const auto ledger_seconds = std::chrono::duration<double>(Clock::now() - ledger_start).count();
   fault_point("ledger", round);
   FL_RETURN_IF_ERROR(save_model(global_model_path(config.output_dir), round, closed.global, closed.model_digest));
   global = std::move(closed.global);
@@ -224,6 +252,10 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   m.test_accuracy = closed.eval.accuracy;
   m.eval_seconds = closed.eval.seconds;
   m.ledger_height = ledger ? ledger->height() : 0;
+  m.collect_seconds = std::chrono::duration<double>(collected_at - start).count();
+  m.ledger_seconds = ledger_seconds;
+  for (const auto& u : collected.accepted) m.update_bytes += u.values.size_bytes();
+  for (const auto& r : receipts) m.minted += r.reward;
   m.round_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   for (auto* o : observers) o->on_round(m);
   fault_point("metrics", round);

@@ -6,6 +6,7 @@
 #include "fl/common/config_table.hpp"
 #include "fl/coordinator/aggregation/rule_config.hpp"
 #include "fl/coordinator/contribution.hpp"
+#include "fl/ledger/http_server.hpp"
 
 namespace fl::coordinator {
 
@@ -101,6 +102,18 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
 
   FL_ASSIGN_OR_RETURN(auto n, cfg.section("network"));
   FL_ASSIGN_OR_RETURN(job.bind, n.text("bind", job.bind));
+
+  FL_ASSIGN_OR_RETURN(auto http, cfg.section("http"));
+  FL_ASSIGN_OR_RETURN(job.http_listen, http.text("listen", ""));
+  if (!job.http_listen.empty()) {
+    if (auto a = ledger::parse_listen(job.http_listen); !a.ok()) return with_context(a.error(), http.where("listen"));
+  }
+  FL_ASSIGN_OR_RETURN(job.http_token, http.text("token", ""));
+  FL_ASSIGN_OR_RETURN(job.http_linger_s, http.number("linger_s", 0, 0, 86400));
+  if (!job.http_token.empty() && job.http_token.size() < 16) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      http.where("token") + " must be at least 16 characters (or leave it out to have one generated)");
+  }
 
   FL_ASSIGN_OR_RETURN(auto led, cfg.section("ledger"));
   FL_ASSIGN_OR_RETURN(job.ledger_enabled, led.boolean("enabled", true));

@@ -1,6 +1,5 @@
 #include "command_format.hpp"
 
-#include <ctime>
 #include <iomanip>
 
 namespace fl::ledger {
@@ -15,118 +14,6 @@ int fail(const CommandContext& c, const Error& e) {
   c.err << "fl-ledger: " << e.to_string() << '\n';
   return 1;
 }
-
-json block_json(const Block& b) {
-  const auto& h = b.header;
-  return {{"height", h.height},
-          {"hash", to_hex(b.hash)},
-          {"prev_hash", to_hex(h.prev_hash)},
-          {"merkle_root", to_hex(h.merkle_root)},
-          {"time_ms", h.time_ms},
-          {"time", utc_time(h.time_ms)},
-          {"tx_count", h.tx_count},
-          {"proposer", to_hex(h.proposer)},
-          {"signature", to_hex(b.signature)}};
-}
-
-json body_json(const TxBody& body) {
-  return std::visit(
-      [](const auto& b) -> json {
-        using T = std::decay_t<decltype(b)>;
-        if constexpr (std::is_same_v<T, RegisterBody>) {
-          return {{"dataset_fingerprint", b.dataset_fingerprint}};
-        } else if constexpr (std::is_same_v<T, OpenJobBody>) {
-          return {{"job", b.job_id},
-                  {"model", b.model},
-                  {"rule", b.rule},
-                  {"reward_per_round", b.reward_per_round}};
-        } else if constexpr (std::is_same_v<T, RoundResultBody>) {
-          json acc = json::array(), rej = json::array();
-          for (const auto& a : b.accepted) {
-            acc.push_back({{"worker", to_hex(a.worker)},
-                           {"update_digest", to_hex(a.update_digest)},
-                           {"score", a.score},
-                           {"num_samples", a.num_samples}});
-          }
-          for (const auto& r : b.rejected) {
-            rej.push_back({{"worker", to_hex(r.worker)},
-                           {"update_digest", to_hex(r.update_digest)},
-                           {"reason", r.reason}});
-          }
-          return {{"job", b.job_id}, {"round", b.round},   {"model_digest", to_hex(b.model_digest)},
-                  {"rule", b.rule},  {"scorer", b.scorer}, {"accepted", acc},
-                  {"rejected", rej}};
-        } else if constexpr (std::is_same_v<T, RewardMintBody>) {
-          return {
-              {"job", b.job_id}, {"round", b.round}, {"to", to_hex(b.to)}, {"amount", b.amount}};
-        } else if constexpr (std::is_same_v<T, TransferBody>) {
-          return {{"to", to_hex(b.to)}, {"amount", b.amount}};
-        } else if constexpr (std::is_same_v<T, SlashBody>) {
-          return {{"account", to_hex(b.account)}, {"reason", b.reason}, {"amount", b.amount}};
-        } else {
-          return {{"amount", b.amount}};
-        }
-      },
-      body);
-}
-
-json tx_json(const StoredTx& t) {
-  json j{{"hash", to_hex(t.hash)},
-         {"height", t.height},
-         {"index", t.index},
-         {"type", to_string(t.tx.type())},
-         {"issuer", to_hex(t.tx.issuer)},
-         {"nonce", t.tx.nonce},
-         {"timestamp_ms", t.tx.timestamp_ms},
-         {"signature", to_hex(t.tx.signature)},
-         {"summary", describe(t.tx)},
-         {"body", body_json(t.tx.body)}};
-  if (auto a = t.tx.amount()) j["amount"] = *a;
-  return j;
-}
-
-json account_json(const common::PublicKey& key, const AccountState& a,
-                  const common::PublicKey& authority) {
-  return {{"account", to_hex(key)},
-          {"balance", a.balance},
-          {"stake", a.stake},
-          {"registered", a.registered},
-          {"authority", key == authority},
-          {"rounds_contributed", a.rounds_contributed},
-          {"rejections", a.rejections},
-          {"earned", a.earned},
-          {"slashed", a.slashed},
-          {"next_nonce", a.next_nonce}};
-}
-
-json round_json(const RoundSummary& r) {
-  json updates = json::array();
-  for (const auto& u : r.updates) {
-    json j{{"worker", to_hex(u.worker)},
-           {"update_digest", to_hex(u.update_digest)},
-           {"accepted", u.accepted}};
-    if (u.accepted) {
-      j["score"] = u.score;
-      j["num_samples"] = u.num_samples;
-      j["reward"] = u.reward;
-    } else {
-      j["reason"] = u.reason;
-    }
-    updates.push_back(j);
-  }
-  return {{"job", r.job_id},
-          {"round", r.round},
-          {"height", r.height},
-          {"tx", to_hex(r.tx_hash)},
-          {"timestamp_ms", r.timestamp_ms},
-          {"model_digest", to_hex(r.model_digest)},
-          {"rule", r.rule},
-          {"scorer", r.scorer},
-          {"minted", r.minted},
-          {"updates", updates}};
-}
-
-std::string short_hex(const common::Digest& d) { return to_hex(d).substr(0, 16); }
 
 void print_round(std::ostream& out, const RoundSummary& r) {
   out << "job '" << r.job_id << "' round " << r.round << "  block " << r.height << "  tx "
@@ -149,64 +36,6 @@ std::string csv_field(const std::string& s) {
   std::string q = "\"";
   for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
   return q + "\"";
-}
-
-Result<MerkleProof> proof_from_json(const json& j) {
-  try {
-    MerkleProof p;
-    FL_ASSIGN_OR_RETURN(p.tx_hash, common::digest_from_hex(j.at("tx_hash").get<std::string>()));
-    p.leaf_index = j.at("leaf_index").get<std::uint64_t>();
-    p.tree_size = j.at("tree_size").get<std::uint64_t>();
-    for (const auto& h : j.at("proof")) {
-      FL_ASSIGN_OR_RETURN(auto d, common::digest_from_hex(h.get<std::string>()));
-      p.path.push_back(d);
-    }
-    const auto& b = j.at("block");
-    auto& h = p.block.header;
-    h.height = b.at("height").get<std::uint64_t>();
-    h.time_ms = b.at("time_ms").get<std::uint64_t>();
-    h.tx_count = b.at("tx_count").get<std::uint64_t>();
-    FL_ASSIGN_OR_RETURN(h.prev_hash, common::digest_from_hex(b.at("prev_hash").get<std::string>()));
-    FL_ASSIGN_OR_RETURN(h.merkle_root,
-                        common::digest_from_hex(b.at("merkle_root").get<std::string>()));
-    FL_ASSIGN_OR_RETURN(h.proposer,
-                        common::public_key_from_hex(b.at("proposer").get<std::string>()));
-    FL_ASSIGN_OR_RETURN(p.block.hash, common::digest_from_hex(b.at("hash").get<std::string>()));
-    FL_ASSIGN_OR_RETURN(
-        p.block.signature,
-        (common::fixed_from_hex<64>(b.at("signature").get<std::string>(), "block signature")));
-    return p;
-  } catch (const json::exception& e) {
-    // nlohmann's text starts with its own id, "[json.exception.out_of_range.403] ": keep the
-    // sentence.
-    std::string what = e.what();
-    if (const auto end = what.find("] ");
-        what.starts_with("[json.exception") && end != std::string::npos) {
-      what = what.substr(end + 2);
-    }
-    return make_error(ErrorCode::kInvalidArgument,
-                      "not a proof as `fl-ledger proof TX --json` writes it (" + what + ")");
-  }
-}
-
-json proof_json(const MerkleProof& p) {
-  json path = json::array();
-  for (const auto& d : p.path) path.push_back(to_hex(d));
-  return {{"tx_hash", to_hex(p.tx_hash)},
-          {"leaf_index", p.leaf_index},
-          {"tree_size", p.tree_size},
-          {"proof", path},
-          {"merkle_root", to_hex(p.block.header.merkle_root)},
-          {"block", block_json(p.block)}};
-}
-
-std::string utc_time(std::uint64_t time_ms) {
-  const std::time_t seconds = static_cast<std::time_t>(time_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return text;
 }
 
 }  // namespace fl::ledger

@@ -22,24 +22,8 @@ int command_verify(const CommandContext& c) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto& r = *report;
   if (c.json) {
-    json j{{"ok", r.ok},
-           {"blocks", r.blocks},
-           {"transactions", r.transactions},
-           {"signatures_checked", r.signatures_checked},
-           {"authority", to_hex(r.authority)},
-           {"head_hash", to_hex(r.head_hash)},
-           {"minted", r.minted},
-           {"slashed", r.slashed},
-           {"total_balances", r.total_balances},
-           {"total_stakes", r.total_stakes},
-           {"seconds", seconds},
-           {"failure", nullptr}};
-    if (r.failure) {
-      json f{{"height", r.failure->height}, {"problem", r.failure->problem}, {"message", r.failure->to_string()}};
-      f["tx_index"] = r.failure->tx_index ? json(*r.failure->tx_index) : json(nullptr);
-      f["tx_hash"] = r.failure->tx_hash ? json(to_hex(*r.failure->tx_hash)) : json(nullptr);
-      j["failure"] = f;
-    }
+    json j = verify_json(r);
+    j["seconds"] = seconds;
     c.out << j.dump(2) << '\n';
   } else if (r.ok) {
     c.out << "ok: " << r.blocks << " blocks, " << r.transactions << " transactions, " << r.signatures_checked

@@ -50,6 +50,10 @@ struct JobConfig {
   std::vector<common::PublicKey> allowed_workers;
   // [network]
   std::string bind = "tcp://127.0.0.1:5555";
+  // [http] (off unless listen is set)
+  std::string http_listen;  // "HOST:PORT": /metrics, /api/... and the dashboard
+  std::string http_token;   // bearer token; required (generated into <output_dir>/http.token) off loopback
+  double http_linger_s = 0;  // keep serving this long after the last round
   // [ledger]
   bool ledger_enabled = true;
   std::uint64_t reward_per_round = 1000;

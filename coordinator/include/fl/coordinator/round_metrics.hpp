@@ -31,6 +31,10 @@ struct RoundMetrics {
   double slowest_train_seconds = 0;  // as reported by the slowest accepted worker
   double aggregate_seconds = 0;
   double eval_seconds = 0;
+  double collect_seconds = 0;  // task sent until the round closed
+  double ledger_seconds = 0;   // recording the round's block
+  std::uint64_t update_bytes = 0;  // payload bytes of the accepted updates
+  std::uint64_t minted = 0;        // reward tokens the round's block minted
   std::uint64_t ledger_height = 0;
   std::string rule;
   std::string scorer;          // the contribution scorer's name, e.g. "cosine"
