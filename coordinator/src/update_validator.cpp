@@ -19,14 +19,26 @@ Result<ValidatedUpdate> validate_update(const InboundMessage& message, const Rou
   rejection.worker = h.worker_key;
   rejection.digest = common::update_signing_digest(h);
 
+  rejection.standing = Standing::kUnregistered;
+  if (!expect.sender) {
+    return reject(rejection, ErrorCode::kPrecondition, "update from a connection with no registered worker: register first");
+  }
+  if (*expect.sender != h.worker_key) {
+    return reject(rejection, ErrorCode::kPrecondition,
+                  "update names worker " + common::short_id(h.worker_key) + " but this connection registered " +
+                      common::short_id(*expect.sender));
+  }
+  rejection.standing = Standing::kBadSignature;
+  if (auto s = common::verify_update(h, message.payload.bytes); !s.ok()) {
+    return reject(rejection, s.error().code, s.error().message);
+  }
+  rejection.standing = Standing::kUnsampled;
   if (!expect.sampled->count(h.worker_key)) {
     return reject(rejection, ErrorCode::kPrecondition,
                   "worker " + common::short_id(h.worker_key) + " was not asked for round " +
                       std::to_string(expect.round));
   }
-  if (auto s = common::verify_update(h, message.payload.bytes); !s.ok()) {
-    return reject(rejection, s.error().code, s.error().message);
-  }
+  rejection.standing = Standing::kVerified;
   if (h.version != common::kProtocolVersion) {
     return reject(rejection, ErrorCode::kProtocol, "protocol version " + std::to_string(h.version));
   }
