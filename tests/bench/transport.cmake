@@ -1,0 +1,6 @@
+# The coordinator under load: a load generator of many workers over real ZeroMQ connections,
+# beside BLAKE2b, Ed25519 and raw ZeroMQ rates measured in the same run.
+# Run: build/bin/ingest_bench primitives | ingest W MB | scale C S ROUNDS P (never part of ctest).
+add_executable(ingest_bench ${CMAKE_CURRENT_LIST_DIR}/ingest_bench.cpp)
+target_link_libraries(ingest_bench PRIVATE fl_coordinator fl_common PkgConfig::SODIUM)
+fl_warnings(ingest_bench)
