@@ -76,6 +76,18 @@ TEST_F(UpdateValidation, ARejectionAfterTheSignatureVerifiedIsVerified) {
   EXPECT_EQ(rejection_.standing, Standing::kVerified);
 }
 
+TEST_F(UpdateValidation, AcceptsAPayloadThatArrivedAtAnUnalignedAddress) {
+  // ZeroMQ delivers small frames from inside its receive buffer, at any offset.
+  auto u = good();
+  auto buffer = std::make_shared<std::vector<std::uint8_t>>(u.payload().size() + 1);
+  std::copy(u.payload().begin(), u.payload().end(), buffer->begin() + 1);
+  InboundMessage m = envelope(u);
+  m.payload = {buffer, std::span<const std::uint8_t>(buffer->data() + 1, u.payload().size())};
+  auto r = validate_update(m, expect_, rejection_);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->values[3], 1.5f);
+}
+
 TEST_F(UpdateValidation, RejectsWrongShape) {
   common::TensorLayout other = layout_;
   other.tensors[0].shape = {3, 2};
