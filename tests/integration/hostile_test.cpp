@@ -133,7 +133,10 @@ TEST_F(Federation, DISABLED_TwoThousandIdleConnectionsUnderA1024DescriptorLimitD
   for (int fd : idle) close(fd);
   setrlimit(RLIMIT_NOFILE, &saved);
   ASSERT_EQ(code, 0) << test::read_file(dir_ / "coordinator.out");
-  EXPECT_EQ(read_metrics(run_).size(), 1u);
+  const auto rows = read_metrics(run_);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["accepted"], 2);
+  EXPECT_EQ(rows[0]["close_reason"], "all answered");
 }
 
 }  // namespace
