@@ -18,7 +18,13 @@ cmake --build "$build_dir" --target fl-coordinator fl-worker fl-ledger hostile_p
 bin=$(cd "$build_dir/bin" && pwd)
 work=$(mktemp -d /tmp/fl-hostile.XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; }
+# hostile_peer prints its tally on SIGTERM; the rest is killed.
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  sleep 0.5
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+}
 trap cleanup EXIT
 
 for k in 0 1 2; do "$bin/fl-worker" keygen --out "$work/keys/w$k.key" >/dev/null; done
@@ -57,7 +63,7 @@ honest_accounts() {
         {account, rejections, rounds_contributed}] | sort_by(.account)'
 }
 honest_keys() {
-  for k in 0 1 2; do cat "$work/keys/w$k.key.pub"; echo; done | jq -R . | jq -s -c .
+  for k in 0 1 2; do sed -n 's/^public //p' "$work/keys/w$k.key.pub"; done | jq -R . | jq -s -c .
 }
 
 failures=0
@@ -113,6 +119,8 @@ run_case() {  # NAME MIN_WORKERS ATTACK-AFTER-ROUND [hostile_peer ARGS with @ fo
           select(.rejections > 12 or .rounds_contributed > 0)] | length')
     [[ $others == 0 ]] || { verdict=FAIL; why+=" $others attacker account(s) over the rejection cap or paid;"; }
   fi
+  cleanup
+  pids=()
   case $name in
     replay) grep -q "accepted 0," "$dir/attack.out" || { verdict=FAIL; why+=" replayed registrations were accepted ($(cat "$dir/attack.out"));"; } ;;
     sybil) awk '{gsub(",","",$6); exit !($6 <= 20)}' "$dir/attack.out" || { verdict=FAIL; why+=" more sybils than the limit got in;"; } ;;
@@ -121,8 +129,6 @@ run_case() {  # NAME MIN_WORKERS ATTACK-AFTER-ROUND [hostile_peer ARGS with @ fo
     "$name" "$verdict" "$rounds" "$accepted" "$slowest" "$reasons" "$junk" \
     "$(cat "$dir/attack.out" 2>/dev/null || echo none)" "${why:+ —$why}"
   [[ $verdict == pass ]] || failures=$((failures + 1))
-  cleanup
-  pids=()
 }
 
 run_case baseline 3 0

@@ -9,7 +9,10 @@
 //                                                layout has 4,000 long tensor names
 //   hostile_peer sybil ENDPOINT COUNT SECONDS    COUNT fresh keys register and never answer
 // Prints one line: what it sent and how the coordinator answered.
+#include <signal.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <chrono>
 #include <cstdio>
@@ -30,6 +33,10 @@ using common::MessageType;
 using common::SocketRole;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+
+// Set by SIGTERM: every loop ends and the tally is printed.
+std::atomic<bool> g_stop{false};
+void on_term(int) { g_stop = true; }
 
 struct Tally {
   long sent = 0, accepted = 0, refused = 0;
@@ -72,8 +79,8 @@ common::UpdateHeader update(const common::KeyPair& key, const common::RoundTask&
 template <typename OnTask>
 void serve(zmq::socket_t& s, Clock::duration wait, Tally& t, OnTask on_task) {
   const auto until = Clock::now() + wait;
-  while (Clock::now() < until) {
-    auto m = common::receive_message(s, SocketRole::kDealer, 100ms);
+  while (Clock::now() < until && !g_stop) {
+    auto m = common::receive_message(s, SocketRole::kDealer, 20ms);
     if (!m.ok() || !m->has_value()) continue;
     const auto& env = **m;
     if (env.type == MessageType::kRegisterAck) {
@@ -104,7 +111,7 @@ Tally garbage(const std::string& endpoint, double seconds) {
   task.round = 1;
   Tally t;
   const auto until = Clock::now() + std::chrono::duration<double>(seconds);
-  while (Clock::now() < until) {
+  while (Clock::now() < until && !g_stop) {
     for (auto& s : sockets) {
       (void)s->send(zmq::str_buffer("one frame"), zmq::send_flags::dontwait);
       (void)common::send_message(*s, SocketRole::kDealer, {}, MessageType::kUpdate, "garbage");
@@ -135,7 +142,7 @@ Tally replay(const std::string& endpoint, const std::string& key_file, int count
     (void)common::send_typed(*sockets.back(), SocketRole::kDealer, {}, MessageType::kRegister, recorded);
     ++t.sent;
   }
-  for (auto& s : sockets) serve(*s, 50ms, t, [](const common::RoundTask&) {});
+  for (auto& s : sockets) serve(*s, 20ms, t, [](const common::RoundTask&) {});
   return t;
 }
 
@@ -183,7 +190,8 @@ Tally sybil(const std::string& endpoint, int count, double seconds) {
   }
   for (auto& s : sockets) serve(*s, 20ms, t, [](const common::RoundTask&) {});
   // Stay connected, silent, so the sybils that got in are there to be sampled.
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < until && !g_stop) std::this_thread::sleep_for(50ms);
   return t;
 }
 
@@ -191,6 +199,7 @@ Tally sybil(const std::string& endpoint, int count, double seconds) {
 
 int main(int argc, char** argv) {
   alarm(600);
+  signal(SIGTERM, on_term);
   const std::vector<std::string> a(argv + 1, argv + argc);
   auto num = [&](std::size_t i, double fallback) { return a.size() > i ? std::stod(a[i]) : fallback; };
   if (a.size() < 2) {
