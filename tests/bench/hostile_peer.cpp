@@ -46,6 +46,7 @@ std::unique_ptr<zmq::socket_t> dealer(zmq::context_t& ctx, const std::string& en
   auto s = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
   s->set(zmq::sockopt::linger, 0);
   s->set(zmq::sockopt::sndhwm, 100);
+  s->set(zmq::sockopt::sndtimeo, 100);  // a full queue drops, so the peer always ends on time
   s->connect(endpoint);
   return s;
 }

@@ -26,6 +26,7 @@ void flood(const std::string& endpoint, const std::atomic<bool>& stop, std::atom
     sockets.emplace_back(ctx, zmq::socket_type::dealer);
     sockets.back().set(zmq::sockopt::linger, 0);
     sockets.back().set(zmq::sockopt::sndhwm, 50);
+    sockets.back().set(zmq::sockopt::sndtimeo, 0);  // a full queue drops, never blocks the flood
     sockets.back().connect(endpoint);
   }
   const auto honest = common::key_pair_from_label("itest-worker-1");
