@@ -102,7 +102,10 @@ void serve(zmq::socket_t& s, Clock::duration wait, Tally& t, OnTask on_task) {
 Tally garbage(const std::string& endpoint, double seconds) {
   zmq::context_t ctx;
   std::vector<std::unique_ptr<zmq::socket_t>> sockets;
-  for (int i = 0; i < 50; ++i) sockets.push_back(dealer(ctx, endpoint));
+  for (int i = 0; i < 50; ++i) {
+    sockets.push_back(dealer(ctx, endpoint));
+    sockets.back()->set(zmq::sockopt::sndtimeo, 0);  // drop what does not fit; never wait
+  }
   const auto stranger = common::key_pair_from_label("hostile-stranger");
   common::TensorLayout layout;
   layout.tensors.push_back({"w", {4}});
