@@ -50,8 +50,10 @@ TEST(EnrolmentLimits, AKnownKeyRegisteringAgainIsNotCounted) {
 TEST(EnrolmentLimits, TheTotalLimitHoldsAcrossSources) {
   WorkerRegistry registry(true, {}, {3, 1000});
   const auto now = Clock::now();
-  int i = 0;
-  for (const auto& k : keys(10)) registry.enrol(registration(k), "c" + std::to_string(i), now, "s" + std::to_string(i++));
+  const auto ks = keys(10);
+  for (std::size_t i = 0; i < ks.size(); ++i) {
+    (void)registry.enrol(registration(ks[i]), "c" + std::to_string(i), now, "s" + std::to_string(i));
+  }
   EXPECT_EQ(registry.size(), 3u);
 }
 

@@ -82,7 +82,9 @@ TEST_F(Federation, AFloodOfGarbageLeavesTheLedgerAsHonestRoundsMakeIt) {
   }
   for (const auto& a : ledger_json(dir_, {"accounts"})) {
     EXPECT_EQ(a["rejections"], 0) << a.dump();
-    if (a["rounds_contributed"].get<int>() > 0) EXPECT_TRUE(expected.count(a["account"])) << a.dump();
+    if (a["rounds_contributed"].get<int>() > 0) {
+      EXPECT_TRUE(expected.count(a["account"])) << a.dump();
+    }
   }
   int verify_code = -1;
   ledger_json(dir_, {"verify"}, &verify_code);
