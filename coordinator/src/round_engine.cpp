@@ -126,6 +126,8 @@ Result<CollectedRound> RoundEngine::collect(std::uint64_t round, std::span<const
     }
     pump(std::chrono::milliseconds(20));
   }
+  last_round_ = round;
+  last_newcomers_ = open_->collector.plan().newcomers;
   auto collected = std::move(open_->collector).finish(*reason);
   open_.reset();
   for (const auto& u : collected.accepted) registry_.note_answered(u.header.worker_key);
@@ -231,6 +233,7 @@ void RoundEngine::send_ack(const common::PublicKey& worker, common::UpdateAck ac
 
 void RoundEngine::handle_update(const InboundMessage& message) {
   if (!open_) {
+    credit_late_newcomer(message);
     warn_untrusted("an update arrived while no round was collecting (late?)");
     reply_error(message.peer, "no round is collecting updates now (late update?)");
     return;
@@ -250,6 +253,20 @@ void RoundEngine::handle_update(const InboundMessage& message) {
   }
   common::sign_update_ack(outcome.ack, key_.secret_key);
   (void)send_typed(channel_, message.peer, MessageType::kUpdateAck, outcome.ack);
+}
+
+void RoundEngine::credit_late_newcomer(const InboundMessage& message) {
+  // A newcomer the last round did not wait for still earns its history by answering it, late:
+  // otherwise a newcomer slower than the others could never become a worker with history.
+  const auto* sender = registry_.key_of(message.peer);
+  if (!sender || !last_newcomers_.count(*sender) || registry_.has_answered(*sender)) return;
+  auto header = common::decode<common::UpdateHeader>(message.header.bytes);
+  if (!header.ok() || header->worker_key != *sender || header->round != last_round_ || header->job_id != settings_.job_id) {
+    return;
+  }
+  if (!common::verify(*sender, common::update_signing_digest(*header), header->signature)) return;
+  registry_.note_answered(*sender);
+  spdlog::info("round {}: newcomer {} answered late; it now has a history", last_round_, common::short_id(*sender));
 }
 
 void RoundEngine::handle_task_error(const InboundMessage& message) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 
 #include "fake_worker_channel.hpp"
 #include "fl/coordinator/round_engine.hpp"
@@ -150,6 +151,26 @@ TEST_F(HostileEngineTest, SybilsOverTheRegistrationLimitAreRefusedAndDoNotDelayT
   EXPECT_EQ(round->accepted.size(), 2u);
   EXPECT_EQ(round->close_reason, "all answered but newcomers");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST_F(HostileEngineTest, ANewcomerThatAnswersLateStillEarnsItsHistory) {
+  make_engine(2);
+  ASSERT_TRUE(collect(1).ok());
+  const FakeWorker late("late-newcomer");
+  channel_.push_typed(late.peer, MessageType::kRegister, late.registration(), {}, "10.0.0.3");
+  engine_->pump(std::chrono::milliseconds(0));
+  std::optional<common::RoundTask> its_task;
+  on_task = [&](const FakeWorkerChannel::Sent& sent) {
+    if (sent.peer == late.peer) its_task = *sent.header_as<common::RoundTask>();
+  };
+  auto round = collect(2);
+  ASSERT_TRUE(round.ok());
+  ASSERT_TRUE(its_task);  // sampled as a newcomer, and not waited for
+  EXPECT_EQ(round->close_reason, "all answered but newcomers");
+  EXPECT_FALSE(registry_->has_answered(late.key.public_key));
+  late.answer(channel_, *its_task, std::vector<float>(9, 1.0f));
+  engine_->pump(std::chrono::milliseconds(0));
+  EXPECT_TRUE(registry_->has_answered(late.key.public_key));
 }
 
 TEST_F(HostileEngineTest, WithAnApprovalFileSybilsAreNeverSampled) {

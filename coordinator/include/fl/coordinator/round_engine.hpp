@@ -87,6 +87,7 @@ class RoundEngine {
                    std::span<const float> global);
   void expire_silent_workers();
   bool admit(const PeerId& peer);
+  void credit_late_newcomer(const InboundMessage& message);
   // A warning about untrusted input: rate-limited, so a flood cannot fill the log.
   template <typename... Args>
   void warn_untrusted(spdlog::format_string_t<Args...> format, Args&&... args);
@@ -100,7 +101,9 @@ class RoundEngine {
   SamplingGate gate_;
   RateLimiter peer_limiter_;
   LogThrottle untrusted_log_;
-  UnrecordedInput engine_counts_;  // since the last round closed: rate-limited, malformed, refused
+  UnrecordedInput engine_counts_;
+  std::uint64_t last_round_ = 0;                   // the round collected last, and
+  std::set<common::PublicKey> last_newcomers_;     // the newcomers it sampled  // since the last round closed: rate-limited, malformed, refused
 };
 
 }  // namespace fl::coordinator
