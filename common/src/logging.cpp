@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <vector>
 
 namespace fl::common {
@@ -26,7 +27,11 @@ Status init_logging(std::string_view level, std::string_view name, const std::st
   auto logger = std::make_shared<spdlog::logger>(std::string(name), sinks.begin(), sinks.end());
   logger->set_level(parsed);
   logger->set_pattern("%H:%M:%S.%e %n %^%l%$ %v");
+  // A crash (kill -9) must not take the log with it: warnings and errors are written at once,
+  // the rest within a second (and the coordinator flushes at each round).
+  logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
+  spdlog::flush_every(std::chrono::seconds(1));
   return ok_status();
 }
 

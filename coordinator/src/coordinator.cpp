@@ -41,6 +41,8 @@ EngineSettings engine_settings(const JobConfig& c, const common::TensorLayout& l
   s.task_template.training = c.training;
   s.seed = c.seed;
   s.sampling = {c.sample_fraction, c.min_workers};
+  s.sampling_requirement = c.sampling_requirement;
+  s.peer_messages = c.peer_messages;
   s.quorum_fraction = c.quorum_fraction;
   s.soft_deadline_s = c.soft_deadline_s;
   s.deadline_s = c.deadline_s;
@@ -110,7 +112,7 @@ Status Coordinator::State::open() {
   lock.emplace(std::move(held));
   FL_ASSIGN_OR_RETURN(key, load_or_create_key(c.coordinator_key));
   FL_ASSIGN_OR_RETURN(researcher, load_or_create_key(c.researcher_key));
-  registry = WorkerRegistry(c.open_enrolment, c.allowed_workers);
+  registry = WorkerRegistry(c.open_enrolment, c.allowed_workers, c.enrolment_limits);
   FL_ASSIGN_OR_RETURN(rule, make_rule(c.rule, c.rule_options));
   FL_ASSIGN_OR_RETURN(scorer, make_scorer(c.scorer));
   FL_ASSIGN_OR_RETURN(model, ModelHost::create(c.model, c.seed, c.data_dir, c.eval_limit, c.device));
@@ -128,6 +130,14 @@ Status Coordinator::State::open() {
   std::ofstream(c.output_dir / "endpoint") << endpoint << '\n';
   auto settings = engine_settings(c, model->layout());
   settings.on_equivocation = [this](std::uint64_t round, const Equivocation& e) { write_evidence(round, e); };
+  settings.stake_of = [this](const common::PublicKey& k) -> std::uint64_t {
+    const auto* account = ledger ? ledger->state().find(k) : nullptr;
+    return account ? account->stake : 0;
+  };
+  if (c.open_enrolment && c.sampling_requirement.min_stake == 0 && c.sampling_requirement.approval_file.empty()) {
+    spdlog::warn("open enrolment with no sampling requirement: any registered key may be sampled (set "
+                 "enrolment.min_stake or enrolment.approval_file to resist sybils)");
+  }
   engine = std::make_unique<RoundEngine>(std::move(settings), *channel, registry, key, *stop);
   spdlog::info("job '{}': model {} ({} parameters), rule {}, {} rounds, listening on {}", c.job_id, c.model,
                global.size(), rule->name(), c.rounds, endpoint);
@@ -243,6 +253,14 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   m.rule = rule->name();
   m.scorer = closed.scorer;
   m.task_errors = static_cast<int>(collected.task_failures.size());
+  const auto& junk = collected.unrecorded;
+  m.undecodable = junk.undecodable;
+  m.unregistered = junk.unregistered;
+  m.bad_signature = junk.bad_signature;
+  m.unsampled = junk.unsampled;
+  m.over_rejection_cap = junk.over_cap;
+  m.rate_limited = junk.rate_limited;
+  m.registrations_refused = junk.registrations_refused;
   m.never_answered = short_id_list(collected.never_answered);
   m.close_reason = collected.close_reason + (closed.outcome.empty() ? "" : ", " + closed.outcome);
   m.train_loss = closed.train_loss;
@@ -258,6 +276,7 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   for (const auto& r : receipts) m.minted += r.reward;
   m.round_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   for (auto* o : observers) o->on_round(m);
+  spdlog::default_logger()->flush();  // the log survives a crash up to the last round
   fault_point("metrics", round);
 
   for (const auto& r : receipts) {

@@ -31,6 +31,16 @@ Status read_enrolment(const ConfigTable& section, const std::filesystem::path& b
     if (!key.ok()) return with_context(key.error(), section.where("allow_files"));
     job.allowed_workers.push_back(*key);
   }
+  auto& lim = job.enrolment_limits;
+  FL_ASSIGN_OR_RETURN(lim.new_keys_per_minute, section.number("max_new_per_minute", lim.new_keys_per_minute, 0, 1e9));
+  FL_ASSIGN_OR_RETURN(lim.new_keys_per_source_per_minute,
+                      section.number("max_new_per_source_per_minute", lim.new_keys_per_source_per_minute, 0, 1e9));
+  auto& req = job.sampling_requirement;
+  FL_ASSIGN_OR_RETURN(auto min_stake, section.integer("min_stake", 0, 0, INT64_MAX));
+  req.min_stake = static_cast<std::uint64_t>(min_stake);
+  FL_ASSIGN_OR_RETURN(auto approvals, section.text("approval_file", ""));
+  if (!approvals.empty()) req.approval_file = resolve_config_path(base_dir, approvals);
+  FL_ASSIGN_OR_RETURN(req.newcomer_share, section.number("newcomer_share", req.newcomer_share, 0, 1));
   if (!job.open_enrolment && job.allowed_workers.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       section.where("allow") + ": no worker keys allowed; list keys in enrolment.allow / "
@@ -96,6 +106,9 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(auto max_samples, l.integer("max_samples_per_update", 10'000'000, 1, INT64_MAX));
   job.max_samples_per_update = static_cast<std::uint64_t>(max_samples);
   FL_ASSIGN_OR_RETURN(job.max_update_norm, l.number("max_update_norm", 0, 0, 1e30));
+  FL_ASSIGN_OR_RETURN(job.peer_messages.per_second,
+                      l.number("peer_messages_per_s", job.peer_messages.per_second, 0, 1e9));
+  FL_ASSIGN_OR_RETURN(job.peer_messages.burst, l.number("peer_burst", job.peer_messages.burst, 1, 1e9));
 
   FL_ASSIGN_OR_RETURN(auto e, cfg.section("enrolment"));
   FL_RETURN_IF_ERROR(read_enrolment(e, base_dir, job));

@@ -9,9 +9,29 @@ std::size_t quorum_for(double quorum_fraction, std::size_t sampled) {
       std::max(1.0, std::ceil(quorum_fraction * static_cast<double>(sampled))));
 }
 
+void RoundCollector::record_rejection(Rejection rejection) {
+  switch (rejection.standing) {
+    case Standing::kUndecodable: ++unrecorded_.undecodable; return;
+    case Standing::kUnregistered: ++unrecorded_.unregistered; return;
+    case Standing::kBadSignature: ++unrecorded_.bad_signature; return;
+    case Standing::kUnsampled: ++unrecorded_.unsampled; return;
+    case Standing::kVerified: break;
+  }
+  answered_.insert(rejection.worker);
+  if (++recorded_rejections_[rejection.worker] > kMaxLedgerRejectionsPerWorker) {
+    ++unrecorded_.over_cap;
+    return;
+  }
+  if (rejection.reason.size() > kMaxLedgerReasonChars) {
+    rejection.reason.resize(kMaxLedgerReasonChars - 3);
+    rejection.reason += "...";
+  }
+  rejected_.push_back(std::move(rejection));
+}
+
 OfferOutcome RoundCollector::offer(const InboundMessage& message, const common::PublicKey* sender) {
-  RoundExpectation expect{plan_.job_id,     plan_.round,       plan_.base_model_digest, &plan_.layout,
-                          &plan_.sampled,   plan_.max_samples, plan_.max_norm};
+  RoundExpectation expect{plan_.job_id,   plan_.round,       plan_.base_model_digest, &plan_.layout,
+                          &plan_.sampled, plan_.max_samples, plan_.max_norm,          sender};
   Rejection rejection;
   auto update = validate_update(message, expect, rejection);
   OfferOutcome out;
@@ -38,15 +58,12 @@ OfferOutcome RoundCollector::offer(const InboundMessage& message, const common::
     rejection.reason = "equivocation: a second, different update for round " + std::to_string(plan_.round);
     out.equivocation = Equivocation{worker, seen->second, update->digest};
     if (auto it = accepted_.find(worker); it != accepted_.end()) {
-      rejected_.push_back({worker, it->second.digest, rejection.reason});
+      record_rejection({worker, it->second.digest, rejection.reason, Standing::kVerified});
       accepted_.erase(it);
     }
-  } else if (update.error().code == ErrorCode::kBadSignature) {
-    rejection.worker = sender ? *sender : common::PublicKey{};
   }
-  if (plan_.sampled.count(rejection.worker)) answered_.insert(rejection.worker);
-  rejected_.push_back(rejection);
   out.ack.reason = rejection.reason;
+  record_rejection(std::move(rejection));
   return out;
 }
 
@@ -59,6 +76,13 @@ bool RoundCollector::task_failed(const common::PublicKey& worker, std::string re
 
 std::optional<std::string> RoundCollector::close_reason(RoundClock::time_point now) const {
   if (answered_.size() >= plan_.sampled.size()) return "all answered";
+  if (plan_.newcomers.size() < plan_.sampled.size()) {
+    std::size_t veterans_answered = 0;
+    for (const auto& k : answered_) veterans_answered += plan_.newcomers.count(k) ? 0 : 1;
+    if (veterans_answered >= plan_.sampled.size() - plan_.newcomers.size()) {
+      return "all answered but newcomers";
+    }
+  }
   if (now >= plan_.soft_deadline && accepted_.size() >= plan_.quorum) return "quorum after soft deadline";
   if (now >= plan_.hard_deadline) return "deadline";
   return std::nullopt;
@@ -75,6 +99,7 @@ CollectedRound RoundCollector::finish(std::string close_reason) && {
   out.answered = answered_.size();
   for (auto& [key, update] : accepted_) out.accepted.push_back(std::move(update));  // key order
   out.rejected = std::move(rejected_);
+  out.unrecorded = unrecorded_;
   out.task_failures = std::move(failures_);
   for (const auto& k : plan_.sampled) {
     if (!answered_.count(k)) out.never_answered.push_back(k);

@@ -23,7 +23,28 @@ std::string short_ids(const std::vector<common::PublicKey>& keys) {
 
 RoundEngine::RoundEngine(EngineSettings settings, WorkerChannel& channel, WorkerRegistry& registry,
                          const common::KeyPair& coordinator_key, const std::atomic<bool>& stop)
-    : settings_(std::move(settings)), channel_(channel), registry_(registry), key_(coordinator_key), stop_(stop) {}
+    : settings_(std::move(settings)),
+      channel_(channel),
+      registry_(registry),
+      key_(coordinator_key),
+      stop_(stop),
+      gate_(settings_.sampling_requirement, settings_.stake_of),
+      peer_limiter_(settings_.peer_messages, settings_.max_peers_tracked) {}
+
+template <typename... Args>
+void RoundEngine::warn_untrusted(spdlog::format_string_t<Args...> format, Args&&... args) {
+  std::uint64_t suppressed = 0;
+  if (!untrusted_log_.allow(LimitClock::now(), suppressed)) return;
+  if (suppressed > 0) spdlog::warn("({} similar warnings about untrusted input were not logged)", suppressed);
+  spdlog::warn(format, std::forward<Args>(args)...);
+}
+
+bool RoundEngine::admit(const PeerId& peer) {
+  if (peer_limiter_.allow(peer, LimitClock::now())) return true;
+  ++engine_counts_.rate_limited;
+  warn_untrusted("dropped a message from a peer over its rate limit (limits.peer_messages_per_s)");
+  return false;
+}
 
 Status RoundEngine::wait_for_workers() {
   const auto want = static_cast<std::size_t>(std::max(settings_.sampling.min_workers, 1));
@@ -76,9 +97,22 @@ Result<CollectedRound> RoundEngine::collect(std::uint64_t round, std::span<const
   task.seed = settings_.seed * 7919 + round;
   task.deadline_ms = common::now_ms() + static_cast<std::uint64_t>(settings_.deadline_s * 1000);
   const std::string task_header = common::encode(task);
-  for (const auto& k : sample_workers(registry_.active_keys(), settings_.sampling, settings_.seed, round)) {
-    if (auto s = send_task(k, task_header, global); s.ok()) plan.sampled.insert(k);
-    else spdlog::warn("round {}: worker {} unreachable: {}", round, common::short_id(k), s.error().message);
+  const auto eligible = gate_.eligible(registry_.active_keys());
+  if (eligible.size() < registry_.size()) {
+    spdlog::info("round {}: {} of {} registered workers meet enrolment.min_stake / approval_file", round,
+                 eligible.size(), registry_.size());
+  }
+  std::set<common::PublicKey> newcomers;
+  const auto chosen = sample_preferring_history(
+      eligible, [this](const common::PublicKey& k) { return registry_.has_answered(k); }, settings_.sampling,
+      settings_.sampling_requirement.newcomer_share, settings_.seed, round, newcomers);
+  for (const auto& k : chosen) {
+    if (auto s = send_task(k, task_header, global); s.ok()) {
+      plan.sampled.insert(k);
+      if (newcomers.count(k)) plan.newcomers.insert(k);
+    } else {
+      spdlog::warn("round {}: worker {} unreachable: {}", round, common::short_id(k), s.error().message);
+    }
   }
   plan.quorum = quorum_for(settings_.quorum_fraction, plan.sampled.size());
   open_.emplace(OpenRound{RoundCollector(std::move(plan)), task_header, global});
@@ -92,8 +126,24 @@ Result<CollectedRound> RoundEngine::collect(std::uint64_t round, std::span<const
     }
     pump(std::chrono::milliseconds(20));
   }
+  last_round_ = round;
+  last_newcomers_ = open_->collector.plan().newcomers;
   auto collected = std::move(open_->collector).finish(*reason);
   open_.reset();
+  for (const auto& u : collected.accepted) registry_.note_answered(u.header.worker_key);
+  for (const auto& r : collected.rejected) registry_.note_answered(r.worker);
+  for (const auto& f : collected.task_failures) registry_.note_answered(f.worker);
+  collected.unrecorded.rate_limited += engine_counts_.rate_limited;
+  collected.unrecorded.undecodable += engine_counts_.undecodable;
+  collected.unrecorded.registrations_refused += engine_counts_.registrations_refused;
+  engine_counts_ = {};
+  if (const auto junk = collected.unrecorded.total(); junk > 0) {
+    const auto& u = collected.unrecorded;
+    spdlog::warn("round {}: {} message(s) refused without a ledger entry: {} undecodable, {} unregistered, {} bad "
+                 "signature, {} unsampled, {} over the per-worker cap, {} rate-limited, {} registrations refused",
+                 round, junk, u.undecodable, u.unregistered, u.bad_signature, u.unsampled, u.over_cap, u.rate_limited,
+                 u.registrations_refused);
+  }
   if (!collected.never_answered.empty()) {
     spdlog::warn("round {}: {} sampled worker(s) never answered: {}", round, collected.never_answered.size(),
                  short_ids(collected.never_answered));
@@ -111,11 +161,13 @@ Status RoundEngine::send_task(const common::PublicKey& worker, const std::string
 void RoundEngine::pump(std::chrono::milliseconds timeout) {
   auto received = channel_.receive(timeout);
   if (received.malformed_from || !received.error.empty()) {
-    spdlog::warn("dropped a malformed message: {}", received.error);
+    if (received.malformed_from && !admit(*received.malformed_from)) return;
+    ++engine_counts_.undecodable;
+    warn_untrusted("dropped a malformed message: {}", received.error);
     if (received.malformed_from) reply_error(*received.malformed_from, received.error);
     return;
   }
-  if (received.message) handle(*received.message);
+  if (received.message && admit(received.message->peer)) handle(*received.message);
 }
 
 void RoundEngine::handle(InboundMessage& message) {
@@ -150,13 +202,14 @@ void RoundEngine::handle_register(const InboundMessage& message) {
   ack.coordinator_key = key_.public_key;
   if (!req.ok()) {
     ack.reason = req.error().message;
-  } else if (auto s = registry_.enrol(*req, message.peer, Clock::now()); !s.ok()) {
+  } else if (auto s = registry_.enrol(*req, message.peer, Clock::now(), message.source); !s.ok()) {
     ack.reason = s.error().message;
   } else {
     ack.accepted = true;
   }
   if (!ack.accepted) {
-    spdlog::warn("registration refused: {}", ack.reason);
+    ++engine_counts_.registrations_refused;
+    warn_untrusted("registration refused: {}", ack.reason);
     (void)send_typed(channel_, message.peer, MessageType::kRegisterAck, ack);
     return;
   }
@@ -180,6 +233,8 @@ void RoundEngine::send_ack(const common::PublicKey& worker, common::UpdateAck ac
 
 void RoundEngine::handle_update(const InboundMessage& message) {
   if (!open_) {
+    credit_late_newcomer(message);
+    warn_untrusted("an update arrived while no round was collecting (late?)");
     reply_error(message.peer, "no round is collecting updates now (late update?)");
     return;
   }
@@ -192,12 +247,26 @@ void RoundEngine::handle_update(const InboundMessage& message) {
   if (outcome.kind == Kind::kAccepted) {
     spdlog::debug("round {}: accepted update {}", round, common::short_id(outcome.ack.update_digest));
   } else {
-    spdlog::warn("round {}: rejected update from {}: {}", round,
-                 registry_.key_of(message.peer) ? common::short_id(*registry_.key_of(message.peer)) : "an unregistered peer",
-                 outcome.ack.reason);
+    const auto* sender = registry_.key_of(message.peer);
+    warn_untrusted("round {}: rejected update from {}: {}", round,
+                   sender ? common::short_id(*sender) : std::string("an unregistered peer"), outcome.ack.reason);
   }
   common::sign_update_ack(outcome.ack, key_.secret_key);
   (void)send_typed(channel_, message.peer, MessageType::kUpdateAck, outcome.ack);
+}
+
+void RoundEngine::credit_late_newcomer(const InboundMessage& message) {
+  // A newcomer the last round did not wait for still earns its history by answering it, late:
+  // otherwise a newcomer slower than the others could never become a worker with history.
+  const auto* sender = registry_.key_of(message.peer);
+  if (!sender || !last_newcomers_.count(*sender) || registry_.has_answered(*sender)) return;
+  auto header = common::decode<common::UpdateHeader>(message.header.bytes);
+  if (!header.ok() || header->worker_key != *sender || header->round != last_round_ || header->job_id != settings_.job_id) {
+    return;
+  }
+  if (!common::verify(*sender, common::update_signing_digest(*header), header->signature)) return;
+  registry_.note_answered(*sender);
+  spdlog::info("round {}: newcomer {} answered late; it now has a history", last_round_, common::short_id(*sender));
 }
 
 void RoundEngine::handle_task_error(const InboundMessage& message) {

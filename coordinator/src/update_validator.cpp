@@ -19,14 +19,32 @@ Result<ValidatedUpdate> validate_update(const InboundMessage& message, const Rou
   rejection.worker = h.worker_key;
   rejection.digest = common::update_signing_digest(h);
 
+  rejection.standing = Standing::kUnregistered;
+  if (!expect.sender) {
+    return reject(rejection, ErrorCode::kPrecondition, "update from a connection with no registered worker: register first");
+  }
+  if (*expect.sender != h.worker_key) {
+    return reject(rejection, ErrorCode::kPrecondition,
+                  "update names worker " + common::short_id(h.worker_key) + " but this connection registered " +
+                      common::short_id(*expect.sender));
+  }
+  // ZeroMQ hands small frames (up to 8 KB over TCP) out of its receive buffer at any offset;
+  // floats are read in place, so such a payload is first copied to aligned memory (cheap: small).
+  SharedBytes payload = message.payload;
+  if (reinterpret_cast<std::uintptr_t>(payload.bytes.data()) % alignof(float) != 0) {
+    payload = SharedBytes::copy_of(payload.bytes);
+  }
+  rejection.standing = Standing::kBadSignature;
+  if (auto s = common::verify_update(h, payload.bytes); !s.ok()) {
+    return reject(rejection, s.error().code, s.error().message);
+  }
+  rejection.standing = Standing::kUnsampled;
   if (!expect.sampled->count(h.worker_key)) {
     return reject(rejection, ErrorCode::kPrecondition,
                   "worker " + common::short_id(h.worker_key) + " was not asked for round " +
                       std::to_string(expect.round));
   }
-  if (auto s = common::verify_update(h, message.payload.bytes); !s.ok()) {
-    return reject(rejection, s.error().code, s.error().message);
-  }
+  rejection.standing = Standing::kVerified;
   if (h.version != common::kProtocolVersion) {
     return reject(rejection, ErrorCode::kProtocol, "protocol version " + std::to_string(h.version));
   }
@@ -43,7 +61,7 @@ Result<ValidatedUpdate> validate_update(const InboundMessage& message, const Rou
                   "wrong shape: update layout " + h.layout.describe() + " does not match the model's " +
                       expect.layout->describe());
   }
-  auto values = common::view_payload(h.layout, message.payload.bytes);
+  auto values = common::view_payload(h.layout, payload.bytes);
   if (!values.ok()) return reject(rejection, values.error().code, values.error().message);
   if (auto bad = common::first_non_finite(*values); bad >= 0) {
     return reject(rejection, ErrorCode::kProtocol,
@@ -61,7 +79,7 @@ Result<ValidatedUpdate> validate_update(const InboundMessage& message, const Rou
                     "update norm " + std::to_string(norm) + " exceeds limit " + std::to_string(expect.max_norm));
     }
   }
-  return ValidatedUpdate{std::move(header).value(), rejection.digest, message.payload, *values};
+  return ValidatedUpdate{std::move(header).value(), rejection.digest, std::move(payload), *values};
 }
 
 }  // namespace fl::coordinator

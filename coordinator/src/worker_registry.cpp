@@ -2,11 +2,19 @@
 
 namespace fl::coordinator {
 
-WorkerRegistry::WorkerRegistry(bool open_enrolment, std::vector<common::PublicKey> allowed)
-    : open_(open_enrolment), allowed_(allowed.begin(), allowed.end()) {}
+namespace {
+RateLimit per_minute(double n) { return {n / 60.0, std::max(n, 1.0)}; }
+constexpr std::size_t kMaxSourcesTracked = 65'536;
+}  // namespace
+
+WorkerRegistry::WorkerRegistry(bool open_enrolment, std::vector<common::PublicKey> allowed, EnrolmentLimits limits)
+    : open_(open_enrolment),
+      new_keys_(per_minute(limits.new_keys_per_minute), 1),
+      new_keys_by_source_(per_minute(limits.new_keys_per_source_per_minute), kMaxSourcesTracked),
+      allowed_(allowed.begin(), allowed.end()) {}
 
 Status WorkerRegistry::enrol(const common::RegisterRequest& request, const std::string& identity,
-                             Clock::time_point now) {
+                             Clock::time_point now, const std::string& source) {
   if (request.version != common::kProtocolVersion) {
     return make_error(ErrorCode::kProtocol, "protocol version " + std::to_string(request.version) +
                                                 " not supported (coordinator speaks " +
@@ -19,6 +27,18 @@ Status WorkerRegistry::enrol(const common::RegisterRequest& request, const std::
   if (!open_ && !allowed_.count(request.worker_key)) {
     return make_error(ErrorCode::kPrecondition,
                       "worker key " + common::to_hex(request.worker_key) + " is not on the allow-list");
+  }
+  if (open_ && !workers_.count(request.worker_key)) {
+    // Both buckets are asked only for a key that is new; a refusal spends nothing more.
+    if (!new_keys_by_source_.allow(source, now)) {
+      return make_error(ErrorCode::kLimitExceeded, "too many new worker keys from " +
+                                                       (source.empty() ? std::string("this source") : source) +
+                                                       "; try again in a minute (enrolment.max_new_per_source_per_minute)");
+    }
+    if (!new_keys_.allow("", now)) {
+      return make_error(ErrorCode::kLimitExceeded,
+                        "too many new worker keys; try again in a minute (enrolment.max_new_per_minute)");
+    }
   }
   auto [it, inserted] = workers_.try_emplace(request.worker_key);
   WorkerRecord& rec = it->second;

@@ -52,8 +52,10 @@ class ZmqWorkerChannel final : public WorkerChannel {
     }
     if (!r->has_value()) return out;
     auto& env = **r;
+    const char* address = zmq_msg_gets(env.header.handle(), "Peer-Address");  // per-source limits
     out.message = InboundMessage{std::move(env.identity), env.type, hold(std::move(env.header)),
-                                 env.payload.size() ? hold(std::move(env.payload)) : SharedBytes{}};
+                                 env.payload.size() ? hold(std::move(env.payload)) : SharedBytes{},
+                                 address ? address : ""};
     return out;
   }
 

@@ -36,18 +36,27 @@ class FakeWorkerChannel : public coordinator::WorkerChannel {
   std::set<coordinator::PeerId> gone;  // sends to these fail like a vanished peer
 
   void push(coordinator::PeerId peer, common::MessageType type, std::string_view header,
-            std::span<const std::uint8_t> payload = {}) {
+            std::span<const std::uint8_t> payload = {}, std::string source = {}) {
     inbox_.push_back({std::move(peer), type, coordinator::SharedBytes::copy_of(header),
-                      payload.empty() ? coordinator::SharedBytes{} : coordinator::SharedBytes::copy_of(payload)});
+                      payload.empty() ? coordinator::SharedBytes{} : coordinator::SharedBytes::copy_of(payload),
+                      std::move(source)});
   }
   template <typename T>
   void push_typed(coordinator::PeerId peer, common::MessageType type, const T& message,
-                  std::span<const std::uint8_t> payload = {}) {
-    push(std::move(peer), type, common::encode(message), payload);
+                  std::span<const std::uint8_t> payload = {}, std::string source = {}) {
+    push(std::move(peer), type, common::encode(message), payload, std::move(source));
   }
+  // A frame sequence the channel could not parse, as the ZeroMQ channel reports it.
+  void push_malformed(coordinator::PeerId peer) { malformed_.push_back(std::move(peer)); }
 
   Received receive(std::chrono::milliseconds timeout) override {
     Received out;
+    if (!malformed_.empty()) {
+      out.malformed_from = malformed_.front();
+      out.error = "expected 3 or 4 frames";
+      malformed_.pop_front();
+      return out;
+    }
     if (inbox_.empty()) {
       // Nothing scripted: let a little real time pass so deadlines can arrive.
       std::this_thread::sleep_for(std::min(timeout, std::chrono::milliseconds(2)));
@@ -76,6 +85,7 @@ class FakeWorkerChannel : public coordinator::WorkerChannel {
 
  private:
   std::deque<coordinator::InboundMessage> inbox_;
+  std::deque<coordinator::PeerId> malformed_;
 };
 
 // A scripted worker: its key, its connection, and the messages it sends.

@@ -37,6 +37,26 @@ TEST(JobConfig, MalformedAllowedKeyNamesItsIndex) {
   EXPECT_NE(cfg.error().message.find("job.toml: enrolment.allow[0]"), std::string::npos) << cfg.error().message;
 }
 
+TEST(JobConfig, ReadsEnrolmentLimitsAndTheSamplingRequirement) {
+  auto cfg = parse("[enrolment]\nopen = true\nmax_new_per_minute = 30\nmax_new_per_source_per_minute = 3\n"
+                   "min_stake = 500\napproval_file = \"approved.txt\"\nnewcomer_share = 0.1\n"
+                   "[limits]\npeer_messages_per_s = 20\npeer_burst = 40\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  EXPECT_EQ(cfg->enrolment_limits.new_keys_per_minute, 30);
+  EXPECT_EQ(cfg->enrolment_limits.new_keys_per_source_per_minute, 3);
+  EXPECT_EQ(cfg->sampling_requirement.min_stake, 500u);
+  EXPECT_EQ(cfg->sampling_requirement.approval_file, std::filesystem::path("/base/approved.txt"));
+  EXPECT_EQ(cfg->sampling_requirement.newcomer_share, 0.1);
+  EXPECT_EQ(cfg->peer_messages.per_second, 20);
+  EXPECT_EQ(cfg->peer_messages.burst, 40);
+}
+
+TEST(JobConfig, ANewcomerShareAboveOneIsRefused) {
+  auto cfg = parse("[enrolment]\nopen = true\nnewcomer_share = 1.5\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().message.find("enrolment.newcomer_share"), std::string::npos) << cfg.error().message;
+}
+
 TEST(JobConfig, MissingJobIdIsNamed) {
   auto cfg = parse_job_config("[enrolment]\nopen = true\n", "job.toml", "/");
   ASSERT_FALSE(cfg.ok());

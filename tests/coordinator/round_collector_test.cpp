@@ -23,12 +23,17 @@ class RoundCollectorTest : public ::testing::Test {
     plan_.soft_deadline = t0_ + 10s;
     plan_.hard_deadline = t0_ + 60s;
   }
-  InboundMessage update_from(const common::KeyPair& key, float start = 0.0f) {
+  InboundMessage update_from(const common::KeyPair& key, float start = 0.0f, std::uint64_t samples = 100) {
     auto u = test::make_signed_update(key, "job", 3, plan_.layout, test::ramp(9, start));
     u.header.base_model_digest = plan_.base_model_digest;
+    u.header.num_samples = samples;
     common::sign_update(u.header, key.secret_key);
     return {"peer", common::MessageType::kUpdate, SharedBytes::copy_of(common::encode(u.header)),
-            SharedBytes::copy_of(u.payload())};
+            SharedBytes::copy_of(u.payload()), ""};
+  }
+  // Signed by `key`, refused after its signature verified (the sample count is over the limit).
+  InboundMessage refused_update_from(const common::KeyPair& key, float start = 0.0f) {
+    return update_from(key, start, 5000);
   }
 
   std::vector<common::KeyPair> keys_;
@@ -60,9 +65,7 @@ TEST_F(RoundCollectorTest, WithoutTheQuorumWaitsUntilTheHardDeadline) {
 TEST_F(RoundCollectorTest, RejectionsAndTaskFailuresCountAsAnswers) {
   RoundCollector c(plan_);
   c.offer(update_from(keys_[0]), &keys_[0].public_key);
-  auto bad = update_from(keys_[1]);
-  bad.payload = SharedBytes::copy_of(std::string_view("short"));
-  EXPECT_EQ(c.offer(bad, &keys_[1].public_key).kind, OfferOutcome::Kind::kRejected);
+  EXPECT_EQ(c.offer(refused_update_from(keys_[1]), &keys_[1].public_key).kind, OfferOutcome::Kind::kRejected);
   EXPECT_TRUE(c.task_failed(keys_[2].public_key, "out of memory"));
   EXPECT_FALSE(c.task_failed(keys_[2].public_key, "again"));  // once
   EXPECT_TRUE(c.awaiting(keys_[3].public_key));
@@ -93,6 +96,67 @@ TEST_F(RoundCollectorTest, EquivocationAfterAcceptanceMovesTheFirstUpdateToRejec
   auto round = std::move(c).finish("deadline");
   EXPECT_TRUE(round.accepted.empty());
   EXPECT_EQ(round.rejected.size(), 2u);
+}
+
+TEST_F(RoundCollectorTest, JunkThatProvesNothingAboutAKeyIsCountedAndNotRecorded) {
+  plan_.sampled.erase(keys_[3].public_key);
+  RoundCollector c(plan_);
+  auto garbage = update_from(keys_[0]);
+  garbage.header = SharedBytes::copy_of(std::string_view("garbage"));
+  c.offer(garbage, &keys_[0].public_key);
+  c.offer(update_from(keys_[0]), nullptr);               // no key registered on the connection
+  c.offer(update_from(keys_[0]), &keys_[1].public_key);  // names a key the connection did not register
+  auto forged = update_from(keys_[0]);
+  forged.payload = SharedBytes::copy_of(std::string_view("short"));  // no longer what was signed
+  c.offer(forged, &keys_[0].public_key);
+  c.offer(update_from(keys_[3]), &keys_[3].public_key);  // signed, but not asked
+  EXPECT_TRUE(c.awaiting(keys_[0].public_key));          // nothing was charged to worker 0
+  auto round = std::move(c).finish("deadline");
+  EXPECT_TRUE(round.rejected.empty());
+  EXPECT_EQ(round.unrecorded.undecodable, 1u);
+  EXPECT_EQ(round.unrecorded.unregistered, 2u);
+  EXPECT_EQ(round.unrecorded.bad_signature, 1u);
+  EXPECT_EQ(round.unrecorded.unsampled, 1u);
+}
+
+TEST_F(RoundCollectorTest, RejectionsOnTheLedgerAreCappedPerWorkerPerRound) {
+  RoundCollector c(plan_);
+  for (int i = 0; i < 10; ++i) c.offer(refused_update_from(keys_[0], static_cast<float>(i)), &keys_[0].public_key);
+  auto round = std::move(c).finish("deadline");
+  EXPECT_EQ(round.rejected.size(), kMaxLedgerRejectionsPerWorker);
+  EXPECT_EQ(round.unrecorded.over_cap, 10 - kMaxLedgerRejectionsPerWorker);
+}
+
+TEST_F(RoundCollectorTest, ALongRejectionReasonIsCutToTheBoundBeforeItIsRecorded) {
+  common::TensorLayout huge;
+  for (int i = 0; i < 100; ++i) huge.tensors.push_back({"a_rather_long_tensor_name_" + std::to_string(i), {1}});
+  auto u = test::make_signed_update(keys_[0], "job", 3, huge, test::ramp(100));
+  u.header.base_model_digest = plan_.base_model_digest;
+  common::sign_update(u.header, keys_[0].secret_key);
+  RoundCollector c(plan_);
+  c.offer({"peer", common::MessageType::kUpdate, SharedBytes::copy_of(common::encode(u.header)),
+           SharedBytes::copy_of(u.payload()), ""},
+          &keys_[0].public_key);
+  auto round = std::move(c).finish("deadline");
+  ASSERT_EQ(round.rejected.size(), 1u);
+  EXPECT_EQ(round.rejected[0].reason.size(), kMaxLedgerReasonChars);
+  EXPECT_EQ(round.rejected[0].reason.find("wrong shape"), 0u);
+}
+
+TEST_F(RoundCollectorTest, NewcomersDoNotHoldTheRoundOpenOnceEveryWorkerWithHistoryAnswered) {
+  plan_.newcomers = {keys_[2].public_key, keys_[3].public_key};
+  RoundCollector c(plan_);
+  c.offer(update_from(keys_[0]), &keys_[0].public_key);
+  EXPECT_FALSE(c.close_reason(t0_));
+  c.offer(update_from(keys_[1]), &keys_[1].public_key);
+  EXPECT_EQ(c.close_reason(t0_), "all answered but newcomers");
+}
+
+TEST_F(RoundCollectorTest, ARoundOfOnlyNewcomersWaitsForThemAsUsual) {
+  for (const auto& k : keys_) plan_.newcomers.insert(k.public_key);
+  RoundCollector c(plan_);
+  c.offer(update_from(keys_[0]), &keys_[0].public_key);
+  EXPECT_FALSE(c.close_reason(t0_));
 }
 
 }  // namespace

@@ -12,7 +12,7 @@ class UpdateValidation : public ::testing::Test {
  protected:
   InboundMessage envelope(const test::SignedUpdate& u) {
     return {"peer", common::MessageType::kUpdate, SharedBytes::copy_of(common::encode(u.header)),
-            SharedBytes::copy_of(u.payload())};
+            SharedBytes::copy_of(u.payload()), ""};
   }
   test::SignedUpdate good(std::vector<float> values = test::ramp(9)) {
     auto u = test::make_signed_update(key_, "job", 2, layout_, std::move(values));
@@ -26,7 +26,7 @@ class UpdateValidation : public ::testing::Test {
   common::TensorLayout layout_ = test::small_layout();
   common::Digest base_ = common::blake2b_256(std::string_view("global"));
   std::set<common::PublicKey> sampled_{key_.public_key};
-  RoundExpectation expect_{"job", 2, base_, &layout_, &sampled_, 1000, 0};
+  RoundExpectation expect_{"job", 2, base_, &layout_, &sampled_, 1000, 0, &key_.public_key};
   Rejection rejection_;
 };
 
@@ -43,7 +43,49 @@ TEST_F(UpdateValidation, RejectsUpdateWithForgedSignature) {
   auto r = check(u);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kBadSignature);
-  EXPECT_EQ(rejection_.worker, key_.public_key);
+  EXPECT_EQ(rejection_.standing, Standing::kBadSignature);
+}
+
+TEST_F(UpdateValidation, ChecksTheSignatureBeforeAskingWhetherTheKeyWasSampled) {
+  sampled_.clear();
+  auto u = good();
+  common::sign_update(u.header, common::key_pair_from_label("mallory").secret_key);
+  EXPECT_EQ(check(u).error().code, ErrorCode::kBadSignature);
+  EXPECT_EQ(rejection_.standing, Standing::kBadSignature);
+}
+
+TEST_F(UpdateValidation, RejectsAnUpdateNamingAKeyOtherThanTheConnectionRegistered) {
+  const auto other = common::key_pair_from_label("other").public_key;
+  expect_.sender = &other;
+  EXPECT_FALSE(check(good()).ok());
+  EXPECT_EQ(rejection_.standing, Standing::kUnregistered);
+  EXPECT_NE(rejection_.reason.find("this connection registered"), std::string::npos);
+}
+
+TEST_F(UpdateValidation, RejectsAnUpdateFromAConnectionWithNoRegisteredKey) {
+  expect_.sender = nullptr;
+  EXPECT_FALSE(check(good()).ok());
+  EXPECT_EQ(rejection_.standing, Standing::kUnregistered);
+}
+
+TEST_F(UpdateValidation, ARejectionAfterTheSignatureVerifiedIsVerified) {
+  auto u = good();
+  u.header.num_samples = 5000;
+  common::sign_update(u.header, key_.secret_key);
+  EXPECT_FALSE(check(u).ok());
+  EXPECT_EQ(rejection_.standing, Standing::kVerified);
+}
+
+TEST_F(UpdateValidation, AcceptsAPayloadThatArrivedAtAnUnalignedAddress) {
+  // ZeroMQ delivers small frames from inside its receive buffer, at any offset.
+  auto u = good();
+  auto buffer = std::make_shared<std::vector<std::uint8_t>>(u.payload().size() + 1);
+  std::copy(u.payload().begin(), u.payload().end(), buffer->begin() + 1);
+  InboundMessage m = envelope(u);
+  m.payload = {buffer, std::span<const std::uint8_t>(buffer->data() + 1, u.payload().size())};
+  auto r = validate_update(m, expect_, rejection_);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->values[3], 1.5f);
 }
 
 TEST_F(UpdateValidation, RejectsWrongShape) {
@@ -78,6 +120,7 @@ TEST_F(UpdateValidation, RejectsUpdateFromAWorkerNotAsked) {
   sampled_.clear();
   EXPECT_FALSE(check(good()).ok());
   EXPECT_NE(rejection_.reason.find("was not asked"), std::string::npos);
+  EXPECT_EQ(rejection_.standing, Standing::kUnsampled);
 }
 
 TEST_F(UpdateValidation, RejectsPayloadShorterThanTheLayout) {
@@ -104,7 +147,7 @@ TEST_F(UpdateValidation, RejectsUpdateAboveTheNormLimit) {
 }
 
 TEST_F(UpdateValidation, RejectsGarbageHeader) {
-  InboundMessage message{"peer", common::MessageType::kUpdate, SharedBytes::copy_of(std::string_view("garbage")), {}};
+  InboundMessage message{"peer", common::MessageType::kUpdate, SharedBytes::copy_of(std::string_view("garbage")), {}, ""};
   auto r = validate_update(message, expect_, rejection_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kProtocol);

@@ -12,6 +12,8 @@
 #include "fl/common/result.hpp"
 #include "fl/common/training_settings.hpp"
 #include "fl/coordinator/aggregation/rule.hpp"
+#include "fl/coordinator/enrolment.hpp"
+#include "fl/coordinator/rate_limiter.hpp"
 
 namespace fl::coordinator {
 
@@ -45,9 +47,12 @@ struct JobConfig {
   std::uint64_t max_message_bytes = 64ull << 20;
   std::uint64_t max_samples_per_update = 10'000'000;
   double max_update_norm = 0;  // 0: no limit
+  RateLimit peer_messages{100, 200};  // messages a second per connection, and burst
   // [enrolment]
   bool open_enrolment = false;
   std::vector<common::PublicKey> allowed_workers;
+  EnrolmentLimits enrolment_limits;          // new keys a minute (open enrolment)
+  SamplingRequirement sampling_requirement;  // stake or approval to be sampled; newcomer share
   // [network]
   std::string bind = "tcp://127.0.0.1:5555";
   // [http] (off unless listen is set)

@@ -14,9 +14,13 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
 #include "fl/common/wire.hpp"
+#include "fl/coordinator/enrolment.hpp"
+#include "fl/coordinator/rate_limiter.hpp"
 #include "fl/coordinator/round.hpp"
 #include "fl/coordinator/round_collector.hpp"
 #include "fl/coordinator/worker_channel.hpp"
@@ -31,6 +35,10 @@ struct EngineSettings {
   common::RoundTask task_template;  // training settings; job, round, model and digest are filled in
   std::uint64_t seed = 1;
   SamplingPolicy sampling;
+  SamplingRequirement sampling_requirement;  // stake or approval; newcomers' share of a sample
+  StakeLookup stake_of;                      // the ledger's stakes (nullptr: none)
+  RateLimit peer_messages{100, 200};         // per connection; excess is dropped and counted
+  std::size_t max_peers_tracked = 65'536;    // rate-limit buckets held at once
   double quorum_fraction = 0.5;
   double soft_deadline_s = 30;
   double deadline_s = 120;
@@ -78,6 +86,11 @@ class RoundEngine {
   Status send_task(const common::PublicKey& worker, const std::string& task_header,
                    std::span<const float> global);
   void expire_silent_workers();
+  bool admit(const PeerId& peer);
+  void credit_late_newcomer(const InboundMessage& message);
+  // A warning about untrusted input: rate-limited, so a flood cannot fill the log.
+  template <typename... Args>
+  void warn_untrusted(spdlog::format_string_t<Args...> format, Args&&... args);
 
   EngineSettings settings_;
   WorkerChannel& channel_;
@@ -85,6 +98,12 @@ class RoundEngine {
   const common::KeyPair& key_;
   const std::atomic<bool>& stop_;
   std::optional<OpenRound> open_;  // while collect() runs
+  SamplingGate gate_;
+  RateLimiter peer_limiter_;
+  LogThrottle untrusted_log_;
+  UnrecordedInput engine_counts_;
+  std::uint64_t last_round_ = 0;                   // the round collected last, and
+  std::set<common::PublicKey> last_newcomers_;     // the newcomers it sampled  // since the last round closed: rate-limited, malformed, refused
 };
 
 }  // namespace fl::coordinator

@@ -24,6 +24,14 @@ struct RoundMetrics {
   int accepted = 0;
   int rejected = 0;
   int task_errors = 0;    // workers that reported they could not do the task
+  // Input refused without a ledger entry this round (UnrecordedInput in round_collector.hpp).
+  std::uint64_t undecodable = 0;
+  std::uint64_t unregistered = 0;
+  std::uint64_t bad_signature = 0;
+  std::uint64_t unsampled = 0;
+  std::uint64_t over_rejection_cap = 0;
+  std::uint64_t rate_limited = 0;
+  std::uint64_t registrations_refused = 0;
   double train_loss = 0;  // sample-weighted over accepted updates
   double test_loss = 0;
   double test_accuracy = 0;

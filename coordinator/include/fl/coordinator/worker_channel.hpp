@@ -36,6 +36,7 @@ struct InboundMessage {
   common::MessageType type = common::MessageType::kError;
   SharedBytes header;
   SharedBytes payload;  // empty when the message has none
+  std::string source;   // the peer's network address ("" when unknown): per-source limits
 };
 
 class WorkerChannel {
