@@ -1,4 +1,4 @@
-// fl-coordinator: run | aggregate | simulate. Parses arguments and calls fl_coordinator.
+// fl-coordinator: run | aggregate | simulate | export. Parses arguments and calls fl_coordinator.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -12,6 +12,7 @@
 #include "fl/coordinator/aggregation/rule_registry.hpp"
 #include "fl/coordinator/coordinator.hpp"
 #include "fl/coordinator/job_config.hpp"
+#include "fl/coordinator/model_export.hpp"
 #include "fl/coordinator/simulation/simulation.hpp"
 
 namespace {
@@ -80,7 +81,21 @@ int main(int argc, char** argv) {
   simulate->add_option("--threads", sim_threads, "training threads (instead of simulation.threads)");
   simulate->add_flag("--no-progress", no_progress, "no progress bar");
 
+  auto* export_cmd = app.add_subcommand(
+      "export", "write a model file (global.flm) as TorchScript (.pt) or NumPy arrays (.npz)");
+  std::string export_in, export_to;
+  export_cmd->add_option("model", export_in, "a .flm model file, e.g. RUN/global.flm")
+      ->required()->check(CLI::ExistingFile);
+  export_cmd->add_option("--to", export_to, "output: model.pt (torch.jit.load) or model.npz (numpy.load)")
+      ->required();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*export_cmd) {
+    if (auto s = fl::coordinator::export_model(export_in, export_to); !s.ok()) return fail(s.error());
+    std::cout << "wrote " << export_to << "\n";
+    return 0;
+  }
 
   if (*simulate) {
     fl::coordinator::SimulationOverrides o;

@@ -9,7 +9,7 @@ packages=(
   libzmq3-dev cppzmq-dev libsodium-dev libsqlite3-dev sqlite3
   libeigen3-dev libcereal-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
-  dataset-fashion-mnist
+  libstb-dev dataset-fashion-mnist
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy)

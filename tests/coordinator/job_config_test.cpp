@@ -81,7 +81,7 @@ TEST(JobConfig, RelativePathsResolveAgainstTheConfigFolder) {
       "job.toml", "/base");
   ASSERT_TRUE(ok.ok()) << ok.error().to_string();
   EXPECT_EQ(ok->model, "torchscript:/base/models/m.pt");
-  EXPECT_EQ(ok->data_dir, std::filesystem::path("/base/data/fmnist"));
+  EXPECT_EQ(ok->data, "idx:/base/data/fmnist");
   EXPECT_EQ(ok->output_dir, std::filesystem::path("/base/out"));
   EXPECT_EQ(ok->coordinator_key, std::filesystem::path("/base/keys/c.key"));
   EXPECT_EQ(ok->researcher_key, std::filesystem::path("/abs/r.key"));
@@ -97,7 +97,7 @@ TEST(JobConfig, LoadResolvesAgainstTheFilesFolderNotTheCurrentDirectory) {
   auto cfg = load_job_config("conf/job.toml");
   std::filesystem::current_path(cwd);
   ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
-  EXPECT_EQ(cfg->data_dir, dir / "data");
+  EXPECT_EQ(cfg->data, "idx:" + (dir / "data").string());
   EXPECT_EQ(cfg->output_dir, dir / "run");
   std::filesystem::remove_all(dir.parent_path());
 }
