@@ -41,7 +41,8 @@ std::vector<torch::Tensor> unflatten(const common::TensorLayout& layout,
   for (const auto& spec : layout.tensors) {
     auto t = torch::from_blob(const_cast<float*>(parameters.data() + offset), spec.shape,
                               torch::kFloat32)
-                 .clone();
+                 .clone()
+                 .requires_grad_(true);  // trainable when loaded again, in Python or a new job
     offset += static_cast<std::size_t>(t.numel());
     tensors.push_back(t);
   }

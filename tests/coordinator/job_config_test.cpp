@@ -102,6 +102,23 @@ TEST(JobConfig, LoadResolvesAgainstTheFilesFolderNotTheCurrentDirectory) {
   std::filesystem::remove_all(dir.parent_path());
 }
 
+TEST(JobConfig, DataSpecNamesAnyFormatRelativeToTheConfigFolder) {
+  auto ok = parse_job_config(
+      "[job]\nid = \"j\"\n[data]\nspec = \"csv:d/iris.csv?label=species\"\n"
+      "[enrolment]\nopen = true\n",
+      "job.toml", "/base");
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(ok->data, "csv:/base/d/iris.csv?label=species");
+}
+
+TEST(JobConfig, DataSpecAndDirTogetherAreRefused) {
+  auto both = parse_job_config(
+      "[job]\nid = \"j\"\n[data]\nspec = \"npz:a.npz\"\ndir = \"b\"\n[enrolment]\nopen = true\n",
+      "job.toml", "/base");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("keep one"), std::string::npos) << both.error().message;
+}
+
 TEST(JobConfig, UnknownRuleIsRejected) {
   auto cfg = parse("[aggregation]\nrule = \"average-ish\"\n[enrolment]\nopen = true\n");
   ASSERT_FALSE(cfg.ok());

@@ -30,6 +30,7 @@ void expect_same_logits(const std::string& spec, const models::ModelInput& input
   auto script = models::make_model("torchscript:" + (dir / "model.pt").string(), 0);
   ASSERT_TRUE(script.ok()) << script.error().to_string();
   EXPECT_EQ((*script)->layout(), zoo->layout());  // same names, shapes and order
+  for (const auto& p : (*script)->parameters()) EXPECT_TRUE(p.requires_grad());  // trainable
   torch::manual_seed(4);
   const auto x = torch::randn(batch_shape);
   zoo->train(false);

@@ -13,7 +13,7 @@
 namespace fl {
 namespace {
 
-constexpr double kRequiredAccuracy = 0.9;  // the clusters are ~98% separable
+constexpr double kRequiredAccuracy = 0.9;  // the best possible is about 0.95
 
 class TabularFederation : public Federation {
  protected:
@@ -93,6 +93,7 @@ TEST_F(TabularFederation, WorkersFetchTheTorchScriptModelByDigestAndCacheIt) {
 
   const auto rows = federate("torchscript:logreg.pt", 3);
   ASSERT_EQ(rows.size(), 3u);
+  for (const auto& r : rows) EXPECT_EQ(r["accepted"], 3) << test::read_file(dir_ / "worker0.out");
   EXPECT_GE(rows.back()["test_accuracy"].get<double>(), kRequiredAccuracy);
   for (int k = 0; k < 3; ++k) {
     const auto cached = dir_ / ("cache" + std::to_string(k)) / (digest + ".pt");

@@ -99,7 +99,7 @@ void write_gaussian_csv(const std::filesystem::path& path, int rows, int feature
   for (int i = 0; i < rows; ++i) {
     const int c = i % classes;
     for (int j = 0; j < features; ++j) {
-      const double centre = j < 30 && ((c >> j) & 1) ? 5.0 : 0.0;
+      const double centre = j < 30 && ((c >> j) & 1) ? 4.0 : 0.0;
       out << centre + noise(rng) << ",";
     }
     out << class_names[static_cast<std::size_t>(c)] << "\n";

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "fl/common/merkle.hpp"
@@ -157,7 +158,16 @@ Status WorkerSession::prepare_model(const common::RoundTask& task) {
 }
 
 Status WorkerSession::do_task(const common::RoundTask& task, const common::Envelope& env) {
-  FL_ASSIGN_OR_RETURN(auto global, common::view_payload(task.layout, env.payload_bytes()));
+  // ZeroMQ may hand over a frame at any byte offset of its receive buffer (it depends on the
+  // header's length): copy the parameters when they are not float-aligned.
+  auto payload = env.payload_bytes();
+  std::vector<float> aligned;
+  if (reinterpret_cast<std::uintptr_t>(payload.data()) % alignof(float) != 0) {
+    aligned.resize(payload.size() / sizeof(float) + 1);
+    std::memcpy(aligned.data(), payload.data(), payload.size());
+    payload = {reinterpret_cast<const std::uint8_t*>(aligned.data()), payload.size()};
+  }
+  FL_ASSIGN_OR_RETURN(auto global, common::view_payload(task.layout, payload));
   if (common::digest_of(global) != task.model_digest) {
     return make_error(ErrorCode::kCorrupt, "the task's model does not match its digest");
   }
