@@ -14,7 +14,8 @@ Status write_parameter_npz(const common::ModelFile& model, const std::filesystem
   for (const auto& tensor : model.header.layout.tensors) {
     std::size_t count = 1;
     for (const auto d : tensor.shape) count *= static_cast<std::size_t>(d);
-    arrays.push_back(models::NpzArray::float32(tensor.name, tensor.shape, all.subspan(offset, count)));
+    arrays.push_back(
+        models::NpzArray::float32(tensor.name, tensor.shape, all.subspan(offset, count)));
     offset += count;
   }
   return models::write_npz(out, arrays);
@@ -25,9 +26,9 @@ Status write_parameter_npz(const common::ModelFile& model, const std::filesystem
 Status export_model(const std::filesystem::path& flm, const std::filesystem::path& out) {
   const auto ext = out.extension().string();
   if (ext != ".pt" && ext != ".npz") {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "--to " + out.string() +
-                          ": name a .pt file (TorchScript) or a .npz file (NumPy arrays)");
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "--to " + out.string() + ": name a .pt file (TorchScript) or a .npz file (NumPy arrays)");
   }
   FL_ASSIGN_OR_RETURN(const auto model, common::load_model_file(flm));
   const auto& h = model.header;

@@ -122,17 +122,18 @@ Result<RawSplit> to_split(const DatasetSpec& spec, const std::filesystem::path& 
   const bool numbered = std::all_of(classes.begin(), classes.end(), is_class_number);
   std::vector<std::int64_t> y;
   for (const auto& label : table.labels) {
-    const auto at = numbered && is_class_number(label)
-                        ? classes.begin() + std::min<std::ptrdiff_t>(std::stoi(label),
-                                                                     std::ssize(classes))
-                        : std::lower_bound(classes.begin(), classes.end(), label);
+    const auto at =
+        numbered && is_class_number(label)
+            ? classes.begin() + std::min<std::ptrdiff_t>(std::stoi(label), std::ssize(classes))
+            : std::lower_bound(classes.begin(), classes.end(), label);
     if (at == classes.end() || *at != label) {
       return data_error(ErrorCode::kInvalidArgument, spec, file,
                         "label '" + label + "' does not occur in the training data");
     }
     y.push_back(at - classes.begin());
   }
-  raw.x = torch::from_blob(table.features.data(), {rows, table.feature_columns}, torch::kFloat32).clone();
+  raw.x = torch::from_blob(table.features.data(), {rows, table.feature_columns}, torch::kFloat32)
+              .clone();
   raw.y = torch::tensor(y, torch::kInt64);
   raw.input_shape = {table.feature_columns};
   raw.num_classes = static_cast<int>(classes.size());

@@ -4,8 +4,8 @@
 #include <charconv>
 #include <cstring>
 
-#include "fl/common/crypto.hpp"
 #include "dataset_formats.hpp"
+#include "fl/common/crypto.hpp"
 #include "fl/models/idx.hpp"
 
 namespace fl::models {
@@ -189,7 +189,8 @@ std::string dataset_fingerprint(const Dataset& data, std::span<const std::int64_
   hasher.text("fedledger-dataset-v1").u64(indices.size());
   for (const std::int64_t i : indices) {
     TORCH_CHECK(i >= 0 && i < n, "dataset_fingerprint: index ", i, " outside [0, ", n, ")");
-    hasher.raw(pixels + i * example_floats, static_cast<std::size_t>(example_floats) * sizeof(float));
+    hasher.raw(pixels + i * example_floats,
+               static_cast<std::size_t>(example_floats) * sizeof(float));
     hasher.i64(label_values[i]);
   }
   return common::to_hex(hasher.finish());

@@ -33,9 +33,9 @@ Result<std::vector<std::uint8_t>> read_whole_file(const DatasetSpec& spec,
   const auto size = std::filesystem::file_size(file, ec);
   if (ec) return data_error(ErrorCode::kIo, spec, file, "cannot read its size: " + ec.message());
   if (size > max_bytes) {
-    return data_error(ErrorCode::kLimitExceeded, spec, file,
-                      std::to_string(size) + " bytes, more than the " +
-                          std::to_string(max_bytes) + " accepted");
+    return data_error(
+        ErrorCode::kLimitExceeded, spec, file,
+        std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) + " accepted");
   }
   std::vector<std::uint8_t> bytes(size);
   std::ifstream in(file, std::ios::binary);

@@ -17,9 +17,8 @@ bool known(std::span<const std::string_view> names, std::string_view name) {
 }
 
 Error bad_spec(std::string_view text, const std::string& problem) {
-  return make_error(ErrorCode::kInvalidArgument,
-                    "dataset '" + std::string(text) + "': " + problem + "; expected " +
-                        kDatasetFormats);
+  return make_error(ErrorCode::kInvalidArgument, "dataset '" + std::string(text) + "': " + problem +
+                                                     "; expected " + kDatasetFormats);
 }
 
 std::filesystem::path resolve(const std::filesystem::path& base, const std::filesystem::path& p) {
@@ -40,7 +39,8 @@ Result<DatasetSpec> parse_dataset_spec(std::string_view text) {
   std::string_view rest = text;
   const auto colon = text.find(':');
   // "C:\..." never occurs on Debian; a colon after a slash belongs to the path.
-  if (colon != std::string_view::npos && text.substr(0, colon).find('/') == std::string_view::npos) {
+  if (colon != std::string_view::npos &&
+      text.substr(0, colon).find('/') == std::string_view::npos) {
     spec.format = std::string(text.substr(0, colon));
     rest = text.substr(colon + 1);
     if (!known(kFormats, spec.format)) {

@@ -19,14 +19,14 @@ Result<RawSplit> read_idx_pair(const std::filesystem::path& images,
   FL_ASSIGN_OR_RETURN(IdxArray image_array, read_idx(images));
   FL_ASSIGN_OR_RETURN(IdxArray label_array, read_idx(labels));
   if (image_array.dims.size() != 3) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "idx images " + images.string() + ": expected rank 3 [N, H, W], got rank " +
-                          std::to_string(image_array.dims.size()));
+    return make_error(ErrorCode::kInvalidArgument, "idx images " + images.string() +
+                                                       ": expected rank 3 [N, H, W], got rank " +
+                                                       std::to_string(image_array.dims.size()));
   }
   if (label_array.dims.size() != 1) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "idx labels " + labels.string() + ": expected rank 1 [N], got rank " +
-                          std::to_string(label_array.dims.size()));
+    return make_error(ErrorCode::kInvalidArgument, "idx labels " + labels.string() +
+                                                       ": expected rank 1 [N], got rank " +
+                                                       std::to_string(label_array.dims.size()));
   }
   const std::int64_t n = image_array.dims[0];
   if (label_array.dims[0] != n) {
@@ -35,7 +35,8 @@ Result<RawSplit> read_idx_pair(const std::filesystem::path& images,
                           " labels for " + std::to_string(n) + " images in " + images.string());
   }
   if (n == 0) {
-    return make_error(ErrorCode::kInvalidArgument, "idx images " + images.string() + ": no examples");
+    return make_error(ErrorCode::kInvalidArgument,
+                      "idx images " + images.string() + ": no examples");
   }
   RawSplit raw;
   const auto h = image_array.dims[1], w = image_array.dims[2];
@@ -50,10 +51,10 @@ Result<RawSplit> read_idx_pair(const std::filesystem::path& images,
 
 Result<RawSplit> load_idx_split(const DatasetSpec& spec, Split split) {
   if (!std::filesystem::is_directory(spec.path)) {
-    return make_error(ErrorCode::kNotFound,
-                      "dataset '" + spec.text + "': directory " + spec.path.string() +
-                          (std::filesystem::exists(spec.path) ? " is not a directory"
-                                                               : " does not exist"));
+    return make_error(
+        ErrorCode::kNotFound,
+        "dataset '" + spec.text + "': directory " + spec.path.string() +
+            (std::filesystem::exists(spec.path) ? " is not a directory" : " does not exist"));
   }
   const std::string prefix = split == Split::kTrain ? "train" : "t10k";
   auto raw = read_idx_pair(idx_file(spec.path, prefix + "-images-idx3-ubyte"),

@@ -19,7 +19,8 @@ namespace {
 
 bool is_image(const std::filesystem::path& file) {
   std::string ext = file.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
@@ -53,9 +54,9 @@ Status decode_into(const DatasetSpec& spec, const std::filesystem::path& file, s
     out.width = w, out.height = h, out.channels = c >= 3 ? 3 : 1;
   } else if (w != out.width || h != out.height) {
     return data_error(ErrorCode::kInvalidArgument, spec, file,
-                      "is " + std::to_string(w) + "x" + std::to_string(h) + ", the first image is " +
-                          std::to_string(out.width) + "x" + std::to_string(out.height) +
-                          "; resize all images to one size");
+                      "is " + std::to_string(w) + "x" + std::to_string(h) +
+                          ", the first image is " + std::to_string(out.width) + "x" +
+                          std::to_string(out.height) + "; resize all images to one size");
   }
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes.data(), size, &w, &h, &c, out.channels), stbi_image_free);

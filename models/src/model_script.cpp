@@ -54,9 +54,9 @@ Result<torch::jit::Module> scripted_zoo(std::string_view spec, const common::Ten
                                         std::span<const float> parameters) {
   const auto forward = kZooForward.find(spec);
   if (forward == kZooForward.end()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "model '" + std::string(spec) + "' cannot be exported; expected " +
-                          kModelSpecs);
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "model '" + std::string(spec) + "' cannot be exported; expected " + kModelSpecs);
   }
   const auto tensors = unflatten(layout, parameters);
   torch::jit::Module module("__torch__.fedledger." + std::string(spec));
@@ -65,9 +65,9 @@ Result<torch::jit::Module> scripted_zoo(std::string_view spec, const common::Ten
     const auto& name = layout.tensors[i].name;
     const auto dot = name.find('.');
     if (dot == std::string::npos) {
-      return make_error(ErrorCode::kInvalidArgument, "model '" + std::string(spec) +
-                                                         "': parameter '" + name +
-                                                         "' is not MODULE.PARAMETER");
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          "model '" + std::string(spec) + "': parameter '" + name + "' is not MODULE.PARAMETER");
     }
     const auto child = name.substr(0, dot);
     auto [it, fresh] = children.try_emplace(

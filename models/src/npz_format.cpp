@@ -3,8 +3,8 @@
 // zip64 records included; every size is checked against the file before anything is allocated.
 #include <zlib.h>
 
-#include <cstring>
 #include <cctype>
+#include <cstring>
 #include <functional>
 #include <map>
 
@@ -15,7 +15,9 @@ namespace {
 
 struct Bytes {
   std::span<const std::uint8_t> all;
-  bool has(std::uint64_t at, std::uint64_t n) const { return at <= all.size() && n <= all.size() - at; }
+  bool has(std::uint64_t at, std::uint64_t n) const {
+    return at <= all.size() && n <= all.size() - at;
+  }
   std::uint64_t le(std::uint64_t at, int width) const {
     std::uint64_t v = 0;
     for (int i = width - 1; i >= 0; --i) v = (v << 8) | all[at + static_cast<std::size_t>(i)];
@@ -36,10 +38,12 @@ Result<std::map<std::string, ZipEntry>> central_directory(const Bytes& b, const 
   if (n < 22) return fail("not a zip file (too short); numpy.savez writes zip files");
   std::uint64_t eocd = n - 22;
   while (b.le(eocd, 4) != 0x06054b50) {
-    if (eocd == 0 || n - eocd > 22 + 65535) return fail("not a zip file (no end-of-directory record)");
+    if (eocd == 0 || n - eocd > 22 + 65535)
+      return fail("not a zip file (no end-of-directory record)");
     --eocd;
   }
-  std::uint64_t count = b.le(eocd + 10, 2), cd_size = b.le(eocd + 12, 4), cd_at = b.le(eocd + 16, 4);
+  std::uint64_t count = b.le(eocd + 10, 2), cd_size = b.le(eocd + 12, 4),
+                cd_at = b.le(eocd + 16, 4);
   if ((count == 0xFFFF || cd_at == 0xFFFFFFFF) && eocd >= 20 && b.le(eocd - 20, 4) == 0x07064b50) {
     const std::uint64_t z64 = b.le(eocd - 12, 8);
     if (!b.has(z64, 56) || b.le(z64, 4) != 0x06064b50) return fail("zip64 record is damaged");
@@ -60,7 +64,8 @@ Result<std::map<std::string, ZipEntry>> central_directory(const Bytes& b, const 
     e.local_offset = b.le(at + 42, 4);
     const std::uint64_t name_len = b.le(at + 28, 2), extra_len = b.le(at + 30, 2);
     const std::uint64_t comment_len = b.le(at + 32, 2);
-    if (!b.has(at + 46, name_len + extra_len + comment_len)) return fail("zip entry name is cut off");
+    if (!b.has(at + 46, name_len + extra_len + comment_len))
+      return fail("zip entry name is cut off");
     const std::string name(reinterpret_cast<const char*>(&b.all[at + 46]), name_len);
     // zip64 extra field: the 0xFFFFFFFF fields, in this order.
     for (std::uint64_t x = at + 46 + name_len; x + 4 <= at + 46 + name_len + extra_len;) {
@@ -84,8 +89,8 @@ Result<std::vector<std::uint8_t>> entry_bytes(const Bytes& b, const std::string&
   if (!b.has(e.local_offset, 30) || b.le(e.local_offset, 4) != 0x04034b50) {
     return fail("entry " + name + ": local header is damaged");
   }
-  const std::uint64_t data_at = e.local_offset + 30 + b.le(e.local_offset + 26, 2) +
-                                b.le(e.local_offset + 28, 2);
+  const std::uint64_t data_at =
+      e.local_offset + 30 + b.le(e.local_offset + 26, 2) + b.le(e.local_offset + 28, 2);
   if (!b.has(data_at, e.compressed)) return fail("entry " + name + " is cut off (truncated file?)");
   if (e.size > kMaxDataFileBytes) return fail("entry " + name + " is larger than 4 GiB");
   std::vector<std::uint8_t> out(e.size);
@@ -135,7 +140,8 @@ Result<torch::Tensor> parse_array(std::span<const std::uint8_t> npy, const std::
   const bool v1 = npy[6] == 1;
   const std::size_t len_bytes = v1 ? 2 : 4, start = 8 + len_bytes;
   std::size_t header_len = npy[8] | (npy[9] << 8);
-  if (!v1 && npy.size() >= 12) header_len |= (std::size_t{npy[10]} << 16) | (std::size_t{npy[11]} << 24);
+  if (!v1 && npy.size() >= 12)
+    header_len |= (std::size_t{npy[10]} << 16) | (std::size_t{npy[11]} << 24);
   if (header_len > npy.size() - start) return fail(name + ": .npy header is cut off");
   const std::string header(reinterpret_cast<const char*>(npy.data() + start), header_len);
   std::string descr = dict_value(header, "descr");
@@ -167,7 +173,8 @@ Result<torch::Tensor> parse_array(std::span<const std::uint8_t> npy, const std::
   if (dims.empty() || shape.empty()) return fail(name + ": .npy header has no shape (a scalar?)");
   std::int64_t count = 1;
   for (const auto d : shape) {
-    if (d > 0 && count > static_cast<std::int64_t>(kMaxDataFileBytes) / d) return fail(name + ": shape too large");
+    if (d > 0 && count > static_cast<std::int64_t>(kMaxDataFileBytes) / d)
+      return fail(name + ": shape too large");
     count *= d;
   }
   const auto element = static_cast<std::size_t>(c10::elementSize(type->second));
@@ -203,9 +210,12 @@ Result<RawSplit> read_npz(const DatasetSpec& spec, const std::filesystem::path& 
   const auto bad = [&](const std::string& problem) {
     return data_error(ErrorCode::kInvalidArgument, spec, file, problem);
   };
-  if (y.dim() != 1) return bad("y must be one label per example [N], it has shape " + describe_shape(y.sizes().vec()));
+  if (y.dim() != 1)
+    return bad("y must be one label per example [N], it has shape " +
+               describe_shape(y.sizes().vec()));
   if (x.size(0) != y.size(0)) {
-    return bad("x has " + std::to_string(x.size(0)) + " examples but y has " + std::to_string(y.size(0)));
+    return bad("x has " + std::to_string(x.size(0)) + " examples but y has " +
+               std::to_string(y.size(0)));
   }
   if (x.size(0) == 0) return bad("no examples");
   if (y.is_floating_point()) return bad("y holds floats; labels must be integers 0..classes-1");
@@ -213,7 +223,8 @@ Result<RawSplit> read_npz(const DatasetSpec& spec, const std::filesystem::path& 
   raw.y = y.to(torch::kInt64);
   if (raw.y.min().item<std::int64_t>() < 0) return bad("y has a negative label");
   raw.num_classes = static_cast<int>(raw.y.max().item<std::int64_t>() + 1);
-  raw.x = x.scalar_type() == torch::kUInt8 ? x.to(torch::kFloat32).div_(255.0f) : x.to(torch::kFloat32);
+  raw.x =
+      x.scalar_type() == torch::kUInt8 ? x.to(torch::kFloat32).div_(255.0f) : x.to(torch::kFloat32);
   if (raw.x.dim() == 1) raw.x = raw.x.unsqueeze(1);
   if (!torch::isfinite(raw.x).all().item<bool>()) return bad("x has NaN or infinite values");
   raw.input_shape.assign(raw.x.sizes().begin() + 1, raw.x.sizes().end());

@@ -22,7 +22,9 @@ class TabularFederation : public Federation {
                              2026);
   }
 
-  std::string data_spec() const { return "csv:" + (dir_ / "clusters.csv").string() + "?label=species"; }
+  std::string data_spec() const {
+    return "csv:" + (dir_ / "clusters.csv").string() + "?label=species";
+  }
 
   // Runs a job of `rounds` rounds on the CSV with three workers; returns the metrics rows.
   std::vector<nlohmann::json> federate(const std::string& model, int rounds) {
@@ -40,7 +42,8 @@ class TabularFederation : public Federation {
     std::vector<ChildProcess> workers;
     for (int k = 0; k < 3; ++k) {
       const auto key = dir_ / ("w" + std::to_string(k) + ".key");
-      EXPECT_TRUE(common::save_key_file(key, common::key_pair_from_label("tab-" + std::to_string(k))).ok());
+      EXPECT_TRUE(
+          common::save_key_file(key, common::key_pair_from_label("tab-" + std::to_string(k))).ok());
       workers.emplace_back(
           std::vector<std::string>{test::binary("fl-worker"), "run", "--coordinator", endpoint,
                                    "--key", key.string(), "--data", data_spec(), "--partition",
@@ -100,7 +103,8 @@ TEST_F(TabularFederation, WorkersFetchTheTorchScriptModelByDigestAndCacheIt) {
     EXPECT_TRUE(std::filesystem::exists(cached)) << cached;
     EXPECT_EQ(test::read_file(cached), test::read_file(dir_ / "logreg.pt"));
   }
-  EXPECT_NE(test::read_file(dir_ / "worker0.out").find("fetching the model file"), std::string::npos);
+  EXPECT_NE(test::read_file(dir_ / "worker0.out").find("fetching the model file"),
+            std::string::npos);
 }
 
 // The README's Python snippet, run as a user would, on the exported files.
@@ -120,10 +124,10 @@ TEST_F(TabularFederation, TheReadmePythonSnippetEvaluatesBothExports) {
   ASSERT_EQ(rows.size(), 3u);
   ASSERT_EQ(export_to("model.pt"), 0);
   ASSERT_EQ(export_to("model.npz"), 0);
-  ChildProcess python({"/usr/bin/python3", (dir_ / "snippet.py").string(),
-                       (dir_ / "clusters.csv").string(), (dir_ / "model.pt").string(),
-                       (dir_ / "model.npz").string()},
-                      dir_ / "python.out");
+  ChildProcess python(
+      {"/usr/bin/python3", (dir_ / "snippet.py").string(), (dir_ / "clusters.csv").string(),
+       (dir_ / "model.pt").string(), (dir_ / "model.npz").string()},
+      dir_ / "python.out");
   ASSERT_EQ(python.wait(120s), 0) << test::read_file(dir_ / "python.out");
   const auto out = test::read_file(dir_ / "python.out");
   std::smatch m;

@@ -3,9 +3,8 @@
 // and class counts come from the data; every malformed file is named in the error.
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC
-#include <stb/stb_image_write.h>
-
 #include <gtest/gtest.h>
+#include <stb/stb_image_write.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -69,8 +68,8 @@ TEST(NpzDataset, ReadsWhatNumpySavezCompressedWrites) {
   std::ofstream(script) << "import numpy as np, sys\n"
                            "x = np.arange(60, dtype=np.uint8).reshape(10, 1, 2, 3)\n"
                            "np.savez_compressed(sys.argv[1], x=x, y=np.arange(10) % 5)\n";
-  const auto command = "/usr/bin/python3 " + script.string() + " " + (dir / "d.npz").string() +
-                       " 2>/dev/null";
+  const auto command =
+      "/usr/bin/python3 " + script.string() + " " + (dir / "d.npz").string() + " 2>/dev/null";
   if (std::system(command.c_str()) != 0) {
     GTEST_SKIP() << "Debian's python3-numpy is not installed (apt-get install python3-numpy)";
   }
@@ -155,8 +154,7 @@ TEST(CsvDataset, TrainingFeaturesAreNormalisedToZeroMeanAndUnitVariance) {
 TEST(CsvDataset, UsesTheNormalisationTheSpecStates) {
   test::TempDir dir;
   test::write_file(dir / "d.csv", "a,b,label\n1,2,0\n3,4,1\n");
-  const auto data =
-      must_load("csv:" + (dir / "d.csv").string() + "?mean=1,2&std=2", Split::kTrain);
+  const auto data = must_load("csv:" + (dir / "d.csv").string() + "?mean=1,2&std=2", Split::kTrain);
   EXPECT_FLOAT_EQ(data.images[1][0].item<float>(), 1.0f);  // (3 - 1) / 2
   EXPECT_FLOAT_EQ(data.images[1][1].item<float>(), 1.0f);  // (4 - 2) / 2
 }
@@ -199,7 +197,8 @@ TEST(Cifar10Dataset, NamesATruncatedBatch) {
 void write_png(const std::filesystem::path& path, int width, int height, int shade) {
   std::filesystem::create_directories(path.parent_path());
   std::vector<unsigned char> pixels(static_cast<std::size_t>(width * height * 3));
-  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<unsigned char>(shade + i % 7);
+  for (std::size_t i = 0; i < pixels.size(); ++i)
+    pixels[i] = static_cast<unsigned char>(shade + i % 7);
   ASSERT_TRUE(stbi_write_png(path.c_str(), width, height, 3, pixels.data(), width * 3));
 }
 

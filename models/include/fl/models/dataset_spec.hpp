@@ -14,9 +14,9 @@
 namespace fl::models {
 
 struct DatasetSpec {
-  std::string text;                 // as written, for messages
-  std::string format;               // idx, npz, csv, cifar10, images
-  std::filesystem::path path;       // the file or directory after "FORMAT:"
+  std::string text;                            // as written, for messages
+  std::string format;                          // idx, npz, csv, cifar10, images
+  std::filesystem::path path;                  // the file or directory after "FORMAT:"
   std::map<std::string, std::string> options;  // after '?', '&'-separated key=value
 
   std::optional<std::string> option(const std::string& key) const;

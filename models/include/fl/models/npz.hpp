@@ -14,10 +14,10 @@
 namespace fl::models {
 
 struct NpzArray {
-  std::string name;                  // the key numpy.load gives it ("fc1.weight", "x")
-  std::string dtype;                 // NumPy descr: "<f4", "<i8", "|u1"
-  std::vector<std::int64_t> shape;   // C order
-  std::vector<std::uint8_t> bytes;   // little-endian values, product(shape) * element size
+  std::string name;                 // the key numpy.load gives it ("fc1.weight", "x")
+  std::string dtype;                // NumPy descr: "<f4", "<i8", "|u1"
+  std::vector<std::int64_t> shape;  // C order
+  std::vector<std::uint8_t> bytes;  // little-endian values, product(shape) * element size
 
   static NpzArray float32(std::string name, std::vector<std::int64_t> shape,
                           std::span<const float> values);
