@@ -134,6 +134,7 @@ TEST_F(TabularFederation, TheReadmePythonSnippetEvaluatesBothExports) {
   ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(TorchScript ([0-9.]+), NumPy ([0-9.]+))")))
       << out;
   const double coordinator = rows.back()["test_accuracy"].get<double>();
+  std::printf("coordinator %.4f; python: %s", coordinator, out.c_str());
   EXPECT_NEAR(std::stod(m[1]), coordinator, 0.01) << out;
   EXPECT_NEAR(std::stod(m[2]), coordinator, 0.01) << out;
 }
