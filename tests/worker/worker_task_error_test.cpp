@@ -83,5 +83,34 @@ TEST_F(WorkerRounds, KeepsServingRoundsAfterATaskErrorUntilShutdown) {
   EXPECT_EQ(worker_->wait(30s), 0) << log();
 }
 
+// A TorchScript task names its file by digest: the worker asks for it, and bytes that do not
+// hash to the digest (or a coordinator that cannot send them) become a task error.
+TEST_F(WorkerRounds, FetchesTheModelFileByDigestAndRefusesBytesThatDoNotMatchIt) {
+  common::RoundTask task;
+  task.job_id = "job-1";
+  task.round = 1;
+  task.model = "torchscript:/on/the/coordinator/m.pt";
+  task.model_file_digest = common::blake2b_256(std::string_view("the real file"));
+  task.layout = test::small_layout();
+  task.deadline_ms = common::now_ms() + 60'000;
+  const std::vector<float> params(9, 0.0f);
+  task.model_digest = common::digest_of(params);
+  coordinator_.send(identity_, MessageType::kRoundTask, task, common::as_bytes(params));
+
+  auto request = coordinator_.await(MessageType::kModelFileRequest, 60s);
+  ASSERT_TRUE(request) << log();
+  auto asked = common::decode<common::ModelFileRequest>(request->header_bytes());
+  ASSERT_TRUE(asked.ok());
+  EXPECT_EQ(asked->file_digest, task.model_file_digest);
+  const std::string forged = "not the real file";
+  coordinator_.send(identity_, MessageType::kModelFileReply,
+                    common::ModelFileReply{task.model_file_digest, true, ""},
+                    {reinterpret_cast<const std::uint8_t*>(forged.data()), forged.size()});
+  const auto error = await_task_error();
+  EXPECT_NE(error.reason.find("do not match the digest the task names"), std::string::npos)
+      << error.reason;
+  EXPECT_TRUE(worker_->running()) << log();
+}
+
 }  // namespace
 }  // namespace fl
