@@ -1,11 +1,13 @@
 // csv:FILE?label=COLUMN — a header row, then one example per line: numeric feature columns and
 // one label column (named by `label`, default "label"). Labels that are all non-negative
-// integers are class numbers; otherwise the distinct labels, sorted, are classes 0, 1, ...
+// integers are class numbers; otherwise the distinct labels, sorted, are classes 0, 1, ... unless
+// the spec names the classes in order (classes=setosa,versicolor,virginica).
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
 #include <set>
+#include <unordered_map>
 
 #include "dataset_formats.hpp"
 
@@ -120,17 +122,21 @@ Result<RawSplit> to_split(const DatasetSpec& spec, const std::filesystem::path& 
   RawSplit raw;
   const auto rows = static_cast<std::int64_t>(table.labels.size());
   const bool numbered = std::all_of(classes.begin(), classes.end(), is_class_number);
+  std::unordered_map<std::string, std::int64_t> number_of;
+  for (std::size_t c = 0; c < classes.size(); ++c) {
+    number_of.emplace(classes[c], static_cast<std::int64_t>(c));
+  }
   std::vector<std::int64_t> y;
   for (const auto& label : table.labels) {
-    const auto at =
-        numbered && is_class_number(label)
-            ? classes.begin() + std::min<std::ptrdiff_t>(std::stoi(label), std::ssize(classes))
-            : std::lower_bound(classes.begin(), classes.end(), label);
-    if (at == classes.end() || *at != label) {
+    const auto at = number_of.find(
+        numbered && is_class_number(label) ? std::to_string(std::stoi(label)) : label);
+    if (at == number_of.end()) {
       return data_error(ErrorCode::kInvalidArgument, spec, file,
-                        "label '" + label + "' does not occur in the training data");
+                        "label '" + label + "' is not one of the " +
+                            std::to_string(classes.size()) +
+                            " classes (those of the training data, or the spec's classes=...)");
     }
-    y.push_back(at - classes.begin());
+    y.push_back(at->second);
   }
   raw.x = torch::from_blob(table.features.data(), {rows, table.feature_columns}, torch::kFloat32)
               .clone();
@@ -146,7 +152,8 @@ Result<RawSplit> to_split(const DatasetSpec& spec, const std::filesystem::path& 
 Result<RawSplit> load_csv_split(const DatasetSpec& spec, Split split) {
   const std::string label = spec.option("label").value_or("label");
   FL_ASSIGN_OR_RETURN(auto train, read_table(spec, spec.path, label));
-  const auto classes = class_names_of(train);
+  auto classes = spec.class_list();
+  if (classes.empty()) classes = class_names_of(train);
   if (const auto test = spec.option("test")) {
     if (split == Split::kTrain) return to_split(spec, spec.path, std::move(train), classes);
     FL_ASSIGN_OR_RETURN(auto test_table, read_table(spec, *test, label));

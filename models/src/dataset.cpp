@@ -96,11 +96,13 @@ Dataset normalised(RawSplit raw, const Normalisation& norm) {
 Result<int> stated_classes(const DatasetSpec& spec) {
   const auto text = spec.option("classes");
   if (!text) return 0;
+  if (const auto names = spec.class_list(); !names.empty()) return static_cast<int>(names.size());
   int classes = 0;
   const auto [ptr, err] = std::from_chars(text->data(), text->data() + text->size(), classes);
   if (err != std::errc() || ptr != text->data() + text->size() || classes < 1) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "dataset '" + spec.text + "': classes=" + *text + " is not a positive count");
+                      "dataset '" + spec.text + "': classes=" + *text +
+                          " is neither a positive count nor a list of class names");
   }
   return classes;
 }

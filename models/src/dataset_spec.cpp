@@ -33,6 +33,19 @@ std::optional<std::string> DatasetSpec::option(const std::string& key) const {
   return it->second;
 }
 
+std::vector<std::string> DatasetSpec::class_list() const {
+  const auto text = option("classes");
+  if (!text || text->find_first_not_of("0123456789") == std::string::npos) return {};
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = text->find(',', start);
+    names.push_back(text->substr(start, comma - start));
+    if (comma == std::string::npos) return names;
+    start = comma + 1;
+  }
+}
+
 Result<DatasetSpec> parse_dataset_spec(std::string_view text) {
   DatasetSpec spec;
   spec.text = std::string(text);

@@ -1,8 +1,9 @@
 // images:DIR — one sub-folder per class holding PNG or JPEG files, decoded with stb_image
 // (Debian's libstb-dev). With DIR/train/ and DIR/test/ the two splits are those folders;
 // otherwise every fifth image (in class, then file-name order) is held out for testing. Class
-// numbers follow the sorted folder names of the training folder. Every image must have the
-// size of the first; the first image's colour (grey or RGB) sets the channel count.
+// numbers follow the sorted folder names of the training folder, or the spec's classes=a,b,c. Every
+// image must have the size of the first; the first image's colour (grey or RGB) sets the channel
+// count.
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
@@ -79,8 +80,10 @@ Result<RawSplit> read_folder(const DatasetSpec& spec, const std::filesystem::pat
     const auto name = class_dir.filename().string();
     const auto at = std::find(classes.begin(), classes.end(), name);
     if (at == classes.end()) {
-      return data_error(ErrorCode::kInvalidArgument, spec, class_dir,
-                        "is a class folder the training folder does not have");
+      return data_error(
+          ErrorCode::kInvalidArgument, spec, class_dir,
+          "is a class folder that is not among the classes (those of the training folder, or the "
+          "spec's classes=...)");
     }
     for (const auto& file : sorted_entries(class_dir, /*dirs=*/false)) {
       FL_RETURN_IF_ERROR(decode_into(spec, file, at - classes.begin(), decoded));
@@ -108,9 +111,11 @@ Result<RawSplit> load_image_folder_split(const DatasetSpec& spec, Split split) {
   const bool split_folders = std::filesystem::is_directory(spec.path / "train") &&
                              std::filesystem::is_directory(spec.path / "test");
   const auto train_dir = split_folders ? spec.path / "train" : spec.path;
-  std::vector<std::string> classes;
-  for (const auto& dir : sorted_entries(train_dir, /*dirs=*/true)) {
-    classes.push_back(dir.filename().string());
+  std::vector<std::string> classes = spec.class_list();
+  if (classes.empty()) {
+    for (const auto& dir : sorted_entries(train_dir, /*dirs=*/true)) {
+      classes.push_back(dir.filename().string());
+    }
   }
   if (classes.empty()) {
     return data_error(ErrorCode::kInvalidArgument, spec, train_dir,

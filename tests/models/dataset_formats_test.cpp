@@ -112,6 +112,21 @@ TEST(CsvDataset, MapsStringLabelsToClassesInSortedOrder) {
   EXPECT_EQ(data.labels[2].item<std::int64_t>(), 1);
 }
 
+// A worker whose file lacks a label still numbers the classes as the job does.
+TEST(CsvDataset, ClassesNamedInTheSpecFixTheNumbering) {
+  test::TempDir dir;
+  test::write_file(dir / "d.csv", "a,kind\n1,zebra\n2,ant\n");
+  const auto data = must_load(
+      "csv:" + (dir / "d.csv").string() + "?label=kind&classes=ant,moth,zebra", Split::kTrain);
+  EXPECT_EQ(data.num_classes, 3);
+  EXPECT_EQ(data.labels[0].item<std::int64_t>(), 2);
+  EXPECT_EQ(data.labels[1].item<std::int64_t>(), 0);
+  const auto message =
+      load_error("csv:" + (dir / "d.csv").string() + "?label=kind&classes=ant,moth");
+  EXPECT_NE(message.find("label 'zebra' is not one of the 2 classes"), std::string::npos)
+      << message;
+}
+
 TEST(CsvDataset, NumericLabelsAreClassNumbers) {
   test::TempDir dir;
   test::write_file(dir / "d.csv", "label,x\n0,1.5\n7,2\n3,-1e3\n");

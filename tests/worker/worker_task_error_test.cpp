@@ -1,5 +1,6 @@
-// A round task the worker cannot do (its model's layout is not the one the local 16x16 data gives) is reported to
-// the coordinator as a TaskError naming the problem, and the worker keeps serving rounds.
+// A round task the worker cannot do (its model's layout is not the one its 16x16 data gives, its
+// model file's bytes do not match the digest) is reported to the coordinator as a TaskError
+// naming the problem, and the worker keeps serving rounds.
 #include <gtest/gtest.h>
 
 #include "fake_coordinator.hpp"

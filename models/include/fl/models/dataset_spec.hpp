@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fl/common/result.hpp"
 
@@ -20,6 +21,10 @@ struct DatasetSpec {
   std::map<std::string, std::string> options;  // after '?', '&'-separated key=value
 
   std::optional<std::string> option(const std::string& key) const;
+  // classes=cat,dog,bird: the class names in class-number order, when the spec states them (so
+  // workers whose local files lack some labels still number them as the job does). Empty when
+  // classes is absent or a count.
+  std::vector<std::string> class_list() const;
 };
 
 // The formats and the options every spec may carry, for help text and errors.
@@ -27,7 +32,8 @@ inline constexpr const char* kDatasetFormats =
     "idx:DIR, npz:FILE, csv:FILE?label=COLUMN, cifar10:DIR or images:DIR";
 inline constexpr const char* kDatasetOptions =
     "label (csv), test (npz/csv: the test split's file), mean and std (stated normalisation, "
-    "one value or one per channel/feature, comma-separated), classes (at least this many)";
+    "one value or one per channel/feature, comma-separated), classes (at least this many, or the "
+    "class names in order: classes=cat,dog)";
 
 // A plain directory (no "FORMAT:") means idx:DIR. kInvalidArgument for an unknown format or
 // option, an empty path, or an option without '='.
