@@ -1,4 +1,4 @@
-// fl-coordinator: run | aggregate | simulate | compare. Parses arguments and calls fl_coordinator.
+// fl-coordinator: run | aggregate | simulate | compare | export. Parses arguments and calls fl_coordinator.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -13,6 +13,7 @@
 #include "fl/coordinator/coordinator.hpp"
 #include "fl/coordinator/job_config.hpp"
 #include "fl/coordinator/run_comparison.hpp"
+#include "fl/coordinator/model_export.hpp"
 #include "fl/coordinator/simulation/simulation.hpp"
 
 namespace {
@@ -87,7 +88,22 @@ int main(int argc, char** argv) {
   compare->add_option("RUN_DIR", compare_dirs, "run folders (output.dir of each job)")->required()->check(CLI::ExistingDirectory);
   compare->add_option("--out", compare_out, "where to write the chart (SVG)")->capture_default_str();
 
+
+  auto* export_cmd = app.add_subcommand(
+      "export", "write a model file (global.flm) as TorchScript (.pt) or NumPy arrays (.npz)");
+  std::string export_in, export_to;
+  export_cmd->add_option("model", export_in, "a .flm model file, e.g. RUN/global.flm")
+      ->required()->check(CLI::ExistingFile);
+  export_cmd->add_option("--to", export_to, "output: model.pt (torch.jit.load) or model.npz (numpy.load)")
+      ->required();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*export_cmd) {
+    if (auto s = fl::coordinator::export_model(export_in, export_to); !s.ok()) return fail(s.error());
+    std::cout << "wrote " << export_to << "\n";
+    return 0;
+  }
 
   if (*compare) {
     if (auto s = fl::coordinator::compare_runs(compare_dirs, compare_out, std::cout); !s.ok()) return fail(s.error());

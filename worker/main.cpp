@@ -46,8 +46,13 @@ int main(int argc, char** argv) {
   std::string part = "0/1", attack = "none", log_level = "info";
   run->add_option("--coordinator", o.coordinator, "coordinator endpoint")->capture_default_str();
   run->add_option("--key", o.key_file, "this worker's key file (fl-worker keygen)")->required();
-  run->add_option("--data", o.data, "dataset: idx:DIR or a folder with the (Fashion-)MNIST IDX files")
+  run->add_option("--data", o.data,
+                 "dataset spec: idx:DIR (or a folder of IDX files), npz:FILE, csv:FILE?label=COLUMN, "
+                 "cifar10:DIR, images:DIR; the same spec as the job's [data] spec")
       ->capture_default_str();
+  run->add_option("--model-cache", o.model_cache_dir,
+                  "folder for TorchScript model files fetched from the coordinator "
+                  "(default ~/.cache/fedledger/models)");
   run->add_option("--partition", part, "this worker's share k/n of the training set")->capture_default_str();
   run->add_option("--partitioner", o.partition, "iid | dirichlet:ALPHA | shards:K")->capture_default_str();
   run->add_option("--partition-seed", o.partition_seed, "seed shared by all workers of a job")->capture_default_str();

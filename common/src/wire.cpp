@@ -120,12 +120,12 @@ template <class A> void get(A& ar, TrainingSettings& t) {
 }
 
 template <class A> void put(A& ar, const RoundTask& m) {
-  ar(m.version); put_text(ar, m.job_id); ar(m.round); put_text(ar, m.model); put_layout(ar, m.layout);
-  put_bytes(ar, m.model_digest); put(ar, m.training); ar(m.seed, m.deadline_ms);
+  ar(m.version); put_text(ar, m.job_id); ar(m.round); put_text(ar, m.model);
+  put_bytes(ar, m.model_file_digest); put_layout(ar, m.layout); put_bytes(ar, m.model_digest); put(ar, m.training); ar(m.seed, m.deadline_ms);
 }
 template <class A> void get(A& ar, RoundTask& m) {
   ar(m.version); get_text(ar, m.job_id, "job_id"); ar(m.round); get_text(ar, m.model, "model");
-  get_layout(ar, m.layout); get_bytes(ar, m.model_digest); get(ar, m.training);
+  get_bytes(ar, m.model_file_digest); get_layout(ar, m.layout); get_bytes(ar, m.model_digest); get(ar, m.training);
   ar(m.seed, m.deadline_ms);
 }
 
@@ -188,6 +188,15 @@ template <class A> void get(A& ar, TaskError& m) {
   get_text(ar, m.job_id, "job_id"); ar(m.round); get_text(ar, m.reason, "reason");
 }
 
+template <class A> void put(A& ar, const ModelFileRequest& m) { put_bytes(ar, m.file_digest); }
+template <class A> void get(A& ar, ModelFileRequest& m) { get_bytes(ar, m.file_digest); }
+template <class A> void put(A& ar, const ModelFileReply& m) {
+  put_bytes(ar, m.file_digest); ar(m.found); put_text(ar, m.reason);
+}
+template <class A> void get(A& ar, ModelFileReply& m) {
+  get_bytes(ar, m.file_digest); ar(m.found); get_text(ar, m.reason, "reason");
+}
+
 // Reads straight out of the received frame.
 class SpanStreamBuf : public std::streambuf {
  public:
@@ -224,12 +233,14 @@ std::string_view to_string(MessageType type) {
     case MessageType::kShutdown: return "shutdown";
     case MessageType::kError: return "error";
     case MessageType::kTaskError: return "task-error";
+    case MessageType::kModelFileRequest: return "model-file-request";
+    case MessageType::kModelFileReply: return "model-file-reply";
   }
   return "unknown";
 }
 
 Result<MessageType> parse_message_type(std::span<const std::uint8_t> frame) {
-  if (frame.size() != 1 || frame[0] < 1 || frame[0] > static_cast<std::uint8_t>(MessageType::kTaskError)) {
+  if (frame.size() != 1 || frame[0] < 1 || frame[0] > static_cast<std::uint8_t>(MessageType::kModelFileReply)) {
     return make_error(ErrorCode::kProtocol, "unknown message type frame (" +
                                                 std::to_string(frame.size()) + " bytes)");
   }
@@ -282,6 +293,8 @@ FL_WIRE_INSTANTIATE(Receipt)
 FL_WIRE_INSTANTIATE(Shutdown)
 FL_WIRE_INSTANTIATE(ErrorMessage)
 FL_WIRE_INSTANTIATE(TaskError)
+FL_WIRE_INSTANTIATE(ModelFileRequest)
+FL_WIRE_INSTANTIATE(ModelFileReply)
 FL_WIRE_INSTANTIATE(ModelFileHeader)
 #undef FL_WIRE_INSTANTIATE
 

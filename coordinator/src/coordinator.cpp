@@ -1,4 +1,5 @@
 #include "fl/coordinator/coordinator.hpp"
+#include "fl/coordinator/model_shipping.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -115,7 +116,7 @@ Status Coordinator::State::open() {
   registry = WorkerRegistry(c.open_enrolment, c.allowed_workers, c.enrolment_limits);
   FL_ASSIGN_OR_RETURN(rule, make_rule(c.rule, c.rule_options));
   FL_ASSIGN_OR_RETURN(scorer, make_scorer(c.scorer));
-  FL_ASSIGN_OR_RETURN(model, ModelHost::create(c.model, c.seed, c.data_dir, c.eval_limit, c.device));
+  FL_ASSIGN_OR_RETURN(model, ModelHost::create(c.model, c.seed, c.data, c.eval_limit, c.device));
   FL_RETURN_IF_ERROR(open_ledger_and_resume());
   FL_ASSIGN_OR_RETURN(auto writer, MetricsWriter::open(c.output_dir, c.live_table));
   metrics.emplace(std::move(writer));
@@ -129,6 +130,7 @@ Status Coordinator::State::open() {
   // Scripts and tests that bind port 0 read the endpoint actually bound from here.
   std::ofstream(c.output_dir / "endpoint") << endpoint << '\n';
   auto settings = engine_settings(c, model->layout());
+  FL_RETURN_IF_ERROR(attach_model_file(settings));
   settings.on_equivocation = [this](std::uint64_t round, const Equivocation& e) { write_evidence(round, e); };
   settings.stake_of = [this](const common::PublicKey& k) -> std::uint64_t {
     const auto* account = ledger ? ledger->state().find(k) : nullptr;

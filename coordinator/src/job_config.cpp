@@ -1,5 +1,7 @@
 #include "fl/coordinator/job_config.hpp"
 
+#include "fl/models/dataset_spec.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -65,8 +67,14 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(job.device, j.text("device", job.device));
 
   FL_ASSIGN_OR_RETURN(auto d, cfg.section("data"));
-  FL_ASSIGN_OR_RETURN(auto dir, d.text("dir", job.data_dir.string()));
-  job.data_dir = resolve_config_path(base_dir, dir);
+  if (d.has("spec") && d.has("dir")) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      d.where("spec") + " and data.dir both name the data; keep one (dir = \"DIR\" "
+                                        "is the same as spec = \"idx:DIR\")");
+  }
+  FL_ASSIGN_OR_RETURN(auto dir, d.text("dir", ""));
+  FL_ASSIGN_OR_RETURN(auto spec, d.text("spec", dir.empty() ? job.data : "idx:" + dir));
+  job.data = models::resolve_dataset_spec(base_dir, spec);
   FL_ASSIGN_OR_RETURN(job.eval_limit, d.integer("eval_limit", 0, 0, INT64_MAX));
 
   FL_ASSIGN_OR_RETURN(auto t, cfg.section("training"));

@@ -40,16 +40,16 @@ class TorchModelHost final : public ModelHost {
 }  // namespace
 
 Result<std::unique_ptr<ModelHost>> ModelHost::create(const std::string& model_spec, std::uint64_t seed,
-                                                     const std::filesystem::path& data_dir,
+                                                     const std::string& data,
                                                      std::int64_t eval_limit, const std::string& device) {
-  FL_ASSIGN_OR_RETURN(auto model, models::make_model(model_spec, seed));
+  FL_ASSIGN_OR_RETURN(auto test, models::load_dataset(data, models::Split::kTest));
+  FL_ASSIGN_OR_RETURN(auto model, models::make_model(model_spec, seed, models::input_of(test)));
   FL_ASSIGN_OR_RETURN(auto dev, models::choose_device(device));
   model->to(dev);
-  FL_ASSIGN_OR_RETURN(auto test, models::load_dataset(data_dir.string(), models::Split::kTest));
   // Refuse to start rather than fail every round: the workers would train the same model.
   if (auto fits = models::check_model_fits(*model, test); !fits.ok()) {
-    return with_context(fits.error(), "job.model '" + model_spec + "' and data.dir '" +
-                                          data_dir.string() + "' do not fit together");
+    return with_context(fits.error(), "job.model '" + model_spec + "' and data '" + data +
+                                          "' do not fit together");
   }
   return std::unique_ptr<ModelHost>(new TorchModelHost(std::move(model), std::move(test), eval_limit));
 }

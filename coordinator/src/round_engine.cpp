@@ -186,6 +186,10 @@ void RoundEngine::handle(InboundMessage& message) {
       registry_.touch(message.peer, Clock::now());
       handle_task_error(message);
       break;
+    case MessageType::kModelFileRequest:
+      registry_.touch(message.peer, Clock::now());
+      handle_model_file_request(message);
+      break;
     default:
       reply_error(message.peer, "unexpected message type " + std::string(common::to_string(message.type)));
   }
@@ -222,6 +226,25 @@ void RoundEngine::handle_register(const InboundMessage& message) {
                  common::short_id(req->worker_key));
     (void)send_task(req->worker_key, open_->task_header, open_->global);
   }
+}
+
+// Only registered workers get the file; the digest must be the job's (the worker checks it too).
+void RoundEngine::handle_model_file_request(const InboundMessage& message) {
+  auto request = common::decode<common::ModelFileRequest>(message.header.bytes);
+  if (!request.ok()) return reply_error(message.peer, "malformed model file request: " + request.error().message);
+  if (!registry_.key_of(message.peer)) return reply_error(message.peer, "unknown worker: register first");
+  common::ModelFileReply reply;
+  reply.file_digest = request->file_digest;
+  const auto& file = settings_.model_file;
+  reply.found = file && request->file_digest == settings_.task_template.model_file_digest;
+  if (!reply.found) {
+    reply.reason = "this job serves no model file with digest " + common::to_hex(request->file_digest);
+    (void)send_typed(channel_, message.peer, MessageType::kModelFileReply, reply);
+    return;
+  }
+  spdlog::info("sending the model file ({} bytes) to worker {}", file->size(),
+               common::short_id(*registry_.key_of(message.peer)));
+  (void)send_typed(channel_, message.peer, MessageType::kModelFileReply, reply, *file);
 }
 
 void RoundEngine::send_ack(const common::PublicKey& worker, common::UpdateAck ack) {

@@ -20,6 +20,11 @@ SharedBytes SharedBytes::copy_of(std::string_view data) {
 namespace {
 
 SharedBytes hold(zmq::message_t&& frame) {
+  // ZeroMQ may place a frame at any byte offset of its receive buffer (it depends on the
+  // lengths of the frames before it); payloads are read as floats, so an unaligned one is copied.
+  if (reinterpret_cast<std::uintptr_t>(frame.data()) % alignof(float) != 0) {
+    return SharedBytes::copy_of({static_cast<const std::uint8_t*>(frame.data()), frame.size()});
+  }
   auto owned = std::make_shared<zmq::message_t>(std::move(frame));
   std::span<const std::uint8_t> view(static_cast<const std::uint8_t*>(owned->data()), owned->size());
   return {std::move(owned), view};

@@ -1,110 +1,168 @@
 #include "fl/models/dataset.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
+#include "dataset_formats.hpp"
 #include "fl/common/crypto.hpp"
 #include "fl/models/idx.hpp"
 
 namespace fl::models {
 namespace {
 
-// Fashion-MNIST training-set pixel statistics (on [0, 1] pixels); MNIST's differ a little,
-// but any fixed affine map is fine for training as long as train and test share it.
-constexpr float kPixelMean = 0.2860f;
-constexpr float kPixelStd = 0.3530f;
+using Loader = Result<RawSplit> (*)(const DatasetSpec&, Split);
 
-int largest_label_plus_one(const IdxArray& labels) {
-  int top = -1;
-  for (const std::uint8_t label : labels.data) top = std::max(top, static_cast<int>(label));
-  return top + 1;
+Loader loader_for(const std::string& format) {
+  if (format == "npz") return load_npz_split;
+  if (format == "csv") return load_csv_split;
+  if (format == "cifar10") return load_cifar10_split;
+  if (format == "images") return load_image_folder_split;
+  return load_idx_split;
 }
 
-std::filesystem::path idx_file(const std::filesystem::path& dir, const std::string& stem) {
-  const auto gz = dir / (stem + ".gz");
-  const auto plain = dir / stem;
-  return std::filesystem::exists(plain) && !std::filesystem::exists(gz) ? plain : gz;
+// Per channel ([C, H, W] inputs) or per feature ([F] inputs).
+struct Normalisation {
+  torch::Tensor mean, std;  // [C] or [F]
+};
+
+Result<std::vector<float>> parse_floats(const DatasetSpec& spec, const std::string& key,
+                                        const std::string& text, std::int64_t expected) {
+  std::vector<float> values;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    const std::string item = text.substr(start, comma - start);
+    float value = 0;
+    const auto [ptr, err] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (item.empty() || err != std::errc() || ptr != item.data() + item.size()) {
+      return make_error(ErrorCode::kInvalidArgument, "dataset '" + spec.text + "': " + key + "=" +
+                                                         text + ": '" + item + "' is not a number");
+    }
+    values.push_back(value);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (values.size() == 1) values.resize(static_cast<std::size_t>(expected), values[0]);
+  if (static_cast<std::int64_t>(values.size()) != expected) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "dataset '" + spec.text + "': " + key + " has " +
+                          std::to_string(values.size()) + " values, the data has " +
+                          std::to_string(expected) + " channels/features (give one or " +
+                          std::to_string(expected) + ")");
+  }
+  return values;
+}
+
+Result<Normalisation> normalisation_for(const DatasetSpec& spec, const RawSplit& train) {
+  // Statistics over every dimension except the channel/feature one (dim 1).
+  std::vector<std::int64_t> reduce = {0};
+  for (std::int64_t d = 2; d < train.x.dim(); ++d) reduce.push_back(d);
+  Normalisation norm;
+  norm.mean = train.x.mean(reduce);
+  norm.std = train.x.std(reduce, /*unbiased=*/false);
+  // A constant channel or feature stays as it is (after centring) instead of dividing by 0.
+  norm.std = torch::where(norm.std > 1e-6, norm.std, torch::ones_like(norm.std));
+  const auto channels = train.x.size(1);
+  if (const auto mean = spec.option("mean")) {
+    FL_ASSIGN_OR_RETURN(auto values, parse_floats(spec, "mean", *mean, channels));
+    norm.mean = torch::tensor(values, torch::kFloat32);
+  }
+  if (const auto std_dev = spec.option("std")) {
+    FL_ASSIGN_OR_RETURN(auto values, parse_floats(spec, "std", *std_dev, channels));
+    for (const float v : values) {
+      if (!(v > 0)) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          "dataset '" + spec.text + "': std values must be positive");
+      }
+    }
+    norm.std = torch::tensor(values, torch::kFloat32);
+  }
+  return norm;
+}
+
+Dataset normalised(RawSplit raw, const Normalisation& norm) {
+  std::vector<std::int64_t> view(static_cast<std::size_t>(raw.x.dim()), 1);
+  view[1] = -1;
+  Dataset data;
+  data.images = raw.x.sub(norm.mean.view(view)).div_(norm.std.view(view));
+  data.labels = std::move(raw.y);
+  data.input_shape = std::move(raw.input_shape);
+  data.num_classes = raw.num_classes;
+  data.class_names = std::move(raw.class_names);
+  return data;
+}
+
+Result<int> stated_classes(const DatasetSpec& spec) {
+  const auto text = spec.option("classes");
+  if (!text) return 0;
+  if (const auto names = spec.class_list(); !names.empty()) return static_cast<int>(names.size());
+  int classes = 0;
+  const auto [ptr, err] = std::from_chars(text->data(), text->data() + text->size(), classes);
+  if (err != std::errc() || ptr != text->data() + text->size() || classes < 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "dataset '" + spec.text + "': classes=" + *text +
+                          " is neither a positive count nor a list of class names");
+  }
+  return classes;
+}
+
+Result<Dataset> load_checked(std::string_view text, Split split) {
+  FL_ASSIGN_OR_RETURN(const auto spec, parse_dataset_spec(text));
+  FL_ASSIGN_OR_RETURN(const int min_classes, stated_classes(spec));
+  const Loader load = loader_for(spec.format);
+  FL_ASSIGN_OR_RETURN(auto train, load(spec, Split::kTrain));
+  if (train.y.size(0) == 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "dataset '" + spec.text + "': the training split is empty");
+  }
+  FL_ASSIGN_OR_RETURN(const auto norm, normalisation_for(spec, train));
+  const int classes = std::max(min_classes, train.num_classes);
+  if (split == Split::kTrain) {
+    train.num_classes = classes;
+    return normalised(std::move(train), norm);
+  }
+  FL_ASSIGN_OR_RETURN(auto test, load(spec, Split::kTest));
+  if (test.input_shape != train.input_shape) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "dataset '" + spec.text + "': test examples are " +
+                          describe_shape(test.input_shape) + ", training examples " +
+                          describe_shape(train.input_shape));
+  }
+  if (test.y.size(0) == 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "dataset '" + spec.text + "': the test split is empty");
+  }
+  test.num_classes = std::max(classes, test.num_classes);
+  if (test.class_names.empty()) test.class_names = train.class_names;
+  return normalised(std::move(test), norm);
 }
 
 }  // namespace
 
+Result<Dataset> load_dataset(std::string_view spec, Split split) {
+  try {
+    return load_checked(spec, split);
+  } catch (const std::exception& e) {  // a libtorch failure is still the data's problem
+    std::string what = e.what();
+    if (const auto eol = what.find('\n'); eol != std::string::npos) what.resize(eol);
+    return make_error(ErrorCode::kInvalidArgument,
+                      "dataset '" + std::string(spec) + "': cannot be read: " + what);
+  }
+}
+
 Result<Dataset> load_idx_dataset(const std::filesystem::path& images,
                                  const std::filesystem::path& labels, int min_classes) {
-  FL_ASSIGN_OR_RETURN(IdxArray image_array, read_idx(images));
-  FL_ASSIGN_OR_RETURN(IdxArray label_array, read_idx(labels));
-  if (image_array.dims.size() != 3) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "idx images " + images.string() + ": expected rank 3 [N, H, W], got rank " +
-                          std::to_string(image_array.dims.size()));
-  }
-  if (label_array.dims.size() != 1) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "idx labels " + labels.string() + ": expected rank 1 [N], got rank " +
-                          std::to_string(label_array.dims.size()));
-  }
-  const std::int64_t n = image_array.dims[0];
-  if (label_array.dims[0] != n) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "idx labels " + labels.string() + ": " + std::to_string(label_array.dims[0]) +
-                          " labels for " + std::to_string(n) + " images in " + images.string());
-  }
-  if (n == 0) {
-    return make_error(ErrorCode::kInvalidArgument, "idx images " + images.string() + ": no examples");
-  }
-
-  Dataset data;
-  data.num_classes = std::max(min_classes, largest_label_plus_one(label_array));
-  data.input_shape = {1, image_array.dims[1], image_array.dims[2]};
-  const auto bytes = torch::from_blob(image_array.data.data(),
-                                      {n, 1, image_array.dims[1], image_array.dims[2]},
-                                      torch::kUInt8);
-  data.images = bytes.to(torch::kFloat32).div_(255.0f).sub_(kPixelMean).div_(kPixelStd);
-  data.labels = torch::from_blob(label_array.data.data(), {n}, torch::kUInt8).to(torch::kInt64);
-  return data;
+  FL_ASSIGN_OR_RETURN(auto raw, read_idx_pair(images, labels));
+  raw.num_classes = std::max(min_classes, raw.num_classes);
+  DatasetSpec spec;
+  spec.text = images.string();
+  FL_ASSIGN_OR_RETURN(const auto norm, normalisation_for(spec, raw));
+  return normalised(std::move(raw), norm);
 }
 
 Result<Dataset> load_fashion_mnist(const std::filesystem::path& dir, Split split) {
-  const std::string prefix = split == Split::kTrain ? "train" : "t10k";
-  // The test split takes its class count from the training labels too (a small file), so a
-  // test set that happens to lack the last class still agrees with the workers' data.
-  int min_classes = 0;
-  if (split == Split::kTest) {
-    if (auto train_labels = read_idx(idx_file(dir, "train-labels-idx1-ubyte")); train_labels.ok()) {
-      min_classes = largest_label_plus_one(*train_labels);
-    }
-  }
-  auto result = load_idx_dataset(idx_file(dir, prefix + "-images-idx3-ubyte"),
-                                 idx_file(dir, prefix + "-labels-idx1-ubyte"), min_classes);
-  if (!result.ok()) {
-    return with_context(result.error(), "fashion-mnist in " + dir.string());
-  }
-  return result;
-}
-
-Result<Dataset> load_dataset(std::string_view spec, Split split) {
-  constexpr std::string_view kIdxPrefix = "idx:";
-  const auto usage = [&](const std::string& problem) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "dataset '" + std::string(spec) + "': " + problem +
-                          "; expected idx:DIR or a directory with IDX files, e.g. idx:" +
-                          kDefaultFashionMnistDir);
-  };
-  std::string_view dir = spec;
-  if (spec.starts_with(kIdxPrefix)) {
-    dir = spec.substr(kIdxPrefix.size());
-  } else if (const auto colon = spec.find(':');
-             colon != std::string_view::npos && spec.find('/') > colon &&
-             !std::filesystem::exists(std::string(spec))) {
-    return usage("unknown format '" + std::string(spec.substr(0, colon)) + "'");
-  }
-  if (dir.empty()) return usage("no directory given");
-  const std::filesystem::path path{std::string(dir)};
-  if (!std::filesystem::is_directory(path)) {
-    return make_error(ErrorCode::kNotFound,
-                      "dataset '" + std::string(spec) + "': directory " + path.string() +
-                          (std::filesystem::exists(path) ? " is not a directory" : " does not exist"));
-  }
-  return load_fashion_mnist(path, split);
+  return load_dataset("idx:" + dir.string(), split);
 }
 
 std::string describe_shape(std::span<const std::int64_t> shape) {
@@ -133,7 +191,8 @@ std::string dataset_fingerprint(const Dataset& data, std::span<const std::int64_
   hasher.text("fedledger-dataset-v1").u64(indices.size());
   for (const std::int64_t i : indices) {
     TORCH_CHECK(i >= 0 && i < n, "dataset_fingerprint: index ", i, " outside [0, ", n, ")");
-    hasher.raw(pixels + i * example_floats, static_cast<std::size_t>(example_floats) * sizeof(float));
+    hasher.raw(pixels + i * example_floats,
+               static_cast<std::size_t>(example_floats) * sizeof(float));
     hasher.i64(label_values[i]);
   }
   return common::to_hex(hasher.finish());

@@ -1,5 +1,7 @@
 #include "fl/models/model.hpp"
 
+#include "fl/models/dataset.hpp"
+
 #include <torch/script.h>
 
 #include <charconv>
@@ -9,12 +11,18 @@
 namespace fl::models {
 namespace {
 
+std::int64_t values_per_example(const ModelInput& input) {
+  std::int64_t n = 1;
+  for (const auto d : input.shape) n *= d;
+  return n;
+}
+
 // McMahan et al. 2017 "2NN": two hidden layers of 200 units with ReLU.
 struct MlpImpl : torch::nn::Module {
-  MlpImpl()
-      : fc1(register_module("fc1", torch::nn::Linear(784, 200))),
+  explicit MlpImpl(const ModelInput& in)
+      : fc1(register_module("fc1", torch::nn::Linear(values_per_example(in), 200))),
         fc2(register_module("fc2", torch::nn::Linear(200, 200))),
-        fc3(register_module("fc3", torch::nn::Linear(200, 10))) {}
+        fc3(register_module("fc3", torch::nn::Linear(200, in.num_classes))) {}
   torch::Tensor forward(const torch::Tensor& x) {
     auto h = torch::relu(fc1->forward(x.flatten(1)));
     h = torch::relu(fc2->forward(h));
@@ -23,16 +31,25 @@ struct MlpImpl : torch::nn::Module {
   torch::nn::Linear fc1, fc2, fc3;
 };
 
+// Multinomial logistic regression: softmax over one linear map (the loss adds the softmax).
+struct LogRegImpl : torch::nn::Module {
+  explicit LogRegImpl(const ModelInput& in)
+      : fc(register_module("fc", torch::nn::Linear(values_per_example(in), in.num_classes))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return fc->forward(x.flatten(1)); }
+  torch::nn::Linear fc;
+};
+
 // McMahan et al. 2017 CNN: two 5x5 conv layers (32, 64 channels) each followed by 2x2 max
 // pooling, a 512-unit fully connected layer with ReLU, and a linear output layer.
 struct CnnImpl : torch::nn::Module {
-  CnnImpl()
-      : conv1(register_module("conv1",
-                              torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 32, 5).padding(2)))),
+  explicit CnnImpl(const ModelInput& in)
+      : conv1(register_module(
+            "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(in.shape[0], 32, 5).padding(2)))),
         conv2(register_module("conv2",
                               torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 5).padding(2)))),
-        fc1(register_module("fc1", torch::nn::Linear(64 * 7 * 7, 512))),
-        fc2(register_module("fc2", torch::nn::Linear(512, 10))) {}
+        fc1(register_module("fc1",
+                            torch::nn::Linear(64 * (in.shape[1] / 4) * (in.shape[2] / 4), 512))),
+        fc2(register_module("fc2", torch::nn::Linear(512, in.num_classes))) {}
   torch::Tensor forward(const torch::Tensor& x) {
     auto h = torch::max_pool2d(torch::relu(conv1->forward(x)), 2);
     h = torch::max_pool2d(torch::relu(conv2->forward(h)), 2);
@@ -63,8 +80,8 @@ void seeded_init(torch::nn::Module& module, std::uint64_t seed) {
 template <typename Impl>
 class ZooModel final : public Model {
  public:
-  ZooModel(std::string spec, std::uint64_t seed)
-      : Model(std::move(spec)), module_(std::make_shared<Impl>()) {
+  ZooModel(std::string spec, std::uint64_t seed, const ModelInput& input)
+      : Model(std::move(spec)), module_(std::make_shared<Impl>(input)) {
     seeded_init(*module_, seed);
     collect();
   }
@@ -207,16 +224,41 @@ void Model::adopt_parameters(std::vector<std::pair<std::string, torch::Tensor>> 
   }
 }
 
-Result<std::unique_ptr<Model>> make_model(std::string_view spec, std::uint64_t seed) {
+Result<std::unique_ptr<Model>> make_model(std::string_view spec, std::uint64_t seed,
+                                          const ModelInput& input) {
   constexpr std::string_view kScriptPrefix = "torchscript:";
-  if (spec == "mlp") return std::unique_ptr<Model>(std::make_unique<ZooModel<MlpImpl>>("mlp", seed));
-  if (spec == "cnn") return std::unique_ptr<Model>(std::make_unique<ZooModel<CnnImpl>>("cnn", seed));
   if (spec.starts_with(kScriptPrefix) && spec.size() > kScriptPrefix.size()) {
     return load_torchscript(std::string(spec), std::string(spec.substr(kScriptPrefix.size())));
   }
+  const auto unfit = [&](const std::string& problem) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "model \"" + std::string(spec) + "\" for input " +
+                          describe_shape(input.shape) + " and " +
+                          std::to_string(input.num_classes) + " classes: " + problem);
+  };
+  if (spec == "mlp" || spec == "cnn" || spec == "logreg") {
+    if (input.num_classes < 1) return unfit("the data has no classes");
+    if (input.shape.empty() || values_per_example(input) < 1) return unfit("empty input shape");
+  }
+  if (spec == "mlp") {
+    return std::unique_ptr<Model>(std::make_unique<ZooModel<MlpImpl>>("mlp", seed, input));
+  }
+  if (spec == "logreg") {
+    return std::unique_ptr<Model>(std::make_unique<ZooModel<LogRegImpl>>("logreg", seed, input));
+  }
+  if (spec == "cnn") {
+    if (input.shape.size() != 3 || input.shape[1] < 4 || input.shape[2] < 4) {
+      return unfit("cnn needs image input [channels, height, width] of at least 4x4; use mlp or "
+                   "logreg for tabular data");
+    }
+    return std::unique_ptr<Model>(std::make_unique<ZooModel<CnnImpl>>("cnn", seed, input));
+  }
   return make_error(ErrorCode::kInvalidArgument,
-                    "model \"" + std::string(spec) +
-                        "\": unknown; expected mlp, cnn or torchscript:<path to .pt>");
+                    "model \"" + std::string(spec) + "\": unknown; expected " + kModelSpecs);
+}
+
+Result<std::unique_ptr<Model>> make_model(std::string_view spec, std::uint64_t seed) {
+  return make_model(spec, seed, ModelInput{});
 }
 
 Result<torch::Device> choose_device(std::string_view request) {

@@ -39,6 +39,8 @@ Status does_not_fit(const std::string& what) {
 
 }  // namespace
 
+ModelInput input_of(const Dataset& data) { return ModelInput{data.input_shape, data.num_classes}; }
+
 std::string exception_summary(const std::exception& e) {
   const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
   std::string what = torch_error ? torch_error->what_without_backtrace() : e.what();

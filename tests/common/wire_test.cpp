@@ -118,6 +118,27 @@ TEST(Wire, UpdateAckWithReceiptIsSignedByTheCoordinator) {
   EXPECT_FALSE(verify_update_ack(*decoded, coord.public_key));
 }
 
+TEST(Wire, RoundTaskNamesTheModelFileDigestAndTheFileMessagesRoundTrip) {
+  RoundTask task;
+  task.model = "torchscript:/jobs/m.pt";
+  task.model_file_digest = blake2b_256(std::string_view("model bytes"));
+  auto decoded_task = decode<RoundTask>(bytes_of(encode(task)));
+  ASSERT_TRUE(decoded_task.ok()) << decoded_task.error().to_string();
+  EXPECT_EQ(decoded_task->model_file_digest, task.model_file_digest);
+
+  auto request = decode<ModelFileRequest>(bytes_of(encode(ModelFileRequest{task.model_file_digest})));
+  ASSERT_TRUE(request.ok());
+  EXPECT_EQ(request->file_digest, task.model_file_digest);
+  auto reply = decode<ModelFileReply>(bytes_of(encode(ModelFileReply{{}, false, "no such file"})));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_FALSE(reply->found);
+  EXPECT_EQ(reply->reason, "no such file");
+  for (const auto type : {MessageType::kModelFileRequest, MessageType::kModelFileReply}) {
+    const auto frame = static_cast<std::uint8_t>(type);
+    EXPECT_EQ(parse_message_type({&frame, 1}).value(), type);
+  }
+}
+
 TEST(Wire, UnknownMessageTypeIsRejected) {
   std::uint8_t t = 99;
   EXPECT_FALSE(parse_message_type({&t, 1}).ok());

@@ -101,7 +101,7 @@ TEST(JobConfig, RelativePathsResolveAgainstTheConfigFolder) {
       "job.toml", "/base");
   ASSERT_TRUE(ok.ok()) << ok.error().to_string();
   EXPECT_EQ(ok->model, "torchscript:/base/models/m.pt");
-  EXPECT_EQ(ok->data_dir, std::filesystem::path("/base/data/fmnist"));
+  EXPECT_EQ(ok->data, "idx:/base/data/fmnist");
   EXPECT_EQ(ok->output_dir, std::filesystem::path("/base/out"));
   EXPECT_EQ(ok->coordinator_key, std::filesystem::path("/base/keys/c.key"));
   EXPECT_EQ(ok->researcher_key, std::filesystem::path("/abs/r.key"));
@@ -117,9 +117,26 @@ TEST(JobConfig, LoadResolvesAgainstTheFilesFolderNotTheCurrentDirectory) {
   auto cfg = load_job_config("conf/job.toml");
   std::filesystem::current_path(cwd);
   ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
-  EXPECT_EQ(cfg->data_dir, dir / "data");
+  EXPECT_EQ(cfg->data, "idx:" + (dir / "data").string());
   EXPECT_EQ(cfg->output_dir, dir / "run");
   std::filesystem::remove_all(dir.parent_path());
+}
+
+TEST(JobConfig, DataSpecNamesAnyFormatRelativeToTheConfigFolder) {
+  auto ok = parse_job_config(
+      "[job]\nid = \"j\"\n[data]\nspec = \"csv:d/iris.csv?label=species\"\n"
+      "[enrolment]\nopen = true\n",
+      "job.toml", "/base");
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(ok->data, "csv:/base/d/iris.csv?label=species");
+}
+
+TEST(JobConfig, DataSpecAndDirTogetherAreRefused) {
+  auto both = parse_job_config(
+      "[job]\nid = \"j\"\n[data]\nspec = \"npz:a.npz\"\ndir = \"b\"\n[enrolment]\nopen = true\n",
+      "job.toml", "/base");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("keep one"), std::string::npos) << both.error().message;
 }
 
 TEST(JobConfig, UnknownRuleIsRejected) {

@@ -9,21 +9,33 @@
 namespace fl::coordinator {
 namespace {
 
-TEST(ModelHost, RefusesAnMlpForTwentyEightSquareImagesOnSixteenSquareData) {
+TEST(ModelHost, RefusesATorchScriptMlpForTwentyEightSquareImagesOnSixteenSquareData) {
   test::TempDir dir;
   test::write_idx_dataset(dir.path(), 20, 16, 16, 3);
-  auto host = ModelHost::create("mlp", 1, dir.path(), 0, "cpu");
+  auto host = ModelHost::create("torchscript:tests/data/tiny_mlp.pt", 1, dir.path().string(), 0,
+                                "cpu");
   ASSERT_FALSE(host.ok());
   EXPECT_EQ(host.error().code, ErrorCode::kInvalidArgument);
   const auto& message = host.error().message;
-  EXPECT_NE(message.find("job.model 'mlp' and data.dir"), std::string::npos) << message;
+  EXPECT_NE(message.find("job.model 'torchscript:tests/data/tiny_mlp.pt' and data"),
+            std::string::npos)
+      << message;
   EXPECT_NE(message.find("expects inputs of 784 values per example"), std::string::npos) << message;
+}
+
+TEST(ModelHost, BuildsTheZooMlpForTheShapeAndClassesOfItsData) {
+  test::TempDir dir;
+  test::write_idx_dataset(dir.path(), 20, 16, 16, 3);
+  auto host = ModelHost::create("mlp", 1, "idx:" + dir.path().string(), 0, "cpu");
+  ASSERT_TRUE(host.ok()) << host.error().to_string();
+  EXPECT_EQ((*host)->layout().tensors.front().shape, (std::vector<std::int64_t>{200, 256}));
+  EXPECT_EQ((*host)->layout().tensors.back().shape, (std::vector<std::int64_t>{3}));
 }
 
 TEST(ModelHost, RefusesAModelWithFiveOutputsForTenClasses) {
   test::TempDir dir;
   test::write_idx_dataset(dir.path(), 20, 28, 28, 10);
-  auto host = ModelHost::create("torchscript:tests/data/five_outputs.pt", 1, dir.path(), 0, "cpu");
+  auto host = ModelHost::create("torchscript:tests/data/five_outputs.pt", 1, dir.path().string(), 0, "cpu");
   ASSERT_FALSE(host.ok());
   EXPECT_NE(host.error().message.find("has 5 outputs but the data has 10 classes"),
             std::string::npos)
@@ -33,7 +45,7 @@ TEST(ModelHost, RefusesAModelWithFiveOutputsForTenClasses) {
 TEST(ModelHost, StartsWhenTheModelFitsItsTestData) {
   test::TempDir dir;
   test::write_idx_dataset(dir.path(), 20, 28, 28, 10);
-  auto host = ModelHost::create("torchscript:tests/data/tiny_mlp.pt", 1, dir.path(), 0, "cpu");
+  auto host = ModelHost::create("torchscript:tests/data/tiny_mlp.pt", 1, dir.path().string(), 0, "cpu");
   ASSERT_TRUE(host.ok()) << host.error().to_string();
   auto metrics = (*host)->evaluate((*host)->initial_parameters());
   ASSERT_TRUE(metrics.ok()) << metrics.error().to_string();

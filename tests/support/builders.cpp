@@ -88,4 +88,22 @@ std::string read_file(const std::filesystem::path& path) {
   return s.str();
 }
 
+void write_gaussian_csv(const std::filesystem::path& path, int rows, int features,
+                        const std::vector<std::string>& class_names, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  std::ofstream out(path);
+  for (int j = 0; j < features; ++j) out << "f" << j << ",";
+  out << "species\n";
+  const int classes = static_cast<int>(class_names.size());
+  for (int i = 0; i < rows; ++i) {
+    const int c = i % classes;
+    for (int j = 0; j < features; ++j) {
+      const double centre = j < 30 && ((c >> j) & 1) ? 4.0 : 0.0;
+      out << centre + noise(rng) << ",";
+    }
+    out << class_names[static_cast<std::size_t>(c)] << "\n";
+  }
+}
+
 }  // namespace fl::test

@@ -46,4 +46,12 @@ void write_idx_dataset(const std::filesystem::path& dir, int examples, int heigh
                        int classes);
 std::string read_file(const std::filesystem::path& path);
 
+// A tabular data set as CSV: header f0,...,f{features-1},species, then `rows` rows cycling
+// through the classes. Class c's features are Gaussian (sigma 1) around a corner of a
+// hypercube of side 4 (bit j of c sets feature j): a class is confused with each neighbour
+// about 2.3% of the time, so at best about 95% of examples are classified right.
+// Labels are class_names[c]. The same seed gives the same file.
+void write_gaussian_csv(const std::filesystem::path& path, int rows, int features,
+                        const std::vector<std::string>& class_names, std::uint64_t seed);
+
 }  // namespace fl::test

@@ -1,5 +1,6 @@
-// A round task the worker cannot do (its model does not fit the local 16x16 data) is reported to
-// the coordinator as a TaskError naming the problem, and the worker keeps serving rounds.
+// A round task the worker cannot do (its model's layout is not the one its 16x16 data gives, its
+// model file's bytes do not match the digest) is reported to the coordinator as a TaskError
+// naming the problem, and the worker keeps serving rounds.
 #include <gtest/gtest.h>
 
 #include "fake_coordinator.hpp"
@@ -32,7 +33,7 @@ class WorkerRounds : public ::testing::Test {
                       common::RegisterAck{true, "", "job-1", {}});
   }
 
-  // A task to train the zoo's mlp (784 inputs, for 28x28 images) from its initial parameters.
+  // A task to train the zoo's mlp built for 28x28 images (784 inputs) from its initial parameters.
   void send_mlp_task(std::uint64_t round) {
     auto model = std::move(models::make_model("mlp", 1)).value();
     const auto params = model->flat_parameters();
@@ -69,9 +70,7 @@ TEST_F(WorkerRounds, ReportsATaskErrorNamingAModelThatDoesNotFitItsData) {
   const auto error = await_task_error();
   EXPECT_EQ(error.job_id, "job-1");
   EXPECT_EQ(error.round, 1u);
-  EXPECT_NE(error.reason.find("expects inputs of 784 values per example but the data has "
-                              "[1,16,16]"),
-            std::string::npos)
+  EXPECT_NE(error.reason.find("built for the local data ([1,16,16], 3 classes)"), std::string::npos)
       << error.reason;
   EXPECT_TRUE(worker_->running()) << log();
 }
@@ -83,6 +82,35 @@ TEST_F(WorkerRounds, KeepsServingRoundsAfterATaskErrorUntilShutdown) {
   EXPECT_EQ(await_task_error().round, 2u);
   coordinator_.send(identity_, MessageType::kShutdown, common::Shutdown{"job-1", "done"});
   EXPECT_EQ(worker_->wait(30s), 0) << log();
+}
+
+// A TorchScript task names its file by digest: the worker asks for it, and bytes that do not
+// hash to the digest (or a coordinator that cannot send them) become a task error.
+TEST_F(WorkerRounds, FetchesTheModelFileByDigestAndRefusesBytesThatDoNotMatchIt) {
+  common::RoundTask task;
+  task.job_id = "job-1";
+  task.round = 1;
+  task.model = "torchscript:/on/the/coordinator/m.pt";
+  task.model_file_digest = common::blake2b_256(std::string_view("the real file"));
+  task.layout = test::small_layout();
+  task.deadline_ms = common::now_ms() + 60'000;
+  const std::vector<float> params(9, 0.0f);
+  task.model_digest = common::digest_of(params);
+  coordinator_.send(identity_, MessageType::kRoundTask, task, common::as_bytes(params));
+
+  auto request = coordinator_.await(MessageType::kModelFileRequest, 60s);
+  ASSERT_TRUE(request) << log();
+  auto asked = common::decode<common::ModelFileRequest>(request->header_bytes());
+  ASSERT_TRUE(asked.ok());
+  EXPECT_EQ(asked->file_digest, task.model_file_digest);
+  const std::string forged = "not the real file";
+  coordinator_.send(identity_, MessageType::kModelFileReply,
+                    common::ModelFileReply{task.model_file_digest, true, ""},
+                    {reinterpret_cast<const std::uint8_t*>(forged.data()), forged.size()});
+  const auto error = await_task_error();
+  EXPECT_NE(error.reason.find("do not match the digest the task names"), std::string::npos)
+      << error.reason;
+  EXPECT_TRUE(worker_->running()) << log();
 }
 
 }  // namespace

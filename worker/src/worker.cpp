@@ -37,7 +37,18 @@ Result<LocalData> load_local_data(const WorkerOptions& o) {
   return local;
 }
 
-Status run_checked(const WorkerOptions& options) {
+std::filesystem::path default_model_cache() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
+    return std::filesystem::path(xdg) / "fedledger" / "models";
+  }
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    return std::filesystem::path(home) / ".cache" / "fedledger" / "models";
+  }
+  return std::filesystem::temp_directory_path() / "fedledger-models";
+}
+
+Status run_checked(WorkerOptions options) {
+  if (options.model_cache_dir.empty()) options.model_cache_dir = default_model_cache();
   if (options.num_parts < 1 || options.part_index < 0 || options.part_index >= options.num_parts) {
     return make_error(ErrorCode::kInvalidArgument,
                       "--partition " + std::to_string(options.part_index) + "/" +

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "fl/common/merkle.hpp"
@@ -130,9 +131,12 @@ Result<WorkerSession::Joined> WorkerSession::register_with_coordinator() {
 }
 
 Status WorkerSession::prepare_model(const common::RoundTask& task) {
-  if (!model_ || model_->spec() != task.model) {
+  const bool shipped = task.model_file_digest != common::Digest{};
+  const std::string spec =
+      shipped ? "torchscript:" + cached_model_path(task.model_file_digest).string() : task.model;
+  if (!model_ || model_->spec() != spec) {
     model_.reset();
-    FL_ASSIGN_OR_RETURN(auto made, models::make_model(task.model, 0));
+    FL_ASSIGN_OR_RETURN(auto made, models::make_model(spec, 0, models::input_of(local_.data)));
     made->to(device_);
     model_misfit_.reset();
     if (auto fits = models::check_model_fits(*made, local_.data); !fits.ok()) {
@@ -142,15 +146,28 @@ Status WorkerSession::prepare_model(const common::RoundTask& task) {
   }
   if (model_misfit_) return *model_misfit_;
   if (!(model_->layout() == task.layout)) {
-    return make_error(ErrorCode::kInvalidArgument, "task layout " + task.layout.describe() +
-                                                       " does not match the local model " +
-                                                       model_->layout().describe());
+    return make_error(ErrorCode::kInvalidArgument,
+                      "the coordinator's model '" + task.model + "' has layout " +
+                          task.layout.describe() + " but built for the local data (" +
+                          models::describe_shape(local_.data.input_shape) + ", " +
+                          std::to_string(local_.data.num_classes) + " classes) it has " +
+                          model_->layout().describe() +
+                          "; the worker's data must have the job's input shape and classes");
   }
   return ok_status();
 }
 
 Status WorkerSession::do_task(const common::RoundTask& task, const common::Envelope& env) {
-  FL_ASSIGN_OR_RETURN(auto global, common::view_payload(task.layout, env.payload_bytes()));
+  // ZeroMQ may hand over a frame at any byte offset of its receive buffer (it depends on the
+  // header's length): copy the parameters when they are not float-aligned.
+  auto payload = env.payload_bytes();
+  std::vector<float> aligned;
+  if (reinterpret_cast<std::uintptr_t>(payload.data()) % alignof(float) != 0) {
+    aligned.resize(payload.size() / sizeof(float) + 1);
+    std::memcpy(aligned.data(), payload.data(), payload.size());
+    payload = {reinterpret_cast<const std::uint8_t*>(aligned.data()), payload.size()};
+  }
+  FL_ASSIGN_OR_RETURN(auto global, common::view_payload(task.layout, payload));
   if (common::digest_of(global) != task.model_digest) {
     return make_error(ErrorCode::kCorrupt, "the task's model does not match its digest");
   }
@@ -196,8 +213,65 @@ void WorkerSession::report_task_error(const common::RoundTask& task, const Error
   }
 }
 
+std::filesystem::path WorkerSession::cached_model_path(const common::Digest& digest) const {
+  return o_.model_cache_dir / (common::to_hex(digest) + ".pt");
+}
+
+// A cached file counts once its bytes hash to the digest (checked once per run).
+bool WorkerSession::have_model_file(const common::Digest& digest) {
+  if (verified_model_files_.contains(digest)) return true;
+  std::ifstream in(cached_model_path(digest), std::ios::binary);
+  if (!in) return false;
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (common::blake2b_256(bytes) != digest) return false;
+  verified_model_files_.insert(digest);
+  return true;
+}
+
+void WorkerSession::request_model_file(const common::Digest& digest, common::Envelope task) {
+  const bool asked = waiting_task_.has_value();
+  waiting_task_ = std::move(task);  // a newer task replaces an older one that waits
+  if (asked) return;
+  spdlog::info("fetching the model file {} from the coordinator", common::short_id(digest));
+  (void)send(MessageType::kModelFileRequest, common::encode(common::ModelFileRequest{digest}));
+}
+
+void WorkerSession::handle_model_file(const common::Envelope& env) {
+  auto reply = common::decode<common::ModelFileReply>(env.header_bytes());
+  if (!reply.ok() || !waiting_task_) return;
+  auto waiting = std::move(*waiting_task_);
+  waiting_task_.reset();
+  auto task = common::decode<common::RoundTask>(waiting.header_bytes());
+  if (!task.ok() || task->model_file_digest != reply->file_digest) return;
+  const auto fail = [&](const std::string& why) {
+    report_task_error(*task, make_error(ErrorCode::kUnavailable, "model file " +
+                                                                    common::short_id(reply->file_digest) +
+                                                                    ": " + why));
+  };
+  if (!reply->found) return fail("the coordinator cannot send it: " + reply->reason);
+  if (common::blake2b_256(env.payload_bytes()) != reply->file_digest) {
+    return fail("the bytes received do not match the digest the task names");
+  }
+  const auto path = cached_model_path(reply->file_digest);
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  const auto partial = path.string() + ".part";
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(env.payload_bytes().data()),
+              static_cast<std::streamsize>(env.payload_bytes().size()));
+    if (!out) return fail("cannot write it to " + partial + " (--model-cache DIR)");
+  }
+  std::filesystem::rename(partial, path, ec);
+  if (ec) return fail("cannot store it as " + path.string() + ": " + ec.message());
+  verified_model_files_.insert(reply->file_digest);
+  spdlog::info("model file {} ({} bytes) cached as {}", common::short_id(reply->file_digest),
+               env.payload_bytes().size(), path.string());
+  serve_task(std::move(waiting));
+}
+
 // The round boundary: whatever goes wrong in one task is reported and the worker goes on.
-void WorkerSession::serve_task(const common::Envelope& env) {
+void WorkerSession::serve_task(common::Envelope env) {
   auto task = common::decode<common::RoundTask>(env.header_bytes());
   if (!task.ok()) {
     spdlog::warn("ignoring malformed round task: {}", task.error().message);
@@ -206,6 +280,9 @@ void WorkerSession::serve_task(const common::Envelope& env) {
   if (task->job_id != job_id_) {
     spdlog::warn("ignoring task for job '{}' (registered for '{}')", task->job_id, job_id_);
     return;
+  }
+  if (task->model_file_digest != common::Digest{} && !have_model_file(task->model_file_digest)) {
+    return request_model_file(task->model_file_digest, std::move(env));
   }
   Status done = ok_status();
   try {
@@ -272,7 +349,10 @@ Status WorkerSession::serve() {
     auto& env = **msg;
     switch (env.type) {
       case MessageType::kRoundTask:
-        serve_task(env);
+        serve_task(std::move(env));
+        break;
+      case MessageType::kModelFileReply:
+        handle_model_file(env);
         break;
       case MessageType::kUpdateAck:
         handle_ack(env);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -39,11 +40,16 @@ class WorkerSession {
   Status connect();
   Result<Joined> register_with_coordinator();
   std::optional<Result<Joined>> answer_to_registration(const common::Envelope& env);
-  void serve_task(const common::Envelope& env);
+  void serve_task(common::Envelope env);
   Status do_task(const common::RoundTask& task, const common::Envelope& env);
   Status prepare_model(const common::RoundTask& task);
   void report_task_error(const common::RoundTask& task, const Error& error);
   void handle_ack(const common::Envelope& env);
+  // TorchScript tasks: the model file comes from the coordinator by digest and is cached.
+  bool have_model_file(const common::Digest& digest);
+  std::filesystem::path cached_model_path(const common::Digest& digest) const;
+  void request_model_file(const common::Digest& digest, common::Envelope task);
+  void handle_model_file(const common::Envelope& env);
   bool stopping() const;
   Status send(common::MessageType type, const std::string& header,
               std::span<const std::uint8_t> payload = {}) {
@@ -61,6 +67,8 @@ class WorkerSession {
   std::unique_ptr<models::Model> model_;
   std::optional<Error> model_misfit_;  // why model_ cannot train on local_.data, if it cannot
   std::ofstream receipts_;
+  std::optional<common::Envelope> waiting_task_;  // the latest task waiting for its model file
+  std::set<common::Digest> verified_model_files_;  // cached files whose digest was checked
 };
 
 }  // namespace fl::worker

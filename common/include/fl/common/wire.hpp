@@ -20,7 +20,8 @@
 namespace fl::common {
 
 // 2: RoundTask carries TrainingSettings (double rates, max_steps); a v1 worker cannot read it.
-inline constexpr std::uint32_t kProtocolVersion = 2;
+// 3: RoundTask names the TorchScript model file's digest; workers fetch the file by it.
+inline constexpr std::uint32_t kProtocolVersion = 3;
 inline constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
 inline constexpr std::size_t kMaxTextBytes = 4096;        // any string field in a header
 inline constexpr std::size_t kMaxListItems = 1 << 16;     // any list field in a header
@@ -35,6 +36,8 @@ enum class MessageType : std::uint8_t {
   kShutdown = 7,     // coordinator -> worker: the job is over
   kError = 8,        // either way: a message could not be handled, with the reason
   kTaskError = 9,    // worker -> coordinator: this round's task could not be done, and why
+  kModelFileRequest = 10,  // worker -> coordinator: send me the model file with this digest
+  kModelFileReply = 11,    // coordinator -> worker: the file's bytes (payload), or why not
 };
 
 std::string_view to_string(MessageType type);
@@ -67,6 +70,9 @@ struct RoundTask {
   std::string job_id;
   std::uint64_t round = 0;
   std::string model;  // model spec, e.g. "mlp"
+  // For a TorchScript model: BLAKE2b-256 of the .pt file, which the worker fetches by this
+  // digest (ModelFileRequest) instead of reading the coordinator's path. Zero: a zoo model.
+  Digest model_file_digest{};
   TensorLayout layout;
   Digest model_digest{};  // digest_of(global parameters) = the payload
   TrainingSettings training;  // checked against the training bounds when decoded
@@ -127,6 +133,19 @@ struct ErrorMessage {
 struct TaskError {
   std::string job_id;
   std::uint64_t round = 0;
+  std::string reason;
+};
+
+// A worker asks for the TorchScript file a task names (RoundTask::model_file_digest).
+struct ModelFileRequest {
+  Digest file_digest{};
+};
+
+// The answer: `found` with the file's bytes as the payload (the worker checks their digest), or
+// the reason it cannot be served.
+struct ModelFileReply {
+  Digest file_digest{};
+  bool found = false;
   std::string reason;
 };
 

@@ -25,7 +25,9 @@ struct JobConfig {
   std::uint64_t seed = 1;
   std::string device = "auto";  // evaluation: "auto" (CUDA when present), "cpu", "cuda", "cuda:N"
   // [data]
-  std::filesystem::path data_dir = "/usr/share/datasets/fashion-mnist";
+  // A dataset spec (models::load_dataset): [data] spec = "csv:FILE?label=COLUMN" etc., or the
+  // older dir = "DIR" meaning idx:DIR. The coordinator evaluates on its test split.
+  std::string data = "idx:/usr/share/datasets/fashion-mnist";
   std::int64_t eval_limit = 0;  // 0: the full test set
   // [training] (sent to workers each round)
   common::TrainingSettings training;

@@ -31,9 +31,11 @@ class ModelEvaluator {
 
 class ModelHost : public ModelEvaluator {
  public:
-  // eval_limit 0: the whole test split. device: "auto", "cpu", "cuda", "cuda:N".
+  // data: a dataset spec (models::load_dataset); the model is built for its test split's input
+  // shape and class count. eval_limit 0: the whole test split. device: "auto", "cpu", "cuda",
+  // "cuda:N".
   static Result<std::unique_ptr<ModelHost>> create(const std::string& model_spec, std::uint64_t seed,
-                                                   const std::filesystem::path& data_dir,
+                                                   const std::string& data,
                                                    std::int64_t eval_limit, const std::string& device);
   virtual ~ModelHost() = default;
   virtual const common::TensorLayout& layout() const = 0;

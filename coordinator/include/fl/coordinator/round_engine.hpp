@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,6 +47,9 @@ struct EngineSettings {
   double heartbeat_timeout_s = 15;  // 0: never drop a silent worker
   std::uint64_t max_samples_per_update = 10'000'000;
   double max_update_norm = 0;
+  // A TorchScript job's .pt file, served to workers that ask by its digest (ModelFileRequest);
+  // task_template.model_file_digest names it. Empty for zoo models.
+  std::shared_ptr<const std::vector<std::uint8_t>> model_file;
   // Called for each equivocation (the coordinator keeps it as evidence).
   std::function<void(std::uint64_t round, const Equivocation&)> on_equivocation;
 };
@@ -82,6 +86,7 @@ class RoundEngine {
   void handle_register(const InboundMessage& message);
   void handle_update(const InboundMessage& message);
   void handle_task_error(const InboundMessage& message);
+  void handle_model_file_request(const InboundMessage& message);
   void reply_error(const PeerId& peer, const std::string& reason);
   Status send_task(const common::PublicKey& worker, const std::string& task_header,
                    std::span<const float> global);

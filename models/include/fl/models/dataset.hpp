@@ -19,28 +19,33 @@ namespace fl::models {
 inline constexpr const char* kDefaultFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
 struct Dataset {
-  torch::Tensor images;  // float32 [N, ...input_shape], normalised with fixed pixel mean/std
+  torch::Tensor images;  // float32 [N, ...input_shape], normalised (see load_dataset)
   torch::Tensor labels;  // int64 [N], each in [0, num_classes)
   std::vector<std::int64_t> input_shape;  // one example, e.g. {1, 28, 28}
   int num_classes = 0;                    // from the labels (or the format), not assumed
+  std::vector<std::string> class_names;   // class i's name where the format has names (csv, images)
 
   std::int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
 
 enum class Split { kTrain, kTest };
 
-// "idx:DIR", or a plain directory path meaning the same: the (Fashion-)MNIST IDX files
-// train-/t10k-images-idx3-ubyte[.gz] and ...-labels-idx1-ubyte[.gz] under DIR. The class count
-// is the largest label of the training labels and this split's labels, plus one, so both
-// splits agree. kInvalidArgument for an unknown format, kNotFound for a missing directory.
+// A dataset by spec (dataset_spec.hpp): idx:DIR, npz:FILE, csv:FILE?label=COLUMN, cifar10:DIR,
+// images:DIR; a plain directory means idx:DIR. Input shape and class count come from the data
+// (the class count covers the training and this split's labels, or classes=N). Features are
+// normalised per channel (images) or per feature (tables) with the mean and standard
+// deviation of the training split, or those the spec states (mean=..&std=..), so both splits
+// share one map. Every problem (missing or malformed file, unknown format or option) is an
+// error naming the file and what is wrong; nothing throws.
 Result<Dataset> load_dataset(std::string_view spec, Split split);
 
 // Reads an IDX image file [N, H, W] and label file [N] (gzipped or plain) and checks that they
-// agree on N. num_classes is the largest label plus one, at least `min_classes`.
+// agree on N. num_classes is the largest label plus one, at least `min_classes`. Normalised
+// with the statistics of these images.
 Result<Dataset> load_idx_dataset(const std::filesystem::path& images,
                                  const std::filesystem::path& labels, int min_classes = 0);
 
-// train-images-idx3-ubyte.gz / t10k-... under `dir` (plain files without .gz also accepted).
+// load_dataset("idx:" + dir): train-images-idx3-ubyte.gz / t10k-... (or without .gz).
 Result<Dataset> load_fashion_mnist(const std::filesystem::path& dir = kDefaultFashionMnistDir,
                                    Split split = Split::kTrain);
 

@@ -1,7 +1,7 @@
 // A trainable model as the rest of FedLedger sees it: a named layout of float32 parameters
 // that can be flattened to, and loaded from, one contiguous vector (the wire format), plus
 // forward/train/device for local training. Models come from a small zoo by name ("mlp",
-// "cnn") or from a TorchScript file a researcher exported from Python.
+// "cnn", "logreg") or from a TorchScript file a researcher exported from Python.
 #pragma once
 
 #include <torch/torch.h>
@@ -52,15 +52,32 @@ class Model {
   torch::Device device_{torch::kCPU};
 };
 
-// "mlp": 784-200-200-10 with ReLU (McMahan et al. 2017, "2NN", 199,210 parameters).
-// "cnn": 5x5 conv 32, 2x2 max-pool, 5x5 conv 64, 2x2 max-pool, fc 512, fc 10 (McMahan et al.
-//        2017 CNN, "same" padding, 1,663,370 parameters).
+// What a zoo model is built for: one example's shape and the number of classes, from the data
+// (input_of) so mlp and cnn adapt to it.
+struct ModelInput {
+  std::vector<std::int64_t> shape = {1, 28, 28};
+  int num_classes = 10;
+};
+
+// "mlp": in-200-200-classes with ReLU (McMahan et al. 2017, "2NN"; 199,210 parameters for
+//        [1,28,28] and 10 classes). Any input shape: it flattens each example (tables too).
+// "cnn": 5x5 conv 32, 2x2 max-pool, 5x5 conv 64, 2x2 max-pool, fc 512, fc classes (McMahan et
+//        al. 2017 CNN, "same" padding; 1,663,370 parameters for [1,28,28]/10). Image input
+//        [C, H, W] with H, W >= 4.
+// "logreg": multinomial logistic regression, one linear layer in -> classes (tabular data).
 // "torchscript:<path>": a module saved with torch.jit.save; it must take [N, ...input shape]
 //        float32 and return [N, classes] logits (check_model_fits), have float32 parameters
 //        and no buffers (BatchNorm running statistics are refused: only parameters are
-//        federated). A file that does not load is an error, never an exception.
-// The same spec and seed give the same initial parameters.
+//        federated). A file that does not load is an error, never an exception. `input` is
+//        not used: the file fixes the shapes.
+// The same spec, input and seed give the same initial parameters.
+Result<std::unique_ptr<Model>> make_model(std::string_view spec, std::uint64_t seed,
+                                          const ModelInput& input);
+// The same for Fashion-MNIST's input, [1,28,28] with 10 classes.
 Result<std::unique_ptr<Model>> make_model(std::string_view spec, std::uint64_t seed);
+
+// The zoo names, for help text: "mlp, cnn, logreg or torchscript:<path to .pt>".
+inline constexpr const char* kModelSpecs = "mlp, cnn, logreg or torchscript:<path to .pt>";
 
 // "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N".
 Result<torch::Device> choose_device(std::string_view request);

@@ -10,6 +10,9 @@
 
 namespace fl::models {
 
+// The input a zoo model needs for this data: its example shape and class count.
+ModelInput input_of(const Dataset& data);
+
 // Ok when model.forward on a few examples of `data` gives [N, data.num_classes] floating
 // logits; kInvalidArgument naming the model, the shapes and the remedy otherwise. Leaves the
 // model's parameters untouched and the model in training mode.

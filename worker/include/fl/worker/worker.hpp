@@ -18,7 +18,7 @@ namespace fl::worker {
 struct WorkerOptions {
   std::string coordinator = "tcp://127.0.0.1:5555";
   std::filesystem::path key_file;
-  std::string data = "/usr/share/datasets/fashion-mnist";  // models::load_dataset spec
+  std::string data = "/usr/share/datasets/fashion-mnist";  // models::load_dataset spec (csv:, npz:...)
   int part_index = 0;  // this worker's share: part_index of num_parts
   int num_parts = 1;
   std::string partition = "iid";  // "iid", "dirichlet:ALPHA", "shards:K"
@@ -32,6 +32,9 @@ struct WorkerOptions {
   const std::atomic<int>* stop_signal = nullptr;
   AttackOptions attack;
   std::filesystem::path receipts_file;  // JSON lines of verified receipts; empty: none
+  // Where TorchScript model files fetched from the coordinator are kept, named by digest.
+  // Empty: $XDG_CACHE_HOME/fedledger/models, else ~/.cache/fedledger/models.
+  std::filesystem::path model_cache_dir;
 };
 
 // Runs until the coordinator says the job is over or a stop signal arrives (Ok), or something
