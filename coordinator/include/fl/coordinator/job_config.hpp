@@ -50,6 +50,10 @@ struct JobConfig {
   std::vector<common::PublicKey> allowed_workers;
   // [network]
   std::string bind = "tcp://127.0.0.1:5555";
+  bool plaintext = false;  // RESEARCH MODE: no CURVE (workers need --plaintext too)
+  std::size_t max_connections = 20000;
+  std::size_t max_connections_per_address = 64;
+  double register_timeout_s = 10;  // drop connections that have not registered by then
   // [ledger]
   bool ledger_enabled = true;
   std::uint64_t reward_per_round = 1000;

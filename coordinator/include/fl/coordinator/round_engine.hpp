@@ -18,6 +18,7 @@
 #include "fl/common/result.hpp"
 #include "fl/common/wire.hpp"
 #include "fl/coordinator/round.hpp"
+#include "fl/coordinator/registration_challenge.hpp"
 #include "fl/coordinator/round_collector.hpp"
 #include "fl/coordinator/worker_channel.hpp"
 #include "fl/coordinator/worker_registry.hpp"
@@ -38,6 +39,8 @@ struct EngineSettings {
   double heartbeat_timeout_s = 15;  // 0: never drop a silent worker
   std::uint64_t max_samples_per_update = 10'000'000;
   double max_update_norm = 0;
+  // Refuse registrations from connections without an authenticated key (set when CURVE is on).
+  bool require_authenticated_key = false;
   // Called for each equivocation (the coordinator keeps it as evidence).
   std::function<void(std::uint64_t round, const Equivocation&)> on_equivocation;
 };
@@ -72,6 +75,7 @@ class RoundEngine {
   };
   void handle(InboundMessage& message);
   void handle_register(const InboundMessage& message);
+  void answer_registration(const PeerId& peer, common::RegisterAck ack);
   void handle_update(const InboundMessage& message);
   void handle_task_error(const InboundMessage& message);
   void reply_error(const PeerId& peer, const std::string& reason);
@@ -85,6 +89,7 @@ class RoundEngine {
   const common::KeyPair& key_;
   const std::atomic<bool>& stop_;
   std::optional<OpenRound> open_;  // while collect() runs
+  RegistrationChallenges challenges_;
 };
 
 }  // namespace fl::coordinator
