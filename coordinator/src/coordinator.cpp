@@ -17,8 +17,6 @@
 
 namespace fl::coordinator {
 
-namespace {
-
 Result<common::KeyPair> load_or_create_key(const std::filesystem::path& path) {
   if (std::filesystem::exists(path)) return common::load_key_file(path);
   std::error_code ec;
@@ -28,6 +26,8 @@ Result<common::KeyPair> load_or_create_key(const std::filesystem::path& path) {
   spdlog::info("created key {} ({})", path.string(), common::short_id(key.public_key));
   return key;
 }
+
+namespace {
 
 EngineSettings engine_settings(const JobConfig& c, const common::TensorLayout& layout) {
   EngineSettings s;
