@@ -74,8 +74,19 @@ class Federation : public ::testing::Test {
                                      << spec.heartbeat_timeout_s << "\n"
                                      << "[enrolment]\nopen = true\n"
                                      << "[network]\nbind = \"tcp://127.0.0.1:0\"\n"
-                                     << "[output]\ndir = \"" << run_.string() << "\"\nlive_table = false\n";
+                                     << "[output]\ndir = \"" << run_.string() << "\"\nlive_table = false\n"
+                                     << "coordinator_key = \"" << coordinator_key_file().string() << "\"\n";
   }
+
+  // The coordinator's key, made before it starts so workers can pin it (--coordinator-key).
+  std::filesystem::path coordinator_key_file() {
+    const auto path = dir_ / "coordinator.key";
+    if (!std::filesystem::exists(path)) {
+      EXPECT_TRUE(common::save_key_file(path, common::key_pair_from_label("itest-coordinator")).ok());
+    }
+    return path;
+  }
+  common::KeyPair coordinator_key() const { return common::key_pair_from_label("itest-coordinator"); }
 
   ChildProcess start_coordinator(const std::string& bind = "") {
     std::vector<std::string> argv = {test::binary("fl-coordinator"), "run", "--config", (dir_ / "job.toml").string()};
@@ -99,6 +110,7 @@ class Federation : public ::testing::Test {
       EXPECT_TRUE(common::save_key_file(key, common::key_pair_from_label("itest-worker-" + std::to_string(k))).ok());
     }
     return ChildProcess({test::binary("fl-worker"), "run", "--coordinator", endpoint, "--key", key.string(),
+                         "--coordinator-key", coordinator_key_file().string(),
                          "--partition", std::to_string(k) + "/" + std::to_string(n), "--max-samples", std::to_string(max_samples),
                          "--heartbeat", "0.5", "--receipts", (dir_ / ("w" + std::to_string(k) + ".receipts")).string()},
                         dir_ / ("worker" + std::to_string(k) + ".out"));

@@ -13,6 +13,7 @@
 #include "support/builders.hpp"
 #include "support/process.hpp"
 #include "federation_fixture.hpp"
+#include "support/worker_connection.hpp"
 
 namespace fl {
 namespace {
@@ -95,19 +96,16 @@ TEST_F(Federation, WorkerKilledMidRoundDoesNotStopTheRound) {
 // round task with a crafted update.
 enum class Forgery { kWrongSignature, kWrongShape };
 
-void run_malicious_client(const std::string& endpoint, const std::string& label, Forgery forgery,
-                          std::string* ack_reason) {
-  zmq::context_t ctx;
-  zmq::socket_t s(ctx, zmq::socket_type::dealer);
-  s.set(zmq::sockopt::linger, 0);
-  s.connect(endpoint);
+void run_malicious_client(const std::string& endpoint, const common::PublicKey& coordinator,
+                          const std::string& label, Forgery forgery, std::string* ack_reason) {
   const auto key = common::key_pair_from_label(label);
-  common::RegisterRequest reg;
-  reg.worker_key = key.public_key;
-  reg.num_samples = 100;
-  reg.timestamp_ms = common::now_ms();
-  common::sign_registration(reg, key.secret_key);
-  (void)common::send_typed(s, common::SocketRole::kDealer, {}, common::MessageType::kRegister, reg);
+  test::WorkerConnection connection(endpoint, key, coordinator);
+  auto& s = connection.socket();
+  auto registered = connection.register_worker(120s);
+  if (!registered || !registered->accepted) {
+    *ack_reason = registered ? "registration refused: " + registered->reason : "no registration answer";
+    return;
+  }
   const auto until = std::chrono::steady_clock::now() + 120s;
   while (std::chrono::steady_clock::now() < until) {
     auto msg = common::receive_message(s, common::SocketRole::kDealer, 200ms);
@@ -145,8 +143,10 @@ TEST_F(Federation, ForgedAndWrongShapedUpdatesAreRejectedWhileTheRoundCompletes)
   auto coordinator = start_coordinator();
   const auto endpoint = wait_for_endpoint();
   std::string forged_reason, shape_reason;
-  std::thread forger(run_malicious_client, endpoint, "forger", Forgery::kWrongSignature, &forged_reason);
-  std::thread shaper(run_malicious_client, endpoint, "shaper", Forgery::kWrongShape, &shape_reason);
+  const auto coordinator_key = coordinator_key_file();
+  const auto pinned = common::load_public_key_file(coordinator_key).value();
+  std::thread forger(run_malicious_client, endpoint, pinned, "forger", Forgery::kWrongSignature, &forged_reason);
+  std::thread shaper(run_malicious_client, endpoint, pinned, "shaper", Forgery::kWrongShape, &shape_reason);
   std::vector<ChildProcess> workers;
   for (int k = 0; k < 3; ++k) workers.push_back(start_worker(k, 3, endpoint));
   forger.join();
