@@ -97,9 +97,9 @@ class ZmqWorkerChannel final : public WorkerChannel {
     auto& env = **r;
     remember_source(env.identity, source_fd(env.header));
     auto authenticated = user_id(env.header);
-    out.message = InboundMessage{std::move(env.identity), authenticated, env.type,
-                                 hold(std::move(env.header)),
-                                 env.payload.size() ? hold(std::move(env.payload)) : SharedBytes{}};
+    out.message = InboundMessage{std::move(env.identity), env.type, hold(std::move(env.header)),
+                                 env.payload.size() ? hold(std::move(env.payload)) : SharedBytes{},
+                                 authenticated};
     return out;
   }
 

@@ -34,11 +34,11 @@ struct SharedBytes {
 
 struct InboundMessage {
   PeerId peer;
-  // The X25519 key the connection authenticated with (CURVE); unset on a plaintext channel.
-  std::optional<common::CurvePublicKey> authenticated_key;
   common::MessageType type = common::MessageType::kError;
   SharedBytes header;
   SharedBytes payload;  // empty when the message has none
+  // The X25519 key the connection authenticated with (CURVE); unset on a plaintext channel.
+  std::optional<common::CurvePublicKey> authenticated_key;
 };
 
 class WorkerChannel {
