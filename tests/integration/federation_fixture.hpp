@@ -58,6 +58,7 @@ struct JobSpec {
   double deadline_s = 120;
   double heartbeat_timeout_s = 30;
   int epochs = 1;
+  bool plaintext = false;  // RESEARCH MODE: network.plaintext = true
 };
 
 class Federation : public ::testing::Test {
@@ -73,7 +74,8 @@ class Federation : public ::testing::Test {
                                      << "\nregistration_wait_s = 60\nheartbeat_timeout_s = "
                                      << spec.heartbeat_timeout_s << "\n"
                                      << "[enrolment]\nopen = true\n"
-                                     << "[network]\nbind = \"tcp://127.0.0.1:0\"\n"
+                                     << "[network]\nbind = \"tcp://127.0.0.1:0\"\nplaintext = "
+                                     << (spec.plaintext ? "true" : "false") << "\n"
                                      << "[output]\ndir = \"" << run_.string() << "\"\nlive_table = false\n"
                                      << "coordinator_key = \"" << coordinator_key_file().string() << "\"\n";
   }
@@ -104,16 +106,20 @@ class Federation : public ::testing::Test {
 
   // max_samples 600 trains in tens of milliseconds; 0 (the whole share) takes about a second,
   // long enough for a test to act while the round is in flight.
-  ChildProcess start_worker(int k, int n, const std::string& endpoint, int max_samples = 600) {
+  // `pin`: how the worker pins the coordinator (default: --coordinator-key with its key file).
+  ChildProcess start_worker(int k, int n, const std::string& endpoint, int max_samples = 600,
+                            std::vector<std::string> pin = {}) {
+    if (pin.empty()) pin = {"--coordinator", endpoint, "--coordinator-key", coordinator_key_file().string()};
     const auto key = dir_ / ("w" + std::to_string(k) + ".key");
     if (!std::filesystem::exists(key)) {
       EXPECT_TRUE(common::save_key_file(key, common::key_pair_from_label("itest-worker-" + std::to_string(k))).ok());
     }
-    return ChildProcess({test::binary("fl-worker"), "run", "--coordinator", endpoint, "--key", key.string(),
-                         "--coordinator-key", coordinator_key_file().string(),
-                         "--partition", std::to_string(k) + "/" + std::to_string(n), "--max-samples", std::to_string(max_samples),
-                         "--heartbeat", "0.5", "--receipts", (dir_ / ("w" + std::to_string(k) + ".receipts")).string()},
-                        dir_ / ("worker" + std::to_string(k) + ".out"));
+    std::vector<std::string> argv = {test::binary("fl-worker"), "run", "--key", key.string(), "--partition",
+                                     std::to_string(k) + "/" + std::to_string(n), "--max-samples",
+                                     std::to_string(max_samples), "--heartbeat", "0.5", "--receipts",
+                                     (dir_ / ("w" + std::to_string(k) + ".receipts")).string()};
+    argv.insert(argv.end(), pin.begin(), pin.end());
+    return ChildProcess(argv, dir_ / ("worker" + std::to_string(k) + ".out"));
   }
 
   test::TempDir tmp_{"fl-itest"};

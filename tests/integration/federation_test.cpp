@@ -167,6 +167,32 @@ TEST_F(Federation, ForgedAndWrongShapedUpdatesAreRejectedWhileTheRoundCompletes)
   EXPECT_EQ(rejections[common::to_hex(common::key_pair_from_label("shaper").public_key)], 1);
 }
 
+// The researcher's flow in research mode: a plaintext job (logged as such), a job card from
+// `fl-coordinator job-card`, and workers told --plaintext that pin the card's key.
+TEST_F(Federation, APlaintextJobRunsWithJobCardWorkersAndSaysResearchMode) {
+  JobSpec spec;
+  spec.rounds = 1;
+  spec.min_workers = 2;
+  spec.plaintext = true;
+  write_config(spec);
+  auto coordinator = start_coordinator();
+  const auto endpoint = wait_for_endpoint();
+  ChildProcess card({test::binary("fl-coordinator"), "job-card", "--config", (dir_ / "job.toml").string(),
+                     "--endpoint", endpoint, "--out", (dir_ / "job.card").string()},
+                    dir_ / "card.out");
+  ASSERT_EQ(card.wait(60s), 0) << test::read_file(dir_ / "card.out");
+  std::vector<ChildProcess> workers;
+  for (int k = 0; k < 2; ++k) {
+    workers.push_back(start_worker(k, 2, endpoint, 600, {"--job-card", (dir_ / "job.card").string(), "--plaintext"}));
+  }
+  ASSERT_EQ(coordinator.wait(120s), 0) << test::read_file(dir_ / "coordinator.out");
+  for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0);
+  EXPECT_EQ(read_metrics(run_).at(0)["accepted"], 2);
+  EXPECT_NE(test::read_file(dir_ / "coordinator.out").find("RESEARCH MODE: network.plaintext = true"), std::string::npos);
+  EXPECT_NE(test::read_file(dir_ / "worker0.out").find("RESEARCH MODE: --plaintext"), std::string::npos);
+  EXPECT_NE(test::read_file(dir_ / "card.out").find(common::to_hex(coordinator_key().public_key)), std::string::npos);
+}
+
 TEST_F(Federation, RestartedCoordinatorResumesAtTheNextRound) {
   JobSpec spec;
   spec.rounds = 4;
