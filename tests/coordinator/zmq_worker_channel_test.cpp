@@ -194,6 +194,19 @@ TEST_F(ZmqWorkerChannelTest, AConnectionThatNeverRegistersIsDroppedAfterTheTimeo
   ::close(silent);
 }
 
+TEST_F(ZmqWorkerChannelTest, ARegisteredConnectionOutlivesTheTimeout) {
+  bind();
+  serve_with_engine();
+  test::WorkerConnection worker(endpoint_, worker_, coordinator_.public_key);
+  auto ack = worker.register_worker(3s);
+  ASSERT_TRUE(ack && ack->accepted);
+  std::this_thread::sleep_for(1200ms);  // the timeout is 0.5 s
+  // Had the connection been dropped, ZeroMQ would reconnect under a new routing id, which the
+  // engine does not know: it would answer the heartbeat with an error.
+  worker.send(MessageType::kHeartbeat, common::Heartbeat{worker_.public_key, 1});
+  EXPECT_FALSE(worker.await(MessageType::kError, 500ms));
+}
+
 TEST_F(ZmqWorkerChannelTest, RaisesTheDescriptorLimitAndStaysWellBelowIt) {
   bind();
   rlimit limit{};
