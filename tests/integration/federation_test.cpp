@@ -147,10 +147,23 @@ TEST_F(Federation, ForgedAndWrongShapedUpdatesAreRejectedWhileTheRoundCompletes)
   const auto pinned = common::load_public_key_file(coordinator_key).value();
   std::thread forger(run_malicious_client, endpoint, pinned, "forger", Forgery::kWrongSignature, &forged_reason);
   std::thread shaper(run_malicious_client, endpoint, pinned, "shaper", Forgery::kWrongShape, &shape_reason);
+  // A plaintext peer (no CURVE) registers and sends an update: it gets nothing, and nothing of
+  // it reaches the ledger.
+  bool plaintext_answered = true;
+  std::thread plaintext([&] {
+    const auto key = common::key_pair_from_label("plaintext-peer");
+    test::WorkerConnection connection(endpoint, key, pinned, /*curve=*/false);
+    plaintext_answered = connection.register_worker(3s).has_value();
+    auto update = test::make_signed_update(key, "itest", 1, test::small_layout(), std::vector<float>(9, 1.0f));
+    connection.send(common::MessageType::kUpdate, update.header, update.payload());
+    plaintext_answered = plaintext_answered || connection.await(common::MessageType::kUpdateAck, 1s).has_value();
+  });
   std::vector<ChildProcess> workers;
   for (int k = 0; k < 3; ++k) workers.push_back(start_worker(k, 3, endpoint));
   forger.join();
   shaper.join();
+  plaintext.join();
+  EXPECT_FALSE(plaintext_answered);
   EXPECT_NE(forged_reason.find("signature"), std::string::npos) << forged_reason;
   EXPECT_NE(shape_reason.find("wrong shape"), std::string::npos) << shape_reason;
   ASSERT_EQ(coordinator.wait(300s), 0) << test::read_file(dir_ / "coordinator.out");
@@ -165,6 +178,7 @@ TEST_F(Federation, ForgedAndWrongShapedUpdatesAreRejectedWhileTheRoundCompletes)
   for (const auto& a : ledger_json(dir_, {"accounts"})) rejections[a["account"]] = a["rejections"];
   EXPECT_EQ(rejections[common::to_hex(common::key_pair_from_label("forger").public_key)], 1);
   EXPECT_EQ(rejections[common::to_hex(common::key_pair_from_label("shaper").public_key)], 1);
+  EXPECT_EQ(rejections.count(common::to_hex(common::key_pair_from_label("plaintext-peer").public_key)), 0u);
 }
 
 // The researcher's flow in research mode: a plaintext job (logged as such), a job card from
