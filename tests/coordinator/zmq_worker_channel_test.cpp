@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 #include "fl/coordinator/round_engine.hpp"
@@ -192,6 +193,33 @@ TEST_F(ZmqWorkerChannelTest, AConnectionThatNeverRegistersIsDroppedAfterTheTimeo
   EXPECT_FALSE(closed_by_peer(silent, 200ms));
   EXPECT_TRUE(closed_by_peer(silent, 3s));
   ::close(silent);
+}
+
+TEST_F(ZmqWorkerChannelTest, AnAuthenticatedConnectionThatNeverRegistersIsDropped) {
+  bind();
+  zmq::context_t context;
+  zmq::socket_t idle(context, zmq::socket_type::dealer);
+  idle.set(zmq::sockopt::linger, 0);
+  ASSERT_TRUE(common::set_curve_client(idle, worker_, coordinator_.public_key).ok());
+  ASSERT_EQ(zmq_socket_monitor(idle.handle(), "inproc://idle-monitor",
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED), 0);
+  zmq::socket_t monitor(context, zmq::socket_type::pair);
+  monitor.set(zmq::sockopt::linger, 0);
+  monitor.connect("inproc://idle-monitor");
+  idle.connect(endpoint_);
+  std::vector<std::uint16_t> events;
+  monitor.set(zmq::sockopt::rcvtimeo, 3000);
+  while (events.size() < 2) {
+    zmq::message_t event, address;
+    if (!monitor.recv(event)) break;
+    (void)monitor.recv(address);
+    std::uint16_t id = 0;
+    std::memcpy(&id, event.data(), 2);
+    events.push_back(id);
+  }
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0], ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+  EXPECT_EQ(events[1], ZMQ_EVENT_DISCONNECTED);
 }
 
 TEST_F(ZmqWorkerChannelTest, ARegisteredConnectionOutlivesTheTimeout) {
