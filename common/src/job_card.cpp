@@ -30,20 +30,22 @@ void sign_job_card(JobCard& card, const KeyPair& researcher) {
 
 Status verify_job_card(const JobCard& card) {
   if (!verify(card.researcher_key, job_card_digest(card), card.signature)) {
-    return make_error(ErrorCode::kBadSignature, "job card signature does not verify against researcher key " +
-                                                    short_id(card.researcher_key) +
-                                                    "; the card was changed or damaged: ask the researcher "
-                                                    "for a new one");
+    return make_error(ErrorCode::kBadSignature,
+                      "job card signature does not verify against researcher key " +
+                          short_id(card.researcher_key) +
+                          "; the card was changed or damaged: ask the researcher "
+                          "for a new one");
   }
   return ok_status();
 }
 
 Status save_job_card(const std::filesystem::path& path, const JobCard& card) {
   std::ostringstream text;
-  text << kMagic << "\nendpoint " << card.endpoint << "\ncoordinator_key " << to_hex(card.coordinator_key)
-       << "\njob_id " << card.job_id << "\nresearcher_key " << to_hex(card.researcher_key)
-       << "\nmodel_digest " << to_hex(card.model_digest) << "\nterms_digest " << to_hex(card.terms_digest)
-       << "\nsignature " << to_hex(card.signature) << "\n";
+  text << kMagic << "\nendpoint " << card.endpoint << "\ncoordinator_key "
+       << to_hex(card.coordinator_key) << "\njob_id " << card.job_id << "\nresearcher_key "
+       << to_hex(card.researcher_key) << "\nmodel_digest " << to_hex(card.model_digest)
+       << "\nterms_digest " << to_hex(card.terms_digest) << "\nsignature " << to_hex(card.signature)
+       << "\n";
   std::ofstream out(path, std::ios::trunc);
   if (!out || !(out << text.str()) || !out.flush()) {
     return make_error(ErrorCode::kIo, "cannot write job card " + path.string());
@@ -57,24 +59,29 @@ Result<JobCard> load_job_card(const std::filesystem::path& path) {
   if (!in) return make_error(ErrorCode::kNotFound, where + " cannot be opened");
   std::string line;
   if (!std::getline(in, line) || line != kMagic) {
-    return make_error(ErrorCode::kCorrupt, where + ": first line is not '" + std::string(kMagic) + "'");
+    return make_error(ErrorCode::kCorrupt,
+                      where + ": first line is not '" + std::string(kMagic) + "'");
   }
   std::map<std::string, std::string> fields;
   std::size_t bytes = line.size();
   while (std::getline(in, line)) {
     bytes += line.size() + 1;
-    if (bytes > kMaxCardBytes) return make_error(ErrorCode::kLimitExceeded, where + " is larger than 16 KiB");
+    if (bytes > kMaxCardBytes)
+      return make_error(ErrorCode::kLimitExceeded, where + " is larger than 16 KiB");
     if (line.empty()) continue;
     const auto space = line.find(' ');
-    if (space == std::string::npos) return make_error(ErrorCode::kCorrupt, where + ": line '" + line + "' has no value");
+    if (space == std::string::npos)
+      return make_error(ErrorCode::kCorrupt, where + ": line '" + line + "' has no value");
     fields[line.substr(0, space)] = line.substr(space + 1);
   }
   const auto field = [&](const std::string& name) -> Result<std::string> {
     auto it = fields.find(name);
-    if (it == fields.end()) return make_error(ErrorCode::kCorrupt, where + " has no '" + name + "' line");
+    if (it == fields.end())
+      return make_error(ErrorCode::kCorrupt, where + " has no '" + name + "' line");
     return it->second;
   };
-  const auto bytes_field = [&]<std::size_t N>(const std::string& name, std::array<std::uint8_t, N>& out) -> Status {
+  const auto bytes_field = [&]<std::size_t N>(const std::string& name,
+                                              std::array<std::uint8_t, N>& out) -> Status {
     FL_ASSIGN_OR_RETURN(auto hex, field(name));
     auto value = fixed_from_hex<N>(hex, where + " " + name);
     if (!value.ok()) return make_error(ErrorCode::kCorrupt, value.error().message);

@@ -13,7 +13,8 @@ Digest registration_session_digest(const RegisterRequest& request) {
       .array(request.coordinator_key)
       .array(request.challenge)
       .array(request.worker_key)
-      .array(registration_digest(request.worker_key, request.dataset_fingerprint, request.timestamp_ms))
+      .array(registration_digest(request.worker_key, request.dataset_fingerprint,
+                                 request.timestamp_ms))
       .u64(request.num_samples)
       .text(request.device)
       .finish();
@@ -29,15 +30,19 @@ Status verify_registration_session(const RegisterRequest& request, std::string_v
                    std::string(job_id) + "'");
   }
   if (request.coordinator_key != coordinator_key) {
-    return refused("it names coordinator key " + short_id(request.coordinator_key) + ", not this one (" +
-                   short_id(coordinator_key) + ")");
+    return refused("it names coordinator key " + short_id(request.coordinator_key) +
+                   ", not this one (" + short_id(coordinator_key) + ")");
   }
   if (!equal_bytes(request.challenge, challenge)) {
-    return refused("it does not answer this connection's challenge (a replay from another connection?)");
+    return refused(
+        "it does not answer this connection's challenge (a replay from another connection?)");
   }
-  if (!verify(request.worker_key, registration_session_digest(request), request.session_signature)) {
-    return make_error(ErrorCode::kBadSignature, "registration refused: session signature does not verify "
-                                                "for key " + short_id(request.worker_key));
+  if (!verify(request.worker_key, registration_session_digest(request),
+              request.session_signature)) {
+    return make_error(ErrorCode::kBadSignature,
+                      "registration refused: session signature does not verify "
+                      "for key " +
+                          short_id(request.worker_key));
   }
   return ok_status();
 }
@@ -80,9 +85,10 @@ bool verify_shutdown(const Shutdown& shutdown, const PublicKey& key) {
 }
 
 bool verify_registration(const RegisterRequest& request) {
-  return verify(request.worker_key,
-                registration_digest(request.worker_key, request.dataset_fingerprint, request.timestamp_ms),
-                request.signature);
+  return verify(
+      request.worker_key,
+      registration_digest(request.worker_key, request.dataset_fingerprint, request.timestamp_ms),
+      request.signature);
 }
 
 }  // namespace fl::common

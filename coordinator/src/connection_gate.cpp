@@ -53,7 +53,8 @@ std::size_t raise_descriptor_limit() {
     limit.rlim_cur = limit.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
   }
-  spdlog::info("file descriptors: limit {} (was {}, hard limit {})", limit.rlim_cur, before, limit.rlim_max);
+  spdlog::info("file descriptors: limit {} (was {}, hard limit {})", limit.rlim_cur, before,
+               limit.rlim_max);
   return static_cast<std::size_t>(limit.rlim_cur);
 }
 
@@ -170,8 +171,10 @@ void ConnectionGate::on_accepted(int fd) {
   std::lock_guard lock(mutex_);
   if (!peer) return;
   const char* refusal = nullptr;
-  if (connections_.size() >= settings_.max_connections) refusal = "total connection limit";
-  else if (per_ip_[peer->ip] >= settings_.max_connections_per_address) refusal = "per-address connection limit";
+  if (connections_.size() >= settings_.max_connections)
+    refusal = "total connection limit";
+  else if (per_ip_[peer->ip] >= settings_.max_connections_per_address)
+    refusal = "per-address connection limit";
   if (refusal) {
     if (per_ip_[peer->ip] == 0) per_ip_.erase(peer->ip);
     ++refused_[std::string(refusal) + " (" + peer->ip + ")"];
@@ -202,7 +205,8 @@ void ConnectionGate::log_refusals() {
   std::lock_guard lock(mutex_);
   if (refused_.empty() || now - last_log_ < kLogEvery) return;
   std::string summary;
-  for (const auto& [why, n] : refused_) summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " + why;
+  for (const auto& [why, n] : refused_)
+    summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " + why;
   spdlog::warn("connections refused or dropped: {} ({} connected)", summary, connections_.size());
   refused_.clear();
   last_log_ = now;

@@ -2,10 +2,10 @@
 // kept as zmq::message_t behind SharedBytes, so payloads are read in place. CURVE, the ZAP
 // policy and the connection limits are set up here (see ConnectionGate).
 #include <spdlog/spdlog.h>
-#include <zmq.hpp>
 
 #include <algorithm>
 #include <map>
+#include <zmq.hpp>
 
 #include "connection_gate.hpp"
 #include "fl/common/zmq_channel.hpp"
@@ -27,7 +27,8 @@ namespace {
 
 SharedBytes hold(zmq::message_t&& frame) {
   auto owned = std::make_shared<zmq::message_t>(std::move(frame));
-  std::span<const std::uint8_t> view(static_cast<const std::uint8_t*>(owned->data()), owned->size());
+  std::span<const std::uint8_t> view(static_cast<const std::uint8_t*>(owned->data()),
+                                     owned->size());
   return {std::move(owned), view};
 }
 
@@ -60,7 +61,8 @@ class ZmqWorkerChannel final : public WorkerChannel {
     }
     gate.max_connections = max_connections;
     gate.max_connections_per_address = o.max_connections_per_address;
-    gate.register_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.register_timeout_s * 1000));
+    gate.register_timeout =
+        std::chrono::milliseconds(static_cast<std::int64_t>(o.register_timeout_s * 1000));
     try {
       socket_.set(zmq::sockopt::linger, 0);
       socket_.set(zmq::sockopt::router_mandatory, 1);
@@ -74,12 +76,13 @@ class ZmqWorkerChannel final : public WorkerChannel {
       const std::string monitor = "inproc://fl-worker-channel-monitor";
       if (zmq_socket_monitor(socket_.handle(), monitor.c_str(),
                              ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED) != 0) {
-        return make_error(ErrorCode::kIo,
-                          std::string("cannot monitor the ROUTER socket: ") + zmq_strerror(zmq_errno()));
+        return make_error(ErrorCode::kIo, std::string("cannot monitor the ROUTER socket: ") +
+                                              zmq_strerror(zmq_errno()));
       }
       FL_ASSIGN_OR_RETURN(gate_, ConnectionGate::start(context_, monitor, std::move(gate)));
     } catch (const zmq::error_t& e) {
-      return make_error(ErrorCode::kIo, std::string("cannot set up the ROUTER socket: ") + e.what());
+      return make_error(ErrorCode::kIo,
+                        std::string("cannot set up the ROUTER socket: ") + e.what());
     }
     return common::bind_socket(socket_, o.endpoint);
   }
@@ -140,15 +143,17 @@ Result<BoundChannel> bind_zmq_channel(const ChannelOptions& options) {
   const std::size_t fit = descriptors > headroom ? descriptors - headroom : 1;
   const std::size_t max_connections = std::min(options.max_connections, fit);
   if (options.plaintext) {
-    spdlog::warn("RESEARCH MODE: network.plaintext = true; worker connections are neither "
-                 "encrypted nor authenticated (for a local experiment only)");
+    spdlog::warn(
+        "RESEARCH MODE: network.plaintext = true; worker connections are neither "
+        "encrypted nor authenticated (for a local experiment only)");
   }
   auto channel = std::make_unique<ZmqWorkerChannel>();
   FL_ASSIGN_OR_RETURN(auto bound, channel->bind(options, max_connections));
-  spdlog::info("worker channel {}: {}, at most {} connections ({} per address); connections that "
-               "do not register are dropped after {} s",
-               bound, options.plaintext ? "plaintext" : "CURVE", max_connections,
-               options.max_connections_per_address, options.register_timeout_s);
+  spdlog::info(
+      "worker channel {}: {}, at most {} connections ({} per address); connections that "
+      "do not register are dropped after {} s",
+      bound, options.plaintext ? "plaintext" : "CURVE", max_connections,
+      options.max_connections_per_address, options.register_timeout_s);
   return BoundChannel{std::move(channel), std::move(bound), max_connections};
 }
 

@@ -1,10 +1,11 @@
 // The job card: signed by the researcher, read back whole, refused when changed, and the
 // Ed25519 -> X25519 conversion that gives each party one identity for signing and CURVE.
+#include "fl/common/job_card.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "fl/common/job_card.hpp"
 #include "fl/common/wire.hpp"
 #include "support/builders.hpp"
 
@@ -16,8 +17,13 @@ std::span<const std::uint8_t> bytes_of_string(const std::string& s) {
 }
 
 JobCard signed_card() {
-  JobCard card{"tcp://lab.example.org:5555", key_pair_from_label("coordinator").public_key, "mnist-2026",
-               {}, blake2b_256("model"), blake2b_256("terms"), {}};
+  JobCard card{"tcp://lab.example.org:5555",
+               key_pair_from_label("coordinator").public_key,
+               "mnist-2026",
+               {},
+               blake2b_256("model"),
+               blake2b_256("terms"),
+               {}};
   sign_job_card(card, key_pair_from_label("researcher"));
   return card;
 }
@@ -52,7 +58,8 @@ TEST(JobCard, ACardMissingAFieldNamesIt) {
   std::ofstream(dir.path() / "job.card") << "fedledger-job-card-v1\nendpoint tcp://a:1\n";
   auto loaded = load_job_card(dir.path() / "job.card");
   ASSERT_FALSE(loaded.ok());
-  EXPECT_NE(loaded.error().message.find("no 'job_id' line"), std::string::npos) << loaded.error().message;
+  EXPECT_NE(loaded.error().message.find("no 'job_id' line"), std::string::npos)
+      << loaded.error().message;
 }
 
 TEST(CurveKeys, APartysCurveKeyDerivesFromItsSigningKey) {
@@ -94,7 +101,8 @@ TEST(CoordinatorMessages, TaskShutdownAndRegistrationAnswerVerifyOnlyWithTheCoor
 }
 
 TEST(CoordinatorMessages, ARegistrationIsBoundToJobCoordinatorAndChallenge) {
-  const auto worker = key_pair_from_label("worker"), coordinator = key_pair_from_label("coordinator");
+  const auto worker = key_pair_from_label("worker"),
+             coordinator = key_pair_from_label("coordinator");
   RegisterRequest r;
   r.worker_key = worker.public_key;
   r.job_id = "j";
@@ -105,7 +113,8 @@ TEST(CoordinatorMessages, ARegistrationIsBoundToJobCoordinatorAndChallenge) {
   EXPECT_TRUE(verify_registration_session(r, "j", coordinator.public_key, r.challenge).ok());
   EXPECT_FALSE(verify_registration_session(r, "k", coordinator.public_key, r.challenge).ok());
   EXPECT_FALSE(verify_registration_session(r, "j", worker.public_key, r.challenge).ok());
-  EXPECT_FALSE(verify_registration_session(r, "j", coordinator.public_key, blake2b_256("other")).ok());
+  EXPECT_FALSE(
+      verify_registration_session(r, "j", coordinator.public_key, blake2b_256("other")).ok());
 }
 
 }  // namespace

@@ -28,7 +28,8 @@ class RegistrationBinding : public ::testing::Test {
   // The engine's last answer to `peer`.
   common::RegisterAck last_ack(const PeerId& peer) const {
     for (auto it = channel_.sent.rbegin(); it != channel_.sent.rend(); ++it) {
-      if (it->peer == peer && it->type == MessageType::kRegisterAck) return it->header_as<common::RegisterAck>().value();
+      if (it->peer == peer && it->type == MessageType::kRegisterAck)
+        return it->header_as<common::RegisterAck>().value();
     }
     ADD_FAILURE() << "no registration answer to " << peer;
     return {};
@@ -42,7 +43,8 @@ class RegistrationBinding : public ::testing::Test {
     pump_all();
     return last_ack(peer).challenge;
   }
-  common::RegisterRequest bound(const common::Digest& challenge, const std::string& job = "job") const {
+  common::RegisterRequest bound(const common::Digest& challenge,
+                                const std::string& job = "job") const {
     auto r = test::registration_of(worker_);
     r.job_id = job;
     r.coordinator_key = coordinator_.public_key;
@@ -83,19 +85,23 @@ TEST_F(RegistrationBinding, ARegistrationReplayedFromAnotherConnectionIsRefused)
   pump_all();
   const auto ack = last_ack("attacker");
   EXPECT_FALSE(ack.accepted);
-  EXPECT_NE(ack.reason.find("does not answer this connection's challenge"), std::string::npos) << ack.reason;
+  EXPECT_NE(ack.reason.find("does not answer this connection's challenge"), std::string::npos)
+      << ack.reason;
   EXPECT_EQ(registry_.size(), 0u);
 }
 
 TEST_F(RegistrationBinding, ARegistrationForAnotherJobIsRefused) {
-  channel_.push_typed("conn-1", MessageType::kRegister, bound(challenge_for("conn-1"), "other-job"));
+  channel_.push_typed("conn-1", MessageType::kRegister,
+                      bound(challenge_for("conn-1"), "other-job"));
   pump_all();
-  EXPECT_NE(last_ack("conn-1").reason.find("it is for job 'other-job'"), std::string::npos) << last_ack("conn-1").reason;
+  EXPECT_NE(last_ack("conn-1").reason.find("it is for job 'other-job'"), std::string::npos)
+      << last_ack("conn-1").reason;
   EXPECT_EQ(registry_.size(), 0u);
 }
 
 TEST_F(RegistrationBinding, AConnectionAuthenticatedAsAnotherKeyCannotRegisterThisOne) {
-  channel_.authenticated_as["conn-1"] = common::curve_key_pair(common::key_pair_from_label("thief")).public_key;
+  channel_.authenticated_as["conn-1"] =
+      common::curve_key_pair(common::key_pair_from_label("thief")).public_key;
   channel_.push_typed("conn-1", MessageType::kRegister, bound(challenge_for("conn-1")));
   pump_all();
   EXPECT_NE(last_ack("conn-1").reason.find("authenticated with another key"), std::string::npos)
@@ -116,7 +122,8 @@ TEST_F(RegistrationBinding, ShutdownIsSignedByTheCoordinator) {
   engine_->shutdown_all("done");
   const auto shutdowns = channel_.sent_of_type(MessageType::kShutdown);
   ASSERT_EQ(shutdowns.size(), 1u);
-  EXPECT_TRUE(common::verify_shutdown(shutdowns[0].header_as<common::Shutdown>().value(), coordinator_.public_key));
+  EXPECT_TRUE(common::verify_shutdown(shutdowns[0].header_as<common::Shutdown>().value(),
+                                      coordinator_.public_key));
 }
 
 }  // namespace

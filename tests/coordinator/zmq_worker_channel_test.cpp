@@ -131,7 +131,8 @@ TEST_F(ZmqWorkerChannelTest, APlaintextPeerGetsNothing) {
 
 TEST_F(ZmqWorkerChannelTest, AKeyNotOnTheAllowListIsRefusedDuringTheHandshake) {
   bind(false, {worker_.public_key});
-  test::WorkerConnection stranger(endpoint_, common::key_pair_from_label("stranger"), coordinator_.public_key);
+  test::WorkerConnection stranger(endpoint_, common::key_pair_from_label("stranger"),
+                                  coordinator_.public_key);
   stranger.send(MessageType::kHeartbeat, common::Heartbeat{});
   EXPECT_FALSE(receive(1s));
   test::WorkerConnection enrolled(endpoint_, worker_, coordinator_.public_key);
@@ -142,7 +143,8 @@ TEST_F(ZmqWorkerChannelTest, AKeyNotOnTheAllowListIsRefusedDuringTheHandshake) {
 TEST_F(ZmqWorkerChannelTest, AClientPinningAnotherCoordinatorKeyGetsNoAnswer) {
   bind();
   serve_with_engine();
-  test::WorkerConnection misled(endpoint_, worker_, common::key_pair_from_label("impostor").public_key);
+  test::WorkerConnection misled(endpoint_, worker_,
+                                common::key_pair_from_label("impostor").public_key);
   EXPECT_FALSE(misled.register_worker(1s));
   EXPECT_EQ(registry_.size(), 0u);
 }
@@ -163,7 +165,8 @@ TEST_F(ZmqWorkerChannelTest, ARegistrationReplayedFromAnotherConnectionIsRefused
   test::WorkerConnection honest(endpoint_, worker_, coordinator_.public_key);
   ASSERT_TRUE(honest.register_worker(3s, &recorded));
   // The attacker has its own (open-enrolment) key and the recorded bytes.
-  test::WorkerConnection attacker(endpoint_, common::key_pair_from_label("attacker"), coordinator_.public_key);
+  test::WorkerConnection attacker(endpoint_, common::key_pair_from_label("attacker"),
+                                  coordinator_.public_key);
   attacker.send_raw(MessageType::kRegister, recorded);
   auto ack = attacker.answer(3s);
   ASSERT_TRUE(ack);
@@ -171,7 +174,8 @@ TEST_F(ZmqWorkerChannelTest, ARegistrationReplayedFromAnotherConnectionIsRefused
   EXPECT_NE(ack->reason.find("challenge"), std::string::npos) << ack->reason;
 }
 
-TEST_F(ZmqWorkerChannelTest, ConnectionsOverThePerAddressLimitAreRefusedWhileAnHonestWorkerRegisters) {
+TEST_F(ZmqWorkerChannelTest,
+       ConnectionsOverThePerAddressLimitAreRefusedWhileAnHonestWorkerRegisters) {
   bind();
   serve_with_engine();
   std::vector<int> flood;
@@ -183,7 +187,8 @@ TEST_F(ZmqWorkerChannelTest, ConnectionsOverThePerAddressLimitAreRefusedWhileAnH
   auto ack = worker.register_worker(3s);
   ASSERT_TRUE(ack);
   EXPECT_TRUE(ack->accepted) << ack->reason;
-  for (int fd : flood) if (fd >= 0) ::close(fd);
+  for (int fd : flood)
+    if (fd >= 0) ::close(fd);
 }
 
 TEST_F(ZmqWorkerChannelTest, AConnectionThatNeverRegistersIsDroppedAfterTheTimeout) {
@@ -202,7 +207,8 @@ TEST_F(ZmqWorkerChannelTest, AnAuthenticatedConnectionThatNeverRegistersIsDroppe
   idle.set(zmq::sockopt::linger, 0);
   ASSERT_TRUE(common::set_curve_client(idle, worker_, coordinator_.public_key).ok());
   ASSERT_EQ(zmq_socket_monitor(idle.handle(), "inproc://idle-monitor",
-                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED), 0);
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED),
+            0);
   zmq::socket_t monitor(context, zmq::socket_type::pair);
   monitor.set(zmq::sockopt::linger, 0);
   monitor.connect("inproc://idle-monitor");

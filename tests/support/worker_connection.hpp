@@ -12,8 +12,10 @@
 
 namespace fl::test {
 
-inline common::RegisterRequest registration_for(const common::KeyPair& key, const common::PublicKey& coordinator,
-                                                const std::string& job_id, const common::Digest& challenge) {
+inline common::RegisterRequest registration_for(const common::KeyPair& key,
+                                                const common::PublicKey& coordinator,
+                                                const std::string& job_id,
+                                                const common::Digest& challenge) {
   common::RegisterRequest r;
   r.worker_key = key.public_key;
   r.num_samples = 100;
@@ -29,8 +31,8 @@ inline common::RegisterRequest registration_for(const common::KeyPair& key, cons
 
 class WorkerConnection {
  public:
-  WorkerConnection(const std::string& endpoint, const common::KeyPair& key, const common::PublicKey& coordinator,
-                   bool curve = true)
+  WorkerConnection(const std::string& endpoint, const common::KeyPair& key,
+                   const common::PublicKey& coordinator, bool curve = true)
       : key_(key), coordinator_(coordinator), socket_(context_, zmq::socket_type::dealer) {
     socket_.set(zmq::sockopt::linger, 0);
     if (curve) (void)common::set_curve_client(socket_, key_, coordinator_);
@@ -40,17 +42,20 @@ class WorkerConnection {
   zmq::socket_t& socket() { return socket_; }
 
   // The next message of `type` within `timeout` (others are skipped).
-  std::optional<common::Envelope> await(common::MessageType type, std::chrono::milliseconds timeout) {
+  std::optional<common::Envelope> await(common::MessageType type,
+                                        std::chrono::milliseconds timeout) {
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
-      auto msg = common::receive_message(socket_, common::SocketRole::kDealer, std::chrono::milliseconds(50));
+      auto msg = common::receive_message(socket_, common::SocketRole::kDealer,
+                                         std::chrono::milliseconds(50));
       if (msg.ok() && msg->has_value() && (*msg)->type == type) return std::move(**msg);
     }
     return std::nullopt;
   }
 
   template <typename T>
-  void send(common::MessageType type, const T& message, std::span<const std::uint8_t> payload = {}) {
+  void send(common::MessageType type, const T& message,
+            std::span<const std::uint8_t> payload = {}) {
     (void)common::send_typed(socket_, common::SocketRole::kDealer, {}, type, message, payload);
   }
   void send_raw(common::MessageType type, const std::string& header) {
@@ -61,10 +66,12 @@ class WorkerConnection {
   // bytes of the signed registration are kept in `recorded` when given (for replay tests).
   std::optional<common::RegisterAck> register_worker(std::chrono::milliseconds timeout,
                                                      std::string* recorded = nullptr) {
-    send(common::MessageType::kRegister, registration_for(key_, coordinator_, "", common::Digest{}));
+    send(common::MessageType::kRegister,
+         registration_for(key_, coordinator_, "", common::Digest{}));
     auto first = answer(timeout);
     if (!first || first->accepted || first->challenge == common::Digest{}) return first;
-    const auto header = common::encode(registration_for(key_, coordinator_, first->job_id, first->challenge));
+    const auto header =
+        common::encode(registration_for(key_, coordinator_, first->job_id, first->challenge));
     if (recorded) *recorded = header;
     send_raw(common::MessageType::kRegister, header);
     return answer(timeout);

@@ -45,18 +45,20 @@ Status HandshakeWatch::check(const std::string& endpoint, const common::PublicKe
     }
   }
   if (refused_) {
-    return make_error(ErrorCode::kBadSignature,
-                      "the coordinator at " + endpoint + " refused this worker's key " + common::short_id(own) +
-                          " during the handshake: the key is not enrolled for this job (send it to the "
-                          "researcher: fl-worker keygen printed it)");
+    return make_error(
+        ErrorCode::kBadSignature,
+        "the coordinator at " + endpoint + " refused this worker's key " + common::short_id(own) +
+            " during the handshake: the key is not enrolled for this job (send it to the "
+            "researcher: fl-worker keygen printed it)");
   }
   if (!succeeded_ && failures_ >= kMaxFailures) {
-    return make_error(ErrorCode::kBadSignature,
-                      "the coordinator at " + endpoint + " did not prove it holds the pinned key " +
-                          common::short_id(pinned) + ": " + std::to_string(failures_) +
-                          " CURVE handshakes failed. It holds another key (an impostor, or the wrong key was "
-                          "pinned: check --job-card / --coordinator-key), speaks plaintext, or refuses "
-                          "connections from this address");
+    return make_error(
+        ErrorCode::kBadSignature,
+        "the coordinator at " + endpoint + " did not prove it holds the pinned key " +
+            common::short_id(pinned) + ": " + std::to_string(failures_) +
+            " CURVE handshakes failed. It holds another key (an impostor, or the wrong key was "
+            "pinned: check --job-card / --coordinator-key), speaks plaintext, or refuses "
+            "connections from this address");
   }
   return ok_status();
 }

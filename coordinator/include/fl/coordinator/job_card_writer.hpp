@@ -12,7 +12,8 @@
 namespace fl::coordinator {
 
 // `endpoint` empty: network.bind, which must then name a reachable host and a fixed port.
-Result<common::JobCard> write_job_card(const std::filesystem::path& config_path, const std::string& endpoint,
+Result<common::JobCard> write_job_card(const std::filesystem::path& config_path,
+                                       const std::string& endpoint,
                                        const std::filesystem::path& out);
 
 }  // namespace fl::coordinator

@@ -21,8 +21,9 @@ class RegistrationChallenges {
 // Checks what binds a registration to this coordinator and this connection: job id,
 // coordinator key, the connection's challenge and the session signature, and, when the
 // connection authenticated with CURVE, that it authenticated as the registering key.
-Status check_registration_binding(const common::RegisterRequest& request, const InboundMessage& message,
-                                  const std::string& job_id, const common::PublicKey& coordinator_key,
+Status check_registration_binding(const common::RegisterRequest& request,
+                                  const InboundMessage& message, const std::string& job_id,
+                                  const common::PublicKey& coordinator_key,
                                   const common::Digest& challenge, bool require_authenticated_key);
 
 }  // namespace fl::coordinator
