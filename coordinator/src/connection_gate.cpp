@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -119,7 +120,8 @@ void ConnectionGate::answer_zap() {
     if (!zap_.recv(frame, zmq::recv_flags::dontwait)) break;
     frames.push_back(std::move(frame));
   } while (zap_.get(zmq::sockopt::rcvmore));
-  if (frames.size() < 2) return;  // nothing to answer to; REP needs a reply only for a request
+  if (frames.empty()) return;
+  frames.resize(std::max<std::size_t>(frames.size(), 2));  // REP must answer every request
   std::string code = "400", text = "malformed ZAP request", user;
   if (frames.size() >= 7 && frame_text(frames[5]) == "CURVE" && frames[6].size() == 32) {
     common::CurvePublicKey key{};
