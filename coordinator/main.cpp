@@ -11,6 +11,7 @@
 #include "fl/coordinator/aggregation/aggregate_file.hpp"
 #include "fl/coordinator/aggregation/rule_registry.hpp"
 #include "fl/coordinator/coordinator.hpp"
+#include "fl/coordinator/job_card_writer.hpp"
 #include "fl/coordinator/job_config.hpp"
 #include "fl/coordinator/run_comparison.hpp"
 #include "fl/coordinator/model_export.hpp"
@@ -50,6 +51,12 @@ int main(int argc, char** argv) {
   std::string bind_override;
   run->add_option("--config", config_path, "job config (TOML)")->required()->check(CLI::ExistingFile);
   run->add_option("--bind", bind_override, "override network.bind, e.g. tcp://127.0.0.1:5555");
+
+  auto* card = app.add_subcommand("job-card", "write the signed job card device owners pass to fl-worker --job-card");
+  std::string card_config, card_out = "job.card", card_endpoint;
+  card->add_option("--config", card_config, "job config (TOML)")->required()->check(CLI::ExistingFile);
+  card->add_option("--out", card_out, "job card to write")->capture_default_str();
+  card->add_option("--endpoint", card_endpoint, "endpoint workers dial (default: network.bind)");
 
   auto* aggregate = app.add_subcommand("aggregate", "apply an aggregation rule to an n x d float32 .npy file");
   std::string rule_spec, in_path, out_path, weights_path;
@@ -118,6 +125,16 @@ int main(int argc, char** argv) {
     o.threads = sim_threads;
     if (auto s = fl::common::init_logging("warn", "simulate"); !s.ok()) return fail(s.error());
     if (auto s = fl::coordinator::run_simulation(sweep_path, o); !s.ok()) return fail(s.error());
+    return 0;
+  }
+
+  if (*card) {
+    if (auto s = fl::common::init_logging("warn", "coordinator"); !s.ok()) return fail(s.error());
+    auto written = fl::coordinator::write_job_card(card_config, card_endpoint, card_out);
+    if (!written.ok()) return fail(written.error());
+    std::cout << "job card " << card_out << ": job '" << written->job_id << "' at " << written->endpoint
+              << "\ncoordinator key " << fl::common::to_hex(written->coordinator_key) << "\nresearcher key "
+              << fl::common::to_hex(written->researcher_key) << "\n";
     return 0;
   }
 

@@ -95,11 +95,14 @@ coordinator=$!
 for _ in $(seq 1 100); do [[ -s endpoint ]] && break; sleep 0.1; done
 [[ -s endpoint ]] || { echo "coordinator did not start:"; cat logs/coordinator.err; exit 1; }
 endpoint=$(cat endpoint)
+# The researcher's signed job card: the endpoint, the job and the coordinator key workers pin
+# (CURVE: connections are encrypted and the coordinator must prove that key).
+"$bin/fl-coordinator" job-card --config job.toml --endpoint "$endpoint" --out job.card
 for _ in $(seq 1 50); do [[ -s http ]] && break; sleep 0.1; done
 [[ -s http ]] && echo "== dashboard: $(cat http)   (Prometheus metrics: $(cat http)metrics)"
 echo "== coordinator on $endpoint; starting $workers workers ($partitioner split of the training set)"
 for ((k = 0; k < workers; k++)); do
-  "$bin/fl-worker" run --coordinator "$endpoint" --key "keys/worker-$k.key" \
+  "$bin/fl-worker" run --job-card job.card --key "keys/worker-$k.key" \
     --partition "$k/$workers" --partitioner "$partitioner" --partition-seed 42 --threads 1 \
     --receipts "logs/worker-$k.receipts.jsonl" >"logs/worker-$k.log" 2>&1 &
   pids+=($!)
@@ -120,6 +123,6 @@ echo
 final=$(tail -1 metrics.jsonl)
 acc=$(sed -n 's/.*"test_accuracy":\([0-9.]*\).*/\1/p' <<<"$final")
 printf "== done in %ss: final test accuracy %.2f%% on the full Fashion-MNIST test set\n" "$elapsed" "$(awk "BEGIN{print 100*$acc}")"
-echo "   run folder: $run_dir (job.toml, keys/, checkpoints/, global.flm, metrics.csv/.jsonl, ledger.db, logs/)"
+echo "   run folder: $run_dir (job.toml, job.card, keys/, checkpoints/, global.flm, metrics.csv/.jsonl, ledger.db, logs/)"
 echo "   trace the final model: $bin/fl-ledger trace global.flm --db $run_dir/ledger.db"
 echo "   browse the ledger now the job is over: $bin/fl-ledger serve --db $run_dir/ledger.db --listen 127.0.0.1:8080"

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "fl/common/crypto.hpp"
+#include "fl/common/job_card.hpp"
 #include "fl/common/logging.hpp"
 #include "fl/worker/key_file.hpp"
 #include "fl/worker/stop_signal.hpp"
@@ -29,6 +30,39 @@ fl::Status parse_part(const std::string& text, fl::worker::WorkerOptions& o) {
   return fl::ok_status();
 }
 
+// --coordinator-key: 64 hex digits, or a key file / public-key file.
+fl::Result<fl::common::PublicKey> parse_coordinator_key(const std::string& text) {
+  if (text.size() == 64 && text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
+    return fl::common::public_key_from_hex(text);
+  }
+  auto key = fl::common::load_public_key_file(text);
+  if (!key.ok()) return fl::with_context(key.error(), "--coordinator-key (64 hex digits or a key file)");
+  return key;
+}
+
+// The job card and --coordinator-key pin the coordinator; when both are given they must agree.
+fl::Status pin_coordinator(const std::string& card_path, const std::string& key_text, bool endpoint_given,
+                           fl::worker::WorkerOptions& o) {
+  if (!card_path.empty()) {
+    FL_ASSIGN_OR_RETURN(auto card, fl::common::load_job_card(card_path));
+    o.coordinator_key = card.coordinator_key;
+    o.job_id = card.job_id;
+    if (!endpoint_given) o.coordinator = card.endpoint;
+    spdlog::info("job card {}: job '{}' at {}, coordinator key {}, signed by researcher {}", card_path, card.job_id,
+                 card.endpoint, fl::common::short_id(card.coordinator_key), fl::common::short_id(card.researcher_key));
+  }
+  if (!key_text.empty()) {
+    FL_ASSIGN_OR_RETURN(auto key, parse_coordinator_key(key_text));
+    if (o.coordinator_key && *o.coordinator_key != key) {
+      return fl::make_error(fl::ErrorCode::kInvalidArgument,
+                            "--coordinator-key " + fl::common::short_id(key) + " differs from the job card's " +
+                                fl::common::short_id(*o.coordinator_key));
+    }
+    o.coordinator_key = key;
+  }
+  return fl::ok_status();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,7 +78,22 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "join a job and train until the coordinator ends it");
   fl::worker::WorkerOptions o;
   std::string part = "0/1", attack = "none", log_level = "info";
-  run->add_option("--coordinator", o.coordinator, "coordinator endpoint")->capture_default_str();
+  std::string job_card, coordinator_key;
+  auto* endpoint_option =
+      run->add_option("--coordinator", o.coordinator, "coordinator endpoint (default: the job card's)")
+          ->capture_default_str();
+  run->add_option("--job-card", job_card, "signed job card from the researcher: endpoint, job, coordinator key");
+  run->add_option("--coordinator-key", coordinator_key,
+                  "pin the coordinator's key: 64 hex digits or its public-key file (instead of a job card)");
+  run->add_flag("--plaintext", o.plaintext,
+                "RESEARCH MODE: no CURVE encryption (only with a job that sets network.plaintext = true)");
+  run->add_option("--max-epochs", o.bounds.max_epochs, "refuse tasks asking for more epochs")->capture_default_str();
+  run->add_option("--max-batch-size", o.bounds.max_batch_size, "refuse tasks asking for larger batches")
+      ->capture_default_str();
+  run->add_option("--max-learning-rate", o.bounds.max_learning_rate, "refuse tasks asking for a larger learning rate")
+      ->capture_default_str();
+  run->add_option("--max-model-parameters", o.bounds.max_model_parameters, "refuse tasks with larger models")
+      ->capture_default_str();
   run->add_option("--key", o.key_file, "this worker's key file (fl-worker keygen)")->required();
   run->add_option("--data", o.data,
                  "dataset spec: idx:DIR (or a folder of IDX files), npz:FILE, csv:FILE?label=COLUMN, "
@@ -80,6 +129,9 @@ int main(int argc, char** argv) {
   }
   if (auto s = fl::common::init_logging(log_level, "worker"); !s.ok()) return fail(s.error());
   if (auto s = parse_part(part, o); !s.ok()) return fail(s.error());
+  if (auto s = pin_coordinator(job_card, coordinator_key, endpoint_option->count() > 0, o); !s.ok()) {
+    return fail(s.error());
+  }
   auto kind = fl::worker::parse_attack(attack);
   if (!kind.ok()) return fail(kind.error());
   o.attack.kind = *kind;
@@ -87,6 +139,7 @@ int main(int argc, char** argv) {
   if (o.attack.kind == fl::worker::AttackKind::kScaled && o.attack.scale == -1.0) o.attack.scale = 10.0;
   o.stop_signal = &fl::worker::install_stop_handlers();
   auto s = fl::worker::run_worker(o);
-  if (!s.ok()) return fail(s.error());
+  // Exit 3: the coordinator could not prove the pinned key (or refused this worker's key).
+  if (!s.ok()) return s.error().code == fl::ErrorCode::kBadSignature ? (fail(s.error()), 3) : fail(s.error());
   return 0;
 }

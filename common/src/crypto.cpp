@@ -39,6 +39,11 @@ KeyPair generate_key_pair() {
   return pair;
 }
 
+void random_bytes(std::span<std::uint8_t> out) {
+  init_crypto();
+  randombytes_buf(out.data(), out.size());
+}
+
 KeyPair key_pair_from_seed(const KeySeed& seed) {
   init_crypto();
   KeyPair pair;
@@ -266,6 +271,29 @@ Result<PublicKey> load_public_key_file(const std::filesystem::path& path) {
   auto pub = fixed_from_hex<32>(fields.public_hex, "key file " + path.string() + " public key");
   if (!pub.ok()) return make_error(ErrorCode::kCorrupt, pub.error().message);
   return *pub;
+}
+
+CurveKeyPair::~CurveKeyPair() { sodium_memzero(secret_key.data(), secret_key.size()); }
+
+Result<CurvePublicKey> curve_public_key(const PublicKey& key) {
+  init_crypto();
+  CurvePublicKey out{};
+  if (crypto_sign_ed25519_pk_to_curve25519(out.data(), key.data()) != 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "key " + short_id(key) + " is not a valid Ed25519 public key");
+  }
+  return out;
+}
+
+CurveKeyPair curve_key_pair(const KeyPair& key) {
+  init_crypto();
+  CurveKeyPair out;
+  // A key pair made by libsodium always converts; a failure here is a programmer error.
+  if (crypto_sign_ed25519_pk_to_curve25519(out.public_key.data(), key.public_key.data()) != 0 ||
+      crypto_sign_ed25519_sk_to_curve25519(out.secret_key.data(), key.secret_key.bytes().data()) != 0) {
+    throw std::logic_error("Ed25519 key pair does not convert to X25519");
+  }
+  return out;
 }
 
 bool equal_bytes(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {

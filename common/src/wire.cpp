@@ -47,6 +47,16 @@ cereal::size_type get_count(Archive& ar, std::size_t limit, const char* field) {
   return n;
 }
 
+// A bool on the wire is one byte, 0 or 1; anything else is refused (reading it straight into a
+// bool would be undefined behaviour).
+template <class Archive>
+void get_flag(Archive& ar, bool& flag, const char* field) {
+  std::uint8_t byte = 0;
+  ar(byte);
+  if (byte > 1) throw FieldError(std::string(field) + " is " + std::to_string(byte) + ", not 0 or 1");
+  flag = byte == 1;
+}
+
 template <class Archive, std::size_t N>
 void put_bytes(Archive& ar, const std::array<std::uint8_t, N>& a) {
   ar(cereal::binary_data(a.data(), N));
@@ -86,19 +96,25 @@ void get_layout(Archive& ar, TensorLayout& layout) {
 template <class A> void put(A& ar, const RegisterRequest& m) {
   ar(m.version); put_bytes(ar, m.worker_key); ar(m.num_samples); put_text(ar, m.dataset_fingerprint);
   ar(m.timestamp_ms); put_text(ar, m.device); put_bytes(ar, m.signature);
+  put_text(ar, m.job_id); put_bytes(ar, m.coordinator_key); put_bytes(ar, m.challenge);
+  put_bytes(ar, m.session_signature);
 }
 template <class A> void get(A& ar, RegisterRequest& m) {
   ar(m.version); get_bytes(ar, m.worker_key); ar(m.num_samples);
   get_text(ar, m.dataset_fingerprint, "dataset_fingerprint"); ar(m.timestamp_ms);
   get_text(ar, m.device, "device"); get_bytes(ar, m.signature);
+  get_text(ar, m.job_id, "job_id"); get_bytes(ar, m.coordinator_key); get_bytes(ar, m.challenge);
+  get_bytes(ar, m.session_signature);
 }
 
-template <class A> void put(A& ar, const RegisterAck& m) {
+template <class A> void put_unsigned(A& ar, const RegisterAck& m) {
   ar(m.accepted); put_text(ar, m.reason); put_text(ar, m.job_id); put_bytes(ar, m.coordinator_key);
+  put_bytes(ar, m.challenge);
 }
+template <class A> void put(A& ar, const RegisterAck& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
 template <class A> void get(A& ar, RegisterAck& m) {
-  ar(m.accepted); get_text(ar, m.reason, "reason"); get_text(ar, m.job_id, "job_id");
-  get_bytes(ar, m.coordinator_key);
+  get_flag(ar, m.accepted, "accepted"); get_text(ar, m.reason, "reason"); get_text(ar, m.job_id, "job_id");
+  get_bytes(ar, m.coordinator_key); get_bytes(ar, m.challenge); get_bytes(ar, m.signature);
 }
 
 template <class A> void put(A& ar, const Heartbeat& m) { put_bytes(ar, m.worker_key); ar(m.timestamp_ms); }
@@ -119,14 +135,15 @@ template <class A> void get(A& ar, TrainingSettings& t) {
   if (auto st = check_training_settings(t); !st.ok()) throw FieldError(st.error().message);
 }
 
-template <class A> void put(A& ar, const RoundTask& m) {
+template <class A> void put_unsigned(A& ar, const RoundTask& m) {
   ar(m.version); put_text(ar, m.job_id); ar(m.round); put_text(ar, m.model);
   put_bytes(ar, m.model_file_digest); put_layout(ar, m.layout); put_bytes(ar, m.model_digest); put(ar, m.training); ar(m.seed, m.deadline_ms);
 }
+template <class A> void put(A& ar, const RoundTask& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
 template <class A> void get(A& ar, RoundTask& m) {
   ar(m.version); get_text(ar, m.job_id, "job_id"); ar(m.round); get_text(ar, m.model, "model");
   get_bytes(ar, m.model_file_digest); get_layout(ar, m.layout); get_bytes(ar, m.model_digest); get(ar, m.training);
-  ar(m.seed, m.deadline_ms);
+  ar(m.seed, m.deadline_ms); get_bytes(ar, m.signature);
 }
 
 template <class A> void put_unsigned(A& ar, const UpdateHeader& m) {
@@ -161,10 +178,11 @@ template <class A> void put_unsigned(A& ar, const UpdateAck& m) {
 }
 template <class A> void put(A& ar, const UpdateAck& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
 template <class A> void get(A& ar, UpdateAck& m) {
-  get_text(ar, m.job_id, "job_id"); ar(m.round); get_bytes(ar, m.update_digest); ar(m.accepted);
+  get_text(ar, m.job_id, "job_id"); ar(m.round); get_bytes(ar, m.update_digest);
+  get_flag(ar, m.accepted, "accepted");
   get_text(ar, m.reason, "reason");
   bool has_receipt = false;
-  ar(has_receipt);
+  get_flag(ar, has_receipt, "has_receipt");
   if (has_receipt) get(ar, m.receipt.emplace());
   get_bytes(ar, m.signature);
 }
@@ -177,8 +195,11 @@ template <class A> void get(A& ar, ModelFileHeader& m) {
   get_bytes(ar, m.digest);
 }
 
-template <class A> void put(A& ar, const Shutdown& m) { put_text(ar, m.job_id); put_text(ar, m.reason); }
-template <class A> void get(A& ar, Shutdown& m) { get_text(ar, m.job_id, "job_id"); get_text(ar, m.reason, "reason"); }
+template <class A> void put_unsigned(A& ar, const Shutdown& m) { put_text(ar, m.job_id); put_text(ar, m.reason); }
+template <class A> void put(A& ar, const Shutdown& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
+template <class A> void get(A& ar, Shutdown& m) {
+  get_text(ar, m.job_id, "job_id"); get_text(ar, m.reason, "reason"); get_bytes(ar, m.signature);
+}
 template <class A> void put(A& ar, const ErrorMessage& m) { put_text(ar, m.reason); }
 template <class A> void get(A& ar, ErrorMessage& m) { get_text(ar, m.reason, "reason"); }
 template <class A> void put(A& ar, const TaskError& m) {
@@ -347,12 +368,7 @@ bool verify_update_ack(const UpdateAck& ack, const PublicKey& coordinator_key) {
 void sign_registration(RegisterRequest& request, const SecretKey& key) {
   request.signature =
       sign(key, registration_digest(request.worker_key, request.dataset_fingerprint, request.timestamp_ms));
-}
-
-bool verify_registration(const RegisterRequest& request) {
-  return verify(request.worker_key,
-                registration_digest(request.worker_key, request.dataset_fingerprint, request.timestamp_ms),
-                request.signature);
+  request.session_signature = sign(key, registration_session_digest(request));
 }
 
 }  // namespace fl::common

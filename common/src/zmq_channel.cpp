@@ -64,6 +64,31 @@ Result<std::optional<Envelope>> receive_message(zmq::socket_t& socket, SocketRol
   }
 }
 
+Status set_curve_client(zmq::socket_t& socket, const KeyPair& own, const PublicKey& server) {
+  FL_ASSIGN_OR_RETURN(auto server_curve, curve_public_key(server));
+  const auto mine = curve_key_pair(own);
+  try {
+    socket.set(zmq::sockopt::curve_serverkey, zmq::const_buffer(server_curve.data(), server_curve.size()));
+    socket.set(zmq::sockopt::curve_publickey, zmq::const_buffer(mine.public_key.data(), mine.public_key.size()));
+    socket.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(mine.secret_key.data(), mine.secret_key.size()));
+  } catch (const zmq::error_t& e) {
+    return make_error(ErrorCode::kIo, std::string("cannot set up CURVE: ") + e.what() +
+                                          " (is libzmq built with libsodium?)");
+  }
+  return ok_status();
+}
+
+Status set_curve_server(zmq::socket_t& socket, const KeyPair& own) {
+  const auto mine = curve_key_pair(own);
+  try {
+    socket.set(zmq::sockopt::curve_server, 1);
+    socket.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(mine.secret_key.data(), mine.secret_key.size()));
+  } catch (const zmq::error_t& e) {
+    return make_error(ErrorCode::kIo, std::string("cannot set up CURVE: ") + e.what());
+  }
+  return ok_status();
+}
+
 std::uint64_t now_ms() {
   using namespace std::chrono;
   return static_cast<std::uint64_t>(

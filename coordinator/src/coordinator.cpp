@@ -22,8 +22,6 @@
 
 namespace fl::coordinator {
 
-namespace {
-
 Result<common::KeyPair> load_or_create_key(const std::filesystem::path& path) {
   if (std::filesystem::exists(path)) return common::load_key_file(path);
   std::error_code ec;
@@ -33,6 +31,8 @@ Result<common::KeyPair> load_or_create_key(const std::filesystem::path& path) {
   spdlog::info("created key {} ({})", path.string(), common::short_id(key.public_key));
   return key;
 }
+
+namespace {
 
 EngineSettings engine_settings(const JobConfig& c, const common::TensorLayout& layout) {
   EngineSettings s;
@@ -124,13 +124,24 @@ Status Coordinator::State::open() {
   evidence.open(c.output_dir / "evidence.jsonl", std::ios::app);
   if (!c.http_listen.empty()) FL_RETURN_IF_ERROR(start_http());
 
-  FL_ASSIGN_OR_RETURN(auto bound, bind_zmq_channel(c.bind, c.max_message_bytes));
+  ChannelOptions channel_options;
+  channel_options.endpoint = c.bind;
+  channel_options.max_message_bytes = c.max_message_bytes;
+  channel_options.plaintext = c.plaintext;
+  channel_options.server_key = &key;
+  channel_options.open_enrolment = c.open_enrolment;
+  channel_options.allowed_workers = c.allowed_workers;
+  channel_options.max_connections = c.max_connections;
+  channel_options.max_connections_per_address = c.max_connections_per_address;
+  channel_options.register_timeout_s = c.register_timeout_s;
+  FL_ASSIGN_OR_RETURN(auto bound, bind_zmq_channel(channel_options));
   channel = std::move(bound.channel);
   endpoint = std::move(bound.endpoint);
   // Scripts and tests that bind port 0 read the endpoint actually bound from here.
   std::ofstream(c.output_dir / "endpoint") << endpoint << '\n';
   auto settings = engine_settings(c, model->layout());
   FL_RETURN_IF_ERROR(attach_model_file(settings));
+  settings.require_authenticated_key = !c.plaintext;
   settings.on_equivocation = [this](std::uint64_t round, const Equivocation& e) { write_evidence(round, e); };
   settings.stake_of = [this](const common::PublicKey& k) -> std::uint64_t {
     const auto* account = ledger ? ledger->state().find(k) : nullptr;
@@ -141,8 +152,8 @@ Status Coordinator::State::open() {
                  "enrolment.min_stake or enrolment.approval_file to resist sybils)");
   }
   engine = std::make_unique<RoundEngine>(std::move(settings), *channel, registry, key, *stop);
-  spdlog::info("job '{}': model {} ({} parameters), rule {}, {} rounds, listening on {}", c.job_id, c.model,
-               global.size(), rule->name(), c.rounds, endpoint);
+  spdlog::info("job '{}': model {} ({} parameters), rule {}, {} rounds, listening on {}, coordinator key {}",
+               c.job_id, c.model, global.size(), rule->name(), c.rounds, endpoint, common::to_hex(key.public_key));
   return ok_status();
 }
 

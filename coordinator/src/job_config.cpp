@@ -123,6 +123,12 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
 
   FL_ASSIGN_OR_RETURN(auto n, cfg.section("network"));
   FL_ASSIGN_OR_RETURN(job.bind, n.text("bind", job.bind));
+  FL_ASSIGN_OR_RETURN(job.plaintext, n.boolean("plaintext", false));
+  FL_ASSIGN_OR_RETURN(auto max_conn, n.integer("max_connections", 20000, 1, 10'000'000));
+  job.max_connections = static_cast<std::size_t>(max_conn);
+  FL_ASSIGN_OR_RETURN(auto per_address, n.integer("max_connections_per_address", 64, 1, 10'000'000));
+  job.max_connections_per_address = static_cast<std::size_t>(per_address);
+  FL_ASSIGN_OR_RETURN(job.register_timeout_s, n.number("register_timeout_s", 10, 0.1, 3600));
 
   FL_ASSIGN_OR_RETURN(auto http, cfg.section("http"));
   FL_ASSIGN_OR_RETURN(job.http_listen, http.text("listen", ""));

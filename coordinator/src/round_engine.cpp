@@ -96,6 +96,7 @@ Result<CollectedRound> RoundEngine::collect(std::uint64_t round, std::span<const
   task.model_digest = global_digest;
   task.seed = settings_.seed * 7919 + round;
   task.deadline_ms = common::now_ms() + static_cast<std::uint64_t>(settings_.deadline_s * 1000);
+  common::sign_round_task(task, key_.secret_key);
   const std::string task_header = common::encode(task);
   const auto eligible = gate_.eligible(registry_.active_keys());
   if (eligible.size() < registry_.size()) {
@@ -199,13 +200,30 @@ void RoundEngine::reply_error(const PeerId& peer, const std::string& reason) {
   (void)send_typed(channel_, peer, MessageType::kError, common::ErrorMessage{reason});
 }
 
+void RoundEngine::answer_registration(const PeerId& peer, common::RegisterAck ack) {
+  common::sign_register_ack(ack, key_.secret_key);
+  (void)send_typed(channel_, peer, MessageType::kRegisterAck, ack);
+}
+
+// First contact (no challenge): answer with this connection's challenge. Then the signed answer
+// must be bound to this job, this coordinator, this connection and its authenticated key.
 void RoundEngine::handle_register(const InboundMessage& message) {
   auto req = common::decode<common::RegisterRequest>(message.header.bytes);
   common::RegisterAck ack;
   ack.job_id = settings_.job_id;
   ack.coordinator_key = key_.public_key;
+  ack.challenge = challenges_.for_peer(message.peer);
+  if (req.ok() && req->challenge == common::Digest{}) {
+    ack.reason = "sign this connection's challenge";
+    answer_registration(message.peer, std::move(ack));
+    return;
+  }
   if (!req.ok()) {
     ack.reason = req.error().message;
+  } else if (auto b = check_registration_binding(*req, message, settings_.job_id, key_.public_key, ack.challenge,
+                                                 settings_.require_authenticated_key);
+             !b.ok()) {
+    ack.reason = b.error().message;
   } else if (auto s = registry_.enrol(*req, message.peer, Clock::now(), message.source); !s.ok()) {
     ack.reason = s.error().message;
   } else {
@@ -214,12 +232,13 @@ void RoundEngine::handle_register(const InboundMessage& message) {
   if (!ack.accepted) {
     ++engine_counts_.registrations_refused;
     warn_untrusted("registration refused: {}", ack.reason);
-    (void)send_typed(channel_, message.peer, MessageType::kRegisterAck, ack);
+    answer_registration(message.peer, std::move(ack));
     return;
   }
+  channel_.mark_registered(message.peer);
   spdlog::info("worker {} registered ({} samples, {})", common::short_id(req->worker_key), req->num_samples,
                req->device);
-  (void)send_typed(channel_, message.peer, MessageType::kRegisterAck, ack);
+  answer_registration(message.peer, std::move(ack));
   if (open_ && open_->collector.awaiting(req->worker_key)) {
     // It rejoined while its round is open: send the task again so the round need not wait.
     spdlog::info("round {}: worker {} rejoined; task sent again", open_->collector.plan().round,
@@ -315,8 +334,10 @@ void RoundEngine::handle_task_error(const InboundMessage& message) {
 }
 
 void RoundEngine::shutdown_all(const std::string& reason) {
+  common::Shutdown shutdown{settings_.job_id, reason, {}};
+  common::sign_shutdown(shutdown, key_.secret_key);
   for (const auto& [k, rec] : registry_.all()) {
-    (void)send_typed(channel_, rec.identity, MessageType::kShutdown, common::Shutdown{settings_.job_id, reason});
+    (void)send_typed(channel_, rec.identity, MessageType::kShutdown, shutdown);
   }
 }
 

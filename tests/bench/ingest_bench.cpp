@@ -179,8 +179,22 @@ void primitives() {
 
 // ---- ingest: registry + collector, as the engine uses them, timed from the first update ----
 
+
+// The bench's coordinator channel: plaintext, open, no per-address cap (one host plays every
+// worker). CURVE's cost is not in these figures.
+coordinator::ChannelOptions plaintext_channel(std::uint64_t max_message_bytes) {
+  coordinator::ChannelOptions o;
+  o.endpoint = "tcp://127.0.0.1:0";
+  o.max_message_bytes = max_message_bytes;
+  o.plaintext = true;
+  o.open_enrolment = true;
+  o.max_connections_per_address = 1'000'000;
+  o.register_timeout_s = 600;
+  return o;
+}
+
 void ingest_child(EndpointPipe& pipe, std::size_t workers, std::size_t floats) {
-  auto bound = coordinator::bind_zmq_channel("tcp://127.0.0.1:0", 64ull << 20);
+  auto bound = coordinator::bind_zmq_channel(plaintext_channel(64ull << 20));
   pipe.send(bound->endpoint);
   auto& channel = *bound->channel;
   coordinator::WorkerRegistry registry(true, {}, {0, 0});
@@ -258,7 +272,7 @@ void ingest(std::size_t workers, std::size_t mb) {
 void scale_child(EndpointPipe& pipe, std::size_t connected, std::size_t sampled, int rounds) {
   raise_fd_limit();
   const long base_kib = rss_kib();
-  auto bound = coordinator::bind_zmq_channel("tcp://127.0.0.1:0", 1 << 20);
+  auto bound = coordinator::bind_zmq_channel(plaintext_channel(1 << 20));
   pipe.send(bound->endpoint);
   coordinator::WorkerRegistry registry(true, {}, {0, 0});
   coordinator::EngineSettings s;

@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -15,6 +16,18 @@
 #include "support/builders.hpp"
 
 namespace fl::test {
+
+// A worker's registration before the coordinator's challenge (first contact).
+inline common::RegisterRequest registration_of(const common::KeyPair& key) {
+  common::RegisterRequest r;
+  r.worker_key = key.public_key;
+  r.num_samples = 100;
+  r.dataset_fingerprint = "fp";
+  r.timestamp_ms = 1;
+  r.device = "cpu";
+  common::sign_registration(r, key.secret_key);
+  return r;
+}
 
 class FakeWorkerChannel : public coordinator::WorkerChannel {
  public:
@@ -34,12 +47,19 @@ class FakeWorkerChannel : public coordinator::WorkerChannel {
   std::function<void(const Sent&)> on_send;
   std::vector<Sent> sent;
   std::set<coordinator::PeerId> gone;  // sends to these fail like a vanished peer
+  // Scripted workers by connection: they answer the registration challenge, like fl-worker.
+  std::map<coordinator::PeerId, std::pair<common::KeyPair, std::string>> registering;  // key, source address
+  // Connections that authenticated (CURVE) with these X25519 keys.
+  std::map<coordinator::PeerId, common::CurvePublicKey> authenticated_as;
 
   void push(coordinator::PeerId peer, common::MessageType type, std::string_view header,
             std::span<const std::uint8_t> payload = {}, std::string source = {}) {
-    inbox_.push_back({std::move(peer), type, coordinator::SharedBytes::copy_of(header),
+    auto authenticated = authenticated_as.find(peer);
+    inbox_.push_back({peer, type, coordinator::SharedBytes::copy_of(header),
                       payload.empty() ? coordinator::SharedBytes{} : coordinator::SharedBytes::copy_of(payload),
-                      std::move(source)});
+                      std::move(source),
+                      authenticated == authenticated_as.end() ? std::nullopt
+                                                              : std::optional(authenticated->second)});
   }
   template <typename T>
   void push_typed(coordinator::PeerId peer, common::MessageType type, const T& message,
@@ -71,6 +91,7 @@ class FakeWorkerChannel : public coordinator::WorkerChannel {
               std::span<const std::uint8_t> payload) override {
     if (gone.count(peer)) return make_error(ErrorCode::kUnavailable, "peer gone");
     sent.push_back({peer, type, std::string(header), {payload.begin(), payload.end()}});
+    if (type == common::MessageType::kRegisterAck) answer_challenge(sent.back());
     if (on_send) on_send(sent.back());
     return ok_status();
   }
@@ -84,6 +105,20 @@ class FakeWorkerChannel : public coordinator::WorkerChannel {
   }
 
  private:
+  void answer_challenge(const Sent& s) {
+    auto ack = s.header_as<common::RegisterAck>();
+    auto worker = registering.find(s.peer);
+    if (!ack.ok() || ack->accepted || ack->challenge == common::Digest{} || worker == registering.end()) return;
+    const auto [key, source] = worker->second;
+    common::RegisterRequest r = registration_of(key);
+    r.job_id = ack->job_id;
+    r.coordinator_key = ack->coordinator_key;
+    r.challenge = ack->challenge;
+    common::sign_registration(r, key.secret_key);
+    registering.erase(worker);  // one answer, as a worker gives
+    push_typed(s.peer, common::MessageType::kRegister, r, {}, source);
+  }
+
   std::deque<coordinator::InboundMessage> inbox_;
   std::deque<coordinator::PeerId> malformed_;
 };
@@ -95,18 +130,10 @@ struct FakeWorker {
 
   explicit FakeWorker(const std::string& label) : key(common::key_pair_from_label(label)), peer(label + "-conn") {}
 
-  common::RegisterRequest registration() const {
-    common::RegisterRequest r;
-    r.worker_key = key.public_key;
-    r.num_samples = 100;
-    r.dataset_fingerprint = "fp";
-    r.timestamp_ms = 1;
-    r.device = "cpu";
-    common::sign_registration(r, key.secret_key);
-    return r;
-  }
-  void join(FakeWorkerChannel& channel) const {
-    channel.push_typed(peer, common::MessageType::kRegister, registration());
+  // First contact; the channel answers the coordinator's challenge for it.
+  void join(FakeWorkerChannel& channel, const std::string& source = {}) const {
+    channel.registering[peer] = {key, source};
+    channel.push_typed(peer, common::MessageType::kRegister, registration_of(key), {}, source);
   }
   // A signed update answering `task` with `values`.
   void answer(FakeWorkerChannel& channel, const common::RoundTask& task, std::vector<float> values) const {

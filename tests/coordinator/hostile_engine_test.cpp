@@ -36,7 +36,7 @@ class HostileEngineTest : public ::testing::Test {
     s.registration_wait_s = 1;
     s.heartbeat_timeout_s = 0;
     engine_ = std::make_unique<RoundEngine>(s, channel_, *registry_, coordinator_, stop_);
-    for (const auto& w : workers_) channel_.push_typed(w.peer, MessageType::kRegister, w.registration(), {}, "10.0.0.1");
+    for (const auto& w : workers_) w.join(channel_, "10.0.0.1");
     channel_.on_send = [this](const FakeWorkerChannel::Sent& sent) {
       if (sent.type != MessageType::kRoundTask) return;
       if (on_task) on_task(sent);  // before the honest answer, so the round cannot close first
@@ -103,7 +103,7 @@ TEST_F(HostileEngineTest, AnUnsampledKeysSignedJunkIsNotOnTheRecord) {
   on_task = [&](const FakeWorkerChannel::Sent& sent) {
     if (sent.peer != workers_[0].peer) return;
     // Registered after sampling: its signed update is verified but it was not asked.
-    channel_.push_typed(outsider.peer, MessageType::kRegister, outsider.registration(), {}, "10.0.0.2");
+    outsider.join(channel_, "10.0.0.2");
     std::vector<float> values;
     const auto h = update(outsider.key, *sent.header_as<common::RoundTask>(), 0, values);
     channel_.push_typed(outsider.peer, MessageType::kUpdate, h, common::as_bytes(values));
@@ -141,7 +141,7 @@ TEST_F(HostileEngineTest, SybilsOverTheRegistrationLimitAreRefusedAndDoNotDelayT
   ASSERT_TRUE(collect(1).ok());  // the honest workers now have a history
   std::vector<FakeWorker> sybils;
   for (int i = 0; i < 300; ++i) sybils.emplace_back("sybil-" + std::to_string(i));
-  for (const auto& s : sybils) channel_.push_typed(s.peer, MessageType::kRegister, s.registration(), {}, "10.6.6.6");
+  for (const auto& s : sybils) s.join(channel_, "10.6.6.6");
   for (int i = 0; i < 300; ++i) engine_->pump(std::chrono::milliseconds(0));
   const auto start = std::chrono::steady_clock::now();
   auto round = collect(2);  // admitted sybils are sampled as newcomers and never answer
@@ -157,7 +157,7 @@ TEST_F(HostileEngineTest, ANewcomerThatAnswersLateStillEarnsItsHistory) {
   make_engine(2);
   ASSERT_TRUE(collect(1).ok());
   const FakeWorker late("late-newcomer");
-  channel_.push_typed(late.peer, MessageType::kRegister, late.registration(), {}, "10.0.0.3");
+  late.join(channel_, "10.0.0.3");
   engine_->pump(std::chrono::milliseconds(0));
   std::optional<common::RoundTask> its_task;
   on_task = [&](const FakeWorkerChannel::Sent& sent) {
@@ -181,7 +181,7 @@ TEST_F(HostileEngineTest, WithAnApprovalFileSybilsAreNeverSampled) {
   make_engine(2, {1000, 1000}, {0, dir / "approved.txt", 0.25});
   for (int i = 0; i < 50; ++i) {
     const FakeWorker s("sybil-" + std::to_string(i));
-    channel_.push_typed(s.peer, MessageType::kRegister, s.registration(), {}, "10.6.6.6");
+    s.join(channel_, "10.6.6.6");
   }
   ASSERT_TRUE(engine_->wait_for_workers().ok());
   for (int i = 0; i < 60; ++i) engine_->pump(std::chrono::milliseconds(0));

@@ -164,3 +164,26 @@ TEST(JobConfig, WrongTypeIsRejected) {
 
 }  // namespace
 }  // namespace fl::coordinator
+
+namespace fl::coordinator {
+namespace {
+
+TEST(JobConfigNetwork, CurveIsOnAndConnectionsAreBoundedByDefault) {
+  auto cfg = parse_job_config("[job]\nid = \"j\"\n[enrolment]\nopen = true\n", "job.toml", "/");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_FALSE(cfg->plaintext);
+  EXPECT_EQ(cfg->max_connections_per_address, 64u);
+  EXPECT_EQ(cfg->register_timeout_s, 10);
+}
+
+TEST(JobConfigNetwork, PlaintextMustBeAskedForByName) {
+  auto cfg = parse_job_config("[job]\nid = \"j\"\n[enrolment]\nopen = true\n[network]\nplaintext = true\n"
+                              "max_connections_per_address = 8\n",
+                              "job.toml", "/");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_TRUE(cfg->plaintext);
+  EXPECT_EQ(cfg->max_connections_per_address, 8u);
+}
+
+}  // namespace
+}  // namespace fl::coordinator

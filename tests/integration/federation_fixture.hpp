@@ -58,6 +58,7 @@ struct JobSpec {
   double deadline_s = 120;
   double heartbeat_timeout_s = 30;
   int epochs = 1;
+  bool plaintext = false;  // RESEARCH MODE: network.plaintext = true
 };
 
 class Federation : public ::testing::Test {
@@ -73,9 +74,21 @@ class Federation : public ::testing::Test {
                                      << "\nregistration_wait_s = 60\nheartbeat_timeout_s = "
                                      << spec.heartbeat_timeout_s << "\n"
                                      << "[enrolment]\nopen = true\n"
-                                     << "[network]\nbind = \"tcp://127.0.0.1:0\"\n"
-                                     << "[output]\ndir = \"" << run_.string() << "\"\nlive_table = false\n";
+                                     << "[network]\nbind = \"tcp://127.0.0.1:0\"\nplaintext = "
+                                     << (spec.plaintext ? "true" : "false") << "\n"
+                                     << "[output]\ndir = \"" << run_.string() << "\"\nlive_table = false\n"
+                                     << "coordinator_key = \"" << coordinator_key_file().string() << "\"\n";
   }
+
+  // The coordinator's key, made before it starts so workers can pin it (--coordinator-key).
+  std::filesystem::path coordinator_key_file() {
+    const auto path = dir_ / "coordinator.key";
+    if (!std::filesystem::exists(path)) {
+      EXPECT_TRUE(common::save_key_file(path, common::key_pair_from_label("itest-coordinator")).ok());
+    }
+    return path;
+  }
+  common::KeyPair coordinator_key() const { return common::key_pair_from_label("itest-coordinator"); }
 
   ChildProcess start_coordinator(const std::string& bind = "") {
     std::vector<std::string> argv = {test::binary("fl-coordinator"), "run", "--config", (dir_ / "job.toml").string()};
@@ -93,15 +106,19 @@ class Federation : public ::testing::Test {
 
   // max_samples 600 trains in tens of milliseconds; 0 (the whole share) takes about a second,
   // long enough for a test to act while the round is in flight.
+  // `pin`: how the worker pins the coordinator (default: --coordinator-key with its key file).
   ChildProcess start_worker(int k, int n, const std::string& endpoint, int max_samples = 600,
-                           std::vector<std::string> extra_args = {}) {
+                            std::vector<std::string> pin = {}, std::vector<std::string> extra_args = {}) {
+    if (pin.empty()) pin = {"--coordinator", endpoint, "--coordinator-key", coordinator_key_file().string()};
     const auto key = dir_ / ("w" + std::to_string(k) + ".key");
     if (!std::filesystem::exists(key)) {
       EXPECT_TRUE(common::save_key_file(key, common::key_pair_from_label("itest-worker-" + std::to_string(k))).ok());
     }
-    std::vector<std::string> argv = {test::binary("fl-worker"), "run", "--coordinator", endpoint, "--key", key.string(),
-                         "--partition", std::to_string(k) + "/" + std::to_string(n), "--max-samples", std::to_string(max_samples),
-                         "--heartbeat", "0.5", "--receipts", (dir_ / ("w" + std::to_string(k) + ".receipts")).string()};
+    std::vector<std::string> argv = {test::binary("fl-worker"), "run", "--key", key.string(), "--partition",
+                                     std::to_string(k) + "/" + std::to_string(n), "--max-samples",
+                                     std::to_string(max_samples), "--heartbeat", "0.5", "--receipts",
+                                     (dir_ / ("w" + std::to_string(k) + ".receipts")).string()};
+    argv.insert(argv.end(), pin.begin(), pin.end());
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     return ChildProcess(argv, dir_ / ("worker" + std::to_string(k) + ".out"));
   }

@@ -13,6 +13,7 @@
 #include "support/builders.hpp"
 #include "support/process.hpp"
 #include "federation_fixture.hpp"
+#include "support/worker_connection.hpp"
 
 namespace fl {
 namespace {
@@ -97,19 +98,16 @@ TEST_F(Federation, WorkerKilledMidRoundDoesNotStopTheRound) {
 // round task with a crafted update.
 enum class Forgery { kWrongSignature, kWrongShape };
 
-void run_malicious_client(const std::string& endpoint, const std::string& label, Forgery forgery,
-                          std::string* ack_reason) {
-  zmq::context_t ctx;
-  zmq::socket_t s(ctx, zmq::socket_type::dealer);
-  s.set(zmq::sockopt::linger, 0);
-  s.connect(endpoint);
+void run_malicious_client(const std::string& endpoint, const common::PublicKey& coordinator,
+                          const std::string& label, Forgery forgery, std::string* ack_reason) {
   const auto key = common::key_pair_from_label(label);
-  common::RegisterRequest reg;
-  reg.worker_key = key.public_key;
-  reg.num_samples = 100;
-  reg.timestamp_ms = common::now_ms();
-  common::sign_registration(reg, key.secret_key);
-  (void)common::send_typed(s, common::SocketRole::kDealer, {}, common::MessageType::kRegister, reg);
+  test::WorkerConnection connection(endpoint, key, coordinator);
+  auto& s = connection.socket();
+  auto registered = connection.register_worker(120s);
+  if (!registered || !registered->accepted) {
+    *ack_reason = registered ? "registration refused: " + registered->reason : "no registration answer";
+    return;
+  }
   const auto until = std::chrono::steady_clock::now() + 120s;
   while (std::chrono::steady_clock::now() < until) {
     auto msg = common::receive_message(s, common::SocketRole::kDealer, 200ms);
@@ -148,12 +146,27 @@ TEST_F(Federation, ForgedAndWrongShapedUpdatesAreRejectedWhileTheRoundCompletes)
   auto coordinator = start_coordinator();
   const auto endpoint = wait_for_endpoint();
   std::string forged_reason, shape_reason;
-  std::thread forger(run_malicious_client, endpoint, "forger", Forgery::kWrongSignature, &forged_reason);
-  std::thread shaper(run_malicious_client, endpoint, "shaper", Forgery::kWrongShape, &shape_reason);
+  const auto coordinator_key = coordinator_key_file();
+  const auto pinned = common::load_public_key_file(coordinator_key).value();
+  std::thread forger(run_malicious_client, endpoint, pinned, "forger", Forgery::kWrongSignature, &forged_reason);
+  std::thread shaper(run_malicious_client, endpoint, pinned, "shaper", Forgery::kWrongShape, &shape_reason);
+  // A plaintext peer (no CURVE) registers and sends an update: it gets nothing, and nothing of
+  // it reaches the ledger.
+  bool plaintext_answered = true;
+  std::thread plaintext([&] {
+    const auto key = common::key_pair_from_label("plaintext-peer");
+    test::WorkerConnection connection(endpoint, key, pinned, /*curve=*/false);
+    plaintext_answered = connection.register_worker(3s).has_value();
+    auto update = test::make_signed_update(key, "itest", 1, test::small_layout(), std::vector<float>(9, 1.0f));
+    connection.send(common::MessageType::kUpdate, update.header, update.payload());
+    plaintext_answered = plaintext_answered || connection.await(common::MessageType::kUpdateAck, 1s).has_value();
+  });
   std::vector<ChildProcess> workers;
   for (int k = 0; k < 3; ++k) workers.push_back(start_worker(k, 3, endpoint));
   forger.join();
   shaper.join();
+  plaintext.join();
+  EXPECT_FALSE(plaintext_answered);
   EXPECT_NE(forged_reason.find("signature"), std::string::npos) << forged_reason;
   EXPECT_NE(shape_reason.find("wrong shape"), std::string::npos) << shape_reason;
   ASSERT_EQ(coordinator.wait(300s), 0) << test::read_file(dir_ / "coordinator.out");
@@ -170,6 +183,33 @@ TEST_F(Federation, ForgedAndWrongShapedUpdatesAreRejectedWhileTheRoundCompletes)
   for (const auto& a : ledger_json(dir_, {"accounts"})) rejections[a["account"]] = a["rejections"];
   EXPECT_EQ(rejections[common::to_hex(common::key_pair_from_label("forger").public_key)], 0);
   EXPECT_EQ(rejections[common::to_hex(common::key_pair_from_label("shaper").public_key)], 1);
+  EXPECT_EQ(rejections.count(common::to_hex(common::key_pair_from_label("plaintext-peer").public_key)), 0u);
+}
+
+// The researcher's flow in research mode: a plaintext job (logged as such), a job card from
+// `fl-coordinator job-card`, and workers told --plaintext that pin the card's key.
+TEST_F(Federation, APlaintextJobRunsWithJobCardWorkersAndSaysResearchMode) {
+  JobSpec spec;
+  spec.rounds = 1;
+  spec.min_workers = 2;
+  spec.plaintext = true;
+  write_config(spec);
+  auto coordinator = start_coordinator();
+  const auto endpoint = wait_for_endpoint();
+  ChildProcess card({test::binary("fl-coordinator"), "job-card", "--config", (dir_ / "job.toml").string(),
+                     "--endpoint", endpoint, "--out", (dir_ / "job.card").string()},
+                    dir_ / "card.out");
+  ASSERT_EQ(card.wait(60s), 0) << test::read_file(dir_ / "card.out");
+  std::vector<ChildProcess> workers;
+  for (int k = 0; k < 2; ++k) {
+    workers.push_back(start_worker(k, 2, endpoint, 600, {"--job-card", (dir_ / "job.card").string(), "--plaintext"}));
+  }
+  ASSERT_EQ(coordinator.wait(120s), 0) << test::read_file(dir_ / "coordinator.out");
+  for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0);
+  EXPECT_EQ(read_metrics(run_).at(0)["accepted"], 2);
+  EXPECT_NE(test::read_file(dir_ / "coordinator.out").find("RESEARCH MODE: network.plaintext = true"), std::string::npos);
+  EXPECT_NE(test::read_file(dir_ / "worker0.out").find("RESEARCH MODE: --plaintext"), std::string::npos);
+  EXPECT_NE(test::read_file(dir_ / "card.out").find(common::to_hex(coordinator_key().public_key)), std::string::npos);
 }
 
 TEST_F(Federation, RestartedCoordinatorResumesAtTheNextRound) {

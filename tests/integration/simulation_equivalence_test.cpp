@@ -39,7 +39,7 @@ TEST_F(Federation, SimulationAndRealFederationGiveTheSameGlobalModel) {
   const auto endpoint = wait_for_endpoint();
   std::vector<ChildProcess> workers;
   for (int k = 0; k < kWorkers; ++k) {
-    workers.push_back(start_worker(k, kWorkers, endpoint, kMaxSamples,
+    workers.push_back(start_worker(k, kWorkers, endpoint, kMaxSamples, {},
                                    {"--partitioner", "iid", "--partition-seed", "7", "--threads", "1"}));
   }
   ASSERT_EQ(coordinator.wait(300s), 0) << test::read_file(dir_ / "coordinator.out");

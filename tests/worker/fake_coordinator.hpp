@@ -1,23 +1,29 @@
-// The coordinator's side of the wire, played by a test: a ROUTER socket on 127.0.0.1 that
-// waits for one kind of message from the worker and answers it, so worker tests need no
-// fl-coordinator process.
+// The coordinator's side of the wire, played by a test: a ROUTER socket on 127.0.0.1 (a CURVE
+// server with its own key unless plaintext) that waits for one kind of message from the worker
+// and answers it, signing what a coordinator signs, so worker tests need no fl-coordinator.
 #pragma once
 
 #include <chrono>
 #include <optional>
 #include <string>
 
+#include "fl/common/crypto.hpp"
 #include "fl/common/zmq_channel.hpp"
 
 namespace fl::test {
 
 class FakeCoordinator {
  public:
-  FakeCoordinator() : socket_(context_, zmq::socket_type::router) {
+  explicit FakeCoordinator(common::KeyPair key = common::key_pair_from_label("fake-coordinator"),
+                           bool curve = true)
+      : key_(std::move(key)), socket_(context_, zmq::socket_type::router) {
     socket_.set(zmq::sockopt::linger, 0);
+    if (curve) (void)common::set_curve_server(socket_, key_);
     endpoint_ = common::bind_socket(socket_, "tcp://127.0.0.1:0").value();
   }
   const std::string& endpoint() const { return endpoint_; }
+  const common::PublicKey& key() const { return key_.public_key; }
+  std::string key_hex() const { return common::to_hex(key_.public_key); }
 
   // The next message of `type` (others are skipped); nullopt after `timeout`.
   std::optional<common::Envelope> await(common::MessageType type,
@@ -38,7 +44,45 @@ class FakeCoordinator {
                              payload);
   }
 
+  // Waits for the worker's first contact, answers with a challenge, and waits for the signed
+  // registration; then answers it with `accepted` / `reason`. The identity, or nullopt.
+  std::optional<std::string> take_registration(const std::string& job_id, bool accepted,
+                                               const std::string& reason,
+                                               std::chrono::milliseconds timeout) {
+    auto first = await(common::MessageType::kRegister, timeout);
+    if (!first) return std::nullopt;
+    answer_registration(first->identity, job_id, false, "sign this connection's challenge");
+    auto second = await(common::MessageType::kRegister, timeout);
+    if (!second) return std::nullopt;
+    answer_registration(second->identity, job_id, accepted, reason);
+    return second->identity;
+  }
+
+  void answer_registration(const std::string& identity, const std::string& job_id, bool accepted,
+                           const std::string& reason) {
+    common::RegisterAck ack{accepted, reason, job_id, key_.public_key, challenge_for(identity), {}};
+    common::sign_register_ack(ack, key_.secret_key);
+    send(identity, common::MessageType::kRegisterAck, ack);
+  }
+
+  void shutdown(const std::string& identity, const std::string& job_id, const std::string& reason) {
+    common::Shutdown s{job_id, reason, {}};
+    common::sign_shutdown(s, key_.secret_key);
+    send(identity, common::MessageType::kShutdown, s);
+  }
+
+  void send_task(const std::string& identity, common::RoundTask task,
+                 std::span<const std::uint8_t> payload) {
+    common::sign_round_task(task, key_.secret_key);
+    send(identity, common::MessageType::kRoundTask, task, payload);
+  }
+
  private:
+  static common::Digest challenge_for(const std::string& identity) {
+    return common::blake2b_256("challenge " + identity);
+  }
+
+  common::KeyPair key_;
   zmq::context_t context_{1};
   zmq::socket_t socket_;
   std::string endpoint_;

@@ -5,6 +5,7 @@
 
 #include "fake_coordinator.hpp"
 #include "fl/common/crypto.hpp"
+#include "fl/common/job_card.hpp"
 #include "support/builders.hpp"
 #include "support/process.hpp"
 
@@ -22,11 +23,14 @@ class WorkerCli : public ::testing::Test {
     test::write_idx_dataset(dir_ / "data", 30, 16, 16, 3);
   }
 
-  ChildProcess start(const std::string& coordinator, const std::string& connect_timeout) {
-    return ChildProcess({test::binary("fl-worker"), "run", "--coordinator", coordinator, "--key",
-                         (dir_ / "w.key").string(), "--data", (dir_ / "data").string(), "--device",
-                         "cpu", "--threads", "1", "--connect-timeout", connect_timeout},
-                        log_);
+  ChildProcess start(const std::string& coordinator, const std::string& connect_timeout,
+                     std::vector<std::string> pin = {}) {
+    if (pin.empty()) pin = {"--coordinator-key", test::FakeCoordinator().key_hex()};
+    std::vector<std::string> argv = {test::binary("fl-worker"), "run", "--coordinator", coordinator, "--key",
+                                     (dir_ / "w.key").string(), "--data", (dir_ / "data").string(), "--device",
+                                     "cpu", "--threads", "1", "--connect-timeout", connect_timeout};
+    argv.insert(argv.end(), pin.begin(), pin.end());
+    return ChildProcess(argv, log_);
   }
   ChildProcess keygen(const std::vector<std::string>& extra) {
     std::vector<std::string> argv = {test::binary("fl-worker"), "keygen", "--out",
@@ -62,10 +66,7 @@ TEST_F(WorkerCli, SaysItIsRetryingAndGivesUpAfterTheConnectTimeout) {
 TEST_F(WorkerCli, ExitsNonZeroNamingTheReasonWhenRegistrationIsRefused) {
   test::FakeCoordinator coordinator;
   auto worker = start(coordinator.endpoint(), "30");
-  auto request = coordinator.await(common::MessageType::kRegister, 30s);
-  ASSERT_TRUE(request) << log();
-  coordinator.send(request->identity, common::MessageType::kRegisterAck,
-                   common::RegisterAck{false, "the job is full", "job-1", {}});
+  ASSERT_TRUE(coordinator.take_registration("job-1", false, "the job is full", 30s)) << log();
   EXPECT_EQ(worker.wait(30s), 1) << log();
   EXPECT_TRUE(log_has("refused registration: the job is full")) << log();
 }
@@ -75,8 +76,7 @@ TEST_F(WorkerCli, ExitsZeroWhenTheCoordinatorEndsTheJobBeforeItJoins) {
   auto worker = start(coordinator.endpoint(), "30");
   auto request = coordinator.await(common::MessageType::kRegister, 30s);
   ASSERT_TRUE(request) << log();
-  coordinator.send(request->identity, common::MessageType::kShutdown,
-                   common::Shutdown{"job-1", "not enough workers registered in time"});
+  coordinator.shutdown(request->identity, "job-1", "not enough workers registered in time");
   EXPECT_EQ(worker.wait(30s), 0) << log();
   EXPECT_TRUE(log_has("ended the job before this worker joined: not enough workers")) << log();
 }
@@ -92,14 +92,50 @@ TEST_F(WorkerCli, StopsCleanlyOnSigterm) {
 TEST_F(WorkerCli, StopsCleanlyOnSigintWhileServingRounds) {
   test::FakeCoordinator coordinator;
   auto worker = start(coordinator.endpoint(), "30");
-  auto request = coordinator.await(common::MessageType::kRegister, 30s);
-  ASSERT_TRUE(request) << log();
-  coordinator.send(request->identity, common::MessageType::kRegisterAck,
-                   common::RegisterAck{true, "", "job-1", {}});
+  ASSERT_TRUE(coordinator.take_registration("job-1", true, "", 30s)) << log();
   ASSERT_TRUE(coordinator.await(common::MessageType::kHeartbeat, 30s)) << log();
   worker.kill(SIGINT);
   EXPECT_EQ(worker.wait(10s), 0) << log();
   EXPECT_TRUE(log_has("worker stopped by signal (SIGINT)")) << log();
+}
+
+TEST_F(WorkerCli, RefusesACoordinatorThatCannotProveThePinnedKey) {
+  test::FakeCoordinator impostor(common::key_pair_from_label("impostor"));
+  auto worker = start(impostor.endpoint(), "60");  // pinned to the real coordinator's key
+  EXPECT_EQ(worker.wait(30s), 3) << log();
+  EXPECT_TRUE(log_has("did not prove it holds the pinned key " +
+                      common::short_id(test::FakeCoordinator().key())))
+      << log();
+  EXPECT_FALSE(impostor.await(common::MessageType::kRegister, 100ms));
+}
+
+TEST_F(WorkerCli, RefusesToStartWithoutACoordinatorKeyToPin) {
+  auto worker = start(test::unused_endpoint(), "5", {"--log-level", "info"});
+  EXPECT_EQ(worker.wait(30s), 1) << log();
+  EXPECT_TRUE(log_has("no coordinator key to pin: pass --job-card FILE")) << log();
+}
+
+TEST_F(WorkerCli, JoinsTheJobAndCoordinatorNamedByASignedJobCard) {
+  test::FakeCoordinator coordinator;
+  common::JobCard card{coordinator.endpoint(), coordinator.key(), "job-1", {}, {}, {}, {}};
+  common::sign_job_card(card, common::key_pair_from_label("researcher"));
+  ASSERT_TRUE(common::save_job_card(dir_ / "job.card", card).ok());
+  auto worker = start(coordinator.endpoint(), "30", {"--job-card", (dir_ / "job.card").string()});
+  auto identity = coordinator.take_registration("job-1", true, "", 30s);
+  ASSERT_TRUE(identity) << log();
+  coordinator.shutdown(*identity, "job-1", "done");
+  EXPECT_EQ(worker.wait(30s), 0) << log();
+  EXPECT_TRUE(log_has("registered with " + coordinator.endpoint())) << log();
+}
+
+TEST_F(WorkerCli, RefusesAJobCardChangedAfterSigning) {
+  common::JobCard card{"tcp://127.0.0.1:5555", test::FakeCoordinator().key(), "job-1", {}, {}, {}, {}};
+  common::sign_job_card(card, common::key_pair_from_label("researcher"));
+  card.endpoint = "tcp://10.6.6.6:5555";
+  ASSERT_TRUE(common::save_job_card(dir_ / "job.card", card).ok());
+  auto worker = start(test::unused_endpoint(), "5", {"--job-card", (dir_ / "job.card").string()});
+  EXPECT_EQ(worker.wait(30s), 1) << log();
+  EXPECT_TRUE(log_has("job card signature does not verify")) << log();
 }
 
 TEST_F(WorkerCli, KeygenRefusesToReplaceAnExistingKeyWithoutForce) {

@@ -1,6 +1,5 @@
-// A round task the worker cannot do (its model's layout is not the one its 16x16 data gives, its
-// model file's bytes do not match the digest) is reported to the coordinator as a TaskError
-// naming the problem, and the worker keeps serving rounds.
+// A round task the worker cannot do (its model does not fit the local 16x16 data) is reported to
+// the coordinator as a TaskError naming the problem, and the worker keeps serving rounds.
 #include <gtest/gtest.h>
 
 #include "fake_coordinator.hpp"
@@ -24,17 +23,16 @@ class WorkerRounds : public ::testing::Test {
         std::vector<std::string>{test::binary("fl-worker"), "run", "--coordinator",
                                  coordinator_.endpoint(), "--key", (dir_ / "w.key").string(),
                                  "--data", (dir_ / "data").string(), "--device", "cpu", "--threads",
-                                 "1", "--connect-timeout", "60"},
+                                 "1", "--connect-timeout", "60", "--coordinator-key",
+                                 coordinator_.key_hex()},
         log_);
-    auto request = coordinator_.await(MessageType::kRegister, 60s);
-    ASSERT_TRUE(request) << log();
-    identity_ = request->identity;
-    coordinator_.send(identity_, MessageType::kRegisterAck,
-                      common::RegisterAck{true, "", "job-1", {}});
+    auto identity = coordinator_.take_registration("job-1", true, "", 60s);
+    ASSERT_TRUE(identity) << log();
+    identity_ = *identity;
   }
 
-  // A task to train the zoo's mlp built for 28x28 images (784 inputs) from its initial parameters.
-  void send_mlp_task(std::uint64_t round) {
+  // A task to train the zoo's mlp (784 inputs, for 28x28 images) from its initial parameters.
+  void send_mlp_task(std::uint64_t round, int epochs = 1) {
     auto model = std::move(models::make_model("mlp", 1)).value();
     const auto params = model->flat_parameters();
     common::RoundTask task;
@@ -44,7 +42,8 @@ class WorkerRounds : public ::testing::Test {
     task.layout = model->layout();
     task.model_digest = common::digest_of(params);
     task.deadline_ms = common::now_ms() + 60'000;
-    coordinator_.send(identity_, MessageType::kRoundTask, task, common::as_bytes(params));
+    task.training.epochs = epochs;
+    coordinator_.send_task(identity_, task, common::as_bytes(params));
   }
 
   common::TaskError await_task_error() {
@@ -70,7 +69,9 @@ TEST_F(WorkerRounds, ReportsATaskErrorNamingAModelThatDoesNotFitItsData) {
   const auto error = await_task_error();
   EXPECT_EQ(error.job_id, "job-1");
   EXPECT_EQ(error.round, 1u);
-  EXPECT_NE(error.reason.find("built for the local data ([1,16,16], 3 classes)"), std::string::npos)
+  EXPECT_NE(error.reason.find("expects inputs of 784 values per example but the data has "
+                              "[1,16,16]"),
+            std::string::npos)
       << error.reason;
   EXPECT_TRUE(worker_->running()) << log();
 }
@@ -80,8 +81,44 @@ TEST_F(WorkerRounds, KeepsServingRoundsAfterATaskErrorUntilShutdown) {
   EXPECT_EQ(await_task_error().round, 1u);
   send_mlp_task(2);
   EXPECT_EQ(await_task_error().round, 2u);
-  coordinator_.send(identity_, MessageType::kShutdown, common::Shutdown{"job-1", "done"});
+  coordinator_.shutdown(identity_, "job-1", "done");
   EXPECT_EQ(worker_->wait(30s), 0) << log();
+}
+
+TEST_F(WorkerRounds, RefusesATaskAskingForMoreEpochsThanItAllowsNamingTheBound) {
+  send_mlp_task(1, 500);
+  const auto error = await_task_error();
+  EXPECT_NE(error.reason.find("epochs 500; this worker allows at most 20 (--max-epochs)"), std::string::npos)
+      << error.reason;
+  EXPECT_TRUE(worker_->running()) << log();
+}
+
+TEST_F(WorkerRounds, IgnoresAShutdownNotSignedByThePinnedCoordinator) {
+  common::Shutdown forged{"job-1", "go home", {}};
+  common::sign_shutdown(forged, common::key_pair_from_label("impostor").secret_key);
+  coordinator_.send(identity_, MessageType::kShutdown, forged);
+  ASSERT_TRUE(test::wait_until([&] { return log().find("ignoring a shutdown not signed") != std::string::npos; }, 30s))
+      << log();
+  EXPECT_TRUE(worker_->running()) << log();
+  coordinator_.shutdown(identity_, "job-1", "done");
+  EXPECT_EQ(worker_->wait(30s), 0) << log();
+}
+
+TEST_F(WorkerRounds, IgnoresATaskNotSignedByThePinnedCoordinator) {
+  auto model = std::move(models::make_model("mlp", 1)).value();
+  const auto params = model->flat_parameters();
+  common::RoundTask task;
+  task.job_id = "job-1";
+  task.round = 1;
+  task.model = "mlp";
+  task.layout = model->layout();
+  task.model_digest = common::digest_of(params);
+  task.deadline_ms = common::now_ms() + 60'000;
+  common::sign_round_task(task, common::key_pair_from_label("impostor").secret_key);
+  coordinator_.send(identity_, MessageType::kRoundTask, task, common::as_bytes(params));
+  ASSERT_TRUE(test::wait_until([&] { return log().find("ignoring a task not signed") != std::string::npos; }, 30s))
+      << log();
+  EXPECT_FALSE(coordinator_.await(MessageType::kTaskError, 500ms));
 }
 
 // A TorchScript task names its file by digest: the worker asks for it, and bytes that do not
@@ -96,7 +133,7 @@ TEST_F(WorkerRounds, FetchesTheModelFileByDigestAndRefusesBytesThatDoNotMatchIt)
   task.deadline_ms = common::now_ms() + 60'000;
   const std::vector<float> params(9, 0.0f);
   task.model_digest = common::digest_of(params);
-  coordinator_.send(identity_, MessageType::kRoundTask, task, common::as_bytes(params));
+  coordinator_.send_task(identity_, task, common::as_bytes(params));
 
   auto request = coordinator_.await(MessageType::kModelFileRequest, 60s);
   ASSERT_TRUE(request) << log();

@@ -54,6 +54,16 @@ Status run_checked(WorkerOptions options) {
                       "--partition " + std::to_string(options.part_index) + "/" +
                           std::to_string(options.num_parts) + ": need 0 <= k < n");
   }
+  if (!options.coordinator_key) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "no coordinator key to pin: pass --job-card FILE (from the researcher) or "
+                      "--coordinator-key HEX|FILE; a worker never trains for a coordinator it cannot identify");
+  }
+  if (options.plaintext) {
+    spdlog::warn("RESEARCH MODE: --plaintext; the connection to {} is neither encrypted nor authenticated "
+                 "(messages are still checked against coordinator key {})",
+                 options.coordinator, common::short_id(*options.coordinator_key));
+  }
   if (auto s = common::check_endpoint(options.coordinator); !s.ok()) {
     return with_context(s.error(), "--coordinator");
   }

@@ -13,6 +13,7 @@
 #include "fl/models/model_fit.hpp"
 #include "fl/models/train.hpp"
 #include "fl/worker/stop_signal.hpp"
+#include "task_bounds.hpp"
 
 namespace fl::worker {
 
@@ -45,8 +46,15 @@ Status WorkerSession::run() {
 
 Status WorkerSession::connect() {
   try {
+    watch_.reset();
     socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
     socket_.set(zmq::sockopt::linger, 0);
+    if (!o_.plaintext) {
+      FL_RETURN_IF_ERROR(common::set_curve_client(socket_, key_, coordinator_key_));
+      watch_.emplace(context_, socket_);
+    }
+    answered_challenge_ = {};
+    challenge_answers_ = 0;
     socket_.set(zmq::sockopt::reconnect_ivl, 100);
     socket_.set(zmq::sockopt::reconnect_ivl_max, 1000);
     socket_.set(zmq::sockopt::maxmsgsize, std::int64_t{1} << 32);
@@ -57,14 +65,40 @@ Status WorkerSession::connect() {
   return ok_status();
 }
 
-// Registration answers: an acceptance, a refusal (an error), or a Shutdown (the coordinator
-// gave up waiting for workers). Anything else (tasks from before a restart) is not an answer.
+bool WorkerSession::signed_shutdown(const common::Envelope& env, std::string* reason) const {
+  auto s = common::decode<common::Shutdown>(env.header_bytes());
+  if (!s.ok() || !common::verify_shutdown(*s, coordinator_key_)) {
+    spdlog::warn("ignoring a shutdown not signed by the coordinator key {}", common::short_id(coordinator_key_));
+    return false;
+  }
+  *reason = s->reason;
+  return true;
+}
+
+std::string WorkerSession::registration_header(const common::Digest& challenge,
+                                               const std::string& job_id) const {
+  common::RegisterRequest req;
+  req.worker_key = key_.public_key;
+  req.num_samples = local_.indices.size();
+  req.dataset_fingerprint = local_.fingerprint;
+  req.timestamp_ms = common::now_ms();
+  req.device = device_.str();
+  req.job_id = job_id;
+  req.coordinator_key = coordinator_key_;
+  req.challenge = challenge;
+  common::sign_registration(req, key_.secret_key);
+  return common::encode(req);
+}
+
+// Registration answers, each signed by the pinned coordinator key: a challenge (answered by a
+// registration signed over it), an acceptance, a refusal (an error), or a Shutdown (the
+// coordinator gave up waiting for workers). Anything else is not an answer.
 std::optional<Result<WorkerSession::Joined>> WorkerSession::answer_to_registration(
     const common::Envelope& env) {
   if (env.type == MessageType::kShutdown) {
-    auto s = common::decode<common::Shutdown>(env.header_bytes());
-    spdlog::info("coordinator at {} ended the job before this worker joined: {}", o_.coordinator,
-                 s.ok() ? s->reason : "shutdown");
+    std::string reason;
+    if (!signed_shutdown(env, &reason)) return std::nullopt;
+    spdlog::info("coordinator at {} ended the job before this worker joined: {}", o_.coordinator, reason);
     return Result<Joined>(Joined::kJobOver);
   }
   if (env.type != MessageType::kRegisterAck) return std::nullopt;
@@ -73,41 +107,55 @@ std::optional<Result<WorkerSession::Joined>> WorkerSession::answer_to_registrati
     spdlog::warn("ignoring malformed registration answer: {}", ack.error().message);
     return std::nullopt;
   }
+  if (ack->coordinator_key != coordinator_key_ || !common::verify_register_ack(*ack, coordinator_key_)) {
+    spdlog::warn("ignoring a registration answer not signed by the pinned coordinator key {}",
+                 common::short_id(coordinator_key_));
+    return std::nullopt;
+  }
+  if (!o_.job_id.empty() && ack->job_id != o_.job_id) {
+    return Result<Joined>(make_error(ErrorCode::kPrecondition, "the coordinator at " + o_.coordinator +
+                                                                   " runs job '" + ack->job_id +
+                                                                   "', not '" + o_.job_id + "' of the job card"));
+  }
+  if (!ack->accepted && ack->challenge != common::Digest{} && ack->challenge != answered_challenge_) {
+    if (++challenge_answers_ > 3) return std::nullopt;  // a coordinator that keeps changing it
+    answered_challenge_ = ack->challenge;
+    (void)send(MessageType::kRegister, registration_header(ack->challenge, ack->job_id));
+    return std::nullopt;
+  }
   if (!ack->accepted) {
     return Result<Joined>(
         make_error(ErrorCode::kPrecondition,
                    "coordinator at " + o_.coordinator + " refused registration: " + ack->reason));
   }
   job_id_ = ack->job_id;
-  coordinator_key_ = ack->coordinator_key;
-  spdlog::info("registered with {} for job '{}' as {} ({} samples)", o_.coordinator, job_id_,
+  spdlog::info("registered with {} (key {}, {}) for job '{}' as {} ({} samples)", o_.coordinator,
+               common::short_id(coordinator_key_), o_.plaintext ? "plaintext" : "CURVE", job_id_,
                common::short_id(key_.public_key), local_.indices.size());
   return Result<Joined>(Joined::kRegistered);
 }
 
 // Sends Register, waits, and asks again with exponential backoff (capped) until the
-// coordinator answers, connect_timeout_s passes, or a stop signal arrives.
+// coordinator answers, connect_timeout_s passes, the handshake shows the coordinator is not the
+// pinned one, or a stop signal arrives.
 Result<WorkerSession::Joined> WorkerSession::register_with_coordinator() {
-  common::RegisterRequest req;
-  req.worker_key = key_.public_key;
-  req.num_samples = local_.indices.size();
-  req.dataset_fingerprint = local_.fingerprint;
-  req.timestamp_ms = common::now_ms();
-  req.device = device_.str();
-  common::sign_registration(req, key_.secret_key);
-  const std::string header = common::encode(req);
-
+  const auto first_contact = [&] {
+    answered_challenge_ = {};
+    challenge_answers_ = 0;
+    return registration_header(common::Digest{}, o_.job_id);
+  };
   const auto started = Clock::now();
   const bool forever = o_.connect_timeout_s <= 0;
   const auto deadline = started + to_ms(o_.connect_timeout_s);
   double wait_s = kFirstRetrySeconds;
   spdlog::info("connecting to {} to register", o_.coordinator);
-  (void)send(MessageType::kRegister, header);
+  (void)send(MessageType::kRegister, first_contact());
   while (true) {
     auto until = Clock::now() + to_ms(wait_s);
     if (!forever) until = std::min(until, deadline);
     while (Clock::now() < until) {
       if (stopping()) return Joined::kStopped;
+      if (watch_) FL_RETURN_IF_ERROR(watch_->check(o_.coordinator, coordinator_key_, key_.public_key));
       auto msg = common::receive_message(socket_, common::SocketRole::kDealer, kPoll);
       if (!msg.ok() || !msg->has_value()) continue;
       if (auto answer = answer_to_registration(**msg)) return std::move(*answer);
@@ -123,7 +171,7 @@ Result<WorkerSession::Joined> WorkerSession::register_with_coordinator() {
     }
     // The coordinator may be down or restarting: a fresh socket, and ask again.
     FL_RETURN_IF_ERROR(connect());
-    (void)send(MessageType::kRegister, header);
+    (void)send(MessageType::kRegister, first_contact());
     wait_s = std::min(wait_s * 2, kMaxRetrySeconds);
     spdlog::warn("connecting to {}; no answer yet after {:.0f}s, retrying (next try in {:.0f}s)",
                  o_.coordinator, waited_s, wait_s);
@@ -158,6 +206,7 @@ Status WorkerSession::prepare_model(const common::RoundTask& task) {
 }
 
 Status WorkerSession::do_task(const common::RoundTask& task, const common::Envelope& env) {
+  FL_RETURN_IF_ERROR(check_task_bounds(task, o_.bounds));
   // ZeroMQ may hand over a frame at any byte offset of its receive buffer (it depends on the
   // header's length): copy the parameters when they are not float-aligned.
   auto payload = env.payload_bytes();
@@ -277,6 +326,11 @@ void WorkerSession::serve_task(common::Envelope env) {
     spdlog::warn("ignoring malformed round task: {}", task.error().message);
     return;
   }
+  if (!common::verify_round_task(*task, coordinator_key_)) {
+    spdlog::warn("round {}: ignoring a task not signed by the coordinator key {}", task->round,
+                 common::short_id(coordinator_key_));
+    return;
+  }
   if (task->job_id != job_id_) {
     spdlog::warn("ignoring task for job '{}' (registered for '{}')", task->job_id, job_id_);
     return;
@@ -358,8 +412,9 @@ Status WorkerSession::serve() {
         handle_ack(env);
         break;
       case MessageType::kShutdown: {
-        auto s = common::decode<common::Shutdown>(env.header_bytes());
-        spdlog::info("coordinator ended job '{}': {}", job_id_, s.ok() ? s->reason : "shutdown");
+        std::string reason;
+        if (!signed_shutdown(env, &reason)) break;
+        spdlog::info("coordinator ended job '{}': {}", job_id_, reason);
         return ok_status();
       }
       case MessageType::kError: {

@@ -15,6 +15,7 @@
 #include "fl/common/zmq_channel.hpp"
 #include "fl/models/dataset.hpp"
 #include "fl/models/model.hpp"
+#include "handshake_watch.hpp"
 #include "fl/worker/worker.hpp"
 
 namespace fl::worker {
@@ -28,7 +29,8 @@ struct LocalData {
 class WorkerSession {
  public:
   WorkerSession(const WorkerOptions& o, common::KeyPair key, LocalData data, torch::Device device)
-      : o_(o), key_(std::move(key)), local_(std::move(data)), device_(device) {}
+      : o_(o), key_(std::move(key)), local_(std::move(data)), device_(device),
+        coordinator_key_(o.coordinator_key.value_or(common::PublicKey{})) {}
 
   // Ok when the job ends or a stop signal arrives. Never throws.
   Status run();
@@ -40,6 +42,8 @@ class WorkerSession {
   Status connect();
   Result<Joined> register_with_coordinator();
   std::optional<Result<Joined>> answer_to_registration(const common::Envelope& env);
+  std::string registration_header(const common::Digest& challenge, const std::string& job_id) const;
+  bool signed_shutdown(const common::Envelope& env, std::string* reason) const;
   void serve_task(common::Envelope env);
   Status do_task(const common::RoundTask& task, const common::Envelope& env);
   Status prepare_model(const common::RoundTask& task);
@@ -63,7 +67,10 @@ class WorkerSession {
   zmq::context_t context_{1};
   zmq::socket_t socket_;
   std::string job_id_;
-  common::PublicKey coordinator_key_{};
+  common::PublicKey coordinator_key_{};  // the pinned key
+  std::optional<HandshakeWatch> watch_;  // CURVE only
+  common::Digest answered_challenge_{};  // the challenge last signed on this connection
+  int challenge_answers_ = 0;
   std::unique_ptr<models::Model> model_;
   std::optional<Error> model_misfit_;  // why model_ cannot train on local_.data, if it cannot
   std::ofstream receipts_;

@@ -46,6 +46,8 @@ struct KeyPair {
 void init_crypto();
 
 KeyPair generate_key_pair();
+// Fills `out` from the system's cryptographic random source.
+void random_bytes(std::span<std::uint8_t> out);
 KeyPair key_pair_from_seed(const KeySeed& seed);
 // Deterministic key for tests and simulations: seed = BLAKE2b("fl-test-key" || label).
 KeyPair key_pair_from_label(std::string_view label);
@@ -101,6 +103,18 @@ Result<KeyPair> load_key_file(const std::filesystem::path& path);
 Status save_public_key_file(const std::filesystem::path& path, const PublicKey& key);
 // Reads either a key file or a public-key file and returns its public key.
 Result<PublicKey> load_public_key_file(const std::filesystem::path& path);
+
+// CurveZMQ keys from an Ed25519 identity (libsodium's Ed25519 -> X25519 map), so each party
+// has one identity: the key that signs its messages also authenticates its connections.
+using CurvePublicKey = std::array<std::uint8_t, 32>;  // X25519
+struct CurveKeyPair {
+  CurvePublicKey public_key{};
+  std::array<std::uint8_t, 32> secret_key{};
+  ~CurveKeyPair();
+};
+// kInvalidArgument for a 32-byte value that is not a valid Ed25519 public key.
+Result<CurvePublicKey> curve_public_key(const PublicKey& key);
+CurveKeyPair curve_key_pair(const KeyPair& key);
 
 // Constant-time comparison of equal-sized byte arrays.
 bool equal_bytes(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b);

@@ -21,7 +21,9 @@ namespace fl::common {
 
 // 2: RoundTask carries TrainingSettings (double rates, max_steps); a v1 worker cannot read it.
 // 3: RoundTask names the TorchScript model file's digest; workers fetch the file by it.
-inline constexpr std::uint32_t kProtocolVersion = 3;
+// 4: registration bound to job, coordinator key and a challenge; task, shutdown and
+//    registration answers signed by the coordinator.
+inline constexpr std::uint32_t kProtocolVersion = 4;
 inline constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
 inline constexpr std::size_t kMaxTextBytes = 4096;        // any string field in a header
 inline constexpr std::size_t kMaxListItems = 1 << 16;     // any list field in a header
@@ -51,6 +53,13 @@ struct RegisterRequest {
   std::uint64_t timestamp_ms = 0;
   std::string device;       // "cpu", "cuda:0": informational
   Signature signature{};    // over registration_digest(worker_key, fingerprint, timestamp_ms)
+  // Freshness and binding: the job and coordinator this registration is for, and the challenge
+  // the coordinator gave this connection (all zero on first contact: the coordinator answers
+  // with a challenge). session_signature covers them and the registration digest.
+  std::string job_id;
+  PublicKey coordinator_key{};
+  Digest challenge{};
+  Signature session_signature{};
 };
 
 struct RegisterAck {
@@ -58,6 +67,8 @@ struct RegisterAck {
   std::string reason;
   std::string job_id;
   PublicKey coordinator_key{};
+  Digest challenge{};      // set when the coordinator asks the worker to sign this challenge
+  Signature signature{};   // coordinator's, over register_ack_digest()
 };
 
 struct Heartbeat {
@@ -78,6 +89,7 @@ struct RoundTask {
   TrainingSettings training;  // checked against the training bounds when decoded
   std::uint64_t seed = 0;
   std::uint64_t deadline_ms = 0;  // wall-clock deadline (ms since epoch) for the update
+  Signature signature{};          // coordinator's, over round_task_digest()
 };
 
 struct UpdateHeader {
@@ -122,6 +134,7 @@ struct UpdateAck {
 struct Shutdown {
   std::string job_id;
   std::string reason;
+  Signature signature{};  // coordinator's, over shutdown_digest()
 };
 
 struct ErrorMessage {
@@ -162,8 +175,26 @@ Digest update_ack_digest(const UpdateAck& ack);
 void sign_update_ack(UpdateAck& ack, const SecretKey& coordinator_key);
 bool verify_update_ack(const UpdateAck& ack, const PublicKey& coordinator_key);
 
+// Signs both the ledger registration (signature) and the session binding (session_signature).
 void sign_registration(RegisterRequest& request, const SecretKey& key);
+// The ledger part only: the key owner registered this fingerprint at this time.
 bool verify_registration(const RegisterRequest& request);
+Digest registration_session_digest(const RegisterRequest& request);
+// The session part: signed by the worker key, for this job, this coordinator and this challenge;
+// the error names which of them does not match (a replay from another connection fails here).
+Status verify_registration_session(const RegisterRequest& request, std::string_view job_id,
+                                   const PublicKey& coordinator_key, const Digest& challenge);
+
+// Coordinator messages a worker acts on are signed by the coordinator key it pinned.
+Digest register_ack_digest(const RegisterAck& ack);
+void sign_register_ack(RegisterAck& ack, const SecretKey& coordinator_key);
+bool verify_register_ack(const RegisterAck& ack, const PublicKey& coordinator_key);
+Digest round_task_digest(const RoundTask& task);
+void sign_round_task(RoundTask& task, const SecretKey& coordinator_key);
+bool verify_round_task(const RoundTask& task, const PublicKey& coordinator_key);
+Digest shutdown_digest(const Shutdown& shutdown);
+void sign_shutdown(Shutdown& shutdown, const SecretKey& coordinator_key);
+bool verify_shutdown(const Shutdown& shutdown, const PublicKey& coordinator_key);
 
 // cereal binary encoding with bounded strings and lists; decoding never allocates more than
 // the frame holds and reports the field that broke.

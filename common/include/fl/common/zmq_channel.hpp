@@ -52,6 +52,12 @@ Result<std::optional<Envelope>> receive_message(zmq::socket_t& socket, SocketRol
                                                 std::chrono::milliseconds timeout,
                                                 std::string* bad_identity = nullptr);
 
+// Makes `socket` a CurveZMQ client that authenticates as `own` and accepts only a server that
+// proves `server` (both Ed25519 identities, converted to X25519). Call before connect().
+Status set_curve_client(zmq::socket_t& socket, const KeyPair& own, const PublicKey& server);
+// Makes `socket` a CurveZMQ server with the key `own`. Call before bind().
+Status set_curve_server(zmq::socket_t& socket, const KeyPair& own);
+
 std::uint64_t now_ms();  // wall clock, ms since the epoch
 
 // Ok for "tcp://HOST:PORT" (HOST a name, an IPv4 address, [IPv6] or *; PORT 0-65535) and

@@ -6,13 +6,18 @@
 #pragma once
 
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <string>
 
+#include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
 #include "fl/coordinator/job_config.hpp"
 
 namespace fl::coordinator {
+
+// The key file at `path`, created (0600) when it does not exist yet.
+Result<common::KeyPair> load_or_create_key(const std::filesystem::path& path);
 
 class Coordinator {
  public:

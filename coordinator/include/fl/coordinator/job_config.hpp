@@ -61,6 +61,10 @@ struct JobConfig {
   std::string http_listen;  // "HOST:PORT": /metrics, /api/... and the dashboard
   std::string http_token;   // bearer token; required (generated into <output_dir>/http.token) off loopback
   double http_linger_s = 0;  // keep serving this long after the last round
+  bool plaintext = false;  // RESEARCH MODE: no CURVE (workers need --plaintext too)
+  std::size_t max_connections = 20000;
+  std::size_t max_connections_per_address = 64;
+  double register_timeout_s = 10;  // drop connections that have not registered by then
   // [ledger]
   bool ledger_enabled = true;
   std::uint64_t reward_per_round = 1000;

@@ -23,6 +23,7 @@
 #include "fl/coordinator/enrolment.hpp"
 #include "fl/coordinator/rate_limiter.hpp"
 #include "fl/coordinator/round.hpp"
+#include "fl/coordinator/registration_challenge.hpp"
 #include "fl/coordinator/round_collector.hpp"
 #include "fl/coordinator/worker_channel.hpp"
 #include "fl/coordinator/worker_registry.hpp"
@@ -50,6 +51,8 @@ struct EngineSettings {
   // A TorchScript job's .pt file, served to workers that ask by its digest (ModelFileRequest);
   // task_template.model_file_digest names it. Empty for zoo models.
   std::shared_ptr<const std::vector<std::uint8_t>> model_file;
+  // Refuse registrations from connections without an authenticated key (set when CURVE is on).
+  bool require_authenticated_key = false;
   // Called for each equivocation (the coordinator keeps it as evidence).
   std::function<void(std::uint64_t round, const Equivocation&)> on_equivocation;
 };
@@ -84,6 +87,7 @@ class RoundEngine {
   };
   void handle(InboundMessage& message);
   void handle_register(const InboundMessage& message);
+  void answer_registration(const PeerId& peer, common::RegisterAck ack);
   void handle_update(const InboundMessage& message);
   void handle_task_error(const InboundMessage& message);
   void handle_model_file_request(const InboundMessage& message);
@@ -109,6 +113,7 @@ class RoundEngine {
   UnrecordedInput engine_counts_;
   std::uint64_t last_round_ = 0;                   // the round collected last, and
   std::set<common::PublicKey> last_newcomers_;     // the newcomers it sampled  // since the last round closed: rate-limited, malformed, refused
+  RegistrationChallenges challenges_;
 };
 
 }  // namespace fl::coordinator

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fl/common/result.hpp"
 #include "fl/common/wire.hpp"
@@ -37,6 +38,8 @@ struct InboundMessage {
   SharedBytes header;
   SharedBytes payload;  // empty when the message has none
   std::string source;   // the peer's network address ("" when unknown): per-source limits
+  // The X25519 key the connection authenticated with (CURVE); unset on a plaintext channel.
+  std::optional<common::CurvePublicKey> authenticated_key;
 };
 
 class WorkerChannel {
@@ -53,6 +56,9 @@ class WorkerChannel {
   // kUnavailable when the peer is gone or cannot take the message now.
   virtual Status send(const PeerId& peer, common::MessageType type, std::string_view header,
                       std::span<const std::uint8_t> payload = {}) = 0;
+  // The engine enrolled the worker on this connection: the channel stops timing it out as a
+  // connection that never registers.
+  virtual void mark_registered(const PeerId& /*peer*/) {}
 };
 
 template <typename T>
@@ -61,12 +67,29 @@ Status send_typed(WorkerChannel& channel, const PeerId& peer, common::MessageTyp
   return channel.send(peer, type, common::encode(message), payload);
 }
 
-// The ZeroMQ ROUTER channel bound at `endpoint` ("tcp://HOST:PORT"; port 0 picks a free one).
-// Messages above max_message_bytes are dropped by the socket before allocation.
+// How the ZeroMQ channel admits peers. CURVE is on unless `plaintext` (research mode, logged):
+// the server key derives from the coordinator's Ed25519 key, and the ZAP handler admits only
+// keys the enrolment policy allows (any key under open enrolment). Connections are limited per
+// source address and in total (the total also kept well below the descriptor limit, which is
+// raised at bind), and a connection that has not registered within register_timeout_s is
+// dropped.
+struct ChannelOptions {
+  std::string endpoint = "tcp://127.0.0.1:5555";  // port 0 picks a free one
+  std::uint64_t max_message_bytes = 64ull << 20;  // larger messages are dropped before allocation
+  bool plaintext = false;
+  const common::KeyPair* server_key = nullptr;     // required unless plaintext
+  bool open_enrolment = false;
+  std::vector<common::PublicKey> allowed_workers;  // the allow-list when not open
+  std::size_t max_connections = 20000;
+  std::size_t max_connections_per_address = 64;
+  double register_timeout_s = 10;
+};
+
 struct BoundChannel {
   std::unique_ptr<WorkerChannel> channel;
   std::string endpoint;  // the endpoint actually bound
+  std::size_t max_connections = 0;  // the total limit in force (after the descriptor limit)
 };
-Result<BoundChannel> bind_zmq_channel(const std::string& endpoint, std::uint64_t max_message_bytes);
+Result<BoundChannel> bind_zmq_channel(const ChannelOptions& options);
 
 }  // namespace fl::coordinator

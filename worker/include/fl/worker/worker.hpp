@@ -8,15 +8,33 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
+#include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
 #include "fl/worker/attack.hpp"
 
 namespace fl::worker {
 
+// What a round task may ask of this device; a task outside them is refused with a TaskError
+// naming the bound (and the flag that moves it).
+struct TaskBounds {
+  int max_epochs = 20;
+  int max_batch_size = 4096;
+  double max_learning_rate = 0.5;
+  std::int64_t max_model_parameters = 50'000'000;
+};
+
 struct WorkerOptions {
   std::string coordinator = "tcp://127.0.0.1:5555";
+  // The coordinator's Ed25519 key this worker pins (from --job-card or --coordinator-key):
+  // CURVE accepts only a server proving it, and tasks, shutdowns and acknowledgements must be
+  // signed by it. Required.
+  std::optional<common::PublicKey> coordinator_key;
+  std::string job_id;  // from the job card: the job this worker joins ("" takes the coordinator's)
+  bool plaintext = false;  // RESEARCH MODE: no CURVE (the job must say network.plaintext too)
+  TaskBounds bounds;
   std::filesystem::path key_file;
   std::string data = "/usr/share/datasets/fashion-mnist";  // models::load_dataset spec (csv:, npz:...)
   int part_index = 0;  // this worker's share: part_index of num_parts
@@ -39,7 +57,8 @@ struct WorkerOptions {
 
 // Runs until the coordinator says the job is over or a stop signal arrives (Ok), or something
 // unrecoverable happens (a malformed endpoint, a refused registration, no answer within
-// connect_timeout_s, a missing key or data file). Never throws.
+// connect_timeout_s, a missing key or data file). A coordinator that cannot prove the pinned
+// key is kBadSignature. Never throws.
 Status run_worker(const WorkerOptions& options);
 
 }  // namespace fl::worker

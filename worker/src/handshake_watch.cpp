@@ -1,0 +1,66 @@
+#include "handshake_watch.hpp"
+
+#include <atomic>
+#include <cstring>
+
+namespace fl::worker {
+
+namespace {
+std::string next_monitor_endpoint() {
+  static std::atomic<int> counter{0};
+  return "inproc://fl-worker-handshake-" + std::to_string(counter++);
+}
+}  // namespace
+
+HandshakeWatch::HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket)
+    : monitor_(context, zmq::socket_type::pair) {
+  const auto endpoint = next_monitor_endpoint();
+  zmq_socket_monitor(socket.handle(), endpoint.c_str(),
+                     ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                         ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+  monitor_.set(zmq::sockopt::linger, 0);
+  monitor_.connect(endpoint);
+}
+
+Status HandshakeWatch::check(const std::string& endpoint, const common::PublicKey& pinned,
+                             const common::PublicKey& own) {
+  while (true) {
+    zmq::message_t event, address;
+    if (!monitor_.recv(event, zmq::recv_flags::dontwait)) break;
+    if (event.more()) (void)monitor_.recv(address);
+    if (event.size() < 6) continue;
+    std::uint16_t id = 0;
+    std::memcpy(&id, event.data(), 2);
+    if (id == ZMQ_EVENT_CONNECTED) {
+      handshaking_ = true;
+    } else if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      succeeded_ = true;
+      handshaking_ = false;
+      failures_ = 0;
+    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+      refused_ = true;
+    } else if (id == ZMQ_EVENT_DISCONNECTED && handshaking_) {
+      handshaking_ = false;
+      ++failures_;
+    }
+  }
+  if (refused_) {
+    return make_error(
+        ErrorCode::kBadSignature,
+        "the coordinator at " + endpoint + " refused this worker's key " + common::short_id(own) +
+            " during the handshake: the key is not enrolled for this job (send it to the "
+            "researcher: fl-worker keygen printed it)");
+  }
+  if (!succeeded_ && failures_ >= kMaxFailures) {
+    return make_error(
+        ErrorCode::kBadSignature,
+        "the coordinator at " + endpoint + " did not prove it holds the pinned key " +
+            common::short_id(pinned) + ": " + std::to_string(failures_) +
+            " CURVE handshakes failed. It holds another key (an impostor, or the wrong key was "
+            "pinned: check --job-card / --coordinator-key), speaks plaintext, or refuses "
+            "connections from this address");
+  }
+  return ok_status();
+}
+
+}  // namespace fl::worker

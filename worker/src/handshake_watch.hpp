@@ -1,0 +1,34 @@
+// Watches a worker socket's CURVE handshakes (through a ZeroMQ socket monitor) so that a
+// coordinator that cannot prove the pinned key, or refuses this worker's key, ends the worker
+// with a clear message instead of silent retries. Private to fl_worker.
+#pragma once
+
+#include <string>
+#include <zmq.hpp>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/result.hpp"
+
+namespace fl::worker {
+
+class HandshakeWatch {
+ public:
+  // Monitors `socket` (call before it connects).
+  HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket);
+  // Reads the events so far: kBadSignature once the coordinator refused this worker's key, or
+  // after kMaxFailures handshakes failed without one succeeding.
+  Status check(const std::string& endpoint, const common::PublicKey& pinned,
+               const common::PublicKey& own);
+  bool authenticated() const { return succeeded_; }
+
+  static constexpr int kMaxFailures = 4;
+
+ private:
+  zmq::socket_t monitor_;
+  bool succeeded_ = false;
+  bool handshaking_ = false;
+  int failures_ = 0;
+  bool refused_ = false;
+};
+
+}  // namespace fl::worker
