@@ -47,6 +47,16 @@ cereal::size_type get_count(Archive& ar, std::size_t limit, const char* field) {
   return n;
 }
 
+// cereal reads a bool by copying a byte into it; any byte but 0 or 1 would make that bool's value
+// undefined, so flags travel as a u8 that is checked.
+template <class Archive>
+void get_flag(Archive& ar, bool& flag, const char* field) {
+  std::uint8_t byte = 0;
+  ar(byte);
+  if (byte > 1) throw FieldError(std::string(field) + " is " + std::to_string(byte) + ", not 0 or 1");
+  flag = byte == 1;
+}
+
 template <class Archive, std::size_t N>
 void put_bytes(Archive& ar, const std::array<std::uint8_t, N>& a) {
   ar(cereal::binary_data(a.data(), N));
@@ -97,7 +107,7 @@ template <class A> void put(A& ar, const RegisterAck& m) {
   ar(m.accepted); put_text(ar, m.reason); put_text(ar, m.job_id); put_bytes(ar, m.coordinator_key);
 }
 template <class A> void get(A& ar, RegisterAck& m) {
-  ar(m.accepted); get_text(ar, m.reason, "reason"); get_text(ar, m.job_id, "job_id");
+  get_flag(ar, m.accepted, "accepted"); get_text(ar, m.reason, "reason"); get_text(ar, m.job_id, "job_id");
   get_bytes(ar, m.coordinator_key);
 }
 
@@ -161,10 +171,10 @@ template <class A> void put_unsigned(A& ar, const UpdateAck& m) {
 }
 template <class A> void put(A& ar, const UpdateAck& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
 template <class A> void get(A& ar, UpdateAck& m) {
-  get_text(ar, m.job_id, "job_id"); ar(m.round); get_bytes(ar, m.update_digest); ar(m.accepted);
-  get_text(ar, m.reason, "reason");
+  get_text(ar, m.job_id, "job_id"); ar(m.round); get_bytes(ar, m.update_digest);
+  get_flag(ar, m.accepted, "accepted"); get_text(ar, m.reason, "reason");
   bool has_receipt = false;
-  ar(has_receipt);
+  get_flag(ar, has_receipt, "has_receipt");
   if (has_receipt) get(ar, m.receipt.emplace());
   get_bytes(ar, m.signature);
 }
