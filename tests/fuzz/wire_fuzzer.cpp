@@ -24,6 +24,13 @@ Result<T> decode_canonical(std::span<const std::uint8_t> bytes) {
   return message;
 }
 
+// Reads a flag the way a receiver branches on it, so a bool holding neither 0 nor 1 is caught.
+int use_flag(bool flag) {
+  static volatile int taken = 0;
+  if (flag) taken = taken + 1;
+  return taken;
+}
+
 void use_layout(const TensorLayout& layout) {
   (void)layout.describe();
   (void)layout.digest();
@@ -40,7 +47,9 @@ void decode_frame(std::uint8_t kind, std::span<const std::uint8_t> header) {
     case 1:
       if (auto m = decode_canonical<RegisterRequest>(header); m.ok()) (void)verify_registration(*m);
       break;
-    case 2: (void)decode_canonical<RegisterAck>(header); break;
+    case 2:
+      if (auto m = decode_canonical<RegisterAck>(header); m.ok()) use_flag(m->accepted);
+      break;
     case 3: (void)decode_canonical<Heartbeat>(header); break;
     case 4:
       if (auto m = decode_canonical<RoundTask>(header); m.ok()) use_layout(m->layout);
@@ -54,6 +63,7 @@ void decode_frame(std::uint8_t kind, std::span<const std::uint8_t> header) {
     case 6:
       if (auto m = decode_canonical<UpdateAck>(header); m.ok()) {
         (void)verify_update_ack(*m, someone);
+        use_flag(m->accepted);
         if (m->receipt) use_receipt(*m->receipt);
       }
       break;
