@@ -65,6 +65,7 @@ fuzz_one() {  # harness -> 0 clean, 1 finding
   local out=$work/$h status=0
   rm -rf "$out/artifacts" && mkdir -p "$out/artifacts" "$out/corpus"
   local common=(-timeout=10 -rss_limit_mb=2048 -max_len=8192 -artifact_prefix="$out/artifacts/")
+  [[ -f $root/tests/fuzz/$h.dict ]] && common+=(-dict="$root/tests/fuzz/$h.dict")
   if ! "$bin" "${common[@]}" -runs=0 "$seeds" >"$out/replay.log" 2>&1; then
     echo "fuzz: $h FAILS on its checked-in corpus (log: $out/replay.log)"
     grep -m3 -E "ERROR|runtime error|fuzz check" "$out/replay.log" | sed 's/^/  /'
@@ -92,8 +93,8 @@ fuzz_one() {  # harness -> 0 clean, 1 finding
     "$bin" -merge=1 "$seeds" "$out/corpus" >"$out/merge.log" 2>&1
   fi
   local stats
-  stats=$(grep -E "^stat::number_of_executed_units|^#[0-9]+.*DONE" "$out/fuzz.log" | tail -1)
-  echo "fuzz: $h ${seconds}s: $( ((status)) && echo FINDINGS || echo clean ) ${stats}"
+  stats=$(grep -E "^#[0-9]+(:| DONE| pulse)" "$out/fuzz.log" | tail -1 | grep -oE "^#[0-9]+|cov: [0-9]+|exec/s:? [0-9]+" | tr '\n' ' ')
+  echo "fuzz: $h ${seconds}s: $( ((status)) && echo FINDINGS || echo clean ) (runs ${stats})"
   return $status
 }
 

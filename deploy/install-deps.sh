@@ -10,6 +10,7 @@ packages=(
   libeigen3-dev libcereal-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
   dataset-fashion-mnist
+  clang libclang-rt-14-dev libomp-dev  # fuzz harnesses (tests/fuzz): clang, libFuzzer, OpenMP
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy)
