@@ -63,7 +63,9 @@ mkdir -p "$work"
 fuzz_one() {  # harness -> 0 clean, 1 finding
   local h=$1 bin=$root/$build_dir/bin/${1}_fuzzer seeds=$corpus_root/$1
   local out=$work/$h status=0
-  rm -rf "$out/artifacts" && mkdir -p "$out/artifacts" "$out/corpus"
+  rm -rf "$out/artifacts"
+  ((regression)) && rm -rf "$out/corpus"  # the regression starts from the checked-in corpus alone
+  mkdir -p "$out/artifacts" "$out/corpus"
   local common=(-timeout=10 -rss_limit_mb=2048 -max_len=8192 -artifact_prefix="$out/artifacts/")
   [[ -f $root/tests/fuzz/$h.dict ]] && common+=(-dict="$root/tests/fuzz/$h.dict")
   if ! "$bin" "${common[@]}" -runs=0 "$seeds" >"$out/replay.log" 2>&1; then
@@ -92,9 +94,10 @@ fuzz_one() {  # harness -> 0 clean, 1 finding
   elif ((merge)); then
     "$bin" -merge=1 "$seeds" "$out/corpus" >"$out/merge.log" 2>&1
   fi
-  local stats
-  stats=$(grep -E "^#[0-9]+(:| DONE| pulse)" "$out/fuzz.log" | tail -1 | grep -oE "^#[0-9]+|cov: [0-9]+|exec/s:? [0-9]+" | tr '\n' ' ')
-  echo "fuzz: $h ${seconds}s: $( ((status)) && echo FINDINGS || echo clean ) (runs ${stats})"
+  local runs
+  runs=$(awk '/^stat::number_of_executed_units/ {print $2}' "$out/fuzz.log")
+  [[ -n $runs ]] || runs=$(grep -oE "^#[0-9]+: cov" "$out/fuzz.log" | tail -1 | tr -dc 0-9)
+  echo "fuzz: $h ${seconds}s: $( ((status)) && echo FINDINGS || echo clean ) (${runs:-?} inputs)"
   return $status
 }
 
