@@ -18,7 +18,7 @@ root=$PWD
 build_dir=${FL_FUZZ_BUILD_DIR:-build-fuzz}
 corpus_root=$root/tests/fuzz/corpus
 all_harnesses=(wire tensor_payload npy model_file job_config sweep_config idx transaction receipt_json
-  merkle_proof)
+  merkle_proof key_file)
 
 seconds=300 jobs=1 merge=0 regression=0 harnesses=()
 while (($#)); do

@@ -165,6 +165,13 @@ void file_seeds(const fs::path& scratch) {
   gzwrite(gz, images.data(), static_cast<unsigned>(images.size()));
   gzclose(gz);
   put("idx", "images_gz", slurp(scratch / "i.gz"));
+
+  const KeyPair key = key_pair_from_label("fuzz-key");
+  (void)save_key_file(scratch / "w.key", key);
+  put("key_file", "key", slurp(scratch / "w.key"));
+  (void)save_public_key_file(scratch / "w.key.pub", key.public_key);
+  put("key_file", "public_key", slurp(scratch / "w.key.pub"));
+  put("key_file", "hex", to_hex(key.public_key));
 }
 
 void ledger_seeds() {
