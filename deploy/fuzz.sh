@@ -10,7 +10,8 @@
 # A finding (crash, UB, leak, timeout, out-of-memory) is minimised and saved as
 # tests/fuzz/corpus/<harness>/finding-<kind>-<hash>, so the regression run keeps reproducing it
 # until it is fixed; the raw artifacts and logs stay under the build folder's work/.
-# Exit status: 0 when nothing was found, 1 on findings, 2 when the fuzz build is unavailable.
+# Exit status: 0 when nothing was found, 1 on findings, 2 without clang or libFuzzer, 3 when the
+# harnesses do not build.
 # Environment: FL_FUZZ_BUILD_DIR (default build-fuzz), CC/CXX (default clang/clang++).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ while (($#)); do
     -j|--jobs) jobs=$2; shift 2 ;;
     --merge) merge=1; shift ;;
     --regression) regression=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) harnesses+=("$1"); shift ;;
   esac
 done
@@ -51,11 +52,11 @@ fi
 if [[ ! -f $build_dir/build.ninja ]]; then
   launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  CC=$cc CXX=$cxx cmake -S tests/fuzz -B "$build_dir" -G Ninja "${launcher[@]}" >/dev/null || exit 2
+  CC=$cc CXX=$cxx cmake -S tests/fuzz -B "$build_dir" -G Ninja "${launcher[@]}" >/dev/null || exit 3
 fi
 targets=()
 for h in "${harnesses[@]}"; do targets+=("${h}_fuzzer"); done
-cmake --build "$build_dir" -j "${FL_FUZZ_BUILD_JOBS:-2}" --target "${targets[@]}" || exit 2
+cmake --build "$build_dir" -j "${FL_FUZZ_BUILD_JOBS:-2}" --target "${targets[@]}" || exit 3
 
 # --- run -------------------------------------------------------------------------------------
 work=$root/$build_dir/work
