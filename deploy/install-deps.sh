@@ -13,6 +13,7 @@ packages=(
   libstb-dev dataset-fashion-mnist
   systemd iproute2  # tests: systemd-analyze verify on deploy/systemd, ip netns for the multi-host test
   prometheus chromium  # the observability tests (skipped where absent)
+  clang libclang-rt-14-dev libomp-dev  # fuzz harnesses (tests/fuzz): clang, libFuzzer, OpenMP
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy)

@@ -194,7 +194,8 @@ Result<NpyArray> parse_npy(std::span<const std::uint8_t> bytes, const std::strin
   NpyArray out;
   out.shape = h.shape;
   out.values.resize(h.data_bytes / sizeof(float));
-  std::memcpy(out.values.data(), bytes.data() + h.data_offset, h.data_bytes);
+  // An empty shape has no data and values.data() may be null, which memcpy must not be given.
+  if (h.data_bytes > 0) std::memcpy(out.values.data(), bytes.data() + h.data_offset, h.data_bytes);
   return out;
 }
 

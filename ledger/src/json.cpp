@@ -119,21 +119,35 @@ json round_json(const RoundSummary& r) {
 
 std::string short_hex(const common::Digest& d) { return to_hex(d).substr(0, 16); }
 
+namespace {
+// nlohmann converts a float or a negative number to an unsigned integer without complaint (and
+// with undefined behaviour for one out of range), so integer fields are checked first.
+Result<std::uint64_t> unsigned_at(const json& j, const char* key) {
+  const json& v = j.at(key);
+  if (!v.is_number_unsigned()) {
+    return make_error(ErrorCode::kInvalidArgument, "not a proof as `fl-ledger proof TX --json` writes "
+                                                   "it (\"" + std::string(key) +
+                                                       "\" is not a non-negative integer)");
+  }
+  return v.get<std::uint64_t>();
+}
+}  // namespace
+
 Result<MerkleProof> proof_from_json(const json& j) {
   try {
     MerkleProof p;
     FL_ASSIGN_OR_RETURN(p.tx_hash, common::digest_from_hex(j.at("tx_hash").get<std::string>()));
-    p.leaf_index = j.at("leaf_index").get<std::uint64_t>();
-    p.tree_size = j.at("tree_size").get<std::uint64_t>();
+    FL_ASSIGN_OR_RETURN(p.leaf_index, unsigned_at(j, "leaf_index"));
+    FL_ASSIGN_OR_RETURN(p.tree_size, unsigned_at(j, "tree_size"));
     for (const auto& h : j.at("proof")) {
       FL_ASSIGN_OR_RETURN(auto d, common::digest_from_hex(h.get<std::string>()));
       p.path.push_back(d);
     }
     const auto& b = j.at("block");
     auto& h = p.block.header;
-    h.height = b.at("height").get<std::uint64_t>();
-    h.time_ms = b.at("time_ms").get<std::uint64_t>();
-    h.tx_count = b.at("tx_count").get<std::uint64_t>();
+    FL_ASSIGN_OR_RETURN(h.height, unsigned_at(b, "height"));
+    FL_ASSIGN_OR_RETURN(h.time_ms, unsigned_at(b, "time_ms"));
+    FL_ASSIGN_OR_RETURN(h.tx_count, unsigned_at(b, "tx_count"));
     FL_ASSIGN_OR_RETURN(h.prev_hash, common::digest_from_hex(b.at("prev_hash").get<std::string>()));
     FL_ASSIGN_OR_RETURN(h.merkle_root,
                         common::digest_from_hex(b.at("merkle_root").get<std::string>()));

@@ -157,6 +157,17 @@ TEST_F(NpyFile, RefusesAHeaderMissingAKey) {
               HasSubstr("lacks one of"));
 }
 
+TEST_F(NpyFile, ParsesAnEmptyArrayHeldInMemory) {
+  // Found by fuzzing: an empty shape once handed memcpy a null destination.
+  const auto path = handmade("{'descr': '<f4', 'fortran_order': False, 'shape': (0,), }", 0);
+  std::ifstream in(path, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto parsed = parse_npy({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, "mem");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  EXPECT_EQ(parsed->shape, std::vector<std::size_t>{0});
+  EXPECT_TRUE(parsed->values.empty());
+}
+
 TEST_F(NpyFile, RefusesAMissingFileAsNotFound) {
   auto r = read_npy(dir_ / "absent.npy");
   ASSERT_FALSE(r.ok());

@@ -139,6 +139,24 @@ TEST(Wire, RoundTaskNamesTheModelFileDigestAndTheFileMessagesRoundTrip) {
   }
 }
 
+TEST(Wire, FlagOtherThanZeroOrOneIsRejected) {
+  // Found by fuzzing: a byte of 2 read straight into a bool is undefined behaviour.
+  UpdateAck ack;
+  ack.job_id = "job";
+  std::string encoded = encode(ack);
+  const std::size_t accepted_at = 4 + 8 + ack.job_id.size() + 8 + 32;  // format, job_id, round, digest
+  ASSERT_EQ(encoded[accepted_at], '\0');
+  encoded[accepted_at] = 2;
+  auto decoded = decode<UpdateAck>(bytes_of(encoded));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.error().message.find("accepted is 2"), std::string::npos)
+      << decoded.error().message;
+
+  std::string ack_bytes = encode(RegisterAck{});
+  ack_bytes[4] = 7;  // RegisterAck.accepted follows the format
+  EXPECT_FALSE(decode<RegisterAck>(bytes_of(ack_bytes)).ok());
+}
+
 TEST(Wire, UnknownMessageTypeIsRejected) {
   std::uint8_t t = 99;
   EXPECT_FALSE(parse_message_type({&t, 1}).ok());

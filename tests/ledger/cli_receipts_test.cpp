@@ -81,5 +81,17 @@ TEST_F(CliReceiptsTest, AFileThatIsNeitherProofNorReceiptsIsNamed) {
   EXPECT_NE(missing.err.find("none.json"), std::string::npos) << missing.err;
 }
 
+TEST_F(CliReceiptsTest, AProofWithAFractionalOrNegativeIndexIsRefusedNotConverted) {
+  // Found by fuzzing: 1e300 in an integer field was converted to u64 with undefined behaviour.
+  const std::string zeros(64, '0');
+  for (const std::string index : {"1e300", "-1", "2.5"}) {
+    test::write_file(file_, R"({"tx_hash": ")" + zeros + R"(", "leaf_index": )" + index +
+                                R"(, "tree_size": 1, "proof": [], "block": {"height": 1}})");
+    auto r = run("verify-proof " + file_.string());
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("\"leaf_index\" is not a non-negative integer"), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace fl::ledger
