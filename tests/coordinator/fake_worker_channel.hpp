@@ -116,7 +116,10 @@ class FakeWorkerChannel : public coordinator::WorkerChannel {
     r.challenge = ack->challenge;
     common::sign_registration(r, key.secret_key);
     registering.erase(worker);  // one answer, as a worker gives
+    // A worker answers the challenge before it sends anything else: ahead of what is queued.
     push_typed(s.peer, common::MessageType::kRegister, r, {}, source);
+    inbox_.push_front(std::move(inbox_.back()));
+    inbox_.pop_back();
   }
 
   std::deque<coordinator::InboundMessage> inbox_;

@@ -158,7 +158,8 @@ TEST_F(HostileEngineTest, ANewcomerThatAnswersLateStillEarnsItsHistory) {
   ASSERT_TRUE(collect(1).ok());
   const FakeWorker late("late-newcomer");
   late.join(channel_, "10.0.0.3");
-  engine_->pump(std::chrono::milliseconds(0));
+  engine_->pump(std::chrono::milliseconds(0));  // first contact: the engine sends a challenge
+  engine_->pump(std::chrono::milliseconds(0));  // the signed answer registers it
   std::optional<common::RoundTask> its_task;
   on_task = [&](const FakeWorkerChannel::Sent& sent) {
     if (sent.peer == late.peer) its_task = *sent.header_as<common::RoundTask>();

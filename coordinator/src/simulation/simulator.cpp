@@ -142,7 +142,7 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
                      coordinator_key, never_stop);
   TestSetEvaluator evaluator(*evaluator_model, data.test, config.eval_limit, config.threads);
   // Every virtual worker registers before round 1 (they are all there from the start).
-  for (std::size_t i = 0; i < 2 * keys.size() && registry.size() < keys.size(); ++i) {
+  for (std::size_t i = 0; i < 4 * keys.size() && registry.size() < keys.size(); ++i) {
     engine.pump(std::chrono::milliseconds(0));
   }
 

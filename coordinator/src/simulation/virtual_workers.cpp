@@ -44,14 +44,8 @@ VirtualWorkers::VirtualWorkers(const SweepConfig& config, ByzantineAttack attack
                                std::vector<std::unique_ptr<models::Model>> replicas)
     : config_(config), attack_(attack), data_(data), workers_(std::move(workers)), replicas_(std::move(replicas)) {
   for (std::size_t id = 0; id < workers_.size(); ++id) {
-    common::RegisterRequest r;
-    r.worker_key = workers_[id].key.public_key;
-    r.num_samples = workers_[id].share.size();
-    r.dataset_fingerprint = models::dataset_fingerprint(data_.train, workers_[id].share);
-    r.device = "virtual";
-    common::sign_registration(r, workers_[id].key.secret_key);
     inbox_.push_back({kPeerPrefix + std::to_string(id), common::MessageType::kRegister,
-                      SharedBytes::copy_of(common::encode(r)), {}});
+                      SharedBytes::copy_of(common::encode(registration(static_cast<int>(id), nullptr))), {}, {}, {}});
   }
 }
 
@@ -67,14 +61,42 @@ WorkerChannel::Received VirtualWorkers::receive(std::chrono::milliseconds) {
 
 Status VirtualWorkers::send(const PeerId& peer, common::MessageType type, std::string_view header,
                             std::span<const std::uint8_t> payload) {
-  if (type != common::MessageType::kRoundTask) return ok_status();  // acks, receipts: nothing to do
   const int id = std::stoi(peer.substr(kPeerPrefix.size()));
+  if (type == common::MessageType::kRegisterAck) return answer_challenge(id, header);
+  if (type != common::MessageType::kRoundTask) return ok_status();  // acks, receipts: nothing to do
   FL_ASSIGN_OR_RETURN(auto task, common::decode<common::RoundTask>(
                                      {reinterpret_cast<const std::uint8_t*>(header.data()), header.size()}));
   FL_ASSIGN_OR_RETURN(auto global, common::view_payload(task.layout, payload));
   if (pending_.empty()) global_.assign(global.begin(), global.end());
   pending_[id] = std::move(task);
   return ok_status();
+}
+
+// The coordinator's first answer carries a challenge; the worker signs its registration over it,
+// as fl-worker does.
+Status VirtualWorkers::answer_challenge(int id, std::string_view header) {
+  FL_ASSIGN_OR_RETURN(auto ack, common::decode<common::RegisterAck>(
+                                    {reinterpret_cast<const std::uint8_t*>(header.data()), header.size()}));
+  if (ack.accepted || ack.challenge == common::Digest{}) return ok_status();
+  inbox_.push_back({kPeerPrefix + std::to_string(id), common::MessageType::kRegister,
+                    SharedBytes::copy_of(common::encode(registration(id, &ack))), {}, {}, {}});
+  return ok_status();
+}
+
+common::RegisterRequest VirtualWorkers::registration(int id, const common::RegisterAck* challenge) const {
+  const auto& w = workers_[static_cast<std::size_t>(id)];
+  common::RegisterRequest r;
+  r.worker_key = w.key.public_key;
+  r.num_samples = w.share.size();
+  r.dataset_fingerprint = models::dataset_fingerprint(data_.train, w.share);
+  r.device = "virtual";
+  if (challenge) {
+    r.job_id = challenge->job_id;
+    r.coordinator_key = challenge->coordinator_key;
+    r.challenge = challenge->challenge;
+  }
+  common::sign_registration(r, w.key.secret_key);
+  return r;
 }
 
 // Trains every worker that trains, from global_, on the replicas' threads. Results depend on
@@ -174,7 +196,7 @@ void VirtualWorkers::push_update(int id, const common::RoundTask& task, Trained&
   if (!trained.error.empty()) {
     inbox_.push_back({peer, common::MessageType::kTaskError,
                       SharedBytes::copy_of(common::encode(common::TaskError{task.job_id, task.round, trained.error})),
-                      {}});
+                      {}, {}, {}});
     return;
   }
   auto values = std::make_shared<std::vector<float>>(std::move(trained.values));
@@ -191,7 +213,7 @@ void VirtualWorkers::push_update(int id, const common::RoundTask& task, Trained&
   h.train_seconds = trained.seconds;
   common::sign_update(h, w.key.secret_key);
   inbox_.push_back({peer, common::MessageType::kUpdate, SharedBytes::copy_of(common::encode(h)),
-                    SharedBytes{values, bytes}});
+                    SharedBytes{values, bytes}, {}, {}});
 }
 
 }  // namespace fl::coordinator

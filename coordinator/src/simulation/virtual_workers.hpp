@@ -42,6 +42,8 @@ class VirtualWorkers final : public WorkerChannel {
 
  private:
   struct Trained;
+  common::RegisterRequest registration(int id, const common::RegisterAck* challenge) const;
+  Status answer_challenge(int id, std::string_view header);
   void answer_pending_tasks();
   std::vector<Trained> train(const common::RoundTask& task, std::span<const int> ids);
   void push_update(int id, const common::RoundTask& task, Trained&& trained);
