@@ -162,11 +162,14 @@ class MultiHost : public ::testing::Test {
   }
 
   ChildProcess start_worker(const std::string& host, int k) {
+    // Pin the coordinator's key (CURVE): it exists once the coordinator has started.
+    EXPECT_TRUE(test::wait_until([&] { return std::filesystem::exists(run_ / "keys" / "coordinator.key"); }, 60s));
     const auto key = dir_ / ("w" + host + ".key");
     EXPECT_TRUE(
         common::save_key_file(key, common::key_pair_from_label("netns-worker-" + host)).ok());
     return ChildProcess(
-        lab_->exec_in(host, {test::binary("fl-worker"), "run", "--coordinator", kEndpoint, "--key",
+        lab_->exec_in(host, {test::binary("fl-worker"), "run", "--coordinator", kEndpoint,
+                             "--coordinator-key", (run_ / "keys" / "coordinator.key").string(), "--key",
                              key.string(), "--partition", std::to_string(k) + "/2", "--max-samples",
                              "300", "--threads", "1", "--heartbeat", "0.5", "--receipts",
                              (dir_ / ("w" + host + ".receipts")).string()}),

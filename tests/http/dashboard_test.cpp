@@ -118,6 +118,8 @@ struct LiveJob {
                                        "run",
                                        "--coordinator",
                                        endpoint,
+                                       "--coordinator-key",
+                                       (run / "keys" / "coordinator.key").string(),
                                        "--key",
                                        key.string(),
                                        "--partition",

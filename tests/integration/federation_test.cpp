@@ -157,6 +157,7 @@ TEST_F(Federation, ForgedAndWrongShapedUpdatesAreRejectedWhileTheRoundCompletes)
     const auto key = common::key_pair_from_label("plaintext-peer");
     test::WorkerConnection connection(endpoint, key, pinned, /*curve=*/false);
     plaintext_answered = connection.register_worker(3s).has_value();
+    connection.socket().set(zmq::sockopt::sndtimeo, 1000);  // no CURVE, no pipe: a send would block
     auto update = test::make_signed_update(key, "itest", 1, test::small_layout(), std::vector<float>(9, 1.0f));
     connection.send(common::MessageType::kUpdate, update.header, update.payload());
     plaintext_answered = plaintext_answered || connection.await(common::MessageType::kUpdateAck, 1s).has_value();

@@ -46,6 +46,7 @@ class TabularFederation : public Federation {
           common::save_key_file(key, common::key_pair_from_label("tab-" + std::to_string(k))).ok());
       workers.emplace_back(
           std::vector<std::string>{test::binary("fl-worker"), "run", "--coordinator", endpoint,
+                                   "--coordinator-key", (run_ / "keys" / "coordinator.key").string(),
                                    "--key", key.string(), "--data", data_spec(), "--partition",
                                    std::to_string(k) + "/3", "--device", "cpu", "--model-cache",
                                    (dir_ / ("cache" + std::to_string(k))).string()},
