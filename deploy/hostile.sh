@@ -6,6 +6,8 @@
 #   junk         a registered worker answering each task with 20 refused updates + 20 naming others
 #   long-layout  the same with signed updates whose layout holds 4,000 long tensor names
 #   sybil        300 fresh keys registering from one address after round 1
+# Every connection is CurveZMQ, as a job has it by default; the hostile peer completes the
+# handshake with keys of its own (enrolment is open), so its traffic reaches the round engine.
 # Each case passes when every honest round completed with the 3 honest updates accepted, the
 # attack was refused, and the honest accounts on the ledger (`fl-ledger accounts`: rejections,
 # rounds contributed) equal the baseline's; an attacker's own signed junk is on the ledger at
@@ -28,6 +30,9 @@ cleanup() {
 trap cleanup EXIT
 
 for k in 0 1 2; do "$bin/fl-worker" keygen --out "$work/keys/w$k.key" >/dev/null; done
+# Every connection is CurveZMQ (the default): workers and the hostile peer pin this key.
+"$bin/fl-worker" keygen --out "$work/keys/coordinator.key" >/dev/null
+coordinator_pub=$work/keys/coordinator.key.pub
 
 write_job() {  # DIR MIN_WORKERS
   mkdir -p "$1"
@@ -52,6 +57,7 @@ max_new_per_source_per_minute = 20
 bind = "tcp://127.0.0.1:0"
 [output]
 dir = "$1/run"
+coordinator_key = "$work/keys/coordinator.key"
 live_table = false
 TOML
 }
@@ -80,12 +86,14 @@ run_case() {  # NAME MIN_WORKERS ATTACK-AFTER-ROUND [hostile_peer ARGS with @ fo
   endpoint=$(cat "$dir/run/endpoint")
   local attack=()
   for a in "$@"; do attack+=("${a//@/$endpoint}"); done
+  ((${#attack[@]} > 0)) && attack+=(--curve "$coordinator_pub")
   if [[ ${#attack[@]} -gt 0 && $after == 0 ]]; then
     "$bin/hostile_peer" "${attack[@]}" >"$dir/attack.out" 2>&1 &
     pids+=("$!")
   fi
   for k in 0 1 2; do
-    "$bin/fl-worker" run --coordinator "$endpoint" --key "$work/keys/w$k.key" --partition "$k/3" \
+    "$bin/fl-worker" run --coordinator "$endpoint" --coordinator-key "$coordinator_pub" \
+      --key "$work/keys/w$k.key" --partition "$k/3" \
       --max-samples "${WORKER_SAMPLES:-600}" --heartbeat 0.5 >"$dir/worker$k.out" 2>&1 &
     pids+=("$!")
   done

@@ -113,7 +113,15 @@ int main(int argc, char** argv) {
                   "give up when the coordinator has not answered registration after SECONDS (0: never)")
       ->capture_default_str();
   run->add_option("--receipts", o.receipts_file, "append verified ledger receipts to this JSON-lines file");
-  run->add_option("--attack", attack, "RESEARCH MODE: none | label_flip | sign_flip | gaussian | scaled")
+  run->add_option("--attack", attack,
+                  "RESEARCH MODE: none | label_flip | sign_flip | gaussian | scaled | zero | noise | "
+                  "replay_global | replay_noise | lazy | inflate_samples")
+      ->capture_default_str();
+  run->add_option("--attack-fraction", o.attack.lazy_fraction, "share of its data lazy trains on")
+      ->check(CLI::Range(1e-6, 1.0))
+      ->capture_default_str();
+  run->add_option("--attack-samples", o.attack.claimed_samples, "sample count inflate_samples claims")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
       ->capture_default_str();
   run->add_option("--attack-scale", o.attack.scale, "factor for sign_flip / scaled")->capture_default_str();
   run->add_option("--attack-sigma", o.attack.sigma, "standard deviation for gaussian")->capture_default_str();
@@ -137,6 +145,8 @@ int main(int argc, char** argv) {
   o.attack.kind = *kind;
   o.attack.seed = o.partition_seed * 31 + static_cast<std::uint64_t>(o.part_index);
   if (o.attack.kind == fl::worker::AttackKind::kScaled && o.attack.scale == -1.0) o.attack.scale = 10.0;
+  const bool noisy = o.attack.kind == fl::worker::AttackKind::kNoise || o.attack.kind == fl::worker::AttackKind::kReplayNoise;
+  if (noisy && run->count("--attack-sigma") == 0) o.attack.sigma = 1e-2;
   o.stop_signal = &fl::worker::install_stop_handlers();
   auto s = fl::worker::run_worker(o);
   // Exit 3: the coordinator could not prove the pinned key (or refused this worker's key).

@@ -152,6 +152,11 @@ Status Coordinator::State::open() {
                  "enrolment.min_stake or enrolment.approval_file to resist sybils)");
   }
   engine = std::make_unique<RoundEngine>(std::move(settings), *channel, registry, key, *stop);
+  if (is_research_mode(c.close.bounds)) {
+    spdlog::warn("RESEARCH MODE: {} ([aggregation] sample_weights / norm_bound_multiple)", describe(c.close.bounds));
+  } else {
+    spdlog::info("updates: {}", describe(c.close.bounds));
+  }
   spdlog::info("job '{}': model {} ({} parameters), rule {}, {} rounds, listening on {}, coordinator key {}",
                c.job_id, c.model, global.size(), rule->name(), c.rounds, endpoint, common::to_hex(key.public_key));
   return ok_status();
@@ -242,7 +247,7 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   const auto collected_at = Clock::now();
   fault_point("collected", round);
   FL_ASSIGN_OR_RETURN(auto closed, close_round(global, collected, *rule, *scorer, *model,
-                                               CloseSettings{config.server_learning_rate}));
+                                               config.close));
   if (!closed.outcome.empty()) spdlog::warn("round {}: {}; the global model stays", round, closed.outcome);
 
   // The order below is what makes a kill at any point recoverable (see run_folder.hpp).
@@ -279,6 +284,7 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   m.train_loss = closed.train_loss;
   m.slowest_train_seconds = closed.slowest_train_seconds;
   m.aggregate_seconds = closed.aggregate_seconds;
+  m.clipped = closed.clipped;
   m.test_loss = closed.eval.loss;
   m.test_accuracy = closed.eval.accuracy;
   m.eval_seconds = closed.eval.seconds;

@@ -99,7 +99,7 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(job.rule, a.text("rule", "fedavg"));
   job.rule_options.seed = job.seed;
   FL_RETURN_IF_ERROR(read_rule_options(a, job.rule_options));
-  FL_ASSIGN_OR_RETURN(job.server_learning_rate, a.number("server_learning_rate", 1.0, 1e-9, 100));
+  FL_RETURN_IF_ERROR(read_close_settings(a, job.close));
   FL_RETURN_IF_ERROR(make_rule(job.rule, job.rule_options));  // the spec itself must parse
 
   FL_ASSIGN_OR_RETURN(auto sc, cfg.section("scoring"));

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "fl/common/update_attack.hpp"
 #include "fl/coordinator/contribution.hpp"
 
 namespace fl::coordinator {
@@ -32,17 +33,32 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
   ClosedRound out;
   out.global.assign(global.begin(), global.end());
   out.scorer = scorer.name();
+  std::vector<std::uint64_t> samples;
+  std::vector<double> norms;
+  for (const auto& u : collected.accepted) {
+    samples.push_back(u.header.num_samples);
+    norms.push_back(l2_norm(u.values));
+  }
+  const auto weights = bounded_weights(samples, settings.bounds);
+  const auto scales = norm_scales(norms, settings.bounds);
+  std::vector<std::vector<float>> scaled;  // copies of the updates over the bound only
+  scaled.reserve(static_cast<std::size_t>(std::count_if(scales.begin(), scales.end(), [](double s) { return s < 1; })));
   std::vector<UpdateView> views;
   std::vector<std::span<const float>> spans;
-  std::vector<std::uint64_t> samples;
   double loss_sum = 0, sample_sum = 0;
-  for (const auto& u : collected.accepted) {
-    const auto weight = static_cast<double>(u.header.num_samples);
-    views.push_back({u.values, weight});
-    spans.push_back(u.values);
-    samples.push_back(u.header.num_samples);
-    loss_sum += u.header.train_loss * weight;
-    sample_sum += weight;
+  for (std::size_t i = 0; i < collected.accepted.size(); ++i) {
+    const auto& u = collected.accepted[i];
+    std::span<const float> values = u.values;
+    if (scales[i] < 1) {
+      auto& copy = scaled.emplace_back(u.values.begin(), u.values.end());
+      common::scale_update(copy, scales[i]);
+      values = copy;
+      ++out.clipped;
+    }
+    views.push_back({values, weights[i]});
+    spans.push_back(values);
+    loss_sum += u.header.train_loss * weights[i];
+    sample_sum += weights[i];
     out.slowest_train_seconds = std::max(out.slowest_train_seconds, u.header.train_seconds);
   }
   out.train_loss = sample_sum > 0 ? loss_sum / sample_sum : 0;

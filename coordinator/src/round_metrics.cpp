@@ -31,6 +31,7 @@ const MetricField kFields[] = {
     {"accepted", F::kInteger, field<&RoundMetrics::accepted>, "accepted", 8},
     {"rejected", F::kInteger, field<&RoundMetrics::rejected>, "rejected", 8},
     {"task_errors", F::kInteger, field<&RoundMetrics::task_errors>, "errors", 6},
+    {"clipped", F::kInteger, field<&RoundMetrics::clipped>},
     {"undecodable", F::kInteger, field<&RoundMetrics::undecodable>},
     {"unregistered", F::kInteger, field<&RoundMetrics::unregistered>},
     {"bad_signature", F::kInteger, field<&RoundMetrics::bad_signature>},

@@ -8,6 +8,10 @@
 //   hostile_peer long-layout ENDPOINT SECONDS    registers, answers tasks with signed updates whose
 //                                                layout has 4,000 long tensor names
 //   hostile_peer sybil ENDPOINT COUNT SECONDS    COUNT fresh keys register and never answer
+//   ... --curve PUBKEYFILE                       (any mode) every connection is a CurveZMQ client
+//                                                with a key of its own, pinned to that coordinator
+// Registering peers answer the coordinator's challenge as fl-worker does; a replay cannot (it has
+// no secret key), and under CURVE its connection's key is not the registering one.
 // Prints one line: what it sent and how the coordinator answered.
 #include <signal.h>
 #include <unistd.h>
@@ -17,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,21 +47,32 @@ struct Tally {
   long sent = 0, accepted = 0, refused = 0;
 };
 
-std::unique_ptr<zmq::socket_t> dealer(zmq::context_t& ctx, const std::string& endpoint) {
+// The coordinator this peer pins under --curve (unset: plaintext).
+std::optional<common::PublicKey> g_coordinator;
+
+// A connection that authenticates as `own` under --curve.
+std::unique_ptr<zmq::socket_t> dealer(zmq::context_t& ctx, const std::string& endpoint, const common::KeyPair& own) {
   auto s = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
   s->set(zmq::sockopt::linger, 0);
   s->set(zmq::sockopt::sndhwm, 100);
   s->set(zmq::sockopt::sndtimeo, 100);  // a full queue drops, so the peer always ends on time
+  if (g_coordinator && !common::set_curve_client(*s, own, *g_coordinator).ok()) std::exit(2);
   s->connect(endpoint);
   return s;
 }
 
-common::RegisterRequest registration(const common::KeyPair& key, std::uint64_t timestamp_ms) {
+common::RegisterRequest registration(const common::KeyPair& key, std::uint64_t timestamp_ms,
+                                     const common::RegisterAck* challenge = nullptr) {
   common::RegisterRequest r;
   r.worker_key = key.public_key;
   r.num_samples = 100;
   r.dataset_fingerprint = "hostile";
   r.timestamp_ms = timestamp_ms;
+  if (challenge) {
+    r.job_id = challenge->job_id;
+    r.coordinator_key = challenge->coordinator_key;
+    r.challenge = challenge->challenge;
+  }
   common::sign_registration(r, key.secret_key);
   return r;
 }
@@ -76,9 +92,10 @@ common::UpdateHeader update(const common::KeyPair& key, const common::RoundTask&
   return h;
 }
 
-// Reads answers on `s` for up to `wait`; counts register acks, calls on_task for tasks.
+// Reads answers on `s` for up to `wait`; counts register acks, calls on_task for tasks. With
+// `key`, a challenge is answered by registering again signed over it (a key owner's peer).
 template <typename OnTask>
-void serve(zmq::socket_t& s, Clock::duration wait, Tally& t, OnTask on_task) {
+void serve(zmq::socket_t& s, Clock::duration wait, Tally& t, OnTask on_task, const common::KeyPair* key = nullptr) {
   const auto until = Clock::now() + wait;
   while (Clock::now() < until && !g_stop) {
     auto m = common::receive_message(s, SocketRole::kDealer, 20ms);
@@ -86,6 +103,11 @@ void serve(zmq::socket_t& s, Clock::duration wait, Tally& t, OnTask on_task) {
     const auto& env = **m;
     if (env.type == MessageType::kRegisterAck) {
       auto ack = common::decode<common::RegisterAck>(env.header_bytes());
+      if (key && ack.ok() && !ack->accepted && ack->challenge != common::Digest{}) {
+        (void)common::send_typed(s, SocketRole::kDealer, {}, MessageType::kRegister,
+                                 registration(*key, common::now_ms(), &*ack));
+        continue;
+      }
       (ack.ok() && ack->accepted ? t.accepted : t.refused)++;
     } else if (env.type == MessageType::kUpdateAck) {
       auto ack = common::decode<common::UpdateAck>(env.header_bytes());
@@ -103,7 +125,7 @@ Tally garbage(const std::string& endpoint, double seconds) {
   zmq::context_t ctx;
   std::vector<std::unique_ptr<zmq::socket_t>> sockets;
   for (int i = 0; i < 50; ++i) {
-    sockets.push_back(dealer(ctx, endpoint));
+    sockets.push_back(dealer(ctx, endpoint, common::key_pair_from_label("hostile-garbage-" + std::to_string(i))));
     sockets.back()->set(zmq::sockopt::sndtimeo, 0);  // drop what does not fit; never wait
   }
   const auto stranger = common::key_pair_from_label("hostile-stranger");
@@ -142,7 +164,8 @@ Tally replay(const std::string& endpoint, const std::string& key_file, int count
   std::vector<std::unique_ptr<zmq::socket_t>> sockets;
   Tally t;
   for (int i = 0; i < count; ++i) {
-    sockets.push_back(dealer(ctx, endpoint));
+    // The replayer holds no secret of the victim: its connections authenticate as themselves.
+    sockets.push_back(dealer(ctx, endpoint, common::key_pair_from_label("hostile-replayer-" + std::to_string(i))));
     (void)common::send_typed(*sockets.back(), SocketRole::kDealer, {}, MessageType::kRegister, recorded);
     ++t.sent;
   }
@@ -152,8 +175,8 @@ Tally replay(const std::string& endpoint, const std::string& key_file, int count
 
 Tally junk(const std::string& endpoint, double seconds, bool long_layout) {
   zmq::context_t ctx;
-  auto s = dealer(ctx, endpoint);
   const auto key = common::key_pair_from_label(long_layout ? "hostile-long-layout" : "hostile-junk");
+  auto s = dealer(ctx, endpoint, key);
   const auto other = common::key_pair_from_label("hostile-other");
   Tally t;
   (void)common::send_typed(*s, SocketRole::kDealer, {}, MessageType::kRegister, registration(key, common::now_ms()));
@@ -176,7 +199,8 @@ Tally junk(const std::string& endpoint, double seconds, bool long_layout) {
                                      update(other, task, layout, payload, 10), payload);
             t.sent += 2;
           }
-        });
+        },
+        &key);
   return t;
 }
 
@@ -185,14 +209,16 @@ Tally sybil(const std::string& endpoint, int count, double seconds) {
   ctx.set(zmq::ctxopt::max_sockets, 8192);
   std::vector<std::unique_ptr<zmq::socket_t>> sockets;
   Tally t;
+  std::vector<common::KeyPair> keys;
   for (int i = 0; i < count; ++i) {
-    sockets.push_back(dealer(ctx, endpoint));
-    const auto key = common::key_pair_from_label("hostile-sybil-" + std::to_string(i));
+    keys.push_back(common::key_pair_from_label("hostile-sybil-" + std::to_string(i)));
+    sockets.push_back(dealer(ctx, endpoint, keys.back()));
     (void)common::send_typed(*sockets.back(), SocketRole::kDealer, {}, MessageType::kRegister,
-                             registration(key, common::now_ms()));
+                             registration(keys.back(), common::now_ms()));
     ++t.sent;
   }
-  for (auto& s : sockets) serve(*s, 20ms, t, [](const common::RoundTask&) {});
+  // Each answers its challenge once, then counts the verdict.
+  for (std::size_t i = 0; i < sockets.size(); ++i) serve(*sockets[i], 40ms, t, [](const common::RoundTask&) {}, &keys[i]);
   // Stay connected, silent, so the sybils that got in are there to be sampled.
   const auto until = Clock::now() + std::chrono::duration<double>(seconds);
   while (Clock::now() < until && !g_stop) std::this_thread::sleep_for(50ms);
@@ -204,7 +230,18 @@ Tally sybil(const std::string& endpoint, int count, double seconds) {
 int main(int argc, char** argv) {
   alarm(600);
   signal(SIGTERM, on_term);
-  const std::vector<std::string> a(argv + 1, argv + argc);
+  std::vector<std::string> a(argv + 1, argv + argc);
+  for (std::size_t i = 0; i + 1 < a.size(); ++i) {
+    if (a[i] != "--curve") continue;
+    auto key = common::load_public_key_file(a[i + 1]);
+    if (!key.ok()) {
+      std::fprintf(stderr, "--curve: %s\n", key.error().message.c_str());
+      return 2;
+    }
+    g_coordinator = *key;
+    a.erase(a.begin() + static_cast<std::ptrdiff_t>(i), a.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+    break;
+  }
   auto num = [&](std::size_t i, double fallback) { return a.size() > i ? std::stod(a[i]) : fallback; };
   if (a.size() < 2) {
     std::fprintf(stderr, "usage: hostile_peer garbage|replay|junk|long-layout|sybil ENDPOINT ...\n");

@@ -7,9 +7,12 @@
 //                                      receive + hash + verify + validate, in MB/s and updates/s
 //   ingest_bench scale C S ROUNDS P    C connected workers (P generator processes), S sampled a
 //                                      round: coordinator memory per worker and round overhead
+//   --curve (with ingest or scale)     every connection CurveZMQ, authenticated by the
+//                                      coordinator's ZAP handler, as `fl-coordinator run` does
 // Bounded: loopback only, every process ends itself after kLimitSeconds (alarm).
-// Workers speak the wire API (common/wire.hpp, common/zmq_channel.hpp) through plain DEALER
-// sockets; a CURVE-enabled channel replaces make_dealer() and bind_zmq_channel() only.
+// Workers speak the wire API (common/wire.hpp, common/zmq_channel.hpp) through DEALER sockets
+// (CURVE clients with their own keys under --curve) and answer the registration challenge as
+// fl-worker does.
 #include <signal.h>
 #include <sodium.h>
 #include <sys/resource.h>
@@ -41,6 +44,9 @@ using common::MessageType;
 using Clock = std::chrono::steady_clock;
 constexpr unsigned kLimitSeconds = 300;
 const std::string kJob = "bench";
+bool g_curve = false;  // --curve: CurveZMQ on every connection of ingest and scale
+
+common::KeyPair coordinator_key() { return common::key_pair_from_label("bench-coordinator"); }
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -98,20 +104,29 @@ struct EndpointPipe {
   }
 };
 
-std::unique_ptr<zmq::socket_t> make_dealer(zmq::context_t& ctx, const std::string& endpoint) {
+// A worker's socket: a CURVE client authenticating as `own` when `curve`, else plaintext.
+std::unique_ptr<zmq::socket_t> make_dealer(zmq::context_t& ctx, const std::string& endpoint, bool curve,
+                                           const common::KeyPair& own) {
   auto s = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
   s->set(zmq::sockopt::linger, 0);
+  if (curve && !common::set_curve_client(*s, own, coordinator_key().public_key).ok()) std::abort();
   s->connect(endpoint);
   return s;
 }
 
-common::RegisterRequest registration(const common::KeyPair& key) {
+// A registration; signed over the coordinator's challenge when `challenge` is given.
+common::RegisterRequest registration(const common::KeyPair& key, const common::RegisterAck* challenge = nullptr) {
   common::RegisterRequest r;
   r.worker_key = key.public_key;
   r.num_samples = 100;
   r.dataset_fingerprint = "bench";
   r.timestamp_ms = common::now_ms();
   r.device = "cpu";
+  if (challenge) {
+    r.job_id = challenge->job_id;
+    r.coordinator_key = challenge->coordinator_key;
+    r.challenge = challenge->challenge;
+  }
   common::sign_registration(r, key.secret_key);
   return r;
 }
@@ -132,6 +147,8 @@ common::UpdateHeader signed_header(const common::KeyPair& key, std::uint64_t rou
 
 // ---- primitives: the references every other figure is read against ----
 
+void raw_zeromq(std::size_t mb, bool curve);
+
 void primitives() {
   std::vector<std::uint8_t> buf(4u << 20, 7);
   auto t = Clock::now();
@@ -151,12 +168,21 @@ void primitives() {
     ++n;
   }
   std::printf("ed25519 update verify (header digest + signature): %.0f /s\n", n / seconds_since(t));
-  for (std::size_t mb : {1u, 4u}) {
+  for (const bool curve : {false, true}) {
+    for (std::size_t mb : {1u, 4u}) raw_zeromq(mb, curve);
+  }
+}
+
+// Raw ZeroMQ DEALER->ROUTER throughput on TCP loopback, with CurveZMQ when `curve` (no ZAP
+// handler: the encryption and framing cost alone).
+void raw_zeromq(std::size_t mb, bool curve) {
+  {
     EndpointPipe pipe;
     const int messages = static_cast<int>(512 / mb);
     const pid_t child = fork_child([&] {
       zmq::context_t ctx(1);
       zmq::socket_t router(ctx, zmq::socket_type::router);
+      if (curve && !common::set_curve_server(router, coordinator_key()).ok()) std::abort();
       pipe.send(*common::bind_socket(router, "tcp://127.0.0.1:0"));
       for (int i = 0; i < messages; ++i) {
         std::vector<zmq::message_t> parts;
@@ -165,13 +191,13 @@ void primitives() {
       }
     });
     zmq::context_t ctx(1);
-    auto dealer = make_dealer(ctx, pipe.receive());
+    auto dealer = make_dealer(ctx, pipe.receive(), curve, worker_key(0));
     std::vector<std::uint8_t> payload(mb << 20, 1);
-    t = Clock::now();
+    const auto t = Clock::now();
     for (int i = 0; i < messages; ++i) dealer->send(zmq::buffer(payload), zmq::send_flags::none);
     zmq::message_t done;
     (void)dealer->recv(done);
-    std::printf("raw zeromq dealer->router, tcp loopback: %.0f MB/s (%d x %zu MB)\n",
+    std::printf("raw zeromq dealer->router, tcp loopback%s: %.0f MB/s (%d x %zu MB)\n", curve ? ", curve" : "",
                 messages * static_cast<double>(mb) / seconds_since(t), messages, mb);
     waitpid(child, nullptr, 0);
   }
@@ -180,13 +206,14 @@ void primitives() {
 // ---- ingest: registry + collector, as the engine uses them, timed from the first update ----
 
 
-// The bench's coordinator channel: plaintext, open, no per-address cap (one host plays every
-// worker). CURVE's cost is not in these figures.
-coordinator::ChannelOptions plaintext_channel(std::uint64_t max_message_bytes) {
+// The bench's coordinator channel: open enrolment, no per-address cap (one host plays every
+// worker); CurveZMQ with the ZAP check under --curve, else plaintext.
+coordinator::ChannelOptions bench_channel(std::uint64_t max_message_bytes, const common::KeyPair& key) {
   coordinator::ChannelOptions o;
   o.endpoint = "tcp://127.0.0.1:0";
   o.max_message_bytes = max_message_bytes;
-  o.plaintext = true;
+  o.plaintext = !g_curve;
+  o.server_key = &key;
   o.open_enrolment = true;
   o.max_connections_per_address = 1'000'000;
   o.register_timeout_s = 600;
@@ -194,7 +221,13 @@ coordinator::ChannelOptions plaintext_channel(std::uint64_t max_message_bytes) {
 }
 
 void ingest_child(EndpointPipe& pipe, std::size_t workers, std::size_t floats) {
-  auto bound = coordinator::bind_zmq_channel(plaintext_channel(64ull << 20));
+  const auto coordinator_key = ::coordinator_key();
+  auto bound = coordinator::bind_zmq_channel(bench_channel(64ull << 20, coordinator_key));
+  if (!bound.ok()) {
+    std::fprintf(stderr, "bind: %s\n", bound.error().message.c_str());
+    pipe.send("");
+    return;
+  }
   pipe.send(bound->endpoint);
   auto& channel = *bound->channel;
   coordinator::WorkerRegistry registry(true, {}, {0, 0});
@@ -207,7 +240,6 @@ void ingest_child(EndpointPipe& pipe, std::size_t workers, std::size_t floats) {
   plan.max_samples = 1'000'000;
   plan.hard_deadline = coordinator::RoundClock::now() + std::chrono::seconds(kLimitSeconds);
   coordinator::RoundCollector collector(plan);
-  const auto coordinator_key = common::key_pair_from_label("bench-coordinator");
   std::size_t accepted = 0, answered = 0;
   Clock::time_point first{};
   while (answered < workers) {
@@ -230,9 +262,9 @@ void ingest_child(EndpointPipe& pipe, std::size_t workers, std::size_t floats) {
   }
   const double s = seconds_since(first);
   const double mb = static_cast<double>(floats * sizeof(float)) / (1 << 20);
-  std::printf("ingest (receive, hash, verify, validate, ack): %zu x %.1f MB updates in %.3f s: %.0f MB/s, %.1f "
-              "updates/s (%zu accepted)\n",
-              workers, mb, s, workers * mb / s, workers / s, accepted);
+  std::printf("ingest%s (receive, hash, verify, validate, ack): %zu x %.1f MB updates in %.3f s: %.0f MB/s, "
+              "%.1f updates/s (%zu accepted)\n",
+              g_curve ? ", curve" : "", workers, mb, s, workers * mb / s, workers / s, accepted);
 }
 
 void ingest(std::size_t workers, std::size_t mb) {
@@ -244,7 +276,7 @@ void ingest(std::size_t workers, std::size_t mb) {
   ctx.set(zmq::ctxopt::max_sockets, 65535);
   std::vector<std::unique_ptr<zmq::socket_t>> sockets;
   for (std::size_t i = 0; i < workers; ++i) {
-    sockets.push_back(make_dealer(ctx, endpoint));
+    sockets.push_back(make_dealer(ctx, endpoint, g_curve, worker_key(i)));
     (void)common::send_typed(*sockets.back(), common::SocketRole::kDealer, "", MessageType::kRegister,
                              registration(worker_key(i)));
   }
@@ -272,7 +304,13 @@ void ingest(std::size_t workers, std::size_t mb) {
 void scale_child(EndpointPipe& pipe, std::size_t connected, std::size_t sampled, int rounds) {
   raise_fd_limit();
   const long base_kib = rss_kib();
-  auto bound = coordinator::bind_zmq_channel(plaintext_channel(1 << 20));
+  const auto key = coordinator_key();
+  auto bound = coordinator::bind_zmq_channel(bench_channel(1 << 20, key));
+  if (!bound.ok()) {
+    std::fprintf(stderr, "bind: %s\n", bound.error().message.c_str());
+    pipe.send("");
+    return;
+  }
   pipe.send(bound->endpoint);
   coordinator::WorkerRegistry registry(true, {}, {0, 0});
   coordinator::EngineSettings s;
@@ -284,7 +322,7 @@ void scale_child(EndpointPipe& pipe, std::size_t connected, std::size_t sampled,
   s.deadline_s = 120;
   s.heartbeat_timeout_s = 0;
   s.peer_messages = {0, 1};
-  const auto key = common::key_pair_from_label("bench-coordinator");
+  s.require_authenticated_key = g_curve;
   std::atomic<bool> stop{false};
   coordinator::RoundEngine engine(s, *bound->channel, registry, key, stop);
   const auto t = Clock::now();
@@ -312,7 +350,7 @@ void play_workers(const std::string& endpoint, std::size_t from, std::size_t to)
   std::vector<std::unique_ptr<zmq::socket_t>> sockets;
   std::vector<zmq::pollitem_t> items;
   for (std::size_t i = from; i < to; ++i) {
-    sockets.push_back(make_dealer(ctx, endpoint));
+    sockets.push_back(make_dealer(ctx, endpoint, g_curve, worker_key(i)));
     (void)common::send_typed(*sockets.back(), common::SocketRole::kDealer, "", MessageType::kRegister,
                              registration(worker_key(i)));
   }
@@ -327,6 +365,14 @@ void play_workers(const std::string& endpoint, std::size_t from, std::size_t to)
       auto env = common::receive_message(*sockets[k], common::SocketRole::kDealer, std::chrono::milliseconds(0));
       if (!env.ok() || !env->has_value()) continue;
       if ((*env)->type == MessageType::kShutdown) return;
+      if ((*env)->type == MessageType::kRegisterAck) {  // the challenge: register again, signed over it
+        auto ack = common::decode<common::RegisterAck>((*env)->header_bytes());
+        if (ack.ok() && !ack->accepted && ack->challenge != common::Digest{}) {
+          (void)common::send_typed(*sockets[k], common::SocketRole::kDealer, "", MessageType::kRegister,
+                                   registration(worker_key(from + k), &*ack));
+        }
+        continue;
+      }
       if ((*env)->type != MessageType::kRoundTask) continue;
       auto task = common::decode<common::RoundTask>((*env)->header_bytes());
       if (!task.ok()) continue;
@@ -359,6 +405,10 @@ int main(int argc, char** argv) {
   if (sodium_init() < 0) return 1;
   alarm(kLimitSeconds + 30);
   setvbuf(stdout, nullptr, _IOLBF, 0);
+  std::vector<char*> args(argv, argv + argc);  // --curve may stand anywhere
+  std::erase_if(args, [](const char* a) { return std::string_view(a) == "--curve" && (g_curve = true); });
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   const std::string mode = argc > 1 ? argv[1] : "";
   auto arg = [&](int i, long fallback) { return argc > i ? std::stol(argv[i]) : fallback; };
   if (mode == "primitives") {
@@ -370,7 +420,8 @@ int main(int argc, char** argv) {
           static_cast<std::size_t>(arg(5, 1)));
   } else {
     std::fprintf(stderr,
-                 "usage: ingest_bench primitives | ingest WORKERS MB | scale CONNECTED SAMPLED ROUNDS PROCESSES\n");
+                 "usage: ingest_bench primitives | ingest WORKERS MB [--curve] | scale CONNECTED SAMPLED ROUNDS "
+                 "PROCESSES [--curve]\n");
     return 2;
   }
   return 0;

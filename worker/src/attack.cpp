@@ -1,5 +1,7 @@
 #include "fl/worker/attack.hpp"
 
+#include <algorithm>
+
 #include "fl/common/update_attack.hpp"
 
 namespace fl::worker {
@@ -10,10 +12,17 @@ Result<AttackKind> parse_attack(std::string_view name) {
   if (name == "sign_flip") return AttackKind::kSignFlip;
   if (name == "gaussian") return AttackKind::kGaussian;
   if (name == "scaled") return AttackKind::kScaled;
+  if (name == "zero") return AttackKind::kZero;
+  if (name == "noise") return AttackKind::kNoise;
+  if (name == "replay_global") return AttackKind::kReplayGlobal;
+  if (name == "replay_noise") return AttackKind::kReplayNoise;
+  if (name == "lazy") return AttackKind::kLazy;
+  if (name == "inflate_samples") return AttackKind::kInflateSamples;
   return make_error(ErrorCode::kInvalidArgument,
                     "unknown attack '" + std::string(name) +
-                        "' (none, label_flip, sign_flip, gaussian, scaled; ALIE and IPM need the honest "
-                        "updates and run in `fl-coordinator simulate`)");
+                        "' (none, label_flip, sign_flip, gaussian, scaled, zero, noise, replay_global, "
+                        "replay_noise, lazy, inflate_samples; ALIE and IPM need the honest updates and run in "
+                        "`fl-coordinator simulate`)");
 }
 
 std::string_view to_string(AttackKind kind) {
@@ -23,6 +32,12 @@ std::string_view to_string(AttackKind kind) {
     case AttackKind::kSignFlip: return "sign_flip";
     case AttackKind::kGaussian: return "gaussian";
     case AttackKind::kScaled: return "scaled";
+    case AttackKind::kZero: return "zero";
+    case AttackKind::kNoise: return "noise";
+    case AttackKind::kReplayGlobal: return "replay_global";
+    case AttackKind::kReplayNoise: return "replay_noise";
+    case AttackKind::kLazy: return "lazy";
+    case AttackKind::kInflateSamples: return "inflate_samples";
   }
   return "none";
 }
@@ -36,10 +51,41 @@ void apply_update_attack(const AttackOptions& attack, std::uint64_t round, std::
     case AttackKind::kGaussian:
       common::gaussian_update(delta, attack.sigma, attack.seed, round);
       break;
-    case AttackKind::kNone:
-    case AttackKind::kLabelFlip:
+    default:  // label flipping acts on the data; the free riders build their update whole
       break;
   }
+}
+
+bool attack_trains(AttackKind kind) {
+  return kind != AttackKind::kZero && kind != AttackKind::kNoise && kind != AttackKind::kReplayGlobal &&
+         kind != AttackKind::kReplayNoise;
+}
+
+std::vector<float> free_rider_update(const AttackOptions& attack, std::uint64_t round,
+                                     std::span<const float> global, std::span<const float> previous_global) {
+  std::vector<float> delta(global.size(), 0.0f);
+  const bool replay = attack.kind == AttackKind::kReplayGlobal || attack.kind == AttackKind::kReplayNoise;
+  if (replay && previous_global.size() == global.size()) {
+    for (std::size_t i = 0; i < delta.size(); ++i) delta[i] = global[i] - previous_global[i];
+  }
+  if (attack.kind == AttackKind::kNoise || attack.kind == AttackKind::kReplayNoise) {
+    std::vector<float> noise(delta.size());
+    common::gaussian_update(noise, attack.sigma, attack.seed, round);
+    for (std::size_t i = 0; i < delta.size(); ++i) delta[i] += noise[i];
+  }
+  return delta;
+}
+
+std::size_t trained_examples(const AttackOptions& attack, std::size_t share) {
+  if (attack.kind != AttackKind::kLazy || share == 0) return share;
+  const auto n = static_cast<std::size_t>(attack.lazy_fraction * static_cast<double>(share));
+  return std::clamp<std::size_t>(n, 1, share);
+}
+
+std::uint64_t claimed_samples(const AttackOptions& attack, std::uint64_t seen, std::uint64_t honest) {
+  if (attack.kind == AttackKind::kInflateSamples) return attack.claimed_samples;
+  if (attack.kind == AttackKind::kLazy || !attack_trains(attack.kind)) return honest;
+  return seen;
 }
 
 }  // namespace fl::worker

@@ -224,12 +224,22 @@ Status WorkerSession::do_task(const common::RoundTask& task, const common::Envel
   FL_RETURN_IF_ERROR(model_->set_flat_parameters(global));
   const auto train =
       models::train_options(task.training, common::local_training_seed(task.seed, key_.public_key));
-  FL_ASSIGN_OR_RETURN(const auto result,
-                      models::train_local(*model_, local_.data, local_.indices, train));
-
-  std::vector<float> delta = model_->flat_parameters();
-  for (std::size_t i = 0; i < delta.size(); ++i) delta[i] -= global[i];
-  apply_update_attack(o_.attack, task.round, delta);
+  models::TrainResult result;
+  std::vector<float> delta;
+  if (attack_trains(o_.attack.kind)) {
+    const std::span<const std::int64_t> share(local_.indices);
+    FL_ASSIGN_OR_RETURN(result, models::train_local(*model_, local_.data,
+                                                    share.first(trained_examples(o_.attack, share.size())), train));
+    delta = model_->flat_parameters();
+    for (std::size_t i = 0; i < delta.size(); ++i) delta[i] -= global[i];
+    apply_update_attack(o_.attack, task.round, delta);
+  } else {
+    delta = free_rider_update(o_.attack, task.round, global, previous_global_);
+  }
+  previous_global_.assign(global.begin(), global.end());
+  const auto honest = local_.indices.size() * static_cast<std::uint64_t>(std::max(task.training.epochs, 1));
+  result.num_samples = static_cast<std::int64_t>(
+      claimed_samples(o_.attack, static_cast<std::uint64_t>(result.num_samples), honest));
 
   common::UpdateHeader h;
   h.job_id = job_id_;

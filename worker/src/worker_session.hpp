@@ -63,6 +63,7 @@ class WorkerSession {
   const WorkerOptions& o_;
   common::KeyPair key_;
   LocalData local_;
+  std::vector<float> previous_global_;  // the last task's model (research: replay_global)
   torch::Device device_;
   zmq::context_t context_{1};
   zmq::socket_t socket_;

@@ -154,7 +154,7 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
     const auto r = static_cast<std::uint64_t>(round);
     FL_ASSIGN_OR_RETURN(auto collected, engine.collect(r, global, common::digest_of(global)));
     FL_ASSIGN_OR_RETURN(auto closed, close_round(global, collected, *rule, *scorer, evaluator,
-                                                 CloseSettings{config.server_learning_rate}));
+                                                 config.close));
     global = std::move(closed.global);
     result.final_model_digest = closed.model_digest;
 

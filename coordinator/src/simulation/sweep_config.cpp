@@ -69,7 +69,7 @@ Status parse_aggregation(const ConfigTable& cfg, SweepConfig& c) {
   ro.seed = c.seed;
   ro.threads = 1;  // settings run in parallel threads already
   FL_RETURN_IF_ERROR(read_rule_options(a, ro));
-  FL_ASSIGN_OR_RETURN(c.server_learning_rate, a.number("server_learning_rate", 1.0, 1e-9, 100));
+  FL_RETURN_IF_ERROR(read_close_settings(a, c.close));
   return ok_status();
 }
 

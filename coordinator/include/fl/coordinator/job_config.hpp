@@ -14,6 +14,7 @@
 #include "fl/coordinator/aggregation/rule.hpp"
 #include "fl/coordinator/enrolment.hpp"
 #include "fl/coordinator/rate_limiter.hpp"
+#include "fl/coordinator/update_bounds.hpp"
 
 namespace fl::coordinator {
 
@@ -42,7 +43,7 @@ struct JobConfig {
   // [aggregation]
   std::string rule = "fedavg";
   RuleOptions rule_options;
-  double server_learning_rate = 1.0;
+  CloseSettings close;  // server learning rate and the bounds on claims and norms
   // [scoring]
   std::string scorer = "cosine";  // make_scorer spec: how accepted updates earn reward shares
   // [limits]

@@ -15,6 +15,7 @@
 #include "fl/coordinator/contribution.hpp"
 #include "fl/coordinator/model_host.hpp"
 #include "fl/coordinator/round_collector.hpp"
+#include "fl/coordinator/update_bounds.hpp"
 
 namespace fl::coordinator {
 
@@ -38,15 +39,15 @@ struct ClosedRound {
   double train_loss = 0;         // sample-weighted over the accepted updates, as claimed
   double slowest_train_seconds = 0;
   double aggregate_seconds = 0;
+  int clipped = 0;  // updates scaled down to the round's norm bound (update_bounds.hpp)
   EvalMetrics eval;
 };
 
-struct CloseSettings {
-  double server_learning_rate = 1.0;
-};
-
 // Combines `collected.accepted` (already in worker-key order) into the next global model:
-// global + server_lr * rule(updates), scores each update with `scorer` and evaluates.
+// global + server_lr * rule(updates), scores each update with `scorer` and evaluates. Before the
+// rule sees them, updates are bounded as settings.bounds says: claimed sample counts become
+// bounded weights, and an update over the round's norm bound is scaled down to it (a copy; the
+// received update is what the ledger names). Training loss is weighted by the bounded weights.
 // A rule that refuses keeps the global model and says why in `outcome`; only evaluation
 // failures are errors.
 Result<ClosedRound> close_round(std::span<const float> global, const CollectedRound& collected,

@@ -24,6 +24,7 @@ struct RoundMetrics {
   int accepted = 0;
   int rejected = 0;
   int task_errors = 0;    // workers that reported they could not do the task
+  int clipped = 0;        // accepted updates scaled down to the round's norm bound
   // Input refused without a ledger entry this round (UnrecordedInput in round_collector.hpp).
   std::uint64_t undecodable = 0;
   std::uint64_t unregistered = 0;

@@ -13,6 +13,7 @@
 #include "fl/common/result.hpp"
 #include "fl/common/training_settings.hpp"
 #include "fl/coordinator/aggregation/rule.hpp"
+#include "fl/coordinator/update_bounds.hpp"
 
 namespace fl::coordinator {
 
@@ -54,7 +55,7 @@ struct SweepConfig {
   // [aggregation]
   RuleOptions rule_options;  // f is overridden per run unless fixed_f is set
   bool fixed_f = false;
-  double server_learning_rate = 1.0;
+  CloseSettings close;  // server learning rate and the bounds on claims and norms
   // [scoring]
   std::string scorer = "cosine";  // make_scorer spec, applied every round like the coordinator
   // [attack]

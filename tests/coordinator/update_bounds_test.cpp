@@ -1,0 +1,131 @@
+#include "fl/coordinator/update_bounds.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "fl/coordinator/aggregation/rule.hpp"
+#include "fl/coordinator/round.hpp"
+
+namespace fl::coordinator {
+namespace {
+
+Result<CloseSettings> read(const std::string& body) {
+  auto cfg = common::ConfigTable::parse_text("[aggregation]\n" + body, "job.toml");
+  if (!cfg.ok()) return cfg.error();
+  auto section = cfg->section("aggregation");
+  if (!section.ok()) return section.error();
+  CloseSettings s;
+  FL_RETURN_IF_ERROR(read_close_settings(*section, s));
+  return s;
+}
+
+TEST(UpdateBounds, MedianOfOddAndEvenCounts) {
+  EXPECT_DOUBLE_EQ(median({3, 1, 2}), 2);
+  EXPECT_DOUBLE_EQ(median({4, 1, 3, 2}), 2.5);
+  EXPECT_DOUBLE_EQ(median({}), 0);
+}
+
+TEST(UpdateBounds, CappedWeightsHoldAnInflatedClaimAtTwiceTheMedian) {
+  const std::vector<std::uint64_t> claims{100, 120, 1'000'000, 90, 110};
+  const auto w = bounded_weights(claims, UpdateBounds{});
+  ASSERT_EQ(w.size(), 5u);
+  EXPECT_DOUBLE_EQ(w[0], 100);
+  EXPECT_DOUBLE_EQ(w[2], 220);  // 2 x median (110)
+  EXPECT_DOUBLE_EQ(w[3], 90);
+}
+
+TEST(UpdateBounds, EqualWeightsIgnoreClaimsAndClaimedWeightsKeepThem) {
+  const std::vector<std::uint64_t> claims{1, 10'000'000};
+  EXPECT_EQ(bounded_weights(claims, {SampleWeighting::kEqual, 2, 3}), (std::vector<double>{1, 1}));
+  EXPECT_EQ(bounded_weights(claims, {SampleWeighting::kClaimed, 2, 3}), (std::vector<double>{1, 1e7}));
+}
+
+TEST(UpdateBounds, NormScalesBringAHugeUpdateDownToTheBound) {
+  const std::vector<double> norms{1.0, 1.2, 1e19, 0.8};
+  const auto s = norm_scales(norms, UpdateBounds{});
+  const double bound = 3 * 1.1;  // 3 x median(0.8, 1, 1.2, 1e19)
+  EXPECT_DOUBLE_EQ(s[0], 1);
+  EXPECT_DOUBLE_EQ(s[1], 1);
+  EXPECT_NEAR(s[2] * norms[2], bound, 1e-9);
+  EXPECT_DOUBLE_EQ(s[3], 1);
+  EXPECT_EQ(norm_scales(norms, {SampleWeighting::kCapped, 2, 0}), (std::vector<double>(4, 1.0)));
+}
+
+TEST(UpdateBounds, DefaultsAreBoundedAndResearchModeIsNamed) {
+  auto s = read("");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->bounds.weighting, SampleWeighting::kCapped);
+  EXPECT_FALSE(is_research_mode(s->bounds));
+  EXPECT_EQ(describe(s->bounds), "sample weights capped at 2x the median claim, update norms bounded at 3x the median");
+  auto raw = read("sample_weights = \"claimed\"\nnorm_bound_multiple = 0\n");
+  ASSERT_TRUE(raw.ok()) << raw.error().message;
+  EXPECT_TRUE(is_research_mode(raw->bounds));
+  EXPECT_EQ(describe(raw->bounds), "sample weights claimed, update norms unbounded");
+}
+
+TEST(UpdateBounds, AnUnknownWeightingOrABoundBelowOneIsRefusedByName) {
+  auto bad = read("sample_weights = \"trusted\"\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("aggregation.sample_weights"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("\"capped\""), std::string::npos);
+  auto low = read("norm_bound_multiple = 0.5\n");
+  ASSERT_FALSE(low.ok());
+  EXPECT_NE(low.error().message.find("norm_bound_multiple"), std::string::npos);
+}
+
+class FixedEvaluator : public ModelEvaluator {
+ public:
+  Result<EvalMetrics> evaluate(std::span<const float>) override { return EvalMetrics{0.5, 0.9, 10, 0.0}; }
+};
+
+// Three honest updates (all 1.0) and one attacker: the "10^7 samples" and "norm 10^19"
+// cases under fedavg, which used to destroy the model for good.
+struct AttackedRound {
+  std::vector<std::vector<float>> values;
+  CollectedRound round;
+  AttackedRound(float attacker_value, std::uint64_t attacker_samples) {
+    values = {std::vector<float>(4, 1.0f), std::vector<float>(4, 1.0f), std::vector<float>(4, 1.0f),
+              std::vector<float>(4, attacker_value)};
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      ValidatedUpdate u;
+      u.header.num_samples = i == 3 ? attacker_samples : 100;
+      u.values = values[i];
+      round.accepted.push_back(std::move(u));
+    }
+  }
+};
+
+TEST(CloseRoundBounds, AnInflatedSampleClaimMovesFedAvgLittle) {
+  AttackedRound a(-1.0f, 10'000'000);
+  auto fedavg = make_rule("fedavg", RuleOptions{});
+  ASSERT_TRUE(fedavg.ok());
+  auto cosine = make_scorer("cosine");
+  FixedEvaluator evaluator;
+  const std::vector<float> global(4, 0.0f);
+  auto closed = close_round(global, a.round, **fedavg, **cosine, evaluator, CloseSettings{});
+  ASSERT_TRUE(closed.ok());
+  EXPECT_NEAR(closed->global[0], (3 * 100 - 200) / 500.0, 1e-6);  // the claim counts as 200
+  CloseSettings raw;
+  raw.bounds.weighting = SampleWeighting::kClaimed;
+  auto trusted = close_round(global, a.round, **fedavg, **cosine, evaluator, raw);
+  ASSERT_TRUE(trusted.ok());
+  EXPECT_LT(trusted->global[0], -0.99);  // research mode: the claim takes the average over
+}
+
+TEST(CloseRoundBounds, AHugeUpdateIsScaledToTheRoundsNormBound) {
+  AttackedRound a(1e18f, 100);  // norm 2e18
+  auto fedavg = make_rule("fedavg", RuleOptions{});
+  auto cosine = make_scorer("cosine");
+  FixedEvaluator evaluator;
+  const std::vector<float> global(4, 0.0f);
+  auto closed = close_round(global, a.round, **fedavg, **cosine, evaluator, CloseSettings{});
+  ASSERT_TRUE(closed.ok());
+  EXPECT_EQ(closed->clipped, 1);
+  EXPECT_TRUE(std::isfinite(closed->global[0]));
+  EXPECT_NEAR(closed->global[0], (3 * 1.0 + 3 * 1.0) / 4, 1e-5);  // scaled to 3x the median norm
+  EXPECT_FLOAT_EQ(a.values[3][0], 1e18f);                         // the received update is untouched
+}
+
+}  // namespace
+}  // namespace fl::coordinator
