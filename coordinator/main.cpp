@@ -1,4 +1,5 @@
-// fl-coordinator: run | aggregate | simulate | compare | export. Parses arguments and calls fl_coordinator.
+// fl-coordinator: run | job-card | aggregate | simulate | compare | export | dp-epsilon.
+// Parses arguments and calls fl_coordinator.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -15,6 +16,7 @@
 #include "fl/coordinator/job_config.hpp"
 #include "fl/coordinator/run_comparison.hpp"
 #include "fl/coordinator/model_export.hpp"
+#include "fl/coordinator/privacy/rdp_accountant.hpp"
 #include "fl/coordinator/simulation/simulation.hpp"
 
 namespace {
@@ -104,7 +106,35 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--to", export_to, "output: model.pt (torch.jit.load) or model.npz (numpy.load)")
       ->required();
 
+  auto* dp_epsilon = app.add_subcommand(
+      "dp-epsilon", "epsilon spent by rounds of the sampled Gaussian mechanism (Renyi DP)");
+  fl::coordinator::SampledGaussianQuery dp_query;
+  std::string dp_conversion = "balle2020";
+  bool dp_json = false;
+  dp_epsilon->add_option("--q", dp_query.q, "probability a client is sampled in a round, in [0, 1]")
+      ->required();
+  dp_epsilon->add_option("--sigma", dp_query.sigma, "noise multiplier: noise std / clip norm")
+      ->required();
+  dp_epsilon->add_option("--rounds", dp_query.rounds, "number of rounds (steps)")->required();
+  dp_epsilon->add_option("--delta", dp_query.delta, "target delta, in (0, 1)")->required();
+  dp_epsilon->add_option("--conversion", dp_conversion,
+                         "RDP to (epsilon, delta): balle2020 (Balle et al. 2020, Thm 21) or "
+                         "mironov2017 (classic)")
+      ->capture_default_str();
+  dp_epsilon->add_flag("--json", dp_json, "print a JSON object with the RDP at every order");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*dp_epsilon) {
+    auto conversion = fl::coordinator::parse_rdp_conversion(dp_conversion);
+    if (!conversion.ok()) return fail(conversion.error());
+    dp_query.conversion = *conversion;
+    auto spent = fl::coordinator::privacy_spent(dp_query);
+    if (!spent.ok()) return fail(spent.error());
+    std::cout << (dp_json ? fl::coordinator::privacy_spent_json(*spent)
+                          : fl::coordinator::privacy_spent_text(*spent));
+    return 0;
+  }
 
   if (*export_cmd) {
     if (auto s = fl::coordinator::export_model(export_in, export_to); !s.ok()) return fail(s.error());
