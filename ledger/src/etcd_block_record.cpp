@@ -9,7 +9,9 @@
 
 namespace fl::ledger {
 
-std::string chain_prefix(std::string_view chain) { return "/fedledger/" + std::string(chain) + "/"; }
+std::string chain_prefix(std::string_view chain) {
+  return "/fedledger/" + std::string(chain) + "/";
+}
 
 std::string block_key(std::string_view prefix, std::uint64_t height) {
   char digits[24];
@@ -66,8 +68,8 @@ class Reader {
 
  private:
   Error truncated() const {
-    return make_error(ErrorCode::kCorrupt, where_ + ": block record is truncated at byte " +
-                                               std::to_string(pos_));
+    return make_error(ErrorCode::kCorrupt,
+                      where_ + ": block record is truncated at byte " + std::to_string(pos_));
   }
   std::span<const std::uint8_t> in_;
   std::size_t pos_ = 0;

@@ -1,10 +1,9 @@
 // EtcdBlockStore: the key layout and append protocol are described in etcd_block_store.hpp.
 #include "fl/ledger/etcd_block_store.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <charconv>
 #include <exception>
+#include <nlohmann/json.hpp>
 
 namespace fl::ledger {
 namespace {
@@ -31,14 +30,16 @@ void put_u64(std::string& out, std::uint64_t v) {
 }
 std::uint64_t get_u64(std::string_view in) {
   std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(in[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(in[i])) << (8 * i);
   return v;
 }
 
 }  // namespace
 
 EtcdBlockStore::EtcdBlockStore(EtcdStoreOptions options, std::unique_ptr<EtcdClient> client)
-    : options_(std::move(options)), client_(std::move(client)),
+    : options_(std::move(options)),
+      client_(std::move(client)),
       prefix_(chain_prefix(options_.chain)) {}
 
 Result<std::unique_ptr<EtcdBlockStore>> EtcdBlockStore::open(EtcdStoreOptions options) {
@@ -96,15 +97,18 @@ Result<StoredBlock> EtcdBlockStore::load(const KeyValue& kv, std::int64_t revisi
     std::copy_n(rest.begin() + off, 32, reinterpret_cast<char*>(digest.data()));
     const std::string key = prefix_ + "chunk/" + common::to_hex(digest);
     FL_ASSIGN_OR_RETURN(auto chunk, client_->get(key, revision));
-    if (!chunk) return make_error(ErrorCode::kCorrupt, where + ": its chunk " + key + " is missing");
+    if (!chunk)
+      return make_error(ErrorCode::kCorrupt, where + ": its chunk " + key + " is missing");
     if (common::blake2b_256(chunk->value) != digest) {
-      return make_error(ErrorCode::kCorrupt, where + ": chunk " + key + " does not match its digest");
+      return make_error(ErrorCode::kCorrupt,
+                        where + ": chunk " + key + " does not match its digest");
     }
     record += chunk->value;
   }
   if (record.size() != total) {
-    return make_error(ErrorCode::kCorrupt, where + ": chunks hold " + std::to_string(record.size()) +
-                                               " bytes, the manifest says " + std::to_string(total));
+    return make_error(ErrorCode::kCorrupt,
+                      where + ": chunks hold " + std::to_string(record.size()) +
+                          " bytes, the manifest says " + std::to_string(total));
   }
   return decode_stored_block(as_bytes(record), where);
 }
@@ -172,9 +176,14 @@ Status EtcdBlockStore::append(const Block& block, std::span<const Transaction> t
                               std::span<const common::Digest> hashes) {
   const auto& h = block.header;
   StoredBlock stored;
-  stored.block = {h.height,       to_vector(block.hash), to_vector(h.prev_hash),
-                  to_vector(h.merkle_root), to_vector(h.proposer), to_vector(block.signature),
-                  h.time_ms,      h.tx_count};
+  stored.block = {h.height,
+                  to_vector(block.hash),
+                  to_vector(h.prev_hash),
+                  to_vector(h.merkle_root),
+                  to_vector(h.proposer),
+                  to_vector(block.signature),
+                  h.time_ms,
+                  h.tx_count};
   for (std::size_t i = 0; i < txs.size(); ++i) {
     stored.txs.push_back({h.height, i, to_vector(hashes[i]), to_vector(txs[i].issuer), bodies[i],
                           to_vector(txs[i].signature), static_cast<std::int64_t>(txs[i].type()),
@@ -185,18 +194,19 @@ Status EtcdBlockStore::append(const Block& block, std::span<const Transaction> t
   if (!value.ok()) return value.error();
 
   const std::string head_key = prefix_ + "head", key = block_key(prefix_, h.height);
-  std::vector<Compare> guard{h.height == 0 ? Compare::absent(head_key)
-                                           : Compare::value_is(head_key,
-                                                               head_value(h.height - 1, h.prev_hash)),
-                             Compare::absent(key)};
+  std::vector<Compare> guard{
+      h.height == 0 ? Compare::absent(head_key)
+                    : Compare::value_is(head_key, head_value(h.height - 1, h.prev_hash)),
+      Compare::absent(key)};
   std::vector<TxnOp> failure{TxnOp::get(key), TxnOp::get(head_key)};
   const bool owned = !options_.owner_lease_key.empty();
   if (owned) {
     guard.push_back(Compare::lease_is(options_.owner_lease_key, options_.owner_lease_id));
     failure.push_back(TxnOp::get(options_.owner_lease_key));
   }
-  auto r = client_->txn(guard, {TxnOp::put(key, *value), TxnOp::put(head_key, head_value(h.height, block.hash))},
-                        failure);
+  auto r = client_->txn(
+      guard, {TxnOp::put(key, *value), TxnOp::put(head_key, head_value(h.height, block.hash))},
+      failure);
   if (!r.ok()) return with_context(r.error(), at + " not appended");
   if (r->succeeded) return ok_status();
   if (r->responses.size() != failure.size()) {

@@ -139,7 +139,8 @@ Result<std::string> EtcdClient::call_one(std::size_t endpoint, std::string_view 
   curl_easy_setopt(h, CURLOPT_POST, 1L);
   curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
   curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_to_string);
@@ -151,9 +152,10 @@ Result<std::string> EtcdClient::call_one(std::size_t endpoint, std::string_view 
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
     retry_elsewhere = true;
-    return make_error(rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
-                      "etcd member " + base + ": " + curl_easy_strerror(rc) +
-                          "; check that it is running and reachable");
+    return make_error(
+        rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+        "etcd member " + base + ": " + curl_easy_strerror(rc) +
+            "; check that it is running and reachable");
   }
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -184,10 +186,11 @@ Result<std::string> EtcdClient::call(std::string_view path, const std::string& b
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(400));
   }
-  return make_error(last->code == ErrorCode::kTimeout ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
-                    "no etcd member answered " + std::string(path) + " within " +
-                        std::to_string(options_.retry_budget.count()) + " ms (" +
-                        std::to_string(n) + " tried; last: " + last->message + ")");
+  return make_error(
+      last->code == ErrorCode::kTimeout ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
+      "no etcd member answered " + std::string(path) + " within " +
+          std::to_string(options_.retry_budget.count()) + " ms (" + std::to_string(n) +
+          " tried; last: " + last->message + ")");
 }
 
 Result<RangeResult> EtcdClient::range(const RangeRequest& request) {
@@ -286,8 +289,7 @@ Status EtcdClient::revoke_lease(std::int64_t lease) {
 
 Result<MemberStatus> EtcdClient::member_status(std::size_t endpoint) {
   if (endpoint >= options_.endpoints.size()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "no etcd endpoint " + std::to_string(endpoint));
+    return make_error(ErrorCode::kInvalidArgument, "no etcd endpoint " + std::to_string(endpoint));
   }
   std::lock_guard lock(mutex_);
   bool retry = false;

@@ -143,7 +143,8 @@ bool EtcdWatch::State::stream_from(const std::string& endpoint) {
   curl_easy_setopt(h, CURLOPT_POST, 1L);
   curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
   curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options.connect_timeout.count()));
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &ctx);
@@ -171,10 +172,10 @@ void EtcdWatch::State::run() {
         if (stop || error) return;
       }
       if (Clock::now() - last_success > options.retry_budget) {
-        fail(make_error(ErrorCode::kUnavailable,
-                        "no etcd member kept the watch on " + key + " for " +
-                            std::to_string(options.retry_budget.count()) +
-                            " ms; check that the cluster is up"));
+        fail(make_error(ErrorCode::kUnavailable, "no etcd member kept the watch on " + key +
+                                                     " for " +
+                                                     std::to_string(options.retry_budget.count()) +
+                                                     " ms; check that the cluster is up"));
         return;
       }
       std::this_thread::sleep_for(backoff);
@@ -188,8 +189,8 @@ void EtcdWatch::State::run() {
 EtcdWatch::EtcdWatch(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 Result<std::unique_ptr<EtcdWatch>> EtcdWatch::start(EtcdOptions options, std::string key,
-                                                     std::string range_end,
-                                                     std::int64_t start_revision) {
+                                                    std::string range_end,
+                                                    std::int64_t start_revision) {
   if (options.endpoints.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "etcd watch without endpoints");
   }
@@ -207,8 +208,8 @@ Result<std::unique_ptr<EtcdWatch>> EtcdWatch::start(EtcdOptions options, std::st
   });
   if (state->error) return *state->error;
   if (!ready) {
-    return make_error(ErrorCode::kTimeout, "no etcd member confirmed the watch on " +
-                                               state->key + "; check that the cluster is up");
+    return make_error(ErrorCode::kTimeout, "no etcd member confirmed the watch on " + state->key +
+                                               "; check that the cluster is up");
   }
   return watch;
 }

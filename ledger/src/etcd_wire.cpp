@@ -22,8 +22,7 @@ Result<std::string> unbase64(std::string_view text) {
   std::string out(text.size() / 4 * 3 + 3, '\0');
   std::size_t len = 0;
   if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                        text.size(), nullptr, &len, nullptr,
-                        sodium_base64_VARIANT_ORIGINAL) != 0) {
+                        text.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
     return make_error(ErrorCode::kProtocol, "etcd sent a key or value that is not base64");
   }
   out.resize(len);

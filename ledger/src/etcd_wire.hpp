@@ -2,9 +2,8 @@
 // values, 64-bit integers as JSON strings, error replies, and libcurl's one-time set-up.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 

@@ -49,8 +49,8 @@ Result<VerifyReport> verify_records(const BlockStore& store, const std::string& 
 
 Result<VerifyReport> verify_ledger(const std::filesystem::path& path) {
   FL_ASSIGN_OR_RETURN(auto store, open_sqlite_block_store(path, StoreAccess::kReadOnly));
-  return verify_records(*store, " (if " + path.string() +
-                                    " is a copy of a ledger, copy its -wal file with it)");
+  return verify_records(
+      *store, " (if " + path.string() + " is a copy of a ledger, copy its -wal file with it)");
 }
 
 Result<VerifyReport> verify_store(const BlockStore& store) {

@@ -54,8 +54,7 @@ void print(const char* what, const Figures& f) {
 ledger::Transaction registration(int i) {
   const auto k = common::key_pair_from_label("bench-worker-" + std::to_string(i));
   const std::string fp(kFingerprintBytes, 'a' + i % 26);
-  return {k.public_key, 0, 1,
-          ledger::RegisterBody{fp},
+  return {k.public_key, 0, 1, ledger::RegisterBody{fp},
           common::sign(k.secret_key, common::registration_digest(k.public_key, fp, 1))};
 }
 
@@ -89,9 +88,12 @@ int main(int argc, char** argv) {
     txs.push_back(registration(i));
     bodies.push_back(ledger::encode(txs.back()));
     hashes.push_back(ledger::tx_hash(bodies.back(), txs.back().signature));
-    ledger::BlockHeader h{static_cast<std::uint64_t>(i), prev,
+    ledger::BlockHeader h{static_cast<std::uint64_t>(i),
+                          prev,
                           common::merkle_root(std::span(&hashes.back(), 1)),
-                          ledger::now_ms(), 1, authority.public_key};
+                          ledger::now_ms(),
+                          1,
+                          authority.public_key};
     blocks.push_back(ledger::seal_block(h, authority));
     prev = blocks.back().hash;
   }

@@ -23,7 +23,8 @@ class EtcdBlockStoreTest : public ::testing::Test {
   void SetUp() override { start_cluster(1); }
 
   void start_cluster(int members) {
-    if (!EtcdCluster::binary()) GTEST_SKIP() << "etcd is not installed (apt-get install etcd-server)";
+    if (!EtcdCluster::binary())
+      GTEST_SKIP() << "etcd is not installed (apt-get install etcd-server)";
     cluster_.reset();
     auto c = EtcdCluster::start(members);
     ASSERT_TRUE(c.ok()) << c.error().to_string();
@@ -61,8 +62,8 @@ class EtcdBlockStoreTest : public ::testing::Test {
   // An empty block at `height` on `parent`, proposed by `label`'s key.
   static Block empty_block(std::uint64_t height, const common::Digest& parent,
                            const std::string& label) {
-    BlockHeader h{height, parent, common::merkle_root({}), now_ms(), 0,
-                  common::key_pair_from_label(label).public_key};
+    BlockHeader h{height,   parent, common::merkle_root({}),
+                  now_ms(), 0,      common::key_pair_from_label(label).public_key};
     return seal_block(h, common::key_pair_from_label(label));
   }
 

@@ -57,7 +57,8 @@ std::optional<std::string> EtcdCluster::binary() {
 
 Result<std::unique_ptr<EtcdCluster>> EtcdCluster::start(int members) {
   const auto etcd = binary();
-  if (!etcd) return make_error(ErrorCode::kNotFound, "etcd is not installed (apt-get install etcd-server)");
+  if (!etcd)
+    return make_error(ErrorCode::kNotFound, "etcd is not installed (apt-get install etcd-server)");
   std::unique_ptr<EtcdCluster> c(new EtcdCluster());
   c->dir_ = std::make_unique<TempDir>("fl-etcd");
   FL_ASSIGN_OR_RETURN(auto ports, free_ports(2 * members));
@@ -71,21 +72,14 @@ Result<std::unique_ptr<EtcdCluster>> EtcdCluster::start(int members) {
     c->members_.push_back(std::move(m));
   }
   for (auto& m : c->members_) {
-    std::vector<std::string> argv{*etcd,
-                                  "--name=" + m.name,
-                                  "--data-dir=" + (c->dir_->path() / m.name).string(),
-                                  "--listen-client-urls=" + m.client_url,
-                                  "--advertise-client-urls=" + m.client_url,
-                                  "--listen-peer-urls=" + m.peer_url,
-                                  "--initial-advertise-peer-urls=" + m.peer_url,
-                                  "--initial-cluster=" + initial,
-                                  "--initial-cluster-state=new",
-                                  "--initial-cluster-token=fl-test",
-                                  // Loopback: elections in well under a second.
-                                  "--heartbeat-interval=50",
-                                  "--election-timeout=500",
-                                  "--logger=zap",
-                                  "--log-level=warn"};
+    std::vector<std::string> argv{
+        *etcd, "--name=" + m.name, "--data-dir=" + (c->dir_->path() / m.name).string(),
+        "--listen-client-urls=" + m.client_url, "--advertise-client-urls=" + m.client_url,
+        "--listen-peer-urls=" + m.peer_url, "--initial-advertise-peer-urls=" + m.peer_url,
+        "--initial-cluster=" + initial, "--initial-cluster-state=new",
+        "--initial-cluster-token=fl-test",
+        // Loopback: elections in well under a second.
+        "--heartbeat-interval=50", "--election-timeout=500", "--logger=zap", "--log-level=warn"};
     try {
       m.process = std::make_unique<ChildProcess>(argv, c->dir_->path() / (m.name + ".log"));
     } catch (const std::exception& e) {

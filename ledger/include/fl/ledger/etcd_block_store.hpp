@@ -77,7 +77,7 @@ class EtcdBlockStore final : public BlockStore {
  private:
   EtcdBlockStore(EtcdStoreOptions options, std::unique_ptr<EtcdClient> client);
   struct Head {
-    std::int64_t revision = 0;       // the revision everything else is read at
+    std::int64_t revision = 0;            // the revision everything else is read at
     std::optional<std::uint64_t> height;  // nullopt: empty chain
   };
   Result<Head> read_head() const;

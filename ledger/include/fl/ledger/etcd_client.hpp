@@ -126,8 +126,8 @@ class EtcdClient {
   struct Connection;
   // POSTs `body` to `path`, trying members until the retry budget is spent; the parsed reply.
   Result<std::string> call(std::string_view path, const std::string& body);
-  Result<std::string> call_one(std::size_t endpoint, std::string_view path,
-                               const std::string& body, bool& retry_elsewhere);
+  Result<std::string> call_one(std::size_t endpoint, std::string_view path, const std::string& body,
+                               bool& retry_elsewhere);
 
   EtcdOptions options_;
   std::mutex mutex_;
@@ -148,8 +148,8 @@ class EtcdWatch {
  public:
   // Returns once the first member has confirmed the watch (or fails after the retry budget).
   static Result<std::unique_ptr<EtcdWatch>> start(EtcdOptions options, std::string key,
-                                                   std::string range_end,
-                                                   std::int64_t start_revision);
+                                                  std::string range_end,
+                                                  std::int64_t start_revision);
   ~EtcdWatch();  // stops the stream (within about a second) and joins the thread
   EtcdWatch(const EtcdWatch&) = delete;
   EtcdWatch& operator=(const EtcdWatch&) = delete;
