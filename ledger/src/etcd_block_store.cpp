@@ -25,6 +25,14 @@ std::string head_value(std::uint64_t height, const common::Digest& hash) {
   return "{\"height\":" + std::to_string(height) + ",\"hash\":\"" + common::to_hex(hash) + "\"}";
 }
 
+std::optional<std::uint64_t> parse_head_height(const std::string& value) {
+  const auto j = nlohmann::json::parse(value, nullptr, false);
+  if (!j.is_object() || !j.contains("height") || !j["height"].is_number_unsigned()) {
+    return std::nullopt;
+  }
+  return j["height"].get<std::uint64_t>();
+}
+
 void put_u64(std::string& out, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
 }
@@ -67,13 +75,12 @@ Result<EtcdBlockStore::Head> EtcdBlockStore::read_head() const {
   FL_ASSIGN_OR_RETURN(auto r, client_->range(RangeRequest{key, "", 0, 1, false}));
   Head head{r.revision, std::nullopt};
   if (r.kvs.empty()) return head;
-  const auto j = nlohmann::json::parse(r.kvs.front().value, nullptr, false);
-  if (!j.is_object() || !j.contains("height") || !j["height"].is_number_unsigned()) {
+  head.height = parse_head_height(r.kvs.front().value);
+  if (!head.height) {
     return make_error(ErrorCode::kCorrupt, name() + ": key " + key +
                                                " is not a chain head {\"height\":N,\"hash\":...}; "
                                                "something other than FedLedger wrote it");
   }
-  head.height = j["height"].get<std::uint64_t>();
   return head;
 }
 
@@ -225,11 +232,18 @@ Status EtcdBlockStore::append(const Block& block, std::span<const Transaction> t
   if (!existing.empty()) {
     return make_error(ErrorCode::kAlreadyExists, at + " was appended by another writer first");
   }
+  // The head moved past our parent (another writer: catch up and retry), or the chain does not
+  // hold our parent at all (a fork or a lost store: retrying cannot help).
   const auto& heads = r->responses[1].kvs;
-  return make_error(heads.empty() ? ErrorCode::kPrecondition : ErrorCode::kAlreadyExists,
-                    at + " does not extend the chain's head (" +
-                        (heads.empty() ? std::string("empty chain") : heads.front().value) +
-                        "); catch up and build it again");
+  const auto head_height = heads.empty() ? std::nullopt : parse_head_height(heads.front().value);
+  const std::string seen = heads.empty() ? std::string("empty chain") : heads.front().value;
+  if (head_height && *head_height >= h.height) {
+    return make_error(ErrorCode::kAlreadyExists,
+                      at + ": the chain's head moved on (" + seen + "); catch up and build again");
+  }
+  return make_error(ErrorCode::kPrecondition,
+                    at + " does not extend the chain's head (" + seen +
+                        "); the block's parent is not the newest block in etcd");
 }
 
 Result<std::unique_ptr<ChainRewriteWatch>> ChainRewriteWatch::start(const EtcdStoreOptions& options,

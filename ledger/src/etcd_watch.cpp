@@ -75,7 +75,13 @@ bool EtcdWatch::State::take_line(const std::string& text, const std::string& end
       }
     }
     std::lock_guard lock(mutex);
-    if (r.value("created", false)) created = true;
+    if (r.value("created", false)) {
+      created = true;
+      // Resume after what this member had at creation, so a break before any event loses none.
+      if (next_revision == 0 && r.contains("header")) {
+        next_revision = etcd::int_field(r.at("header"), "revision") + 1;
+      }
+    }
     if (r.value("canceled", false)) {
       const auto compacted = etcd::int_field(r, "compact_revision");
       error = make_error(

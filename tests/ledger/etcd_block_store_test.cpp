@@ -125,6 +125,13 @@ TEST_F(EtcdBlockStoreTest, ARetriedAppendIsRecognisedAsDone) {
   EXPECT_EQ(store->block_count().value_or(0), 2u);
 }
 
+TEST_F(EtcdBlockStoreTest, ABlockOnAnotherParentIsRefusedWithoutARetry) {
+  auto led = ledger_with_rounds(0);
+  const auto forked = open_store()->append(empty_block(1, common::Digest{}, "fork"), {}, {}, {});
+  ASSERT_FALSE(forked.ok());
+  EXPECT_EQ(forked.error().code, ErrorCode::kPrecondition) << forked.error().to_string();
+}
+
 TEST_F(EtcdBlockStoreTest, ABlockOverOneMebibyteIsChunkedAndReadsBackIdenticalAndVerifies) {
   auto led = ledger_with_rounds(1);
   const auto worker = test::worker_key(7);
