@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <latch>
+#include <mutex>
 #include <thread>
 
 #include "fl/common/merkle.hpp"
@@ -187,18 +188,28 @@ TEST_F(EtcdBlockStoreTest, AnAppendNeedsTheOwnersLeaseWhenOneIsConfigured) {
 
 TEST_F(EtcdBlockStoreTest, AThreeMemberClusterKeepsAppendingAfterItsLeaderIsKilled) {
   start_cluster(3);
-  auto led = ledger_with_rounds(3);
-  std::vector<common::Digest> acknowledged;  // by height
-  auto before = open_store()->read_from(0);
-  ASSERT_TRUE(before.ok()) << before.error().to_string();
-  for (const auto& b : before->blocks) acknowledged.push_back(to_block(b).value().hash);
+  auto led = ledger_with_rounds(0);
+  std::mutex mutex;
+  std::vector<common::Digest> acknowledged{led->head_hash()};  // by height
+  // The leader dies while this writer appends, so some append is in flight when it goes.
+  std::thread writer([&] {
+    for (int r = 1; r <= 10; ++r) {
+      record_round(*led, r);
+      std::lock_guard lock(mutex);
+      acknowledged.push_back(led->head_hash());
+    }
+  });
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        std::lock_guard lock(mutex);
+        return acknowledged.size() > 3;
+      },
+      std::chrono::seconds(20)));
   auto leader = cluster_->leader();
+  if (leader.ok()) cluster_->kill(*leader);
+  writer.join();
   ASSERT_TRUE(leader.ok()) << leader.error().to_string();
-  cluster_->kill(*leader);
-  for (int r = 4; r <= 6; ++r) {
-    record_round(*led, r);
-    acknowledged.push_back(led->head_hash());
-  }
+  ASSERT_EQ(acknowledged.size(), 11u);
   ASSERT_TRUE(cluster_->wait_for_leader(std::chrono::seconds(10)).ok());
   auto o = options();
   o.etcd.endpoints.erase(o.etcd.endpoints.begin() + *leader);  // only the survivors
@@ -212,6 +223,17 @@ TEST_F(EtcdBlockStoreTest, AThreeMemberClusterKeepsAppendingAfterItsLeaderIsKill
   auto report = verify_store(*survivors);
   ASSERT_TRUE(report.ok()) << report.error().to_string();
   EXPECT_TRUE(report->ok) << report->failure->to_string();
+}
+
+TEST(EtcdBlockStoreOpen, FailsNamingTheMemberWhenNoneAnswers) {
+  EtcdStoreOptions o;
+  o.etcd.endpoints = {"http://127.0.0.1:1"};  // nothing listens on port 1
+  o.etcd.retry_budget = std::chrono::milliseconds(200);
+  auto store = EtcdBlockStore::open(o);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(store.error().message.find("http://127.0.0.1:1"), std::string::npos)
+      << store.error().message;
 }
 
 TEST_F(EtcdBlockStoreTest, ABlockRewrittenWithADirectPutFailsVerificationAtItsHeightAndIsWatched) {
