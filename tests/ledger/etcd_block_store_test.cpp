@@ -225,6 +225,56 @@ TEST_F(EtcdBlockStoreTest, AThreeMemberClusterKeepsAppendingAfterItsLeaderIsKill
   EXPECT_TRUE(report->ok) << report->failure->to_string();
 }
 
+TEST(EtcdBlockRecord, EncodesAndDecodesToTheSameRecord) {
+  StoredBlock b;
+  b.block = {7,
+             std::vector<std::uint8_t>(32, 1),
+             std::vector<std::uint8_t>(32, 2),
+             std::vector<std::uint8_t>(32, 3),
+             std::vector<std::uint8_t>(32, 4),
+             std::vector<std::uint8_t>(64, 5),
+             1234,
+             2};
+  b.txs.push_back({7,
+                   0,
+                   std::vector<std::uint8_t>(32, 6),
+                   std::vector<std::uint8_t>(32, 7),
+                   {1, 2, 3},
+                   std::vector<std::uint8_t>(64, 8),
+                   4,
+                   9,
+                   500});
+  b.txs.push_back({7,
+                   1,
+                   std::vector<std::uint8_t>(32, 6),
+                   std::vector<std::uint8_t>(32, 7),
+                   {},
+                   std::vector<std::uint8_t>(64, 8),
+                   2,
+                   10,
+                   std::nullopt});
+  const auto bytes = encode_stored_block(b);
+  auto back = decode_stored_block(bytes, "test");
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_EQ(encode_stored_block(*back), bytes);
+  EXPECT_EQ(back->txs[0].amount, 500u);
+  EXPECT_FALSE(back->txs[1].amount.has_value());
+}
+
+TEST(EtcdBlockRecord, EveryTruncationOrTrailingByteIsReportedAsCorrupt) {
+  StoredBlock b;
+  b.block.hash.assign(32, 1);
+  b.txs.push_back({0, 0, std::vector<std::uint8_t>(32, 6), {}, {1, 2, 3}, {}, 4, 9, 500});
+  auto bytes = encode_stored_block(b);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    auto cut = decode_stored_block(std::span(bytes.data(), n), "key k");
+    ASSERT_FALSE(cut.ok()) << n;
+    EXPECT_EQ(cut.error().code, ErrorCode::kCorrupt);
+  }
+  bytes.push_back(0);
+  EXPECT_FALSE(decode_stored_block(bytes, "key k").ok());
+}
+
 TEST(EtcdBlockStoreOpen, FailsNamingTheMemberWhenNoneAnswers) {
   EtcdStoreOptions o;
   o.etcd.endpoints = {"http://127.0.0.1:1"};  // nothing listens on port 1
