@@ -10,6 +10,7 @@ packages=(
   libeigen3-dev libcereal-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
   libcpp-httplib-dev
+  libcurl4-openssl-dev etcd-server etcd-client  # the etcd-replicated ledger: gateway client, test clusters
   libstb-dev dataset-fashion-mnist
   systemd iproute2  # tests: systemd-analyze verify on deploy/systemd, ip netns for the multi-host test
   prometheus chromium  # the observability tests (skipped where absent)

@@ -14,17 +14,15 @@ std::string VerifyFailure::to_string() const {
   return s + ": " + problem;
 }
 
-Result<VerifyReport> verify_ledger(const std::filesystem::path& path) {
-  FL_ASSIGN_OR_RETURN(auto store, open_sqlite_block_store(path, StoreAccess::kReadOnly));
-  FL_ASSIGN_OR_RETURN(auto records, store->read_from(0));  // one snapshot while others write
+namespace {
+
+// `empty_hint`: what the failure says when the store holds no block at all.
+Result<VerifyReport> verify_records(const BlockStore& store, const std::string& empty_hint) {
+  FL_ASSIGN_OR_RETURN(auto records, store.read_from(0));  // one snapshot while others write
 
   VerifyReport report;
   if (records.blocks.empty()) {
-    report.failure = VerifyFailure{0,
-                                   {},
-                                   {},
-                                   "the ledger has no genesis block (if " + path.string() +
-                                       " is a copy of a ledger, copy its -wal file with it)"};
+    report.failure = VerifyFailure{0, {}, {}, "the ledger has no genesis block" + empty_hint};
     return report;
   }
   ReplayCursor cursor;
@@ -45,6 +43,18 @@ Result<VerifyReport> verify_ledger(const std::filesystem::path& path) {
   report.total_stakes = s.total_stakes();
   report.ok = true;
   return report;
+}
+
+}  // namespace
+
+Result<VerifyReport> verify_ledger(const std::filesystem::path& path) {
+  FL_ASSIGN_OR_RETURN(auto store, open_sqlite_block_store(path, StoreAccess::kReadOnly));
+  return verify_records(
+      *store, " (if " + path.string() + " is a copy of a ledger, copy its -wal file with it)");
+}
+
+Result<VerifyReport> verify_store(const BlockStore& store) {
+  return verify_records(store, " in " + store.name());
 }
 
 }  // namespace fl::ledger

@@ -133,5 +133,7 @@ struct VerifyReport {
 // block. An Error only when the database cannot be read at all; a broken chain is a report
 // with ok == false and the failure.
 Result<VerifyReport> verify_ledger(const std::filesystem::path& db);
+// The same checks over any block store (e.g. the etcd-replicated one), read at one snapshot.
+Result<VerifyReport> verify_store(const BlockStore& store);
 
 }  // namespace fl::ledger
