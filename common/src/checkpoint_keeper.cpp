@@ -5,7 +5,7 @@
 
 namespace fl::common {
 
-Status verify_checkpoint_evidence(const CheckpointEvidence &e, std::span<const PublicKey> witnesses,
+Status verify_checkpoint_evidence(const CheckpointEvidence& e, std::span<const PublicKey> witnesses,
                                   std::size_t k) {
   if (auto st = verify_cosigned(e.held, witnesses, k); !st.ok())
     return with_context(st.error(), "held checkpoint");
@@ -25,7 +25,7 @@ Status verify_checkpoint_evidence(const CheckpointEvidence &e, std::span<const P
   return ok_status();
 }
 
-Result<CheckpointKeeper> CheckpointKeeper::open(const std::filesystem::path &file,
+Result<CheckpointKeeper> CheckpointKeeper::open(const std::filesystem::path& file,
                                                 std::vector<PublicKey> witnesses, std::size_t k) {
   CheckpointKeeper keeper(file, std::move(witnesses), k);
   std::error_code ec;
@@ -41,11 +41,11 @@ Result<CheckpointKeeper> CheckpointKeeper::open(const std::filesystem::path &fil
   return keeper;
 }
 
-Result<CheckpointOffer> CheckpointKeeper::offer(const CosignedCheckpoint &cp) {
+Result<CheckpointOffer> CheckpointKeeper::offer(const CosignedCheckpoint& cp) {
   FL_RETURN_IF_ERROR(verify_cosigned(cp, witnesses_, k_));
   CheckpointOffer outcome;
   if (latest_) {
-    const auto &held = latest_->checkpoint;
+    const auto& held = latest_->checkpoint;
     if (held.chain_id != cp.checkpoint.chain_id) {
       return make_error(ErrorCode::kPrecondition,
                         "checkpoint of chain " + to_hex(cp.checkpoint.chain_id).substr(0, 16) +

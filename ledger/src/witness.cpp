@@ -11,11 +11,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <utility>
 #include <vector>
 
 namespace fl::ledger {
@@ -25,7 +27,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char *kFormat = "fedledger-witness-v1";
+constexpr const char* kFormat = "fedledger-witness-v1";
 
 struct View {
   common::PublicKey witness{};
@@ -33,11 +35,11 @@ struct View {
   std::vector<common::Digest> block_hashes;
 };
 
-std::filesystem::path view_file(const std::filesystem::path &dir) { return dir / "witness.json"; }
+std::filesystem::path view_file(const std::filesystem::path& dir) { return dir / "witness.json"; }
 
-std::string view_to_json(const View &v) {
+std::string view_to_json(const View& v) {
   json hashes = json::array();
-  for (const auto &h : v.block_hashes) hashes.push_back(to_hex(h));
+  for (const auto& h : v.block_hashes) hashes.push_back(to_hex(h));
   json j{{"format", kFormat},
          {"witness", to_hex(v.witness)},
          {"cosigned", v.cosigned ? json::parse(common::cosigned_checkpoint_to_json(*v.cosigned))
@@ -46,7 +48,7 @@ std::string view_to_json(const View &v) {
   return j.dump(1) + "\n";
 }
 
-Result<View> read_view(const std::filesystem::path &dir) {
+Result<View> read_view(const std::filesystem::path& dir) {
   const auto file = view_file(dir);
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) {
@@ -57,10 +59,11 @@ Result<View> read_view(const std::filesystem::path &dir) {
   if (!in) return make_error(ErrorCode::kIo, "cannot read " + file.string());
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const json j = json::parse(text, nullptr, false);
-  auto corrupt = [&](const std::string &what) {
+  auto corrupt = [&](const std::string& what) {
     return make_error(ErrorCode::kCorrupt, file.string() + ": " + what);
   };
-  if (!j.is_object() || j.value("format", "") != kFormat) return corrupt("not a witness view");
+  if (!j.is_object() || !j.contains("format") || j["format"] != kFormat)
+    return corrupt("not a witness view");
   View v;
   if (!j.contains("witness") || !j["witness"].is_string()) return corrupt("no witness key");
   auto key = common::public_key_from_hex(j["witness"].get<std::string>());
@@ -73,7 +76,7 @@ Result<View> read_view(const std::filesystem::path &dir) {
   }
   if (!j.contains("block_hashes") || !j["block_hashes"].is_array())
     return corrupt("no block_hashes");
-  for (const auto &h : j["block_hashes"]) {
+  for (const auto& h : j["block_hashes"]) {
     auto d = h.is_string() ? common::digest_from_hex(h.get<std::string>())
                            : Result<common::Digest>(make_error(ErrorCode::kCorrupt, "not hex"));
     if (!d.ok()) return corrupt("block_hashes: " + d.error().message);
@@ -90,7 +93,7 @@ Result<View> read_view(const std::filesystem::path &dir) {
 // An exclusive flock on DIR/lock for as long as it lives.
 class ViewLock {
  public:
-  static Result<ViewLock> take(const std::filesystem::path &dir) {
+  static Result<ViewLock> take(const std::filesystem::path& dir) {
     const auto path = dir / "lock";
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || ::flock(fd, LOCK_EX) != 0) {
@@ -100,8 +103,8 @@ class ViewLock {
     }
     return ViewLock(fd);
   }
-  ViewLock(ViewLock &&o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  ViewLock &operator=(ViewLock &&) = delete;
+  ViewLock(ViewLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  ViewLock& operator=(ViewLock&&) = delete;
   ~ViewLock() {
     if (fd_ >= 0) ::close(fd_);  // releases the lock
   }
@@ -111,12 +114,12 @@ class ViewLock {
   int fd_;
 };
 
-std::string hex16(const common::Digest &d) { return to_hex(d).substr(0, 16); }
+std::string hex16(const common::Digest& d) { return to_hex(d).substr(0, 16); }
 
 // The store's chain against the view; nullopt when it extends it.
-std::optional<CosignOutcome> find_conflict(const View &view, const VerifiedChain &chain) {
+std::optional<CosignOutcome> find_conflict(const View& view, const VerifiedChain& chain) {
   if (!view.cosigned) return std::nullopt;
-  const auto &held = view.cosigned->checkpoint;
+  const auto& held = view.cosigned->checkpoint;
   const std::uint64_t head = chain.blocks.size() - 1;
   std::optional<std::uint64_t> rewritten;
   for (std::uint64_t h = 0; h < view.block_hashes.size() && h <= head; ++h) {
@@ -141,7 +144,9 @@ std::optional<CosignOutcome> find_conflict(const View &view, const VerifiedChain
   out.checkpoint = chain.checkpoint();
   out.verdict = make_error(ErrorCode::kPrecondition, "refused to cosign: " + why);
   const common::Checkpoint other = chain.checkpoint_at(std::min(head, held.height));
-  if (auto conflict = common::checkpoint_conflict(held, other)) {
+  // Another genesis is another chain altogether: refused, but nothing the two could prove.
+  auto conflict = common::checkpoint_conflict(held, other);
+  if (conflict && other.chain_id == held.chain_id) {
     out.proof = MisbehaviourProof{*view.cosigned, other, chain.blocks[other.height], *conflict};
   }
   return out;
@@ -149,7 +154,7 @@ std::optional<CosignOutcome> find_conflict(const View &view, const VerifiedChain
 
 }  // namespace
 
-Status Witness::init(const std::filesystem::path &dir, const common::PublicKey &witness) {
+Status Witness::init(const std::filesystem::path& dir, const common::PublicKey& witness) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return make_error(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
@@ -161,7 +166,7 @@ Status Witness::init(const std::filesystem::path &dir, const common::PublicKey &
   return common::write_file_durably(view_file(dir), view_to_json(View{witness, {}, {}}));
 }
 
-Result<Witness> Witness::open(const std::filesystem::path &dir, common::KeyPair key) {
+Result<Witness> Witness::open(const std::filesystem::path& dir, common::KeyPair key) {
   FL_ASSIGN_OR_RETURN(auto view, read_view(dir));
   if (view.witness != key.public_key) {
     return make_error(ErrorCode::kPrecondition,
@@ -177,7 +182,7 @@ Result<std::optional<common::CosignedCheckpoint>> Witness::last_cosigned() const
   return view.cosigned;
 }
 
-Result<CosignOutcome> Witness::cosign(const BlockStore &store) {
+Result<CosignOutcome> Witness::cosign(const BlockStore& store) {
   FL_ASSIGN_OR_RETURN(auto lock, ViewLock::take(dir_));
   FL_ASSIGN_OR_RETURN(auto view, read_view(dir_));
   if (view.witness != key_.public_key)
@@ -193,7 +198,7 @@ Result<CosignOutcome> Witness::cosign(const BlockStore &store) {
   out.checkpoint = cp;
   common::CosignedCheckpoint cosigned{cp, {common::cosign_checkpoint(cp, key_)}};
   View next{key_.public_key, cosigned, {}};
-  for (const auto &b : chain->blocks) next.block_hashes.push_back(b.hash);
+  for (const auto& b : chain->blocks) next.block_hashes.push_back(b.hash);
   // The view reaches the disk before anyone sees the signature.
   FL_RETURN_IF_ERROR(common::write_file_durably(view_file(dir_), view_to_json(next)));
   out.cosigned = std::move(cosigned);

@@ -17,8 +17,8 @@ namespace fl::ledger {
 using common::to_hex;
 using nlohmann::json;
 
-int command_witness_init(const CommandContext &c, const std::filesystem::path &key_file,
-                         const std::filesystem::path &state_dir) {
+int command_witness_init(const CommandContext& c, const std::filesystem::path& key_file,
+                         const std::filesystem::path& state_dir) {
   auto key = common::load_key_file(key_file);
   if (!key.ok()) return fail(c, key.error());
   if (auto st = Witness::init(state_dir, key->public_key); !st.ok()) return fail(c, st.error());
@@ -33,9 +33,9 @@ int command_witness_init(const CommandContext &c, const std::filesystem::path &k
   return 0;
 }
 
-int command_witness_cosign(const CommandContext &c, const std::filesystem::path &key_file,
-                           const std::filesystem::path &state_dir,
-                           const std::optional<std::filesystem::path> &out_file) {
+int command_witness_cosign(const CommandContext& c, const std::filesystem::path& key_file,
+                           const std::filesystem::path& state_dir,
+                           const std::optional<std::filesystem::path>& out_file) {
   auto key = common::load_key_file(key_file);
   if (!key.ok()) return fail(c, key.error());
   auto witness = Witness::open(state_dir, std::move(key).value());
@@ -50,7 +50,7 @@ int command_witness_cosign(const CommandContext &c, const std::filesystem::path 
            {"refused", why},
            {"misbehaviour_proof",
             outcome->proof ? misbehaviour_proof_json(*outcome->proof) : json(nullptr)}};
-    c.out << j.dump(2) << '\n';
+    c.out << j.dump(2, ' ', false, json::error_handler_t::replace) << '\n';  // paths in `why`
     c.err << "fl-ledger witness cosign: " << c.db.string() << ": " << why << '\n';
     return 1;
   }
@@ -66,7 +66,7 @@ namespace {
 
 // A witness named on the command line: a key or public-key file, or 64 hex
 // digits.
-Result<common::PublicKey> witness_key(const std::string &arg) {
+Result<common::PublicKey> witness_key(const std::string& arg) {
   std::error_code ec;
   if (std::filesystem::is_regular_file(arg, ec)) return common::load_public_key_file(arg);
   auto key = common::public_key_from_hex(arg);
@@ -79,10 +79,10 @@ Result<common::PublicKey> witness_key(const std::string &arg) {
 
 }  // namespace
 
-int command_checkpoint_verify(const CommandContext &c, const std::filesystem::path &file,
-                              const std::vector<std::string> &witness_args, std::size_t k) {
+int command_checkpoint_verify(const CommandContext& c, const std::filesystem::path& file,
+                              const std::vector<std::string>& witness_args, std::size_t k) {
   std::vector<common::PublicKey> witnesses;
-  for (const auto &a : witness_args) {
+  for (const auto& a : witness_args) {
     auto key = witness_key(a);
     if (!key.ok()) return fail(c, key.error());
     witnesses.push_back(*key);

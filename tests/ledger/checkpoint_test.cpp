@@ -13,12 +13,12 @@ namespace {
 
 using test::witness_key;
 
-Checkpoint checkpoint_at(std::uint64_t height, const std::string &fork = "") {
+Checkpoint checkpoint_at(std::uint64_t height, const std::string& fork = "") {
   return {blake2b_256(std::string_view("genesis")), height,
           blake2b_256("head " + std::to_string(height) + fork), 10 * height, 1000 + height};
 }
 
-CosignedCheckpoint cosigned(const Checkpoint &cp, std::initializer_list<int> ids) {
+CosignedCheckpoint cosigned(const Checkpoint& cp, std::initializer_list<int> ids) {
   CosignedCheckpoint out{cp, {}};
   for (int i : ids) out.cosignatures.push_back(cosign_checkpoint(cp, witness_key(i)));
   return out;
@@ -33,7 +33,7 @@ TEST(CheckpointTest, CountsOnlyValidCosignaturesByDistinctAllowedWitnesses) {
   cp.cosignatures[3].signature[5] ^= 0x01;             // witness 2's signature forged
   auto st = verify_cosigned(cp, allowed(), 2);
   ASSERT_FALSE(st.ok());
-  const auto &why = st.error().message;
+  const auto& why = st.error().message;
   EXPECT_NE(why.find("1 valid cosignature(s) of the 2 required"), std::string::npos) << why;
   EXPECT_NE(why.find("cosignature 2 by " + short_id(witness_key(1).public_key) +
                      " is a second cosignature"),

@@ -104,11 +104,11 @@ TEST_F(WitnessTest, RefusesAHeadRewoundByKBlocksWithAProofHoldingBothCheckpoints
   auto out = w.cosign(*test::read_store(db_));
   ASSERT_TRUE(out.ok()) << out.error().to_string();
   ASSERT_FALSE(out->verdict.ok());
-  const auto &why = out->verdict.error().message;
+  const auto& why = out->verdict.error().message;
   EXPECT_NE(why.find("from height 5"), std::string::npos) << why;
   EXPECT_NE(why.find("to height 2"), std::string::npos) << why;
   ASSERT_TRUE(out->proof.has_value());
-  const auto &proof = *out->proof;
+  const auto& proof = *out->proof;
   EXPECT_EQ(proof.cosigned.checkpoint, cosigned.checkpoint);
   EXPECT_EQ(proof.conflicting.height, 2u);
   EXPECT_EQ(proof.conflicting_block.header.height, 2u);
@@ -121,6 +121,23 @@ TEST_F(WitnessTest, RefusesAHeadRewoundByKBlocksWithAProofHoldingBothCheckpoints
   back->conflicting_block.header.height = 6;
   EXPECT_FALSE(verify_misbehaviour_proof(*back, keys({1}), 1).ok());
   EXPECT_FALSE(verify_misbehaviour_proof(proof, keys({2}), 1).ok());
+}
+
+TEST_F(WitnessTest, RefusesAnotherChainWithoutClaimingAProof) {
+  auto w = test::fresh_witness(view_, witness_key(1));
+  test::cosigned_by(w, *test::read_store(db_));
+  const auto other_db = dir_ / "other.db";
+  {
+    auto other = Ledger::open(other_db);
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->initialize(common::key_pair_from_label("another authority")).ok());
+  }
+  auto out = w.cosign(*test::read_store(other_db));
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  ASSERT_FALSE(out->verdict.ok());
+  EXPECT_NE(out->verdict.error().message.find("block 0 was rewritten"), std::string::npos)
+      << out->verdict.error().message;
+  EXPECT_FALSE(out->proof.has_value());  // two chains, not two heads of one
 }
 
 TEST_F(WitnessTest, AWitnessReopenedFromItsViewRefusesAConflictingHead) {
@@ -173,7 +190,7 @@ TEST_F(WitnessTest, RewoundHeadIsCaughtByTheWitnessesAndByAWorkerHoldingALaterCh
   ASSERT_TRUE(keeper->offer(latest)->adopted);
 
   test::rewind_ledger(db_, 3);  // the last 2 blocks deleted
-  for (auto &w : honest) EXPECT_FALSE(w.cosign(*test::read_store(db_))->verdict.ok());
+  for (auto& w : honest) EXPECT_FALSE(w.cosign(*test::read_store(db_))->verdict.ok());
   // Two witness keys whose views were wiped cosign the shorter chain...
   common::CosignedCheckpoint rewound;
   for (int i = 1; i <= 2; ++i) {

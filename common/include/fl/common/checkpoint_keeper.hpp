@@ -28,7 +28,7 @@ struct CheckpointEvidence {
 
 // Ok when both carry k valid cosignatures from `witnesses`, are of the same
 // chain and conflict.
-Status verify_checkpoint_evidence(const CheckpointEvidence &e, std::span<const PublicKey> witnesses,
+Status verify_checkpoint_evidence(const CheckpointEvidence& e, std::span<const PublicKey> witnesses,
                                   std::size_t k);
 
 struct CheckpointOffer {
@@ -41,7 +41,7 @@ class CheckpointKeeper {
   // Reads the checkpoint held in `file` (none yet when the file does not
   // exist); a file that is not a cosigned checkpoint, or one without k valid
   // cosignatures, is an error naming it.
-  static Result<CheckpointKeeper> open(const std::filesystem::path &file,
+  static Result<CheckpointKeeper> open(const std::filesystem::path& file,
                                        std::vector<PublicKey> witnesses, std::size_t k);
 
   // A higher checkpoint of the same chain is adopted and written (durably)
@@ -49,9 +49,9 @@ class CheckpointKeeper {
   // is reported, the held one kept. Errors: fewer than k valid cosignatures
   // (kBadSignature), another chain (kPrecondition), the file could not be
   // written (kIo).
-  Result<CheckpointOffer> offer(const CosignedCheckpoint &cp);
+  Result<CheckpointOffer> offer(const CosignedCheckpoint& cp);
 
-  const std::optional<CosignedCheckpoint> &latest() const { return latest_; }
+  const std::optional<CosignedCheckpoint>& latest() const { return latest_; }
 
  private:
   CheckpointKeeper(std::filesystem::path file, std::vector<PublicKey> witnesses, std::size_t k)

@@ -30,8 +30,8 @@ struct VerifiedChain {
 
 // kCorrupt naming the first bad block ("<store>: block 7: ...") when the chain
 // does not verify; kNotFound when the store holds no genesis block.
-Result<VerifiedChain> read_verified_chain(const BlockStore &store);
-Result<common::Checkpoint> checkpoint_of(const BlockStore &store);
+Result<VerifiedChain> read_verified_chain(const BlockStore& store);
+Result<common::Checkpoint> checkpoint_of(const BlockStore& store);
 
 // The checkpoint a witness cosigned, and a chain it was later shown that cannot
 // extend it: that chain's block at the same height with another hash, or its
@@ -48,11 +48,11 @@ struct MisbehaviourProof {
 // conflicting_block hashes right, its proposer's signature verifies,
 // `conflicting` names that block (height, hash, time) on the same chain, and
 // the two conflict.
-Status verify_misbehaviour_proof(const MisbehaviourProof &proof,
+Status verify_misbehaviour_proof(const MisbehaviourProof& proof,
                                  std::span<const common::PublicKey> witnesses, std::size_t k);
 
-nlohmann::json misbehaviour_proof_json(const MisbehaviourProof &proof);
+nlohmann::json misbehaviour_proof_json(const MisbehaviourProof& proof);
 // kInvalidArgument naming the missing or malformed field.
-Result<MisbehaviourProof> misbehaviour_proof_from_json(const nlohmann::json &j);
+Result<MisbehaviourProof> misbehaviour_proof_from_json(const nlohmann::json& j);
 
 }  // namespace fl::ledger

@@ -36,21 +36,21 @@ class Witness {
   // Creates `state_dir` (if needed) holding an empty view for `witness`;
   // kAlreadyExists if a view is there already (it is never reset: that would
   // let the witness cosign a fork).
-  static Status init(const std::filesystem::path &state_dir, const common::PublicKey &witness);
+  static Status init(const std::filesystem::path& state_dir, const common::PublicKey& witness);
   // kNotFound without a view (run init); kPrecondition when the view belongs to
   // another key.
-  static Result<Witness> open(const std::filesystem::path &state_dir, common::KeyPair key);
+  static Result<Witness> open(const std::filesystem::path& state_dir, common::KeyPair key);
 
   // Reads the store at one snapshot and cosigns its head, or refuses. An Error
   // only when the witness cannot do its job: its view cannot be read, locked or
   // written (then no signature is released). Cosigning the same head twice
   // gives the same signature.
-  Result<CosignOutcome> cosign(const BlockStore &store);
+  Result<CosignOutcome> cosign(const BlockStore& store);
 
   // The last checkpoint this witness cosigned, as on disk (nullopt before the
   // first).
   Result<std::optional<common::CosignedCheckpoint>> last_cosigned() const;
-  const common::PublicKey &public_key() const { return key_.public_key; }
+  const common::PublicKey& public_key() const { return key_.public_key; }
 
  private:
   Witness(std::filesystem::path dir, common::KeyPair key)
