@@ -5,6 +5,8 @@
 #include <functional>
 #include <iostream>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "fl/ledger/commands.hpp"
 #include "fl/ledger/ledger_api.hpp"
@@ -78,6 +80,40 @@ int main(int argc, char** argv) {
       run = [&, kind](const auto& c) { return fl::ledger::command_submit(c, kind, key_file, amount, to); };
     });
   }
+  std::string state_dir, checkpoint_file;
+  std::optional<std::string> cosign_out;
+  std::vector<std::string> witnesses;
+  std::size_t k = 0;
+  auto* witness = app.add_subcommand("witness", "cosign checkpoints only when they extend what was cosigned");
+  witness->require_subcommand(1);
+  auto* winit = witness->add_subcommand("init", "create an empty witness view for a key");
+  winit->add_option("--key", key_file, "fl::common key file of the witness")->required();
+  winit->add_option("--state", state_dir, "folder for the witness's view")->required();
+  winit->add_flag("--json", json, "print JSON");
+  winit->callback([&] {
+    run = [&](const auto& c) { return fl::ledger::command_witness_init(c, key_file, state_dir); };
+  });
+  auto* wcosign = with_db(witness->add_subcommand("cosign", "verify the ledger and cosign its head, or refuse"));
+  wcosign->add_option("--key", key_file, "fl::common key file of the witness")->required();
+  wcosign->add_option("--state", state_dir, "the witness's view (from `witness init`)")->required();
+  wcosign->add_option("--out", cosign_out, "also write the cosigned checkpoint to this file");
+  wcosign->callback([&] {
+    run = [&](const auto& c) {
+      return fl::ledger::command_witness_cosign(
+          c, key_file, state_dir, cosign_out ? std::optional<std::filesystem::path>(*cosign_out) : std::nullopt);
+    };
+  });
+  auto* checkpoint = app.add_subcommand("checkpoint", "cosigned checkpoints");
+  checkpoint->require_subcommand(1);
+  auto* cverify = checkpoint->add_subcommand("verify", "check k cosignatures of a checkpoint or a misbehaviour proof");
+  cverify->add_option("FILE", checkpoint_file, "cosigned checkpoint or proof of misbehaviour (JSON)")->required();
+  cverify->add_option("--witness", witnesses, "an allowed witness: key file or hex public key (repeatable)")
+      ->required();
+  cverify->add_option("--k", k, "cosignatures required (from 1)")->required();
+  cverify->add_flag("--json", json, "print JSON");
+  cverify->callback([&] {
+    run = [&](const auto& c) { return fl::ledger::command_checkpoint_verify(c, checkpoint_file, witnesses, k); };
+  });
   std::string listen = "127.0.0.1:8080", token;
   auto* serve = app.add_subcommand("serve", "the ledger API (/api/ledger/...) and the dashboard over HTTP");
   serve->add_option("--db", db, "ledger database (SQLite), opened read-only")->required();

@@ -8,6 +8,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fl/common/result.hpp"
 
@@ -41,6 +42,20 @@ int command_export(const CommandContext& c, const std::string& format, const std
 // transfers only (a public key, a unique hex prefix of one on the ledger, or a key file).
 int command_submit(const CommandContext& c, const std::string& kind, const std::filesystem::path& key_file,
                    const std::string& amount, const std::string& to);
+
+// A witness's view: `witness init` creates an empty one in `state_dir` for the key in `key_file`;
+// `witness cosign` cosigns the head of c.db (opened read-only) when its chain verifies and extends
+// the view, printing the cosigned checkpoint (and writing it to out_file); a refusal prints why,
+// naming the height(s), with the proof of misbehaviour when there is one, and returns 1.
+int command_witness_init(const CommandContext& c, const std::filesystem::path& key_file,
+                         const std::filesystem::path& state_dir);
+int command_witness_cosign(const CommandContext& c, const std::filesystem::path& key_file,
+                           const std::filesystem::path& state_dir,
+                           const std::optional<std::filesystem::path>& out_file);
+// Offline: a cosigned checkpoint (or a witness's proof of misbehaviour) must carry k valid
+// cosignatures by distinct keys among `witnesses` (key files or hex public keys).
+int command_checkpoint_verify(const CommandContext& c, const std::filesystem::path& file,
+                              const std::vector<std::string>& witnesses, std::size_t k);
 
 // A token amount typed on the command line: decimal digits only, 1 to 2^64-1. "-5", "1.5",
 // "1e3" and anything above 18446744073709551615 are refused with a message naming `option`.

@@ -1,0 +1,185 @@
+#include "fl/common/checkpoint.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace fl::common {
+namespace {
+
+using nlohmann::json;
+
+Error bad(const std::string& what) {
+  return make_error(ErrorCode::kInvalidArgument, "cosigned checkpoint " + what);
+}
+
+Result<const json*> field(const json& j, const char* name) {
+  const auto it = j.find(name);
+  if (it == j.end()) return bad(std::string("has no \"") + name + "\"");
+  return &*it;
+}
+
+template <std::size_t N>
+Result<std::array<std::uint8_t, N>> hex_field(const json& j, const char* name) {
+  FL_ASSIGN_OR_RETURN(const json* v, field(j, name));
+  if (!v->is_string()) return bad(std::string("\"") + name + "\" is not a hex string");
+  auto a = fixed_from_hex<N>(v->get<std::string>(), name);
+  if (!a.ok()) {
+    return bad(std::string("\"") + name + "\" is not " + std::to_string(2 * N) + " hex digits");
+  }
+  return a;
+}
+
+Result<std::uint64_t> u64_field(const json& j, const char* name) {
+  FL_ASSIGN_OR_RETURN(const json* v, field(j, name));
+  if (!v->is_number_unsigned())
+    return bad(std::string("\"") + name + "\" is not a non-negative integer");
+  return v->get<std::uint64_t>();
+}
+
+Error os_error(const std::string& what, const std::filesystem::path& path) {
+  return make_error(ErrorCode::kIo,
+                    "cannot " + what + " " + path.string() + ": " + std::strerror(errno));
+}
+
+// Closes the descriptor on every path out.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+bool operator==(const Checkpoint& a, const Checkpoint& b) {
+  return a.chain_id == b.chain_id && a.height == b.height && a.head_hash == b.head_hash &&
+         a.tree_size == b.tree_size && a.time_ms == b.time_ms;
+}
+
+Digest checkpoint_digest(const Checkpoint& cp) {
+  return Hasher()
+      .text("fl-checkpoint-v1")
+      .array(cp.chain_id)
+      .u64(cp.height)
+      .array(cp.head_hash)
+      .u64(cp.tree_size)
+      .u64(cp.time_ms)
+      .finish();
+}
+
+Cosignature cosign_checkpoint(const Checkpoint& cp, const KeyPair& witness) {
+  return {witness.public_key, sign(witness.secret_key, checkpoint_digest(cp))};
+}
+
+Status verify_cosigned(const CosignedCheckpoint& cp, std::span<const PublicKey> witnesses,
+                       std::size_t k) {
+  if (k == 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "k must be at least 1: a checkpoint nobody vouches for proves nothing");
+  }
+  const Digest digest = checkpoint_digest(cp.checkpoint);
+  std::vector<PublicKey> counted;
+  std::string rejected;
+  for (std::size_t i = 0; i < cp.cosignatures.size(); ++i) {
+    const auto& c = cp.cosignatures[i];
+    std::string why;
+    if (std::find(witnesses.begin(), witnesses.end(), c.witness) == witnesses.end()) {
+      why = "is not by an allowed witness";
+    } else if (std::find(counted.begin(), counted.end(), c.witness) != counted.end()) {
+      why = "is a second cosignature by the same witness";
+    } else if (!verify(c.witness, digest, c.signature)) {
+      why = "does not verify";
+    } else {
+      counted.push_back(c.witness);
+      continue;
+    }
+    rejected += "; cosignature " + std::to_string(i + 1) + " by " + short_id(c.witness) + " " + why;
+  }
+  if (counted.size() >= k) return ok_status();
+  return make_error(ErrorCode::kBadSignature,
+                    "checkpoint at height " + std::to_string(cp.checkpoint.height) + " has " +
+                        std::to_string(counted.size()) + " valid cosignature(s) of the " +
+                        std::to_string(k) + " required" + rejected);
+}
+
+std::optional<std::string> checkpoint_conflict(const Checkpoint& held, const Checkpoint& later) {
+  if (later.height < held.height) {
+    return "head rewound from height " + std::to_string(held.height) + " to " +
+           std::to_string(later.height);
+  }
+  if (later.height == held.height && later.head_hash != held.head_hash) {
+    return "two heads at height " + std::to_string(held.height) + ": " +
+           to_hex(held.head_hash).substr(0, 16) + " and " + to_hex(later.head_hash).substr(0, 16);
+  }
+  return std::nullopt;
+}
+
+std::string cosigned_checkpoint_to_json(const CosignedCheckpoint& cp, int indent) {
+  const auto& c = cp.checkpoint;
+  nlohmann::ordered_json sigs = nlohmann::ordered_json::array();
+  for (const auto& s : cp.cosignatures) {
+    nlohmann::ordered_json one = nlohmann::ordered_json::object();
+    one["witness"] = to_hex(s.witness);
+    one["signature"] = to_hex(s.signature);
+    sigs.push_back(std::move(one));
+  }
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  j["chain_id"] = to_hex(c.chain_id);
+  j["height"] = c.height;
+  j["head_hash"] = to_hex(c.head_hash);
+  j["tree_size"] = c.tree_size;
+  j["time_ms"] = c.time_ms;
+  j["cosignatures"] = std::move(sigs);
+  return j.dump(indent);
+}
+
+Result<CosignedCheckpoint> cosigned_checkpoint_from_json(std::string_view text) {
+  const json j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded()) return bad("is not JSON");
+  if (!j.is_object()) return bad("is not a JSON object");
+  CosignedCheckpoint out;
+  auto& c = out.checkpoint;
+  FL_ASSIGN_OR_RETURN(c.chain_id, hex_field<32>(j, "chain_id"));
+  FL_ASSIGN_OR_RETURN(c.height, u64_field(j, "height"));
+  FL_ASSIGN_OR_RETURN(c.head_hash, hex_field<32>(j, "head_hash"));
+  FL_ASSIGN_OR_RETURN(c.tree_size, u64_field(j, "tree_size"));
+  FL_ASSIGN_OR_RETURN(c.time_ms, u64_field(j, "time_ms"));
+  FL_ASSIGN_OR_RETURN(const json* sigs, field(j, "cosignatures"));
+  if (!sigs->is_array()) return bad("\"cosignatures\" is not a list");
+  for (const auto& s : *sigs) {
+    if (!s.is_object()) return bad("\"cosignatures\" holds something other than objects");
+    Cosignature one;
+    FL_ASSIGN_OR_RETURN(one.witness, hex_field<32>(s, "witness"));
+    FL_ASSIGN_OR_RETURN(one.signature, hex_field<64>(s, "signature"));
+    out.cosignatures.push_back(one);
+  }
+  return out;
+}
+
+Status write_file_durably(const std::filesystem::path& path, std::string_view bytes) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+    if (f.fd < 0) return os_error("create", tmp);
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::write(f.fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return os_error("write", tmp);
+      done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(f.fd) != 0) return os_error("fsync", tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return os_error("rename over", path);
+  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (d.fd < 0 || ::fsync(d.fd) != 0) return os_error("fsync folder", dir);
+  return ok_status();
+}
+
+}  // namespace fl::common
