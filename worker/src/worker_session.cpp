@@ -236,7 +236,8 @@ Status WorkerSession::do_task(const common::RoundTask& task, const common::Envel
   } else {
     delta = free_rider_update(o_.attack, task.round, global, previous_global_);
   }
-  previous_global_.assign(global.begin(), global.end());
+  // Only the replaying free riders look back a round: an honest worker keeps no model copy.
+  if (!attack_trains(o_.attack.kind)) previous_global_.assign(global.begin(), global.end());
   const auto honest = local_.indices.size() * static_cast<std::uint64_t>(std::max(task.training.epochs, 1));
   result.num_samples = static_cast<std::int64_t>(
       claimed_samples(o_.attack, static_cast<std::uint64_t>(result.num_samples), honest));
