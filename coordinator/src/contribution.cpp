@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "scoring/validation_scorers.hpp"
+
 namespace fl::coordinator {
 
 double l2_norm(std::span<const float> v) {
@@ -54,6 +56,9 @@ struct ScorerEntry {
 const ScorerEntry kScorers[] = {
     {"cosine",
      [] { return std::unique_ptr<ContributionScorer>(std::make_unique<CosineScorer>()); }},
+    {"fltrust", make_fltrust_scorer},
+    {"loo", make_loo_scorer},
+    {"gtg_shapley", make_gtg_shapley_scorer},
 };
 
 }  // namespace

@@ -69,6 +69,7 @@ struct Coordinator::State {
   std::unique_ptr<ModelHost> model;
   std::unique_ptr<AggregationRule> rule;
   std::unique_ptr<ContributionScorer> scorer;
+  ScreeningHistory screening_history;
   std::unique_ptr<ledger::Ledger> ledger;
   std::optional<MetricsWriter> metrics;
   std::vector<RoundObserver*> observers;  // the metrics writer, then any others
@@ -115,8 +116,18 @@ Status Coordinator::State::open() {
   FL_ASSIGN_OR_RETURN(researcher, load_or_create_key(c.researcher_key));
   registry = WorkerRegistry(c.open_enrolment, c.allowed_workers, c.enrolment_limits);
   FL_ASSIGN_OR_RETURN(rule, make_rule(c.rule, c.rule_options));
-  FL_ASSIGN_OR_RETURN(scorer, make_scorer(c.scorer));
-  FL_ASSIGN_OR_RETURN(model, ModelHost::create(c.model, c.seed, c.data, c.eval_limit, c.device));
+  FL_ASSIGN_OR_RETURN(scorer, make_scorer(c.scoring.scorer));
+  screening_history = ScreeningHistory(c.scoring.screening.history_rounds);
+  const ValidationOptions validation{validation_samples_for(c.scoring), c.training};
+  FL_ASSIGN_OR_RETURN(model, ModelHost::create(c.model, c.seed, c.data, c.eval_limit, c.device, validation));
+  if (model->validation() != nullptr) {
+    spdlog::info("scoring: {} against a validation set of {} examples held apart from the test set",
+                 scorer->name(), model->validation()->size());
+  }
+  if (!c.scoring.screening.enabled) {
+    spdlog::warn("RESEARCH MODE: [scoring] screen_free_riders = false; zero, noise, replayed and "
+                 "copied updates are paid like real ones");
+  }
   FL_RETURN_IF_ERROR(open_ledger_and_resume());
   FL_ASSIGN_OR_RETURN(auto writer, MetricsWriter::open(c.output_dir, c.live_table));
   metrics.emplace(std::move(writer));
@@ -246,8 +257,19 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   FL_ASSIGN_OR_RETURN(auto collected, engine->collect(round, global, global_digest));
   const auto collected_at = Clock::now();
   fault_point("collected", round);
-  FL_ASSIGN_OR_RETURN(auto closed, close_round(global, collected, *rule, *scorer, *model,
-                                               config.close));
+  std::vector<std::string> fingerprints;
+  for (const auto& u : collected.accepted) {
+    const auto* rec = registry.find(u.header.worker_key);
+    fingerprints.push_back(rec ? rec->registration.dataset_fingerprint : "");
+  }
+  ScoringContext scoring{*scorer, model->validation(), &screening_history, config.scoring.screening,
+                         fingerprints};
+  FL_ASSIGN_OR_RETURN(auto closed, close_round(global, collected, *rule, scoring, *model, config.close));
+  for (std::size_t i = 0; i < closed.score_reasons.size(); ++i) {
+    if (closed.score_reasons[i].empty()) continue;
+    spdlog::warn("round {}: worker {} earns nothing: {}", round,
+                 common::short_id(collected.accepted[i].header.worker_key), closed.score_reasons[i]);
+  }
   if (!closed.outcome.empty()) spdlog::warn("round {}: {}; the global model stays", round, closed.outcome);
 
   // The order below is what makes a kill at any point recoverable (see run_folder.hpp).
@@ -285,6 +307,9 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   m.slowest_train_seconds = closed.slowest_train_seconds;
   m.aggregate_seconds = closed.aggregate_seconds;
   m.clipped = closed.clipped;
+  m.free_riders = closed.free_riders;
+  m.copies = closed.copies;
+  m.scoring_seconds = closed.scoring_seconds;
   m.test_loss = closed.eval.loss;
   m.test_accuracy = closed.eval.accuracy;
   m.eval_seconds = closed.eval.seconds;

@@ -103,10 +103,7 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_RETURN_IF_ERROR(make_rule(job.rule, job.rule_options));  // the spec itself must parse
 
   FL_ASSIGN_OR_RETURN(auto sc, cfg.section("scoring"));
-  FL_ASSIGN_OR_RETURN(job.scorer, sc.text("scorer", job.scorer));
-  if (auto scorer = make_scorer(job.scorer); !scorer.ok()) {
-    return with_context(scorer.error(), sc.where("scorer"));
-  }
+  FL_RETURN_IF_ERROR(read_scoring_settings(sc, job.scoring));
 
   FL_ASSIGN_OR_RETURN(auto l, cfg.section("limits"));
   FL_ASSIGN_OR_RETURN(auto max_mb, l.integer("max_message_mb", 64, 1, 16384));

@@ -27,11 +27,12 @@ std::vector<common::PublicKey> sample_workers(std::vector<common::PublicKey> ava
 }
 
 Result<ClosedRound> close_round(std::span<const float> global, const CollectedRound& collected,
-                                AggregationRule& rule, ContributionScorer& scorer,
+                                AggregationRule& rule, ScoringContext& scoring,
                                 ModelEvaluator& evaluator, const CloseSettings& settings) {
   using Seconds = std::chrono::duration<double>;
   ClosedRound out;
   out.global.assign(global.begin(), global.end());
+  auto& scorer = scoring.scorer;
   out.scorer = scorer.name();
   std::vector<std::uint64_t> samples;
   std::vector<double> norms;
@@ -45,6 +46,8 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
   scaled.reserve(static_cast<std::size_t>(std::count_if(scales.begin(), scales.end(), [](double s) { return s < 1; })));
   std::vector<UpdateView> views;
   std::vector<std::span<const float>> spans;
+  std::vector<std::span<const float>> received;
+  std::vector<common::PublicKey> workers;
   double loss_sum = 0, sample_sum = 0;
   for (std::size_t i = 0; i < collected.accepted.size(); ++i) {
     const auto& u = collected.accepted[i];
@@ -55,6 +58,8 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
       values = copy;
       ++out.clipped;
     }
+    received.push_back(u.values);
+    workers.push_back(u.header.worker_key);
     views.push_back({values, weights[i]});
     spans.push_back(values);
     loss_sum += u.header.train_loss * weights[i];
@@ -70,11 +75,45 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
   } else if (auto aggregate = rule.aggregate(views); !aggregate.ok()) {
     out.outcome = "rule refused: " + aggregate.error().message;
   } else {
-    FL_ASSIGN_OR_RETURN(out.scores, scorer.score({spans, samples, *aggregate, global}));
+    out.aggregate_seconds = Seconds(std::chrono::steady_clock::now() - start).count();
+    const auto scoring_start = std::chrono::steady_clock::now();
+    ScoringInput input{spans, samples, *aggregate, global};
+    input.weights = weights;
+    input.server_learning_rate = settings.server_learning_rate;
+    input.round = collected.round;
+    input.validation = scoring.validation;
+    FL_ASSIGN_OR_RETURN(auto raw, scorer.score(input));
+    out.scoring_evaluations = scorer.last_evaluations();
+    Screening screening;
+    if (scoring.history != nullptr) {
+      screening = screen_updates({received, workers, scoring.fingerprints}, *scoring.history,
+                                 scoring.screening);
+    } else {
+      screening.reasons.assign(raw.size(), "");
+      screening.copy_group.assign(raw.size(), -1);
+    }
+    out.scores = apply_screening(raw, screening);
+    out.free_riders = screening.flagged();
+    out.copies = static_cast<int>(std::count_if(screening.copy_group.begin(), screening.copy_group.end(),
+                                                [](int g) { return g >= 0; }));
+    out.score_reasons = std::move(screening.reasons);
+    out.copy_group = std::move(screening.copy_group);
     const auto lr = static_cast<float>(settings.server_learning_rate);
     for (std::size_t i = 0; i < out.global.size(); ++i) out.global[i] += lr * (*aggregate)[i];
+    out.scoring_seconds = Seconds(std::chrono::steady_clock::now() - scoring_start).count();
   }
-  out.aggregate_seconds = Seconds(std::chrono::steady_clock::now() - start).count();
+  if (out.aggregate_seconds == 0) {
+    out.aggregate_seconds = Seconds(std::chrono::steady_clock::now() - start).count();
+  }
+  if (out.score_reasons.size() != views.size()) {
+    out.score_reasons.assign(views.size(), "");
+    out.copy_group.assign(views.size(), -1);
+  }
+  if (scoring.history != nullptr && out.outcome.empty()) {
+    std::vector<float> change(out.global.size());
+    for (std::size_t i = 0; i < change.size(); ++i) change[i] = out.global[i] - global[i];
+    scoring.history->record_round(collected.round, change, workers, received);
+  }
   out.model_digest = common::digest_of(out.global);
   FL_ASSIGN_OR_RETURN(out.eval, evaluator.evaluate(out.global));
   return out;

@@ -97,7 +97,15 @@ common::UpdateHeader update(const common::KeyPair& key, const common::RoundTask&
 template <typename OnTask>
 void serve(zmq::socket_t& s, Clock::duration wait, Tally& t, OnTask on_task, const common::KeyPair* key = nullptr) {
   const auto until = Clock::now() + wait;
+  auto next_heartbeat = Clock::now();
   while (Clock::now() < until && !g_stop) {
+    // A registered attacker stays registered as fl-worker does, so a slow start of the honest
+    // workers does not drop it before the rounds it attacks.
+    if (key && Clock::now() >= next_heartbeat) {
+      (void)common::send_typed(s, SocketRole::kDealer, {}, MessageType::kHeartbeat,
+                               common::Heartbeat{key->public_key, common::now_ms()});
+      next_heartbeat = Clock::now() + 1s;
+    }
     auto m = common::receive_message(s, SocketRole::kDealer, 20ms);
     if (!m.ok() || !m->has_value()) continue;
     const auto& env = **m;

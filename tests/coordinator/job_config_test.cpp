@@ -78,7 +78,7 @@ TEST(JobConfig, SoftDeadlineAfterDeadlineIsRejected) {
 TEST(JobConfig, ScorerDefaultsToCosineAndUnknownOnesAreRejected) {
   auto cfg = parse("[enrolment]\nopen = true\n");
   ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
-  EXPECT_EQ(cfg->scorer, "cosine");
+  EXPECT_EQ(cfg->scoring.scorer, "cosine");
   auto bad = parse("[scoring]\nscorer = \"shapley\"\n[enrolment]\nopen = true\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("scoring.scorer"), std::string::npos) << bad.error().message;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "fl/coordinator/aggregation/rule.hpp"
 #include "fl/coordinator/round.hpp"
@@ -125,6 +126,53 @@ TEST(CloseRoundBounds, AHugeUpdateIsScaledToTheRoundsNormBound) {
   EXPECT_TRUE(std::isfinite(closed->global[0]));
   EXPECT_NEAR(closed->global[0], (3 * 1.0 + 3 * 1.0) / 4, 1e-5);  // scaled to 3x the median norm
   EXPECT_FLOAT_EQ(a.values[3][0], 1e18f);                         // the received update is untouched
+}
+
+TEST(CloseRoundScreening, AReplayOfTheLastGlobalChangeEarnsNothingAndTheReasonIsKept) {
+  // Round 1: four honest workers; round 2: worker 3 sends round 1's global change.
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> n(0.0f, 1.0f);
+  std::vector<float> shared(64);
+  for (auto& x : shared) x = n(rng);
+  auto honest = [&] {  // a direction the workers share plus their own part
+    std::vector<std::vector<float>> v(4, shared);
+    for (auto& u : v) {
+      for (auto& x : u) x += n(rng);
+    }
+    return v;
+  };
+  auto fedavg = make_rule("fedavg", RuleOptions{});
+  auto cosine = make_scorer("cosine");
+  FixedEvaluator evaluator;
+  ScreeningHistory history;
+  ScoringContext scoring{**cosine, nullptr, &history};
+  auto round = [&](std::uint64_t r, const std::vector<std::vector<float>>& values,
+                   std::span<const float> global) {
+    CollectedRound c;
+    c.round = r;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      ValidatedUpdate u;
+      u.header.num_samples = 100;
+      u.header.worker_key[0] = static_cast<std::uint8_t>(i + 1);
+      u.values = values[i];
+      c.accepted.push_back(std::move(u));
+    }
+    return close_round(global, c, **fedavg, scoring, evaluator, CloseSettings{});
+  };
+  const std::vector<float> start(64, 0.0f);
+  const auto first_values = honest();
+  auto first = round(1, first_values, start);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->free_riders, 0);
+  auto second_values = honest();
+  second_values[3].assign(first->global.begin(), first->global.end());  // g1 - g0, g0 = 0
+  auto second = round(2, second_values, first->global);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->free_riders, 1);
+  EXPECT_EQ(second->scores[3], 0.0);
+  EXPECT_NE(second->score_reasons[3].find("replays the global change of round 1"), std::string::npos)
+      << second->score_reasons[3];
+  EXPECT_TRUE(second->score_reasons[0].empty());
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ TEST(SweepConfig, ReadsTheListsToSweep) {
 TEST(SweepConfig, ReadsTheScorerAndRejectsAnUnknownOne) {
   auto c = parse(kSweep);
   ASSERT_TRUE(c.ok()) << c.error().message;
-  EXPECT_EQ(c->scorer, "cosine");
+  EXPECT_EQ(c->scoring.scorer, "cosine");
   auto bad = parse(std::string(kSweep) + "[scoring]\nscorer = \"shapley\"\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("scoring.scorer"), std::string::npos) << bad.error().message;

@@ -14,6 +14,8 @@ fl_module_library(fl_aggregation EXPORT_NAME aggregation SOURCES
   ${FL_AGGREGATION_DIR}/rule_config.cpp
   ${FL_AGGREGATION_DIR}/rule_registry.cpp
   ${FL_AGGREGATION_DIR}/../contribution.cpp  # contribution scores: torch-free, shared with the simulator
+  ${FL_AGGREGATION_DIR}/../scoring/validation_scorers.cpp
+  ${FL_AGGREGATION_DIR}/../scoring/shapley.cpp
 )
 target_link_libraries(fl_aggregation
   PUBLIC fl_common

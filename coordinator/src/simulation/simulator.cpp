@@ -15,6 +15,7 @@
 #include "fl/models/partition.hpp"
 #include "fl/models/runtime.hpp"
 #include "fl/models/train.hpp"
+#include "../scoring/torch_validation.hpp"
 #include "virtual_workers.hpp"
 
 namespace fl::coordinator {
@@ -129,7 +130,18 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
   RuleOptions options = config.rule_options;
   if (!config.fixed_f) options.f = setting.byzantine;
   FL_ASSIGN_OR_RETURN(auto rule, make_rule(setting.rule, options));
-  FL_ASSIGN_OR_RETURN(auto scorer, make_scorer(config.scorer));
+  FL_ASSIGN_OR_RETURN(auto scorer, make_scorer(setting.scorer.empty() ? config.scoring.scorer : setting.scorer));
+  ScoringSettings scoring_settings = config.scoring;
+  scoring_settings.scorer = scorer->name();
+  auto [validation_set, test_set] = split_validation(data.test, validation_samples_for(scoring_settings));
+  std::unique_ptr<ValidationOracle> validation;
+  if (validation_set.size() > 0) {
+    FL_ASSIGN_OR_RETURN(auto validation_model, models::make_model(config.model, config.seed));
+    validation = make_validation_oracle(std::move(validation_model), validation_set, config.training,
+                                        config.seed, config.threads);
+  }
+  ScreeningHistory history(config.scoring.screening.history_rounds);
+  ScoringContext scoring{*scorer, validation.get(), &history, config.scoring.screening, {}};
 
   std::vector<common::PublicKey> keys;
   for (const auto& w : workers) keys.push_back(w.key.public_key);
@@ -140,7 +152,7 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
   const auto coordinator_key = common::key_pair_from_label("fedledger-simulate-coordinator");
   RoundEngine engine(simulation_engine_settings(config, evaluator_model->layout()), channel, registry,
                      coordinator_key, never_stop);
-  TestSetEvaluator evaluator(*evaluator_model, data.test, config.eval_limit, config.threads);
+  TestSetEvaluator evaluator(*evaluator_model, test_set, config.eval_limit, config.threads);
   // Every virtual worker registers before round 1 (they are all there from the start).
   for (std::size_t i = 0; i < 4 * keys.size() && registry.size() < keys.size(); ++i) {
     engine.pump(std::chrono::milliseconds(0));
@@ -153,7 +165,13 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
     const auto round_start = Clock::now();
     const auto r = static_cast<std::uint64_t>(round);
     FL_ASSIGN_OR_RETURN(auto collected, engine.collect(r, global, common::digest_of(global)));
-    FL_ASSIGN_OR_RETURN(auto closed, close_round(global, collected, *rule, *scorer, evaluator,
+    std::vector<std::string> fingerprints;
+    for (const auto& u : collected.accepted) {
+      const auto* rec = registry.find(u.header.worker_key);
+      fingerprints.push_back(rec ? rec->registration.dataset_fingerprint : "");
+    }
+    scoring.fingerprints = fingerprints;
+    FL_ASSIGN_OR_RETURN(auto closed, close_round(global, collected, *rule, scoring, evaluator,
                                                  config.close));
     global = std::move(closed.global);
     result.final_model_digest = closed.model_digest;

@@ -98,11 +98,7 @@ Status parse_attack(const ConfigTable& cfg, SweepConfig& c) {
 
 Status parse_scoring(const ConfigTable& cfg, SweepConfig& c) {
   FL_ASSIGN_OR_RETURN(auto sc, cfg.section("scoring"));
-  FL_ASSIGN_OR_RETURN(c.scorer, sc.text("scorer", c.scorer));
-  if (auto scorer = make_scorer(c.scorer); !scorer.ok()) {
-    return with_context(scorer.error(), sc.where("scorer"));
-  }
-  return ok_status();
+  return read_scoring_settings(sc, c.scoring);
 }
 
 Status parse_sweep(const ConfigTable& cfg, SweepConfig& c) {

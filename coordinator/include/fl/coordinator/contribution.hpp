@@ -1,7 +1,14 @@
 // Contribution scores: how much each accepted update helped this round; the ledger turns them
-// into reward shares. A ContributionScorer is the seam: make_scorer(spec) builds one by name
-// ("cosine": the positive part of the cosine similarity between an update and the robust
-// aggregate, so updates pointing away from the consensus earn nothing). Plain spans, no torch.
+// into reward shares. A ContributionScorer is the seam: make_scorer(spec) builds one by name.
+//   cosine       the positive part of the cosine between an update and the robust aggregate
+//                (kept for comparison: it pays whoever points along the consensus)
+//   fltrust      trust = ReLU(cos(update, reference)), the reference being the coordinator's own
+//                update on its validation set (Cao et al. 2021, FLTrust)
+//   loo          leave-one-out: validation accuracy of the round's fedavg minus that without the
+//                update, positive part
+//   gtg_shapley  a sampled Shapley value of validation accuracy (GTG-Shapley, Liu et al. 2022)
+// The validation scorers need the coordinator's ValidationOracle (scoring/validation.hpp).
+// Plain spans, no torch.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +19,7 @@
 #include <vector>
 
 #include "fl/common/result.hpp"
+#include "fl/coordinator/scoring/validation.hpp"
 
 namespace fl::coordinator {
 
@@ -20,6 +28,10 @@ struct ScoringInput {
   std::span<const std::uint64_t> sample_counts;     // as claimed, same order (not trusted)
   std::span<const float> aggregate;                 // the rule's combined delta
   std::span<const float> global_before;             // the global model before this round
+  std::span<const double> weights;  // bounded aggregation weights, same order (empty: equal)
+  double server_learning_rate = 1.0;
+  std::uint64_t round = 0;
+  ValidationOracle* validation = nullptr;  // required by scorers that need_validation()
 };
 
 class ContributionScorer {
@@ -29,9 +41,14 @@ class ContributionScorer {
   virtual std::string name() const = 0;
   // One score >= 0 per update, in input order.
   virtual Result<std::vector<double>> score(const ScoringInput& input) = 0;
+  // True when score() measures models on the coordinator's validation set.
+  virtual bool needs_validation() const { return false; }
+  // Validation measurements the last score() made (the scorer's cost), 0 for cosine.
+  virtual std::int64_t last_evaluations() const { return 0; }
 };
 
-// Specs: "cosine". Unknown names are an error listing the known ones.
+// Specs: "cosine", "fltrust", "loo", "gtg_shapley". Unknown names are an error listing the
+// known ones.
 Result<std::unique_ptr<ContributionScorer>> make_scorer(std::string_view spec);
 
 // Checks the input's shape (counts match, every update as long as the aggregate).

@@ -14,6 +14,7 @@
 #include "fl/coordinator/aggregation/rule.hpp"
 #include "fl/coordinator/enrolment.hpp"
 #include "fl/coordinator/rate_limiter.hpp"
+#include "fl/coordinator/scoring/scoring_context.hpp"
 #include "fl/coordinator/update_bounds.hpp"
 
 namespace fl::coordinator {
@@ -45,7 +46,7 @@ struct JobConfig {
   RuleOptions rule_options;
   CloseSettings close;  // server learning rate and the bounds on claims and norms
   // [scoring]
-  std::string scorer = "cosine";  // make_scorer spec: how accepted updates earn reward shares
+  ScoringSettings scoring;  // [scoring]: the scorer, its validation set, free-rider screening
   // [limits]
   std::uint64_t max_message_bytes = 64ull << 20;
   std::uint64_t max_samples_per_update = 10'000'000;

@@ -12,6 +12,8 @@
 
 #include "fl/common/result.hpp"
 #include "fl/common/tensor_codec.hpp"
+#include "fl/common/training_settings.hpp"
+#include "fl/coordinator/scoring/validation.hpp"
 
 namespace fl::coordinator {
 
@@ -29,6 +31,13 @@ class ModelEvaluator {
   virtual Result<EvalMetrics> evaluate(std::span<const float> parameters) = 0;
 };
 
+// The validation set a scorer measures against (scoring/validation.hpp): the last `samples`
+// examples of the test split, which evaluation then leaves out. 0: none.
+struct ValidationOptions {
+  std::int64_t samples = 0;
+  common::TrainingSettings training;  // the round task's settings, for FLTrust's reference
+};
+
 class ModelHost : public ModelEvaluator {
  public:
   // data: a dataset spec (models::load_dataset); the model is built for its test split's input
@@ -36,10 +45,13 @@ class ModelHost : public ModelEvaluator {
   // "cuda:N".
   static Result<std::unique_ptr<ModelHost>> create(const std::string& model_spec, std::uint64_t seed,
                                                    const std::string& data,
-                                                   std::int64_t eval_limit, const std::string& device);
+                                                   std::int64_t eval_limit, const std::string& device,
+                                                   const ValidationOptions& validation = {});
   virtual ~ModelHost() = default;
   virtual const common::TensorLayout& layout() const = 0;
   virtual std::vector<float> initial_parameters() const = 0;
+  // The coordinator's validation set; nullptr when created without one.
+  virtual ValidationOracle* validation() = 0;
 };
 
 }  // namespace fl::coordinator

@@ -15,6 +15,7 @@
 #include "fl/coordinator/contribution.hpp"
 #include "fl/coordinator/model_host.hpp"
 #include "fl/coordinator/round_collector.hpp"
+#include "fl/coordinator/scoring/scoring_context.hpp"
 #include "fl/coordinator/update_bounds.hpp"
 
 namespace fl::coordinator {
@@ -40,18 +41,34 @@ struct ClosedRound {
   double slowest_train_seconds = 0;
   double aggregate_seconds = 0;
   int clipped = 0;  // updates scaled down to the round's norm bound (update_bounds.hpp)
+  // Screening (scoring/screening.hpp): per accepted update, "" or why it earns nothing, and
+  // its copy group (-1: none); how many were flagged and how many share a copy group.
+  std::vector<std::string> score_reasons;
+  std::vector<int> copy_group;
+  int free_riders = 0;
+  int copies = 0;
+  double scoring_seconds = 0;          // screening and scoring
+  std::int64_t scoring_evaluations = 0;  // validation measurements the scorer made
   EvalMetrics eval;
 };
 
 // Combines `collected.accepted` (already in worker-key order) into the next global model:
-// global + server_lr * rule(updates), scores each update with `scorer` and evaluates. Before the
+// global + server_lr * rule(updates), screens and scores each update (`scoring`; the screening
+// history, when given, then remembers this round) and evaluates. Before the
 // rule sees them, updates are bounded as settings.bounds says: claimed sample counts become
 // bounded weights, and an update over the round's norm bound is scaled down to it (a copy; the
 // received update is what the ledger names). Training loss is weighted by the bounded weights.
 // A rule that refuses keeps the global model and says why in `outcome`; only evaluation
 // failures are errors.
 Result<ClosedRound> close_round(std::span<const float> global, const CollectedRound& collected,
-                                AggregationRule& rule, ContributionScorer& scorer,
+                                AggregationRule& rule, ScoringContext& scoring,
                                 ModelEvaluator& evaluator, const CloseSettings& settings);
+// The same with a scorer alone: no validation set, no screening.
+inline Result<ClosedRound> close_round(std::span<const float> global, const CollectedRound& collected,
+                                       AggregationRule& rule, ContributionScorer& scorer,
+                                       ModelEvaluator& evaluator, const CloseSettings& settings) {
+  ScoringContext scoring{scorer};
+  return close_round(global, collected, rule, scoring, evaluator, settings);
+}
 
 }  // namespace fl::coordinator

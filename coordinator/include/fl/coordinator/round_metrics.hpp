@@ -25,6 +25,8 @@ struct RoundMetrics {
   int rejected = 0;
   int task_errors = 0;    // workers that reported they could not do the task
   int clipped = 0;        // accepted updates scaled down to the round's norm bound
+  int free_riders = 0;    // accepted updates screened out of the reward (zero, noise, replays)
+  int copies = 0;         // accepted updates in a copy group sharing one reward
   // Input refused without a ledger entry this round (UnrecordedInput in round_collector.hpp).
   std::uint64_t undecodable = 0;
   std::uint64_t unregistered = 0;
@@ -39,6 +41,7 @@ struct RoundMetrics {
   double round_seconds = 0;
   double slowest_train_seconds = 0;  // as reported by the slowest accepted worker
   double aggregate_seconds = 0;
+  double scoring_seconds = 0;  // screening and contribution scoring
   double eval_seconds = 0;
   double collect_seconds = 0;  // task sent until the round closed
   double ledger_seconds = 0;   // recording the round's block

@@ -13,6 +13,7 @@
 #include "fl/common/result.hpp"
 #include "fl/common/training_settings.hpp"
 #include "fl/coordinator/aggregation/rule.hpp"
+#include "fl/coordinator/scoring/scoring_context.hpp"
 #include "fl/coordinator/update_bounds.hpp"
 
 namespace fl::coordinator {
@@ -57,7 +58,7 @@ struct SweepConfig {
   bool fixed_f = false;
   CloseSettings close;  // server learning rate and the bounds on claims and norms
   // [scoring]
-  std::string scorer = "cosine";  // make_scorer spec, applied every round like the coordinator
+  ScoringSettings scoring;  // the scorer is overridden per run by [sweep] scorers when given
   // [attack]
   AttackParameters attack;
   // [sweep]
@@ -73,6 +74,7 @@ struct SimulationSetting {
   ByzantineAttack attack = ByzantineAttack::kNone;
   int byzantine = 0;      // Byzantine workers among config.workers
   std::string partition;  // "iid", "dirichlet:1", "shards:2"
+  std::string scorer;     // "": [scoring] scorer; else one of [sweep] scorers
 
   // "median/sign_flip/f4/dirichlet:1": what --filter matches and the progress bar shows.
   std::string id() const;

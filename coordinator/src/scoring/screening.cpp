@@ -1,0 +1,235 @@
+#include "fl/coordinator/scoring/screening.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "fl/coordinator/contribution.hpp"
+#include "fl/coordinator/update_bounds.hpp"
+
+namespace fl::coordinator {
+
+namespace {
+
+constexpr std::size_t kSketchSize = 1024;
+// Exact pairwise cosines up to this many updates; count sketches beyond.
+constexpr std::size_t kExactPairsUpTo = 64;
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::string round_text(std::uint64_t round) { return "round " + std::to_string(round); }
+
+std::string cosine_text(double c) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", c);
+  return buf;
+}
+
+// Union-find over update indices, for copy groups.
+struct Groups {
+  std::vector<std::size_t> parent;
+  explicit Groups(std::size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
+  std::size_t find(std::size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  }
+  void join(std::size_t a, std::size_t b) { parent[find(a)] = find(b); }
+};
+
+// Mean of every update but `skip`.
+std::vector<double> mean_of_others(std::span<const std::span<const float>> updates,
+                                   std::span<const double> sum, std::size_t skip) {
+  std::vector<double> out(sum.begin(), sum.end());
+  const double n = static_cast<double>(updates.size() - 1);
+  for (std::size_t k = 0; k < out.size(); ++k) out[k] = (out[k] - updates[skip][k]) / n;
+  return out;
+}
+
+double cosine_with(std::span<const float> a, std::span<const double> b) {
+  double dot = 0, na = 0, nb = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    dot += a[k] * b[k];
+    na += static_cast<double>(a[k]) * a[k];
+    nb += b[k] * b[k];
+  }
+  return na == 0 || nb == 0 ? 0 : dot / std::sqrt(na * nb);
+}
+
+}  // namespace
+
+Status read_screening_settings(const common::ConfigTable& s, ScreeningSettings& out) {
+  FL_ASSIGN_OR_RETURN(out.enabled, s.boolean("screen_free_riders", out.enabled));
+  FL_ASSIGN_OR_RETURN(out.zero_norm_fraction, s.number("zero_norm_fraction", out.zero_norm_fraction, 0, 1));
+  FL_ASSIGN_OR_RETURN(out.replay_cosine, s.number("replay_cosine", out.replay_cosine, 0.5, 1));
+  FL_ASSIGN_OR_RETURN(out.duplicate_cosine, s.number("duplicate_cosine", out.duplicate_cosine, 0.5, 1));
+  FL_ASSIGN_OR_RETURN(out.noise_sigmas, s.number("noise_sigmas", out.noise_sigmas, 0, 100));
+  FL_ASSIGN_OR_RETURN(auto rounds, s.integer("history_rounds", out.history_rounds, 1, 100));
+  out.history_rounds = static_cast<int>(rounds);
+  FL_ASSIGN_OR_RETURN(out.relative, s.number("screen_relative", out.relative, 0, 1));
+  return ok_status();
+}
+
+std::vector<float> count_sketch(std::span<const float> v) {
+  if (v.size() <= kSketchSize) return {v.begin(), v.end()};
+  std::vector<float> out(kSketchSize, 0.0f);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const auto h = splitmix64(i);
+    const float sign = (h >> 63) != 0 ? -1.0f : 1.0f;
+    out[h % kSketchSize] += sign * v[i];
+  }
+  return out;
+}
+
+void ScreeningHistory::record_round(std::uint64_t round, std::span<const float> global_change,
+                                    std::span<const common::PublicKey> workers,
+                                    std::span<const std::span<const float>> updates) {
+  global_changes_.push_front({round, {global_change.begin(), global_change.end()}});
+  while (global_changes_.size() > static_cast<std::size_t>(rounds_)) global_changes_.pop_back();
+  for (std::size_t i = 0; i < workers.size() && i < updates.size(); ++i) {
+    auto& own = own_[workers[i]];
+    own.push_front({round, count_sketch(updates[i])});
+    while (own.size() > static_cast<std::size_t>(rounds_)) own.pop_back();
+  }
+}
+
+const std::deque<ScreeningHistory::OwnUpdate>* ScreeningHistory::own_updates(
+    const common::PublicKey& worker) const {
+  const auto it = own_.find(worker);
+  return it == own_.end() ? nullptr : &it->second;
+}
+
+int Screening::flagged() const {
+  return static_cast<int>(std::count_if(reasons.begin(), reasons.end(),
+                                        [](const std::string& r) { return !r.empty(); }));
+}
+
+Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& history,
+                         const ScreeningSettings& s) {
+  const std::size_t n = in.updates.size();
+  Screening out;
+  out.reasons.assign(n, "");
+  out.copy_group.assign(n, -1);
+  if (!s.enabled || n == 0) return out;
+  std::vector<double> norms;
+  for (auto u : in.updates) norms.push_back(l2_norm(u));
+  const double median_norm = median(norms);
+  const std::size_t dim = in.updates[0].size();
+  std::vector<double> sum(dim, 0.0);
+  for (auto u : in.updates) {
+    for (std::size_t k = 0; k < dim && k < u.size(); ++k) sum[k] += u[k];
+  }
+
+  // Cosine of every update with each remembered global change, and how far from it the
+  // round's updates typically are (the median of 1 - cosine): an honest federation can follow
+  // the last change closely, a replay follows it far more closely than the others do.
+  std::vector<std::vector<double>> replay_cosines;
+  std::vector<double> replay_typical;
+  for (const auto& g : history.global_changes()) {
+    if (g.change.size() != dim) break;
+    auto& cs = replay_cosines.emplace_back();
+    std::vector<double> distances;
+    for (auto u : in.updates) {
+      cs.push_back(u.size() == dim ? cosine_similarity(u, g.change) : 0.0);
+      distances.push_back(1 - cs.back());
+    }
+    replay_typical.push_back(median(distances));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto u = in.updates[i];
+    if (u.size() != dim) continue;  // close_round refuses mismatched updates before this
+    if (norms[i] <= s.zero_norm_fraction * median_norm || norms[i] == 0) {
+      out.reasons[i] = "zero update (norm below " + cosine_text(s.zero_norm_fraction) + " x the median)";
+      continue;
+    }
+    for (std::size_t g_index = 0; g_index < replay_cosines.size(); ++g_index) {
+      const auto& g = history.global_changes()[g_index];
+      const double c = replay_cosines[g_index][i];
+      if (c >= s.replay_cosine && (1 - c) <= s.relative * replay_typical[g_index]) {
+        out.reasons[i] = "replays the global change of " + round_text(g.round) + " (cosine " + cosine_text(c) + ")";
+        break;
+      }
+    }
+    if (!out.reasons[i].empty()) continue;
+    if (const auto* own = i < in.workers.size() ? history.own_updates(in.workers[i]) : nullptr) {
+      const auto sketch = count_sketch(u);
+      for (const auto& prev : *own) {
+        const double c = cosine_similarity(sketch, prev.sketch);
+        if (c >= s.replay_cosine && (1 - c) <= s.relative * (1 - s.replay_cosine)) {
+          out.reasons[i] = "repeats its own update of " + round_text(prev.round) + " (cosine " + cosine_text(c) + ")";
+          break;
+        }
+      }
+    }
+    if (!out.reasons[i].empty()) continue;
+    if (n >= 3 && s.noise_sigmas > 0) {
+      const double c = cosine_with(u, mean_of_others(in.updates, sum, i));
+      if (std::abs(c) <= s.noise_sigmas / std::sqrt(static_cast<double>(dim))) {
+        out.reasons[i] = "no more signal than noise (cosine " + cosine_text(c) + " with the others' mean)";
+      }
+    }
+  }
+
+  Groups groups(n);
+  std::vector<std::vector<float>> sketches;
+  if (n > kExactPairsUpTo) {
+    for (auto u : in.updates) sketches.push_back(count_sketch(u));
+  }
+  std::vector<double> pair_cosines, pair_distances;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      pair_cosines.push_back(sketches.empty() ? cosine_similarity(in.updates[i], in.updates[j])
+                                              : cosine_similarity(sketches[i], sketches[j]));
+      pair_distances.push_back(1 - pair_cosines.back());
+    }
+  }
+  const double typical = median(pair_distances);
+  std::size_t pair = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j, ++pair) {
+      const bool same_data = !in.fingerprints.empty() && !in.fingerprints[i].empty() &&
+                             in.fingerprints[i] == in.fingerprints[j];
+      const double c = pair_cosines[pair];
+      if (same_data || (c >= s.duplicate_cosine && (1 - c) <= s.relative * typical)) {
+        groups.join(i, j);
+      }
+    }
+  }
+  std::map<std::size_t, int> ids;
+  std::vector<std::size_t> members(n, 0);
+  for (std::size_t i = 0; i < n; ++i) ++members[groups.find(i)];
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto root = groups.find(i);
+    if (members[root] < 2) continue;
+    const auto [it, fresh] = ids.emplace(root, static_cast<int>(ids.size()));
+    out.copy_group[i] = it->second;
+  }
+  return out;
+}
+
+std::vector<double> apply_screening(std::span<const double> scores, const Screening& screening) {
+  std::vector<double> out(scores.begin(), scores.end());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (!screening.reasons[i].empty()) out[i] = 0;
+  }
+  std::map<int, std::pair<double, int>> groups;  // id -> (sum, members)
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (screening.copy_group[i] < 0) continue;
+    auto& g = groups[screening.copy_group[i]];
+    g.first += out[i];
+    ++g.second;
+  }
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (screening.copy_group[i] < 0) continue;
+    const auto& g = groups[screening.copy_group[i]];
+    out[i] = g.first / g.second / g.second;
+  }
+  return out;
+}
+
+}  // namespace fl::coordinator

@@ -1,0 +1,185 @@
+#include "validation_scorers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <random>
+
+namespace fl::coordinator {
+
+namespace {
+
+Status require_validation(const ScoringInput& in, std::string_view scorer) {
+  FL_RETURN_IF_ERROR(check_scoring_input(in));
+  if (in.validation == nullptr || in.validation->size() == 0) {
+    return make_error(ErrorCode::kPrecondition,
+                      "scorer '" + std::string(scorer) +
+                          "' needs the coordinator's validation set; set [scoring] "
+                          "validation_samples above 0");
+  }
+  if (!in.weights.empty() && in.weights.size() != in.updates.size()) {
+    return make_error(ErrorCode::kInvalidArgument, "scoring: weights do not match the updates");
+  }
+  return ok_status();
+}
+
+// Validation accuracy of global + lr * fedavg(subset), memoised by subset: the utility that
+// leave-one-out and Shapley values are taken of (the subset's weighted mean of the bounded
+// updates, as close_round's own weights give it).
+class SubsetUtility {
+ public:
+  explicit SubsetUtility(const ScoringInput& in) : in_(in) {}
+
+  Result<double> of(std::vector<std::size_t> members) {
+    std::sort(members.begin(), members.end());
+    if (auto it = memo_.find(members); it != memo_.end()) return it->second;
+    std::vector<double> sum(in_.global_before.size(), 0.0);
+    double total = 0;
+    for (auto i : members) {
+      const double w = in_.weights.empty() ? 1.0 : in_.weights[i];
+      total += w;
+      const auto u = in_.updates[i];
+      for (std::size_t k = 0; k < sum.size(); ++k) sum[k] += w * u[k];
+    }
+    std::vector<float> model(in_.global_before.begin(), in_.global_before.end());
+    if (total > 0) {
+      const double step = in_.server_learning_rate / total;
+      for (std::size_t k = 0; k < model.size(); ++k) model[k] += static_cast<float>(step * sum[k]);
+    }
+    FL_ASSIGN_OR_RETURN(auto m, in_.validation->measure(model));
+    ++evaluations_;
+    memo_.emplace(std::move(members), m.accuracy);
+    return m.accuracy;
+  }
+  std::int64_t evaluations() const { return evaluations_; }
+
+ private:
+  const ScoringInput& in_;
+  std::map<std::vector<std::size_t>, double> memo_;
+  std::int64_t evaluations_ = 0;
+};
+
+class FltrustScorer final : public ContributionScorer {
+ public:
+  std::string name() const override { return "fltrust"; }
+  bool needs_validation() const override { return true; }
+  std::int64_t last_evaluations() const override { return 1; }
+  Result<std::vector<double>> score(const ScoringInput& in) override {
+    FL_RETURN_IF_ERROR(require_validation(in, name()));
+    FL_ASSIGN_OR_RETURN(auto reference, in.validation->reference_update(in.global_before, in.round));
+    if (reference.size() != in.aggregate.size()) {
+      return make_error(ErrorCode::kInternal, "fltrust: the reference update has the wrong size");
+    }
+    return contribution_scores(in.updates, reference);
+  }
+};
+
+class LooScorer final : public ContributionScorer {
+ public:
+  std::string name() const override { return "loo"; }
+  bool needs_validation() const override { return true; }
+  std::int64_t last_evaluations() const override { return evaluations_; }
+  Result<std::vector<double>> score(const ScoringInput& in) override {
+    FL_RETURN_IF_ERROR(require_validation(in, name()));
+    SubsetUtility utility(in);
+    std::vector<std::size_t> all(in.updates.size());
+    std::iota(all.begin(), all.end(), 0);
+    FL_ASSIGN_OR_RETURN(const double full, utility.of(all));
+    std::vector<double> scores;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      auto others = all;
+      others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
+      FL_ASSIGN_OR_RETURN(const double without, utility.of(others));
+      scores.push_back(std::max(0.0, full - without));
+    }
+    evaluations_ = utility.evaluations();
+    return scores;
+  }
+
+ private:
+  std::int64_t evaluations_ = 0;
+};
+
+// GTG-Shapley (Liu et al. 2022, "GTG-Shapley: Efficient and Accurate Participant Contribution
+// Evaluation in Federated Learning"): Monte-Carlo permutations of the round's updates, guided so
+// that each update leads one permutation per cycle; between-round truncation (a round whose
+// full aggregate moves validation accuracy by less than kRoundTruncation pays no one) and
+// within-round truncation (once a prefix is within kPrefixTruncation of the full aggregate, the
+// remaining marginals are 0). Converged when, after a full cycle, the estimates moved by less
+// than kConvergence of their total magnitude since the cycle before; at most kMaxCycles cycles.
+class GtgShapleyScorer final : public ContributionScorer {
+ public:
+  static constexpr double kRoundTruncation = 1e-3;
+  static constexpr double kPrefixTruncation = 1e-3;
+  static constexpr double kConvergence = 0.05;
+  static constexpr int kMaxCycles = 10;
+
+  std::string name() const override { return "gtg_shapley"; }
+  bool needs_validation() const override { return true; }
+  std::int64_t last_evaluations() const override { return evaluations_; }
+
+  Result<std::vector<double>> score(const ScoringInput& in) override {
+    FL_RETURN_IF_ERROR(require_validation(in, name()));
+    const std::size_t n = in.updates.size();
+    SubsetUtility utility(in);
+    FL_ASSIGN_OR_RETURN(const double before, utility.of({}));
+    std::vector<std::size_t> all(n);
+    std::iota(all.begin(), all.end(), 0);
+    FL_ASSIGN_OR_RETURN(const double full, utility.of(all));
+    std::vector<double> sv(n, 0.0);
+    if (std::abs(full - before) < kRoundTruncation) {
+      evaluations_ = utility.evaluations();
+      return sv;
+    }
+    std::mt19937_64 rng(0x5eed5eedULL + in.round);
+    std::vector<double> previous_cycle(n, 0.0);
+    std::int64_t permutations = 0;
+    for (int cycle = 0; cycle < kMaxCycles; ++cycle) {
+      for (std::size_t lead = 0; lead < n; ++lead) {
+        std::vector<std::size_t> order;
+        order.push_back(lead);
+        for (std::size_t i = 0; i < n; ++i) {
+          if (i != lead) order.push_back(i);
+        }
+        std::shuffle(order.begin() + 1, order.end(), rng);
+        ++permutations;
+        double prev = before;
+        std::vector<std::size_t> prefix;
+        for (auto i : order) {
+          prefix.push_back(i);
+          double marginal = 0;
+          if (std::abs(full - prev) >= kPrefixTruncation) {
+            FL_ASSIGN_OR_RETURN(const double now, utility.of(prefix));
+            marginal = now - prev;
+            prev = now;
+          }
+          sv[i] += (marginal - sv[i]) / static_cast<double>(permutations);
+        }
+      }
+      double moved = 0, size = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        moved += std::abs(sv[i] - previous_cycle[i]);
+        size += std::abs(sv[i]);
+      }
+      if (cycle > 0 && moved <= kConvergence * size) break;
+      previous_cycle = sv;
+    }
+    evaluations_ = utility.evaluations();
+    for (auto& v : sv) v = std::max(0.0, v);
+    return sv;
+  }
+
+ private:
+  std::int64_t evaluations_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ContributionScorer> make_fltrust_scorer() { return std::make_unique<FltrustScorer>(); }
+std::unique_ptr<ContributionScorer> make_loo_scorer() { return std::make_unique<LooScorer>(); }
+std::unique_ptr<ContributionScorer> make_gtg_shapley_scorer() {
+  return std::make_unique<GtgShapleyScorer>();
+}
+
+}  // namespace fl::coordinator

@@ -1,0 +1,174 @@
+// The scorers that measure against the coordinator's validation set (contribution.hpp): FLTrust,
+// leave-one-out and GTG-Shapley, on a validation "set" whose utility is a known smooth function
+// of the model (accuracy-like: 1 / (1 + |params - target|^2)), so exact Shapley values can be
+// enumerated and compared. The torch validation set itself is tested in model_host_test.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "fl/coordinator/contribution.hpp"
+#include "fl/coordinator/scoring/shapley.hpp"
+
+namespace fl::coordinator {
+namespace {
+
+constexpr std::size_t kDim = 50;
+
+class TargetOracle final : public ValidationOracle {
+ public:
+  explicit TargetOracle(std::vector<float> target) : target_(std::move(target)) {}
+  std::int64_t size() const override { return 100; }
+  Result<ValidationMetrics> measure(std::span<const float> p) override {
+    double d = 0;
+    for (std::size_t k = 0; k < p.size(); ++k) d += (p[k] - target_[k]) * (p[k] - target_[k]);
+    ++calls;
+    return ValidationMetrics{1 / (1 + d), d};
+  }
+  Result<std::vector<float>> reference_update(std::span<const float> global, std::uint64_t) override {
+    std::vector<float> r(global.size());
+    for (std::size_t k = 0; k < r.size(); ++k) r[k] = 0.5f * (target_[k] - global[k]);
+    return r;
+  }
+  int calls = 0;
+
+ private:
+  std::vector<float> target_;
+};
+
+struct Federation {
+  std::vector<float> global = std::vector<float>(kDim, 0.0f);
+  std::vector<float> target;
+  std::vector<std::vector<float>> updates;
+  std::vector<std::span<const float>> spans;
+  std::vector<std::uint64_t> samples;
+  std::vector<float> mean;
+
+  // Worker i moves quality[i] of the way to the target, plus its own noise.
+  explicit Federation(std::vector<double> quality) {
+    std::mt19937_64 rng(5);
+    std::normal_distribution<float> n(0.0f, 1.0f);
+    for (std::size_t k = 0; k < kDim; ++k) target.push_back(n(rng) * 0.3f);
+    for (double q : quality) {
+      std::vector<float> u(kDim);
+      for (std::size_t k = 0; k < kDim; ++k) u[k] = static_cast<float>(q) * target[k] + 0.02f * n(rng);
+      updates.push_back(std::move(u));
+    }
+    spans.assign(updates.begin(), updates.end());
+    samples.assign(updates.size(), 100);
+    mean.assign(kDim, 0.0f);
+    for (const auto& u : updates) {
+      for (std::size_t k = 0; k < kDim; ++k) mean[k] += u[k] / static_cast<float>(updates.size());
+    }
+  }
+  ScoringInput input(ValidationOracle* oracle) const {
+    ScoringInput in{spans, samples, mean, global};
+    in.round = 4;
+    in.validation = oracle;
+    return in;
+  }
+};
+
+std::vector<double> score_with(const std::string& spec, const Federation& f, ValidationOracle* oracle) {
+  auto scorer = make_scorer(spec);
+  EXPECT_TRUE(scorer.ok());
+  auto scores = (*scorer)->score(f.input(oracle));
+  EXPECT_TRUE(scores.ok()) << scores.error().message;
+  return scores.ok() ? *scores : std::vector<double>{};
+}
+
+TEST(ValidationScorers, NeedTheValidationSetAndSaySo) {
+  const Federation f({0.5, 0.5});
+  for (const char* spec : {"fltrust", "loo", "gtg_shapley"}) {
+    auto scorer = make_scorer(spec);
+    ASSERT_TRUE(scorer.ok()) << spec;
+    EXPECT_TRUE((*scorer)->needs_validation());
+    auto refused = (*scorer)->score(f.input(nullptr));
+    ASSERT_FALSE(refused.ok()) << spec;
+    EXPECT_NE(refused.error().message.find("validation_samples"), std::string::npos) << refused.error().message;
+  }
+}
+
+TEST(ValidationScorers, FltrustPaysTheUpdatesAlongTheCoordinatorsReferenceNotTheConsensus) {
+  // Four workers agree on a wrong direction; one moves toward the target. The cosine with the
+  // aggregate pays the majority, FLTrust pays the one that helps.
+  Federation f({0.5});
+  std::mt19937_64 rng(9);
+  std::normal_distribution<float> n(0.0f, 1.0f);
+  std::vector<float> wrong(kDim);
+  for (auto& x : wrong) x = n(rng);
+  for (int i = 0; i < 4; ++i) f.updates.push_back(wrong);
+  f.spans.assign(f.updates.begin(), f.updates.end());
+  f.samples.assign(f.updates.size(), 100);
+  f.mean.assign(kDim, 0.0f);
+  for (const auto& u : f.updates) {
+    for (std::size_t k = 0; k < kDim; ++k) f.mean[k] += u[k] / 5;
+  }
+  TargetOracle oracle(f.target);
+  const auto trust = score_with("fltrust", f, &oracle);
+  const auto cosine = score_with("cosine", f, &oracle);
+  EXPECT_GT(trust[0], 0.9);
+  EXPECT_LT(trust[1], 0.3);
+  EXPECT_GT(cosine[1], cosine[0]);
+}
+
+TEST(ValidationScorers, LeaveOneOutRanksBetterUpdatesHigher) {
+  const Federation f({0.1, 0.4, 0.8});
+  TargetOracle oracle(f.target);
+  const auto loo = score_with("loo", f, &oracle);
+  ASSERT_EQ(loo.size(), 3u);
+  EXPECT_LT(loo[0], loo[2]);
+  EXPECT_EQ(oracle.calls, 4);  // the full round and each one left out
+}
+
+TEST(ValidationScorers, GtgShapleyIsCloseToTheExactShapleyValues) {
+  const Federation f({0.05, 0.2, 0.4, 0.6, 0.9});
+  TargetOracle oracle(f.target);
+  const auto estimate = score_with("gtg_shapley", f, &oracle);
+  // Exact values of the same game: U(S) = utility of global + fedavg(S).
+  auto exact = exact_shapley(5, [&](std::span<const std::size_t> members) -> Result<double> {
+    std::vector<float> model = f.global;
+    for (auto i : members) {
+      for (std::size_t k = 0; k < kDim; ++k) model[k] += f.updates[i][k] / static_cast<float>(members.size());
+    }
+    FL_ASSIGN_OR_RETURN(auto m, oracle.measure(model));
+    return m.accuracy;
+  });
+  ASSERT_TRUE(exact.ok());
+  ASSERT_EQ(estimate.size(), 5u);
+  double scale = 0;
+  for (double v : *exact) scale = std::max(scale, std::abs(v));
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_NEAR(estimate[i], std::max(0.0, (*exact)[i]), 0.1 * scale) << i;
+  }
+  EXPECT_GT(spearman(estimate, *exact), 0.8);
+}
+
+TEST(ValidationScorers, GtgShapleyPaysNoOneInARoundThatChangesNothing) {
+  Federation f({0.0, 0.0, 0.0});
+  for (auto& u : f.updates) std::fill(u.begin(), u.end(), 0.0f);
+  TargetOracle oracle(f.target);
+  const auto sv = score_with("gtg_shapley", f, &oracle);
+  for (double v : sv) EXPECT_EQ(v, 0.0);
+}
+
+TEST(ExactShapley, AnAdditiveGameGivesEachPlayerItsOwnValue) {
+  const std::vector<double> own{1, 2, 3, 4};
+  auto phi = exact_shapley(4, [&](std::span<const std::size_t> m) -> Result<double> {
+    double v = 0;
+    for (auto i : m) v += own[i];
+    return v;
+  });
+  ASSERT_TRUE(phi.ok());
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_NEAR((*phi)[i], own[i], 1e-12);
+  EXPECT_FALSE(exact_shapley(21, [](std::span<const std::size_t>) -> Result<double> { return 0.0; }).ok());
+}
+
+TEST(ExactShapley, SpearmanHandlesTiesAndReversal) {
+  EXPECT_NEAR(spearman(std::vector<double>{1, 2, 3}, std::vector<double>{3, 2, 1}), -1, 1e-12);
+  EXPECT_NEAR(spearman(std::vector<double>{1, 1, 2}, std::vector<double>{0, 0, 5}), 1, 1e-12);
+  EXPECT_EQ(spearman(std::vector<double>{1, 1}, std::vector<double>{0, 5}), 0);
+}
+
+}  // namespace
+}  // namespace fl::coordinator
