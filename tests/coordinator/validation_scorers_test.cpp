@@ -1,7 +1,7 @@
 // The scorers that measure against the coordinator's validation set (contribution.hpp): FLTrust,
 // leave-one-out and GTG-Shapley, on a validation "set" whose utility is a known smooth function
-// of the model (accuracy-like: 1 / (1 + |params - target|^2)), so exact Shapley values can be
-// enumerated and compared. The torch validation set itself is tested in model_host_test.
+// of the model (loss |params - target|^2, accuracy 1 / (1 + loss)), so exact Shapley values
+// can be enumerated and compared. The torch validation set itself is tested in model_host_test.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -96,7 +96,7 @@ TEST(ValidationScorers, FltrustPaysTheUpdatesAlongTheCoordinatorsReferenceNotThe
   std::mt19937_64 rng(9);
   std::normal_distribution<float> n(0.0f, 1.0f);
   std::vector<float> wrong(kDim);
-  for (auto& x : wrong) x = n(rng);
+  for (auto& x : wrong) x = 0.1f * n(rng);  // about as long as the helpful update
   for (int i = 0; i < 4; ++i) f.updates.push_back(wrong);
   f.spans.assign(f.updates.begin(), f.updates.end());
   f.samples.assign(f.updates.size(), 100);
@@ -107,9 +107,38 @@ TEST(ValidationScorers, FltrustPaysTheUpdatesAlongTheCoordinatorsReferenceNotThe
   TargetOracle oracle(f.target);
   const auto trust = score_with("fltrust", f, &oracle);
   const auto cosine = score_with("cosine", f, &oracle);
-  EXPECT_GT(trust[0], 0.9);
-  EXPECT_LT(trust[1], 0.3);
+  EXPECT_GT(trust[0], 3 * trust[1]);
   EXPECT_GT(cosine[1], cosine[0]);
+}
+
+TEST(ValidationScorers, FltrustPaysEffortLazyLessAndScaledOrInflatedNoMoreThanHonest) {
+  // Four honest workers, then a lazy one (a tenth of the norm), one scaled x3, one claiming
+  // twice the median (capped) with an ordinary norm, and a rich one (twice the claim, 3x norm).
+  Federation f({0.5, 0.5, 0.5, 0.5});
+  const auto honest = f.updates[0];
+  auto scaled_copy = [&](float k) {
+    std::vector<float> u = honest;
+    for (auto& x : u) x *= k;
+    return u;
+  };
+  f.updates.push_back(scaled_copy(0.1f));
+  f.updates.push_back(scaled_copy(3.0f));
+  f.updates.push_back(honest);
+  f.updates.push_back(scaled_copy(3.0f));
+  f.spans.assign(f.updates.begin(), f.updates.end());
+  f.samples.assign(f.updates.size(), 100);
+  const std::vector<double> weights{100, 100, 100, 100, 100, 100, 200, 200};
+  TargetOracle oracle(f.target);
+  auto scorer = make_scorer("fltrust");
+  auto in = f.input(&oracle);
+  in.weights = weights;
+  auto scores = (*scorer)->score(in);
+  ASSERT_TRUE(scores.ok());
+  const auto& s = *scores;
+  EXPECT_NEAR(s[4] / s[0], 0.1, 0.01);  // lazy
+  EXPECT_NEAR(s[5] / s[0], 1.0, 0.01);  // scaled: no more than honest
+  EXPECT_NEAR(s[6] / s[0], 1.0, 0.01);  // inflated claim, ordinary work
+  EXPECT_NEAR(s[7] / s[0], 2.0, 0.01) << s[7] << " " << s[0];  // more data: up to the claim cap
 }
 
 TEST(ValidationScorers, LeaveOneOutRanksBetterUpdatesHigher) {
@@ -132,7 +161,7 @@ TEST(ValidationScorers, GtgShapleyIsCloseToTheExactShapleyValues) {
       for (std::size_t k = 0; k < kDim; ++k) model[k] += f.updates[i][k] / static_cast<float>(members.size());
     }
     FL_ASSIGN_OR_RETURN(auto m, oracle.measure(model));
-    return m.accuracy;
+    return -m.loss;  // the scorers' utility
   });
   ASSERT_TRUE(exact.ok());
   ASSERT_EQ(estimate.size(), 5u);

@@ -63,23 +63,15 @@ bool attack_trains(AttackKind kind) {
 
 std::vector<float> free_rider_update(const AttackOptions& attack, std::uint64_t round,
                                      std::span<const float> global, std::span<const float> previous_global) {
-  std::vector<float> delta(global.size(), 0.0f);
   const bool replay = attack.kind == AttackKind::kReplayGlobal || attack.kind == AttackKind::kReplayNoise;
-  if (replay && previous_global.size() == global.size()) {
-    for (std::size_t i = 0; i < delta.size(); ++i) delta[i] = global[i] - previous_global[i];
-  }
-  if (attack.kind == AttackKind::kNoise || attack.kind == AttackKind::kReplayNoise) {
-    std::vector<float> noise(delta.size());
-    common::gaussian_update(noise, attack.sigma, attack.seed, round);
-    for (std::size_t i = 0; i < delta.size(); ++i) delta[i] += noise[i];
-  }
-  return delta;
+  const bool noise = attack.kind == AttackKind::kNoise || attack.kind == AttackKind::kReplayNoise;
+  return common::free_rider_delta(replay, noise ? attack.sigma : 0.0, attack.seed, round, global,
+                                  previous_global);
 }
 
 std::size_t trained_examples(const AttackOptions& attack, std::size_t share) {
-  if (attack.kind != AttackKind::kLazy || share == 0) return share;
-  const auto n = static_cast<std::size_t>(attack.lazy_fraction * static_cast<double>(share));
-  return std::clamp<std::size_t>(n, 1, share);
+  if (attack.kind != AttackKind::kLazy) return share;
+  return common::lazy_examples(attack.lazy_fraction, share);
 }
 
 std::uint64_t claimed_samples(const AttackOptions& attack, std::uint64_t seen, std::uint64_t honest) {

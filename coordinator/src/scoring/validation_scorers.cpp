@@ -24,7 +24,7 @@ Status require_validation(const ScoringInput& in, std::string_view scorer) {
   return ok_status();
 }
 
-// Validation accuracy of global + lr * fedavg(subset), memoised by subset: the utility that
+// Minus the validation loss of global + lr * fedavg(subset), memoised by subset: the utility that
 // leave-one-out and Shapley values are taken of (the subset's weighted mean of the bounded
 // updates, as close_round's own weights give it).
 class SubsetUtility {
@@ -49,8 +49,11 @@ class SubsetUtility {
     }
     FL_ASSIGN_OR_RETURN(auto m, in_.validation->measure(model));
     ++evaluations_;
-    memo_.emplace(std::move(members), m.accuracy);
-    return m.accuracy;
+    // Minus the validation loss: smooth where accuracy on a small set moves in steps of
+    // 1 / size, so small contributions and small harms are both seen.
+    const double value = -m.loss;
+    memo_.emplace(std::move(members), value);
+    return value;
   }
   std::int64_t evaluations() const { return evaluations_; }
 
@@ -71,7 +74,32 @@ class FltrustScorer final : public ContributionScorer {
     if (reference.size() != in.aggregate.size()) {
       return make_error(ErrorCode::kInternal, "fltrust: the reference update has the wrong size");
     }
-    return contribution_scores(in.updates, reference);
+    auto scores = contribution_scores(in.updates, reference);
+    // Effort: trust pays for direction; the share of the work done is the smaller of the
+    // update's bounded claim and its delivered norm, each against the round's median. A lazy
+    // update (small norm) or an inflated claim (ordinary norm) earns an ordinary share at most,
+    // a scaled-up update (ordinary claim) as well, and more data (claim and norm) up to the
+    // claim cap.
+    std::vector<double> norms, weights;
+    for (std::size_t i = 0; i < in.updates.size(); ++i) {
+      norms.push_back(l2_norm(in.updates[i]));
+      weights.push_back(in.weights.empty() ? 1.0 : in.weights[i]);
+    }
+    const double median_norm = median_of(norms), median_weight = median_of(weights);
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+      const double by_norm = median_norm > 0 ? norms[i] / median_norm : 0;
+      const double by_claim = median_weight > 0 ? weights[i] / median_weight : 0;
+      scores[i] *= std::min(by_norm, by_claim);
+    }
+    return scores;
+  }
+
+ private:
+  static double median_of(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const auto m = v.size() / 2;
+    return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
   }
 };
 

@@ -1,9 +1,11 @@
 #include "fl/coordinator/simulation/simulation.hpp"
 
+#include <cstdio>
 #include <fstream>
 
 #include "fl/coordinator/simulation/simulator.hpp"
 #include "fl/coordinator/simulation/sweep_config.hpp"
+#include "incentive_report.hpp"
 #include "progress.hpp"
 #include "report.hpp"
 
@@ -60,6 +62,8 @@ Status run_simulation(const std::filesystem::path& config_path,
   FL_ASSIGN_OR_RETURN(auto plots,
                       write_accuracy_plots(config.output_dir / "plots", config, results));
   (void)plots;
+  FL_ASSIGN_OR_RETURN(auto incentives, write_incentive_report(config.output_dir, results));
+  if (!incentives.empty()) std::printf("\n%s", incentives.c_str());
   return ok_status();
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <numeric>
 #include <random>
 
@@ -62,10 +63,25 @@ Result<std::vector<VirtualWorker>> virtual_workers(const SweepConfig& config, co
   spec.seed = config.seed;
   const auto byzantine = byzantine_mask(config, setting.byzantine);
   std::vector<VirtualWorker> out;
+  const bool rich = setting.attack == ByzantineAttack::kRich;
   for (int id = 0; id < config.workers; ++id) {
+    const bool strategic = byzantine[static_cast<std::size_t>(id)];
+    // rich: the strategic worker holds rich_factor x the others' examples (the cap they share).
+    const auto cap = rich && strategic && config.max_samples_per_worker > 0
+                         ? config.max_samples_per_worker * config.attack.rich_factor
+                         : config.max_samples_per_worker;
     FL_ASSIGN_OR_RETURN(auto share, models::worker_share(data.train_labels, data.train.num_classes, spec, id,
-                                                         config.workers, config.max_samples_per_worker));
-    out.push_back({virtual_worker_key(config.seed, id), std::move(share), byzantine[static_cast<std::size_t>(id)]});
+                                                         config.workers, cap));
+    out.push_back({virtual_worker_key(config.seed, id), std::move(share), strategic});
+  }
+  if (setting.attack == ByzantineAttack::kSybil) {
+    // Worker 0 and b-1 extra keys on its share are the sybil owner; the rest are as in the
+    // clean run, so their rewards compare one to one.
+    for (auto& w : out) w.byzantine = false;
+    out[0].byzantine = true;
+    for (int extra = 1; extra < config.attack.sybil_keys; ++extra) {
+      out.push_back({virtual_worker_key(config.seed, config.workers + extra - 1), out[0].share, true});
+    }
   }
   return out;
 }
@@ -144,7 +160,13 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
   ScoringContext scoring{*scorer, validation.get(), &history, config.scoring.screening, {}};
 
   std::vector<common::PublicKey> keys;
-  for (const auto& w : workers) keys.push_back(w.key.public_key);
+  std::map<common::PublicKey, std::size_t> worker_ids;
+  std::vector<int> strategic;
+  for (const auto& w : workers) {
+    if (w.byzantine) strategic.push_back(static_cast<int>(keys.size()));
+    worker_ids.emplace(w.key.public_key, keys.size());
+    keys.push_back(w.key.public_key);
+  }
   WorkerRegistry registry(false, keys);
   std::vector<float> global = evaluator_model->flat_parameters();
   VirtualWorkers channel(config, setting.attack, data, std::move(workers), std::move(replicas));
@@ -161,6 +183,9 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
   SettingResult result;
   result.setting = setting;
   result.rule_name = rule->name();
+  result.scorer = scorer->name();
+  result.rewards.assign(keys.size(), 0.0);
+  result.strategic = strategic;
   for (int round = 1; round <= config.rounds; ++round) {
     const auto round_start = Clock::now();
     const auto r = static_cast<std::uint64_t>(round);
@@ -175,6 +200,13 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
                                                  config.close));
     global = std::move(closed.global);
     result.final_model_digest = closed.model_digest;
+    // Each round's reward budget (1) split in proportion to the scores, as the ledger does.
+    double score_sum = 0;
+    for (double v : closed.scores) score_sum += std::max(v, 0.0);
+    for (std::size_t i = 0; i < collected.accepted.size() && score_sum > 0; ++i) {
+      const auto id = worker_ids.find(collected.accepted[i].header.worker_key);
+      if (id != worker_ids.end()) result.rewards[id->second] += std::max(closed.scores[i], 0.0) / score_sum;
+    }
 
     RoundRecord record;
     record.round = round;
@@ -185,6 +217,9 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
     record.top_score_share = top_score_share(closed.scores);
     record.test_accuracy = closed.eval.accuracy;
     record.test_loss = closed.eval.loss;
+    record.free_riders = closed.free_riders;
+    record.copies = closed.copies;
+    record.scoring_seconds = closed.scoring_seconds;
     record.seconds = std::chrono::duration<double>(Clock::now() - round_start).count();
     if (record.test_accuracy > result.best_accuracy || round == 1) {
       result.best_accuracy = record.test_accuracy;

@@ -3,6 +3,7 @@
 #include "fl/coordinator/aggregation/rule_config.hpp"
 #include "fl/coordinator/contribution.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -18,7 +19,11 @@ constexpr std::pair<ByzantineAttack, std::string_view> kAttackNames[] = {
     {ByzantineAttack::kNone, "none"},         {ByzantineAttack::kLabelFlip, "label_flip"},
     {ByzantineAttack::kSignFlip, "sign_flip"}, {ByzantineAttack::kGaussian, "gaussian"},
     {ByzantineAttack::kScaled, "scaled"},     {ByzantineAttack::kAlie, "alie"},
-    {ByzantineAttack::kIpm, "ipm"},
+    {ByzantineAttack::kIpm, "ipm"},           {ByzantineAttack::kZero, "zero"},
+    {ByzantineAttack::kNoise, "noise"},       {ByzantineAttack::kReplayGlobal, "replay_global"},
+    {ByzantineAttack::kReplayNoise, "replay_noise"}, {ByzantineAttack::kLazy, "lazy"},
+    {ByzantineAttack::kInflateSamples, "inflate_samples"}, {ByzantineAttack::kSybil, "sybil"},
+    {ByzantineAttack::kRich, "rich"},
 };
 
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
@@ -86,6 +91,15 @@ Status parse_attack(const ConfigTable& cfg, SweepConfig& c) {
   p.alie_z_from_formula = !a.has("alie_z");
   FL_ASSIGN_OR_RETURN(p.alie_z, a.number("alie_z", 0, -100, 100));
   FL_ASSIGN_OR_RETURN(p.ipm_epsilon, a.number("ipm_epsilon", p.ipm_epsilon, 0, 1e6));
+  FL_ASSIGN_OR_RETURN(p.free_rider_sigma, a.number("free_rider_sigma", p.free_rider_sigma, 0, 1e6));
+  FL_ASSIGN_OR_RETURN(p.lazy_fraction, a.number("lazy_fraction", p.lazy_fraction, 1e-9, 1));
+  FL_ASSIGN_OR_RETURN(auto claimed, a.integer("claimed_samples", static_cast<std::int64_t>(p.claimed_samples),
+                                              1, std::numeric_limits<std::int64_t>::max()));
+  p.claimed_samples = static_cast<std::uint64_t>(claimed);
+  FL_ASSIGN_OR_RETURN(auto rich, a.integer("rich_factor", p.rich_factor, 1, 1000));
+  p.rich_factor = static_cast<int>(rich);
+  FL_ASSIGN_OR_RETURN(auto sybils, a.integer("sybil_keys", p.sybil_keys, 1, 1000));
+  p.sybil_keys = static_cast<int>(sybils);
   FL_ASSIGN_OR_RETURN(auto placement, a.text("byzantine_placement", "first"));
   if (placement != "first" && placement != "random") {
     return make_error(ErrorCode::kInvalidArgument, a.where("byzantine_placement") +
@@ -108,6 +122,12 @@ Status parse_sweep(const ConfigTable& cfg, SweepConfig& c) {
   FL_ASSIGN_OR_RETURN(auto counts, s.integer_list("byzantine", std::vector<std::int64_t>{0}, 0,
                                                   c.workers - 1));
   FL_ASSIGN_OR_RETURN(c.partitions, s.text_list("partitions", c.partitions));
+  FL_ASSIGN_OR_RETURN(c.scorers, s.text_list("scorers", c.scorers));
+  for (std::size_t i = 0; i < c.scorers.size(); ++i) {
+    if (auto scorer = make_scorer(c.scorers[i]); !scorer.ok()) {
+      return with_context(scorer.error(), s.where("scorers") + "[" + std::to_string(i) + "]");
+    }
+  }
   if (c.rules.empty() || attacks.empty() || counts.empty() || c.partitions.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
                       s.where("") + " rules, attacks, byzantine and partitions must not be empty");
@@ -144,7 +164,9 @@ Result<ByzantineAttack> parse_byzantine_attack(std::string_view name) {
   }
   return make_error(ErrorCode::kInvalidArgument,
                     "unknown attack '" + std::string(name) +
-                        "' (none, label_flip, sign_flip, gaussian, scaled, alie, ipm)");
+                        "' (none, label_flip, sign_flip, gaussian, scaled, alie, ipm; the "
+                        "strategic: zero, noise, replay_global, replay_noise, lazy, "
+                        "inflate_samples, sybil, rich)");
 }
 
 std::string_view to_string(ByzantineAttack attack) {
@@ -154,9 +176,13 @@ std::string_view to_string(ByzantineAttack attack) {
   return "none";
 }
 
+bool is_strategic(ByzantineAttack attack) {
+  return attack >= ByzantineAttack::kZero;
+}
+
 std::string SimulationSetting::id() const {
   return rule + "/" + std::string(to_string(attack)) + "/f" + std::to_string(byzantine) + "/" +
-         partition;
+         partition + (scorer.empty() ? "" : "/" + scorer);
 }
 
 Result<SweepConfig> parse_sweep_config(std::string_view text, const std::string& source_name,
@@ -190,7 +216,17 @@ std::vector<SimulationSetting> expand_sweep(const SweepConfig& config) {
     for (int b : config.byzantine_counts) {
       for (ByzantineAttack attack : config.attacks) {
         if (attack != ByzantineAttack::kNone && b == 0) continue;
-        for (const auto& rule : config.rules) out.push_back({rule, attack, b, partition});
+        // With a fixed f, a clean run at b > 0 would repeat the one at b = 0.
+        const bool has_clean = std::find(config.byzantine_counts.begin(), config.byzantine_counts.end(), 0) !=
+                               config.byzantine_counts.end();
+        if (attack == ByzantineAttack::kNone && b > 0 && config.fixed_f && has_clean) continue;
+        for (const auto& rule : config.rules) {
+          if (config.scorers.empty()) {
+            out.push_back({rule, attack, b, partition, ""});
+            continue;
+          }
+          for (const auto& scorer : config.scorers) out.push_back({rule, attack, b, partition, scorer});
+        }
       }
     }
   }

@@ -1,5 +1,6 @@
 #include "virtual_workers.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -17,8 +18,18 @@ namespace {
 const std::string kPeerPrefix = "virtual-";
 
 bool trains(ByzantineAttack attack) {
-  return attack == ByzantineAttack::kNone || attack == ByzantineAttack::kLabelFlip ||
-         attack == ByzantineAttack::kSignFlip || attack == ByzantineAttack::kScaled;
+  switch (attack) {
+    case ByzantineAttack::kGaussian:
+    case ByzantineAttack::kAlie:
+    case ByzantineAttack::kIpm:
+    case ByzantineAttack::kZero:
+    case ByzantineAttack::kNoise:
+    case ByzantineAttack::kReplayGlobal:
+    case ByzantineAttack::kReplayNoise:
+      return false;
+    default:
+      return true;
+  }
 }
 
 // SplitMix64 finaliser, for the Gaussian attack's per-worker noise streams.
@@ -67,7 +78,11 @@ Status VirtualWorkers::send(const PeerId& peer, common::MessageType type, std::s
   FL_ASSIGN_OR_RETURN(auto task, common::decode<common::RoundTask>(
                                      {reinterpret_cast<const std::uint8_t*>(header.data()), header.size()}));
   FL_ASSIGN_OR_RETURN(auto global, common::view_payload(task.layout, payload));
-  if (pending_.empty()) global_.assign(global.begin(), global.end());
+  if (pending_.empty() && (global_.size() != global.size() ||
+                           !std::equal(global_.begin(), global_.end(), global.begin()))) {
+    previous_global_ = std::move(global_);  // what a replaying free rider remembers
+    global_.assign(global.begin(), global.end());
+  }
   pending_[id] = std::move(task);
   return ok_status();
 }
@@ -114,7 +129,11 @@ std::vector<VirtualWorkers::Trained> VirtualWorkers::train(const common::RoundTa
       const auto options =
           models::train_options(task.training, common::local_training_seed(task.seed, w.key.public_key));
       const bool flip = w.byzantine && attack_ == ByzantineAttack::kLabelFlip;
-      auto result = models::train_local(model, flip ? data_.train_flipped : data_.train, w.share, options);
+      std::span<const std::int64_t> share = w.share;
+      if (w.byzantine && attack_ == ByzantineAttack::kLazy) {
+        share = share.first(common::lazy_examples(config_.attack.lazy_fraction, share.size()));
+      }
+      auto result = models::train_local(model, flip ? data_.train_flipped : data_.train, share, options);
       if (!result.ok()) {
         out[i].error = result.error().message;
         continue;
@@ -181,6 +200,26 @@ void VirtualWorkers::answer_pending_tasks() {
         case ByzantineAttack::kIpm:
           if (omniscient.ok()) u.values = *omniscient;
           else u.error = omniscient.error().message;
+          break;
+        case ByzantineAttack::kZero:
+        case ByzantineAttack::kNoise:
+        case ByzantineAttack::kReplayGlobal:
+        case ByzantineAttack::kReplayNoise: {
+          const bool replay = attack_ == ByzantineAttack::kReplayGlobal || attack_ == ByzantineAttack::kReplayNoise;
+          const bool noise = attack_ == ByzantineAttack::kNoise || attack_ == ByzantineAttack::kReplayNoise;
+          u.values = common::free_rider_delta(replay, noise ? config_.attack.free_rider_sigma : 0.0,
+                                              mix(config_.seed, 6000 + static_cast<std::uint64_t>(ids[i])),
+                                              task.round, global_, previous_global_);
+          break;
+        }
+        case ByzantineAttack::kLazy:  // claims its whole share below
+          u.samples = 0;
+          break;
+        case ByzantineAttack::kInflateSamples:
+          u.samples = static_cast<std::int64_t>(config_.attack.claimed_samples);
+          break;
+        case ByzantineAttack::kSybil:  // honest training; the strategy is in the keys and shares
+        case ByzantineAttack::kRich:
           break;
       }
       if (u.samples == 0) u.samples = static_cast<std::int64_t>(w.share.size()) * task.training.epochs;

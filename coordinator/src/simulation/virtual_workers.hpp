@@ -55,6 +55,7 @@ class VirtualWorkers final : public WorkerChannel {
   std::vector<std::unique_ptr<models::Model>> replicas_;
   std::map<int, common::RoundTask> pending_;  // by worker id
   std::vector<float> global_;                  // the pending tasks' model
+  std::vector<float> previous_global_;         // the model of the round before (free riders)
   std::deque<InboundMessage> inbox_;
 };
 

@@ -3,10 +3,11 @@
 //   cosine       the positive part of the cosine between an update and the robust aggregate
 //                (kept for comparison: it pays whoever points along the consensus)
 //   fltrust      trust = ReLU(cos(update, reference)), the reference being the coordinator's own
-//                update on its validation set (Cao et al. 2021, FLTrust)
-//   loo          leave-one-out: validation accuracy of the round's fedavg minus that without the
-//                update, positive part
-//   gtg_shapley  a sampled Shapley value of validation accuracy (GTG-Shapley, Liu et al. 2022)
+//                update on its validation set (Cao et al. 2021, FLTrust), times the update's
+//                effort: min(bounded claim / median claim, norm / median norm)
+//   loo          leave-one-out: the validation utility (minus the loss) of the round's fedavg
+//                minus that without the update, positive part
+//   gtg_shapley  a sampled Shapley value of the same utility (GTG-Shapley, Liu et al. 2022)
 // The validation scorers need the coordinator's ValidationOracle (scoring/validation.hpp).
 // Plain spans, no torch.
 #pragma once

@@ -50,13 +50,21 @@ struct RoundRecord {
   bool rule_refused = false;  // the rule returned an error; the global model stayed
   double top_score_share = 0; // the best-scored update's share of the round's contribution
                               // scores (0 when nothing was scored)
+  int free_riders = 0;        // updates screened out of the reward (scoring/screening.hpp)
+  int copies = 0;             // updates in a copy group sharing one reward
+  double scoring_seconds = 0; // screening and scoring, inside `seconds`
   double seconds = 0;
 };
 
 struct SettingResult {
   SimulationSetting setting;
   std::string rule_name;  // canonical, with parameters, e.g. "krum(f=4)"
+  std::string scorer;     // the contribution scorer's name
   std::vector<RoundRecord> rounds;
+  // Per virtual worker (by id; a sybil run's extra keys after config.workers): the sum over
+  // rounds of its share of each round's reward budget of 1, split by score as the ledger does.
+  std::vector<double> rewards;
+  std::vector<int> strategic;  // the ids playing the setting's attack or strategy
   common::Digest final_model_digest{};  // digest_of(the global model after the last round)
   double final_accuracy = 0;
   double best_accuracy = 0;

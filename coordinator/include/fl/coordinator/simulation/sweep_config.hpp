@@ -21,7 +21,17 @@ namespace fl::coordinator {
 // What the Byzantine workers of a run do. Label flipping trains on y -> C-1-y; sign flipping
 // and scaled multiply their honest update; Gaussian sends N(0, sigma^2) noise; ALIE and IPM
 // (omniscient_attack.hpp) are computed from the round's honest updates.
-enum class ByzantineAttack { kNone, kLabelFlip, kSignFlip, kGaussian, kScaled, kAlie, kIpm };
+// The strategic ones test the incentives, as fl-worker --attack does: zero, noise (sigma =
+// free_rider_sigma), replay_global (g_r - g_{r-1}, no training), replay_noise, lazy (trains on
+// lazy_fraction, claims all), inflate_samples (claims claimed_samples). sybil: worker 0 and
+// sybil_keys - 1 extra keys on worker 0's share (the other workers stay as in the clean run);
+// rich: worker 0 holds rich_factor x max_samples_per_worker examples.
+enum class ByzantineAttack {
+  kNone, kLabelFlip, kSignFlip, kGaussian, kScaled, kAlie, kIpm,
+  kZero, kNoise, kReplayGlobal, kReplayNoise, kLazy, kInflateSamples, kSybil, kRich,
+};
+// True for the strategies above that game the rewards rather than the model.
+bool is_strategic(ByzantineAttack attack);
 
 Result<ByzantineAttack> parse_byzantine_attack(std::string_view name);
 std::string_view to_string(ByzantineAttack attack);
@@ -34,6 +44,11 @@ struct AttackParameters {
   double alie_z = 0;              // used when alie_z_from_formula is false
   double ipm_epsilon = 0.1;       // ipm: -epsilon * honest mean
   bool byzantine_random = false;  // false: workers 0..b-1; true: b ids drawn with the seed
+  double free_rider_sigma = 1e-2;      // noise, replay_noise
+  double lazy_fraction = 0.01;         // lazy
+  std::uint64_t claimed_samples = 1'000'000;  // inflate_samples
+  int rich_factor = 10;                // rich
+  int sybil_keys = 3;                  // sybil: keys the owner runs on one share
 };
 
 struct SweepConfig {
@@ -66,6 +81,7 @@ struct SweepConfig {
   std::vector<ByzantineAttack> attacks = {ByzantineAttack::kNone};
   std::vector<int> byzantine_counts = {0};
   std::vector<std::string> partitions = {"iid"};
+  std::vector<std::string> scorers;  // empty: [scoring] scorer only
 };
 
 // One run of the sweep.
@@ -76,7 +92,8 @@ struct SimulationSetting {
   std::string partition;  // "iid", "dirichlet:1", "shards:2"
   std::string scorer;     // "": [scoring] scorer; else one of [sweep] scorers
 
-  // "median/sign_flip/f4/dirichlet:1": what --filter matches and the progress bar shows.
+  // "median/sign_flip/f4/dirichlet:1" (then "/scorer" when the sweep lists scorers): what
+  // --filter matches and the progress bar shows.
   std::string id() const;
 };
 
@@ -85,7 +102,7 @@ Result<SweepConfig> load_sweep_config(const std::filesystem::path& path);
 Result<SweepConfig> parse_sweep_config(std::string_view text, const std::string& source_name,
                                        const std::filesystem::path& base_dir);
 
-// The runs in sweep order (partition, Byzantine count, attack, rule). An attack other than
+// The runs in sweep order (partition, Byzantine count, attack, rule, scorer). An attack other than
 // "none" with zero Byzantine workers would repeat the clean run and is left out.
 std::vector<SimulationSetting> expand_sweep(const SweepConfig& config);
 
