@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fl/common/model_file.hpp"
+#include "fl/coordinator/etcd_ledger.hpp"
 #include "fl/coordinator/fault_injection.hpp"
 #include "fl/coordinator/http/job_monitor.hpp"
 #include "fl/coordinator/http/job_server.hpp"
@@ -69,6 +70,7 @@ struct Coordinator::State {
   std::unique_ptr<ModelHost> model;
   std::unique_ptr<AggregationRule> rule;
   std::unique_ptr<ContributionScorer> scorer;
+  EtcdLedger replicated;  // with [ledger] etcd: the owner lease and the watch (ledger is below)
   std::unique_ptr<ledger::Ledger> ledger;
   std::optional<MetricsWriter> metrics;
   std::vector<RoundObserver*> observers;  // the metrics writer, then any others
@@ -181,8 +183,14 @@ Status Coordinator::State::open_ledger_and_resume() {
   view.db_existed = std::filesystem::exists(db);
   if (!config.ledger_enabled) {
     spdlog::warn("RESEARCH MODE: ledger.enabled = false; rounds are not recorded and nothing is paid");
-  } else if (view.db_existed) {
-    FL_ASSIGN_OR_RETURN(ledger, ledger::Ledger::open(db));
+  } else if (!config.ledger_etcd.empty() || view.db_existed) {
+    if (config.ledger_etcd.empty()) {
+      FL_ASSIGN_OR_RETURN(ledger, ledger::Ledger::open(db));
+    } else {
+      FL_ASSIGN_OR_RETURN(replicated, open_etcd_ledger(config, common::to_hex(key.public_key), stop));
+      ledger = std::move(replicated.ledger);
+      view.db_existed = true;  // the chain in etcd is the record of the rounds
+    }
     if (auto last = ledger->last_round(config.job_id)) {
       view.last_round = last->round;
       view.model_digest = last->model_digest;
