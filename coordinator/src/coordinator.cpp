@@ -80,6 +80,7 @@ struct Coordinator::State {
   std::uint64_t next_round = 1;
   std::ofstream evidence;
   std::unique_ptr<JobMonitor> monitor;  // with [http] listen: copies for the HTTP server
+  std::atomic<JobMonitor*> alarm_monitor{nullptr};  // the monitor, for the ledger watch's thread
   std::unique_ptr<JobHttpServer> http;  // stops before the monitor goes
 
   Status start_http();
@@ -103,7 +104,9 @@ Result<std::unique_ptr<Coordinator>> Coordinator::create(JobConfig config, const
 }
 
 Coordinator::Coordinator(std::unique_ptr<State> state) : state_(std::move(state)) {}
-Coordinator::~Coordinator() = default;
+Coordinator::~Coordinator() {
+  state_->replicated.watchdog.reset();  // its thread may call the monitor, which goes first
+}
 const std::string& Coordinator::endpoint() const { return state_->endpoint; }
 
 Status Coordinator::State::open() {
@@ -170,6 +173,7 @@ Status Coordinator::State::start_http() {
                c.ledger_enabled};
   monitor = std::make_unique<JobMonitor>(std::move(info), registry, c.heartbeat_timeout_s);
   observers.push_back(monitor.get());
+  alarm_monitor = monitor.get();
   FL_ASSIGN_OR_RETURN(http, JobHttpServer::start(c, *monitor));
   std::ofstream(c.output_dir / "http") << http->url() << '\n';  // for scripts and tests (port 0)
   spdlog::info("dashboard on {} (metrics at {}metrics)", http->url(), http->url());
@@ -187,7 +191,10 @@ Status Coordinator::State::open_ledger_and_resume() {
     if (config.ledger_etcd.empty()) {
       FL_ASSIGN_OR_RETURN(ledger, ledger::Ledger::open(db));
     } else {
-      FL_ASSIGN_OR_RETURN(replicated, open_etcd_ledger(config, common::to_hex(key.public_key), stop));
+      auto to_monitor = [this](const ledger::ChainRewrite& rw) {
+        if (auto* m = alarm_monitor.load()) m->on_ledger_alarm(rw.height);
+      };
+      FL_ASSIGN_OR_RETURN(replicated, open_etcd_ledger(config, common::to_hex(key.public_key), stop, to_monitor));
       ledger = std::move(replicated.ledger);
       view.db_existed = true;  // the chain in etcd is the record of the rounds
     }

@@ -13,9 +13,11 @@ namespace fl::coordinator {
 namespace {
 
 // Appends one line per alarm to output.dir/alarms.jsonl (the watchdog's thread writes it).
-ledger::ChainWatchdog::Hook alarm_file(const std::filesystem::path& path) {
+ledger::ChainWatchdog::Hook alarm_file(const std::filesystem::path& path,
+                                       ledger::ChainWatchdog::Hook also) {
   auto mutex = std::make_shared<std::mutex>();
-  return [path, mutex](const ledger::ChainRewrite& rw) {
+  return [path, mutex, also](const ledger::ChainRewrite& rw) {
+    if (also) also(rw);
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -33,7 +35,8 @@ ledger::ChainWatchdog::Hook alarm_file(const std::filesystem::path& path) {
 }  // namespace
 
 Result<EtcdLedger> open_etcd_ledger(const JobConfig& config, const std::string& owner,
-                                    const std::atomic<bool>* stop) {
+                                    const std::atomic<bool>* stop,
+                                    ledger::ChainWatchdog::Hook on_alarm) {
   ledger::EtcdStoreOptions store;
   store.etcd.endpoints = config.ledger_etcd;
   store.chain = config.ledger_chain;
@@ -42,7 +45,7 @@ Result<EtcdLedger> open_etcd_ledger(const JobConfig& config, const std::string& 
   FL_ASSIGN_OR_RETURN(out.owner,
                       ledger::JobOwnerLease::acquire(store, config.job_id, owner, ttl, stop));
   FL_ASSIGN_OR_RETURN(out.watchdog,
-                      ledger::ChainWatchdog::start(store, alarm_file(config.output_dir / "alarms.jsonl")));
+                      ledger::ChainWatchdog::start(store, alarm_file(config.output_dir / "alarms.jsonl", std::move(on_alarm))));
   ledger::ReplicaOptions replica;
   replica.store = out.owner->guarded(store);
   replica.replica_db = config.output_dir / "ledger.db";

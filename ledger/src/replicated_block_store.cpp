@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <thread>
+
+#include "replay.hpp"
 
 namespace fl::ledger {
 namespace {
@@ -24,6 +27,14 @@ Result<common::Digest> to_digest(const std::vector<std::uint8_t>& bytes, const s
   }
   std::copy(bytes.begin(), bytes.end(), d.begin());
   return d;
+}
+
+// Blocks with their transactions, by height.
+std::map<std::uint64_t, StoredBlock> by_height(const ChainRecords& records) {
+  std::map<std::uint64_t, StoredBlock> out;
+  for (const auto& b : records.blocks) out[b.height].block = b;
+  for (const auto& t : records.txs) out[t.height].txs.push_back(t);
+  return out;
 }
 
 }  // namespace
@@ -73,6 +84,8 @@ ReplicatedBlockStore::ReplicatedBlockStore(ReplicaOptions options,
                                            std::unique_ptr<BlockStore> replica)
     : options_(std::move(options)), etcd_(std::move(etcd)), replica_(std::move(replica)) {}
 
+ReplicatedBlockStore::~ReplicatedBlockStore() = default;
+
 Result<std::unique_ptr<ReplicatedBlockStore>> ReplicatedBlockStore::open(ReplicaOptions options) {
   FL_ASSIGN_OR_RETURN(auto etcd, EtcdBlockStore::open(options.store));
   FL_ASSIGN_OR_RETURN(auto replica,
@@ -81,16 +94,13 @@ Result<std::unique_ptr<ReplicatedBlockStore>> ReplicatedBlockStore::open(Replica
       new ReplicatedBlockStore(std::move(options), std::move(etcd), std::move(replica)));
   {
     const std::lock_guard lock(store->mutex_);
-    FL_RETURN_IF_ERROR(store->sync_locked(true));
+    FL_RETURN_IF_ERROR(store->replay_replica());
+    auto synced = store->sync_locked(true);
+    if (!synced.ok()) {
+      return with_context(synced.error(), "the chain is not served");
+    }
   }
   FL_ASSIGN_OR_RETURN(store->opening_report_, verify_store(*store->replica_));
-  const auto& report = store->opening_report_;
-  if (!report.ok && report.blocks > 0) {
-    return make_error(ErrorCode::kCorrupt,
-                      store->name() + ": the chain fails verification at " +
-                          report.failure->to_string() +
-                          "; it is not served (run `fl-ledger replicate` to see where)");
-  }
   return store;
 }
 
@@ -109,32 +119,63 @@ Result<std::uint64_t> ReplicatedBlockStore::sync_locked(bool compare_all) const 
     FL_ASSIGN_OR_RETURN(local, replica_->read_from(from));
   }
   const std::string replica = "the local replica " + options_.replica_db.string();
-  for (const auto& mine : local.blocks) {
-    const auto it = std::find_if(records.blocks.begin(), records.blocks.end(),
-                                 [&](const BlockRecord& b) { return b.height == mine.height; });
-    if (it == records.blocks.end()) {
+  const auto theirs = by_height(records);
+  for (const auto& [height, mine] : by_height(local)) {
+    const auto it = theirs.find(height);
+    if (it == theirs.end()) {
       return make_error(ErrorCode::kCorrupt,
-                        etcd_->name() + " no longer holds block " + std::to_string(mine.height) +
+                        etcd_->name() + " no longer holds block " + std::to_string(height) +
                             " that " + replica + " has: the chain in etcd was truncated or "
                             "rewound; restore it from a replica before serving");
     }
-    if (it->hash != mine.hash) {
+    // The whole record, not only the header's hash: a changed transaction keeps the header.
+    if (encode_stored_block(it->second) != encode_stored_block(mine)) {
       return make_error(ErrorCode::kCorrupt,
-                        "block " + std::to_string(mine.height) + " in " + etcd_->name() +
-                            " (hash " + short_hex(it->hash) + ") differs from the one in " +
-                            replica + " (" + short_hex(mine.hash) +
-                            "): history was rewritten in etcd; run `fl-ledger replicate`");
+                        "block " + std::to_string(height) + " in " + etcd_->name() +
+                            " differs from the one in " + replica + " (hash " +
+                            short_hex(mine.block.hash) + "): history was rewritten in etcd; the "
+                            "replica keeps the original (run `fl-ledger replicate`)");
     }
   }
-  std::size_t t = 0;
-  for (const auto& block : records.blocks) {
-    std::size_t end = t;
-    while (end < records.txs.size() && records.txs[end].height == block.height) ++end;
-    const std::span<const TxRecord> txs(records.txs.data() + t, end - t);
-    t = end;
-    if (block.height >= have) FL_RETURN_IF_ERROR(copy_block(block, txs));
+  // What is new is checked in full (hashes, links, Merkle roots, every signature, the rules)
+  // before any of it enters the replica, so the replica only ever holds a verified chain.
+  ChainRecords fresh;
+  for (const auto& b : records.blocks) {
+    if (b.height >= have) fresh.blocks.push_back(b);
   }
+  for (const auto& t : records.txs) {
+    if (t.height >= have) fresh.txs.push_back(t);
+  }
+  if (fresh.blocks.empty()) return have;
+  if (!verified_ || verified_->block_count != have) FL_RETURN_IF_ERROR(replay_replica());
+  auto next = std::make_unique<ReplayCursor>(*verified_);
+  if (auto failure = replay_chain(*next, fresh, ReplayOptions{.check_integrity = true})) {
+    return failure->to_error(etcd_->name() + " fails verification",
+                             "not copied into " + replica + "; the chain in etcd was changed "
+                             "there, or a writer appended a forged block");
+  }
+  std::size_t t = 0;
+  for (const auto& block : fresh.blocks) {
+    std::size_t end = t;
+    while (end < fresh.txs.size() && fresh.txs[end].height == block.height) ++end;
+    const std::span<const TxRecord> txs(fresh.txs.data() + t, end - t);
+    t = end;
+    FL_RETURN_IF_ERROR(copy_block(block, txs));
+  }
+  verified_ = std::move(next);
   return replica_->block_count();
+}
+
+Status ReplicatedBlockStore::replay_replica() const {
+  FL_ASSIGN_OR_RETURN(auto records, replica_->read_from(0));
+  auto cursor = std::make_unique<ReplayCursor>();
+  if (auto failure = replay_chain(*cursor, records, ReplayOptions{.check_integrity = true})) {
+    return failure->to_error(options_.replica_db.string(),
+                             "the local replica fails verification; move it aside and start "
+                             "again to refill it from etcd");
+  }
+  verified_ = std::move(cursor);
+  return ok_status();
 }
 
 Status ReplicatedBlockStore::copy_block(const BlockRecord& record,
@@ -183,14 +224,9 @@ Status ReplicatedBlockStore::append(const Block& block, std::span<const Transact
   // store recognises the block as already there.
   FL_RETURN_IF_ERROR(
       with_quorum(what.c_str(), [&] { return etcd_->append(block, txs, bodies, hashes); }));
-  FL_ASSIGN_OR_RETURN(const std::uint64_t have, replica_->block_count());
-  // Behind (another writer's blocks came first): the copy from etcd brings ours with them.
+  // The replica takes the block back from etcd, checked like every other block.
   Status copied = ok_status();
-  if (have == block.header.height) {
-    copied = replica_->append(block, txs, bodies, hashes);
-  } else if (auto synced = sync_locked(false); !synced.ok()) {
-    copied = synced.error();
-  }
+  if (auto synced = sync_locked(false); !synced.ok()) copied = synced.error();
   if (!copied.ok()) {
     return with_context(copied.error(), what + " is in etcd but not yet in the replica " +
                                             options_.replica_db.string());

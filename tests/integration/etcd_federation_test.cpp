@@ -165,7 +165,7 @@ TEST_F(EtcdFederation, APausedOwnerPastItsLeaseCannotAppendAndTheJobResumesWitho
   JobSpec spec;
   spec.rounds = 5;
   spec.min_workers = 2;
-  write_etcd_configs(spec, 2);
+  write_etcd_configs(spec, 3);
   auto owner = start_coordinator();
   const auto endpoint = wait_for_endpoint();
   std::vector<ChildProcess> workers;
@@ -174,7 +174,7 @@ TEST_F(EtcdFederation, APausedOwnerPastItsLeaseCannotAppendAndTheJobResumesWitho
       << test::read_file(dir_ / "coordinator.out");
 
   owner.kill(SIGSTOP);
-  std::this_thread::sleep_for(5s);  // past the 2 s lease: etcd ends it and the owner key goes
+  std::this_thread::sleep_for(7s);  // past the 3 s lease: etcd ends it and the owner key goes
   owner.kill(SIGCONT);
   ASSERT_EQ(owner.wait(60s), 1) << test::read_file(dir_ / "coordinator.out");
   const auto paused_log = test::read_file(dir_ / "coordinator.out");

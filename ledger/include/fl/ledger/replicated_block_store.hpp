@@ -22,6 +22,8 @@
 
 namespace fl::ledger {
 
+struct ReplayCursor;  // ledger/src/replay.hpp
+
 // "http://a:2379, http://b:2379" -> each URL (none for empty text); anything but http(s) URLs
 // is an error naming `where` and the expected form.
 Result<std::vector<std::string>> parse_etcd_endpoints(std::string_view text,
@@ -42,12 +44,14 @@ class ReplicatedBlockStore final : public BlockStore {
   // holds, is an error naming its height; nothing is served from a chain that fails.
   static Result<std::unique_ptr<ReplicatedBlockStore>> open(ReplicaOptions options);
 
-  // Brings the replica up to etcd's head, then reads it from the replica.
+  ~ReplicatedBlockStore() override;
+  // Brings the replica up to etcd's head (new blocks verified in full before they are copied),
+  // then reads it from the replica.
   Result<ChainRecords> read_from(std::uint64_t from_height) const override;
   Result<std::uint64_t> block_count() const override;  // etcd's
   Result<std::optional<BlockRecord>> head() const override;  // etcd's
-  // Etcd's guarded append (waiting while there is no quorum), then the same block into the
-  // replica. Errors as EtcdBlockStore::append.
+  // Etcd's guarded append (waiting while there is no quorum), then the replica catches up,
+  // taking the block back from etcd. Errors as EtcdBlockStore::append.
   Status append(const Block& block, std::span<const Transaction> txs,
                 std::span<const std::vector<std::uint8_t>> bodies,
                 std::span<const common::Digest> hashes) override;
@@ -64,6 +68,7 @@ class ReplicatedBlockStore final : public BlockStore {
                        std::unique_ptr<BlockStore> replica);
   Result<std::uint64_t> sync_locked(bool compare_all) const;
   Status copy_block(const BlockRecord& block, std::span<const TxRecord> txs) const;
+  Status replay_replica() const;  // verifies the replica in full into verified_
   bool stopped() const { return options_.stop && options_.stop->load(); }
   // Calls `f` until etcd answers (anything but kUnavailable or kTimeout) or stop is set.
   template <typename F>
@@ -73,6 +78,7 @@ class ReplicatedBlockStore final : public BlockStore {
   std::unique_ptr<EtcdBlockStore> etcd_;
   std::unique_ptr<BlockStore> replica_;
   VerifyReport opening_report_;
+  mutable std::unique_ptr<ReplayCursor> verified_;  // where the verified replica stands
   mutable std::mutex mutex_;
 };
 
