@@ -136,7 +136,12 @@ TEST_F(ReplicatedLedgerTest, ABlockRewrittenInEtcdIsNamedByTheWatchdogAndRefused
   ASSERT_TRUE(watchdog.ok()) << watchdog.error().to_string();
 
   rewrite_block(2);
-  ASSERT_TRUE(test::wait_until([&] { return (*watchdog)->rewrites() > 0; }, 5s));
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        const std::lock_guard lock(mutex);
+        return !alarms.empty() && (*watchdog)->rewrites() > 0;
+      },
+      5s));
   EXPECT_EQ((*watchdog)->last_height(), 2u);
   {
     const std::lock_guard lock(mutex);
