@@ -64,13 +64,13 @@ struct Coordinator::State {
   std::optional<RunFolderLock> lock;
   common::KeyPair key;
   common::KeyPair researcher;
+  EtcdLedger replicated;  // with [ledger] etcd: the owner lease and the watch (ledger is below)
   std::unique_ptr<WorkerChannel> channel;
   std::string endpoint;
   WorkerRegistry registry{false, {}};
   std::unique_ptr<ModelHost> model;
   std::unique_ptr<AggregationRule> rule;
   std::unique_ptr<ContributionScorer> scorer;
-  EtcdLedger replicated;  // with [ledger] etcd: the owner lease and the watch (ledger is below)
   std::unique_ptr<ledger::Ledger> ledger;
   std::optional<MetricsWriter> metrics;
   std::vector<RoundObserver*> observers;  // the metrics writer, then any others
