@@ -44,8 +44,9 @@ Result<EtcdLedger> open_etcd_ledger(const JobConfig& config, const std::string& 
   const auto ttl = static_cast<std::int64_t>(config.ledger_lease_ttl_s);
   FL_ASSIGN_OR_RETURN(out.owner,
                       ledger::JobOwnerLease::acquire(store, config.job_id, owner, ttl, stop));
-  FL_ASSIGN_OR_RETURN(out.watchdog,
-                      ledger::ChainWatchdog::start(store, alarm_file(config.output_dir / "alarms.jsonl", std::move(on_alarm))));
+  FL_ASSIGN_OR_RETURN(out.watchdog, ledger::ChainWatchdog::start(
+                                        store, alarm_file(config.output_dir / "alarms.jsonl",
+                                                          std::move(on_alarm))));
   ledger::ReplicaOptions replica;
   replica.store = out.owner->guarded(store);
   replica.replica_db = config.output_dir / "ledger.db";

@@ -27,11 +27,13 @@ ChainWatchdog::~ChainWatchdog() {
 void ChainWatchdog::loop() {
   using namespace std::chrono_literals;
   while (!stop_) {
-    auto events = watch_ ? watch_->poll(500ms) : Result<std::vector<ChainRewrite>>(
-                                                     make_error(ErrorCode::kUnavailable, "no watch"));
+    auto events =
+        watch_ ? watch_->poll(500ms)
+               : Result<std::vector<ChainRewrite>>(make_error(ErrorCode::kUnavailable, "no watch"));
     if (!events.ok()) {
       // The stream cannot go on (every member gone past the retry budget): start a new one.
-      spdlog::warn("the ledger watch on etcd stopped ({}); starting it again", events.error().message);
+      spdlog::warn("the ledger watch on etcd stopped ({}); starting it again",
+                   events.error().message);
       watch_.reset();
       for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(100ms);
       if (auto again = ChainRewriteWatch::start(options_); again.ok()) watch_ = std::move(*again);
@@ -43,10 +45,11 @@ void ChainWatchdog::loop() {
       const std::string what = rw.key.find("/chunk/") != std::string::npos
                                    ? "a chunk of a block (" + rw.key + ")"
                                    : "block " + std::to_string(rw.height) + " (" + rw.key + ")";
-      spdlog::error("LEDGER ALARM: {} was {} in etcd after it was written: the chain's history was "
-                    "changed behind the ledger; `fl-ledger replicate` fails at that height and the "
-                    "replicas keep the original",
-                    what, rw.deleted ? "deleted" : "rewritten");
+      spdlog::error(
+          "LEDGER ALARM: {} was {} in etcd after it was written: the chain's history was "
+          "changed behind the ledger; `fl-ledger replicate` fails at that height and the "
+          "replicas keep the original",
+          what, rw.deleted ? "deleted" : "rewritten");
       if (hook_) hook_(rw);
     }
   }

@@ -24,8 +24,8 @@ Result<std::unique_ptr<JobOwnerLease>> JobOwnerLease::acquire(const EtcdStoreOpt
   FL_ASSIGN_OR_RETURN(auto lease, client->grant_lease(ttl_s));
   bool told = false;
   for (;;) {
-    auto r = client->txn({Compare::absent(key)}, {TxnOp::put(key, owner, lease.id)},
-                         {TxnOp::get(key)});
+    auto r =
+        client->txn({Compare::absent(key)}, {TxnOp::put(key, owner, lease.id)}, {TxnOp::get(key)});
     if (!r.ok()) {
       (void)client->revoke_lease(lease.id);
       return with_context(r.error(), "cannot take " + where);
@@ -48,7 +48,8 @@ Result<std::unique_ptr<JobOwnerLease>> JobOwnerLease::acquire(const EtcdStoreOpt
       FL_ASSIGN_OR_RETURN(lease, client->grant_lease(ttl_s));  // ours expired while we waited
     }
   }
-  spdlog::info("this coordinator owns {} through lease {} (TTL {} s)", where, lease.id, lease.ttl_s);
+  spdlog::info("this coordinator owns {} through lease {} (TTL {} s)", where, lease.id,
+               lease.ttl_s);
   return std::unique_ptr<JobOwnerLease>(new JobOwnerLease(std::move(client), key, lease));
 }
 
@@ -83,9 +84,10 @@ void JobOwnerLease::renew() {
     if (left.ok()) continue;
     if (left.error().code == ErrorCode::kNotFound) {
       held_ = false;
-      spdlog::error("lost {}: its lease {} expired (was this process paused?); no block of this "
-                    "coordinator is appended for the job any more",
-                    key_, lease_id_);
+      spdlog::error(
+          "lost {}: its lease {} expired (was this process paused?); no block of this "
+          "coordinator is appended for the job any more",
+          key_, lease_id_);
       return;
     }
     spdlog::warn("cannot renew lease {} of {}: {}", lease_id_, key_, left.error().message);

@@ -42,8 +42,8 @@ int command_replicate(const CommandContext& c, const std::string& endpoints,
   auto replica_head = (*store)->replica().head();
   if (!replica_head.ok()) return fail(c, replica_head.error());
   const auto& report = (*store)->opening_report();
-  const bool ok = report.ok && *etcd_head && *replica_head &&
-                  (*etcd_head)->hash == (*replica_head)->hash;
+  const bool ok =
+      report.ok && *etcd_head && *replica_head && (*etcd_head)->hash == (*replica_head)->hash;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (c.json) {

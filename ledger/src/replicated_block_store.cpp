@@ -48,9 +48,11 @@ Result<std::vector<std::string>> parse_etcd_endpoints(std::string_view text,
     url.erase(0, url.find_first_not_of(" \t"));
     url.erase(url.find_last_not_of(" \t") + 1);
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        where + ": '" + url + "' is not an etcd client URL; write the members as "
-                        "\"http://HOST:PORT,http://HOST:PORT\" (their --advertise-client-urls)");
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          where + ": '" + url +
+              "' is not an etcd client URL; write the members as "
+              "\"http://HOST:PORT,http://HOST:PORT\" (their --advertise-client-urls)");
     }
     urls.push_back(std::move(url));
     start = end + 1;
@@ -67,13 +69,16 @@ auto ReplicatedBlockStore::with_quorum(const char* what, F&& f) const -> decltyp
       if (attempt > 1 && (r.ok() || !waits_for_quorum(r.error()))) {
         const double waited =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-        spdlog::info("etcd answers again: {} goes on after {:.1f} s without a quorum", what, waited);
+        spdlog::info("etcd answers again: {} goes on after {:.1f} s without a quorum", what,
+                     waited);
       }
       return r;
     }
     if (attempt == 1 || attempt % 20 == 0) {
-      spdlog::warn("etcd has no quorum ({}); {} waits, and nothing is recorded locally until a "
-                   "quorum of members is back", r.error().message, what);
+      spdlog::warn(
+          "etcd has no quorum ({}); {} waits, and nothing is recorded locally until a "
+          "quorum of members is back",
+          r.error().message, what);
     }
     std::this_thread::sleep_for(options_.retry_pause);
   }
@@ -125,7 +130,8 @@ Result<std::uint64_t> ReplicatedBlockStore::sync_locked(bool compare_all) const 
     if (it == theirs.end()) {
       return make_error(ErrorCode::kCorrupt,
                         etcd_->name() + " no longer holds block " + std::to_string(height) +
-                            " that " + replica + " has: the chain in etcd was truncated or "
+                            " that " + replica +
+                            " has: the chain in etcd was truncated or "
                             "rewound; restore it from a replica before serving");
     }
     // The whole record, not only the header's hash: a changed transaction keeps the header.
@@ -133,7 +139,8 @@ Result<std::uint64_t> ReplicatedBlockStore::sync_locked(bool compare_all) const 
       return make_error(ErrorCode::kCorrupt,
                         "block " + std::to_string(height) + " in " + etcd_->name() +
                             " differs from the one in " + replica + " (hash " +
-                            short_hex(mine.block.hash) + "): history was rewritten in etcd; the "
+                            short_hex(mine.block.hash) +
+                            "): history was rewritten in etcd; the "
                             "replica keeps the original (run `fl-ledger replicate`)");
     }
   }
@@ -151,8 +158,9 @@ Result<std::uint64_t> ReplicatedBlockStore::sync_locked(bool compare_all) const 
   auto next = std::make_unique<ReplayCursor>(*verified_);
   if (auto failure = replay_chain(*next, fresh, ReplayOptions{.check_integrity = true})) {
     return failure->to_error(etcd_->name() + " fails verification",
-                             "not copied into " + replica + "; the chain in etcd was changed "
-                             "there, or a writer appended a forged block");
+                             "not copied into " + replica +
+                                 "; the chain in etcd was changed "
+                                 "there, or a writer appended a forged block");
   }
   std::size_t t = 0;
   for (const auto& block : fresh.blocks) {

@@ -18,7 +18,8 @@ using test::EtcdCluster;
 class EtcdFederation : public Federation {
  protected:
   void start_cluster(int members) {
-    if (!EtcdCluster::binary()) GTEST_SKIP() << "etcd is not installed (apt-get install etcd-server)";
+    if (!EtcdCluster::binary())
+      GTEST_SKIP() << "etcd is not installed (apt-get install etcd-server)";
     auto c = EtcdCluster::start(members);
     ASSERT_TRUE(c.ok()) << c.error().to_string();
     cluster_ = std::move(c).value();
@@ -40,8 +41,9 @@ class EtcdFederation : public Federation {
     std::ofstream(dir_ / "job2.toml") << text;
   }
   ChildProcess start_second_coordinator() {
-    return ChildProcess({test::binary("fl-coordinator"), "run", "--config", (dir_ / "job2.toml").string()},
-                        dir_ / "coordinator2.out");
+    return ChildProcess(
+        {test::binary("fl-coordinator"), "run", "--config", (dir_ / "job2.toml").string()},
+        dir_ / "coordinator2.out");
   }
   // `fl-ledger ARGS... --json`, parsed; its exit code in `code`.
   nlohmann::json cli(std::vector<std::string> args, int* code) {
@@ -54,7 +56,8 @@ class EtcdFederation : public Federation {
     *code = p.wait(60s).value_or(-1);
     last_cli_ = test::read_file(out);
     const auto brace = last_cli_.find('{');
-    return nlohmann::json::parse(brace == std::string::npos ? "" : last_cli_.substr(brace), nullptr, false);
+    return nlohmann::json::parse(brace == std::string::npos ? "" : last_cli_.substr(brace), nullptr,
+                                 false);
   }
   nlohmann::json replicate(const std::filesystem::path& db, int* code) {
     return cli({"replicate", "--etcd", endpoints(), "--db", db.string()}, code);
@@ -62,7 +65,8 @@ class EtcdFederation : public Federation {
   // Rounds of `job` in the replica `db` (each must appear once).
   std::set<std::uint64_t> rounds_in(const std::filesystem::path& db, const std::string& job) {
     int code = -1;
-    std::vector<std::string> argv = {test::binary("fl-ledger"), "rounds", job, "--db", db.string(), "--json"};
+    std::vector<std::string> argv = {
+        test::binary("fl-ledger"), "rounds", job, "--db", db.string(), "--json"};
     const auto out = dir_ / "rounds.out";
     std::filesystem::remove(out);
     ChildProcess p(argv, out);
@@ -73,7 +77,8 @@ class EtcdFederation : public Federation {
     if (!rows.is_array()) return seen;
     for (const auto& r : rows) {
       const auto round = r["round"].get<std::uint64_t>();
-      EXPECT_TRUE(seen.insert(round).second) << "round " << round << " of " << job << " recorded twice";
+      EXPECT_TRUE(seen.insert(round).second)
+          << "round " << round << " of " << job << " recorded twice";
     }
     return seen;
   }
@@ -142,12 +147,19 @@ TEST_F(EtcdFederation, ABlockRewrittenWhileTheJobRunsRaisesAnAlarmNamingItsHeigh
   ASSERT_TRUE(stored.ok()) << stored.error().to_string();
   stored->txs.back().body.back() ^= 1;
   const auto bytes = ledger::encode_stored_block(*stored);
-  ASSERT_TRUE((*store)->client().put(key, value.substr(0, 5) + std::string(bytes.begin(), bytes.end())).ok());
+  ASSERT_TRUE((*store)
+                  ->client()
+                  .put(key, value.substr(0, 5) + std::string(bytes.begin(), bytes.end()))
+                  .ok());
 
   ASSERT_TRUE(test::wait_until(
-      [&] { return test::read_file(run_ / "alarms.jsonl").find("\"height\":1") != std::string::npos; }, 10s))
+      [&] {
+        return test::read_file(run_ / "alarms.jsonl").find("\"height\":1") != std::string::npos;
+      },
+      10s))
       << test::read_file(dir_ / "coordinator.out");
-  EXPECT_NE(test::read_file(dir_ / "coordinator.out").find("LEDGER ALARM: block 1"), std::string::npos);
+  EXPECT_NE(test::read_file(dir_ / "coordinator.out").find("LEDGER ALARM: block 1"),
+            std::string::npos);
   coordinator.kill(SIGTERM);
   (void)coordinator.wait(30s);
 

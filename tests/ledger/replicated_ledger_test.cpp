@@ -2,14 +2,13 @@
 // replicas agree with etcd, a block rewritten in etcd is named by the watchdog and refused by
 // every replica, no round is recorded while etcd has no quorum, and an owner that lost its
 // lease cannot append.
-#include "fl/ledger/replicated_block_store.hpp"
-
 #include <gtest/gtest.h>
 
 #include <future>
 
 #include "fl/ledger/chain_watchdog.hpp"
 #include "fl/ledger/job_owner_lease.hpp"
+#include "fl/ledger/replicated_block_store.hpp"
 #include "ledger_fixture.hpp"
 #include "support/etcd_cluster.hpp"
 
@@ -23,7 +22,8 @@ using test::EtcdCluster;
 class ReplicatedLedgerTest : public ::testing::Test {
  protected:
   void start_cluster(int members) {
-    if (!EtcdCluster::binary()) GTEST_SKIP() << "etcd is not installed (apt-get install etcd-server)";
+    if (!EtcdCluster::binary())
+      GTEST_SKIP() << "etcd is not installed (apt-get install etcd-server)";
     auto c = EtcdCluster::start(members);
     ASSERT_TRUE(c.ok()) << c.error().to_string();
     cluster_ = std::move(c).value();
@@ -55,9 +55,9 @@ class ReplicatedLedgerTest : public ::testing::Test {
     return std::move(led).value();
   }
   static Status record_round(Ledger& led, const std::string& job, int round) {
-    auto receipts = led.record_round(authority_key(), test::researcher_key(), test::job_record(job),
-                                     test::registrations(4),
-                                     test::round_record(round, {0, 1, 2}, {0.9, 0.6, 0.3}, {3}, job));
+    auto receipts = led.record_round(
+        authority_key(), test::researcher_key(), test::job_record(job), test::registrations(4),
+        test::round_record(round, {0, 1, 2}, {0.9, 0.6, 0.3}, {3}, job));
     if (!receipts.ok()) return receipts.error();
     return ok_status();
   }
@@ -87,7 +87,10 @@ class ReplicatedLedgerTest : public ::testing::Test {
     ASSERT_TRUE(stored.ok()) << stored.error().to_string();
     stored->txs.back().body.back() ^= 1;
     const auto bytes = encode_stored_block(*stored);
-    ASSERT_TRUE((*store)->client().put(key, value.substr(0, 5) + std::string(bytes.begin(), bytes.end())).ok());
+    ASSERT_TRUE((*store)
+                    ->client()
+                    .put(key, value.substr(0, 5) + std::string(bytes.begin(), bytes.end()))
+                    .ok());
   }
 
   test::TempDir dir_{"fl-replicas"};
@@ -151,10 +154,12 @@ TEST_F(ReplicatedLedgerTest, ABlockRewrittenInEtcdIsNamedByTheWatchdogAndRefused
   }
   auto existing = open_replica("a.db", store_options());  // holds the original block 2
   ASSERT_FALSE(existing.ok());
-  EXPECT_NE(existing.error().message.find("block 2 in"), std::string::npos) << existing.error().message;
+  EXPECT_NE(existing.error().message.find("block 2 in"), std::string::npos)
+      << existing.error().message;
   auto fresh = open_replica("fresh.db", store_options());  // verification fails before the copy
   ASSERT_FALSE(fresh.ok());
-  EXPECT_NE(fresh.error().message.find("fails verification: block 2"), std::string::npos) << fresh.error().message;
+  EXPECT_NE(fresh.error().message.find("fails verification: block 2"), std::string::npos)
+      << fresh.error().message;
   EXPECT_EQ(replica_blocks("fresh.db"), 0u);  // nothing of a chain that fails gets in
   auto etcd = EtcdBlockStore::open(store_options());
   auto report = verify_store(**etcd);
@@ -176,7 +181,8 @@ TEST_F(ReplicatedLedgerTest, WithoutQuorumNoRoundIsRecordedAndRecordingResumesWi
   cluster_->kill(second);
 
   auto round3 = std::async(std::launch::async, [&] { return record_round(*led, "job-1", 3); });
-  EXPECT_EQ(round3.wait_for(4s), std::future_status::timeout) << "a round was recorded without quorum";
+  EXPECT_EQ(round3.wait_for(4s), std::future_status::timeout)
+      << "a round was recorded without quorum";
   EXPECT_EQ(replica_blocks("a.db"), 3u);  // genesis and rounds 1-2: nothing local-only
 
   ASSERT_TRUE(cluster_->restart(first).ok());
@@ -215,7 +221,8 @@ TEST_F(ReplicatedLedgerTest, AnOwnerThatLostItsLeaseCannotAppendAndTheNextOwnerC
   const auto refused = record_round(**led, "job-1", 2);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kPrecondition) << refused.error().to_string();
-  EXPECT_NE(refused.error().message.find("owner lease"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("owner lease"), std::string::npos)
+      << refused.error().message;
   EXPECT_TRUE(test::wait_until([&] { return !(*first)->held(); }, 5s));
 
   auto second = JobOwnerLease::acquire(store_options(), "job-1", "coordinator-b", 2, &stop_);

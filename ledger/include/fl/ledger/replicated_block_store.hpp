@@ -48,7 +48,7 @@ class ReplicatedBlockStore final : public BlockStore {
   // Brings the replica up to etcd's head (new blocks verified in full before they are copied),
   // then reads it from the replica.
   Result<ChainRecords> read_from(std::uint64_t from_height) const override;
-  Result<std::uint64_t> block_count() const override;  // etcd's
+  Result<std::uint64_t> block_count() const override;        // etcd's
   Result<std::optional<BlockRecord>> head() const override;  // etcd's
   // Etcd's guarded append (waiting while there is no quorum), then the replica catches up,
   // taking the block back from etcd. Errors as EtcdBlockStore::append.
