@@ -28,8 +28,18 @@ int main(int argc, char** argv) {
   std::string proof_file;
   std::optional<std::size_t> line;
 
-  with_db(app.add_subcommand("verify", "check every hash link, Merkle root, signature, nonce and balance"))
-      ->callback([&] { run = fl::ledger::command_verify; });
+  std::optional<std::string> genesis;
+  auto* verify = with_db(app.add_subcommand("verify", "check every hash link, Merkle root, signature, nonce and balance"));
+  verify->add_option("--genesis", genesis, "the hash of block 0 the chain must start with (hex)");
+  verify->callback([&] { run = [&](const auto& c) { return fl::ledger::command_verify(c, genesis); }; });
+  std::string etcd_endpoints, chain = "main";
+  auto* replicate = with_db(app.add_subcommand(
+      "replicate", "bring a SQLite replica up to the chain in etcd and verify it in full"));
+  replicate->add_option("--etcd", etcd_endpoints, "etcd members: \"http://HOST:PORT,...\"")->required();
+  replicate->add_option("--chain", chain, "the chain's name in etcd (keys under /fedledger/NAME/)");
+  replicate->callback([&] {
+    run = [&](const auto& c) { return fl::ledger::command_replicate(c, etcd_endpoints, chain); };
+  });
   with_db(app.add_subcommand("blocks", "list block headers"))->callback([&] { run = fl::ledger::command_blocks; });
   auto* tx = with_db(app.add_subcommand("tx", "show one transaction"));
   tx->add_option("ID", id, "transaction hash (or a unique prefix of 8+ hex digits)")->required();

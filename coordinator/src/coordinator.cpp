@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fl/common/model_file.hpp"
+#include "fl/coordinator/etcd_ledger.hpp"
 #include "fl/coordinator/fault_injection.hpp"
 #include "fl/coordinator/http/job_monitor.hpp"
 #include "fl/coordinator/http/job_server.hpp"
@@ -63,6 +64,7 @@ struct Coordinator::State {
   std::optional<RunFolderLock> lock;
   common::KeyPair key;
   common::KeyPair researcher;
+  EtcdLedger replicated;  // with [ledger] etcd: the owner lease and the watch (ledger is below)
   std::unique_ptr<WorkerChannel> channel;
   std::string endpoint;
   WorkerRegistry registry{false, {}};
@@ -79,6 +81,7 @@ struct Coordinator::State {
   std::uint64_t next_round = 1;
   std::ofstream evidence;
   std::unique_ptr<JobMonitor> monitor;  // with [http] listen: copies for the HTTP server
+  std::atomic<JobMonitor*> alarm_monitor{nullptr};  // the monitor, for the ledger watch's thread
   std::unique_ptr<JobHttpServer> http;  // stops before the monitor goes
 
   Status start_http();
@@ -102,7 +105,9 @@ Result<std::unique_ptr<Coordinator>> Coordinator::create(JobConfig config, const
 }
 
 Coordinator::Coordinator(std::unique_ptr<State> state) : state_(std::move(state)) {}
-Coordinator::~Coordinator() = default;
+Coordinator::~Coordinator() {
+  state_->replicated.watchdog.reset();  // its thread may call the monitor, which goes first
+}
 const std::string& Coordinator::endpoint() const { return state_->endpoint; }
 
 Status Coordinator::State::open() {
@@ -179,6 +184,7 @@ Status Coordinator::State::start_http() {
                c.ledger_enabled};
   monitor = std::make_unique<JobMonitor>(std::move(info), registry, c.heartbeat_timeout_s);
   observers.push_back(monitor.get());
+  alarm_monitor = monitor.get();
   FL_ASSIGN_OR_RETURN(http, JobHttpServer::start(c, *monitor));
   std::ofstream(c.output_dir / "http") << http->url() << '\n';  // for scripts and tests (port 0)
   spdlog::info("dashboard on {} (metrics at {}metrics)", http->url(), http->url());
@@ -192,8 +198,17 @@ Status Coordinator::State::open_ledger_and_resume() {
   view.db_existed = std::filesystem::exists(db);
   if (!config.ledger_enabled) {
     spdlog::warn("RESEARCH MODE: ledger.enabled = false; rounds are not recorded and nothing is paid");
-  } else if (view.db_existed) {
-    FL_ASSIGN_OR_RETURN(ledger, ledger::Ledger::open(db));
+  } else if (!config.ledger_etcd.empty() || view.db_existed) {
+    if (config.ledger_etcd.empty()) {
+      FL_ASSIGN_OR_RETURN(ledger, ledger::Ledger::open(db));
+    } else {
+      auto to_monitor = [this](const ledger::ChainRewrite& rw) {
+        if (auto* m = alarm_monitor.load()) m->on_ledger_alarm(rw.height);
+      };
+      FL_ASSIGN_OR_RETURN(replicated, open_etcd_ledger(config, common::to_hex(key.public_key), stop, to_monitor));
+      ledger = std::move(replicated.ledger);
+      view.db_existed = true;  // the chain in etcd is the record of the rounds
+    }
     if (auto last = ledger->last_round(config.job_id)) {
       view.last_round = last->round;
       view.model_digest = last->model_digest;

@@ -9,6 +9,7 @@
 #include "fl/coordinator/aggregation/rule_config.hpp"
 #include "fl/coordinator/contribution.hpp"
 #include "fl/ledger/http_server.hpp"
+#include "fl/ledger/replicated_block_store.hpp"
 
 namespace fl::coordinator {
 
@@ -16,6 +17,7 @@ namespace {
 
 using common::ConfigTable;
 using common::resolve_config_path;
+
 using common::resolve_model_spec;
 
 Status read_enrolment(const ConfigTable& section, const std::filesystem::path& base_dir, JobConfig& job) {
@@ -143,6 +145,14 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(job.ledger_enabled, led.boolean("enabled", true));
   FL_ASSIGN_OR_RETURN(auto reward, led.integer("reward_per_round", 1000, 0, INT64_MAX / 1'000'000));
   job.reward_per_round = static_cast<std::uint64_t>(reward);
+  FL_ASSIGN_OR_RETURN(auto etcd, led.text("etcd", ""));
+  FL_ASSIGN_OR_RETURN(job.ledger_etcd, ledger::parse_etcd_endpoints(etcd, led.where("etcd")));
+  FL_ASSIGN_OR_RETURN(job.ledger_chain, led.text("chain", "main"));
+  if (job.ledger_chain.empty() || job.ledger_chain.find('/') != std::string::npos) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      led.where("chain") + " must be a non-empty name without '/', e.g. \"main\"");
+  }
+  FL_ASSIGN_OR_RETURN(job.ledger_lease_ttl_s, led.number("lease_ttl_s", 10, 2, 3600));
 
   FL_ASSIGN_OR_RETURN(auto o, cfg.section("output"));
   FL_ASSIGN_OR_RETURN(auto out_dir, o.text("dir", "runs/" + job.job_id));

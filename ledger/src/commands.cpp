@@ -15,10 +15,26 @@ namespace fl::ledger {
 using nlohmann::json;
 using common::to_hex;
 
-int command_verify(const CommandContext& c) {
+int command_verify(const CommandContext& c) { return command_verify(c, std::nullopt); }
+
+int command_verify(const CommandContext& c, const std::optional<std::string>& genesis_hex) {
   const auto start = std::chrono::steady_clock::now();
+  std::optional<common::Digest> genesis;
+  if (genesis_hex) {
+    auto parsed = common::digest_from_hex(*genesis_hex);
+    if (!parsed.ok()) {
+      return fail(c, with_context(parsed.error(), "--genesis (64 hex digits: the hash of block 0 you trust)"));
+    }
+    genesis = *parsed;
+  }
   auto report = verify_ledger(c.db);
   if (!report.ok()) return fail(c, report.error());
+  if (genesis && report->ok && report->genesis_hash != *genesis) {
+    report->ok = false;
+    report->failure = VerifyFailure{0, {}, {}, "genesis block " + to_hex(report->genesis_hash) +
+                                                   " is not the expected " + to_hex(*genesis) +
+                                                   " (--genesis): this is another chain"};
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto& r = *report;
   if (c.json) {
@@ -28,7 +44,8 @@ int command_verify(const CommandContext& c) {
   } else if (r.ok) {
     c.out << "ok: " << r.blocks << " blocks, " << r.transactions << " transactions, " << r.signatures_checked
           << " signatures checked in " << std::fixed << std::setprecision(3) << seconds << " s\n"
-          << "authority " << to_hex(r.authority) << "\nhead      " << to_hex(r.head_hash) << "\nminted " << r.minted
+          << "authority " << to_hex(r.authority) << "\nhead      " << to_hex(r.head_hash)
+          << "\ngenesis   " << to_hex(r.genesis_hash) << "\nminted " << r.minted
           << ", slashed " << r.slashed << " = balances " << r.total_balances << " + stakes " << r.total_stakes << '\n';
   } else {
     c.out << "FAILED: " << r.failure->to_string() << '\n';

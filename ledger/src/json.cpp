@@ -198,6 +198,7 @@ json verify_json(const VerifyReport& r) {
          {"signatures_checked", r.signatures_checked},
          {"authority", to_hex(r.authority)},
          {"head_hash", to_hex(r.head_hash)},
+         {"genesis_hash", to_hex(r.genesis_hash)},
          {"minted", r.minted},
          {"slashed", r.slashed},
          {"total_balances", r.total_balances},

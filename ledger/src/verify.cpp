@@ -1,5 +1,6 @@
 // verify_ledger(): re-derives everything the ledger claims from the stored records alone, by
 // replaying the chain with every hash, Merkle root and signature checked.
+#include <algorithm>
 #include <optional>
 
 #include "fl/ledger/ledger.hpp"
@@ -24,6 +25,9 @@ Result<VerifyReport> verify_records(const BlockStore& store, const std::string& 
   if (records.blocks.empty()) {
     report.failure = VerifyFailure{0, {}, {}, "the ledger has no genesis block" + empty_hint};
     return report;
+  }
+  if (const auto& g = records.blocks.front(); g.height == 0 && g.hash.size() == report.genesis_hash.size()) {
+    std::copy(g.hash.begin(), g.hash.end(), report.genesis_hash.begin());
   }
   ReplayCursor cursor;
   auto failure = replay_chain(cursor, records, ReplayOptions{.check_integrity = true});

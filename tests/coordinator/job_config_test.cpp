@@ -25,6 +25,26 @@ TEST(JobConfig, OpenEnrolmentWithDefaults) {
   EXPECT_EQ(cfg->coordinator_key, std::filesystem::path("/base/runs/j/keys/coordinator.key"));
 }
 
+TEST(JobConfig, LedgerOnEtcdReadsTheMembersChainAndLeaseAndDefaultsToSqlite) {
+  auto embedded = parse("[enrolment]\nopen = true\n");
+  ASSERT_TRUE(embedded.ok()) << embedded.error().to_string();
+  EXPECT_TRUE(embedded->ledger_etcd.empty());
+  auto cfg = parse("[enrolment]\nopen = true\n[ledger]\netcd = \"http://127.0.0.1:2379, "
+                   "http://127.0.0.1:22379\"\nchain = \"fed\"\nlease_ttl_s = 4\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  EXPECT_EQ(cfg->ledger_etcd,
+            (std::vector<std::string>{"http://127.0.0.1:2379", "http://127.0.0.1:22379"}));
+  EXPECT_EQ(cfg->ledger_chain, "fed");
+  EXPECT_EQ(cfg->ledger_lease_ttl_s, 4);
+}
+
+TEST(JobConfig, LedgerEtcdThatIsNotAListOfUrlsNamesTheKeyAndTheForm) {
+  auto cfg = parse("[enrolment]\nopen = true\n[ledger]\netcd = \"127.0.0.1:2379\"\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().message.find("ledger.etcd"), std::string::npos) << cfg.error().message;
+  EXPECT_NE(cfg.error().message.find("http://HOST:PORT"), std::string::npos) << cfg.error().message;
+}
+
 TEST(JobConfig, AllowListTakesHexKeys) {
   auto cfg = parse("[enrolment]\nallow = [\"" + std::string(64, 'a') + "\"]\n");
   ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();

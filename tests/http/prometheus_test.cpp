@@ -87,6 +87,16 @@ TEST(PrometheusText, WritesRoundAndPhaseDurationsAsCumulativeHistograms) {
   }
 }
 
+TEST(PrometheusText, CountsLedgerAlarmsAndNamesTheHeightOfTheNewest) {
+  auto job = two_rounds();
+  EXPECT_TRUE(has_line(prometheus_text(job, ledger_figures()), "fl_ledger_rewrites_detected_total 0"));
+  job.ledger_rewrites = 2;
+  job.ledger_rewrite_height = 5;
+  const auto text = prometheus_text(job, ledger_figures());
+  EXPECT_TRUE(has_line(text, "fl_ledger_rewrites_detected_total 2")) << text;
+  EXPECT_TRUE(has_line(text, "fl_ledger_rewrite_height 5")) << text;
+}
+
 TEST(PrometheusText, EscapesQuotesInLabelValues) {
   const auto text = prometheus_text(two_rounds(), ledger_figures());
   EXPECT_NE(text.find("job=\"job \\\"x\\\"\""), std::string::npos) << text;

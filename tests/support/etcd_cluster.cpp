@@ -80,8 +80,9 @@ Result<std::unique_ptr<EtcdCluster>> EtcdCluster::start(int members) {
         "--initial-cluster-token=fl-test",
         // Loopback: elections in well under a second.
         "--heartbeat-interval=50", "--election-timeout=500", "--logger=zap", "--log-level=warn"};
+    m.argv = std::move(argv);
     try {
-      m.process = std::make_unique<ChildProcess>(argv, c->dir_->path() / (m.name + ".log"));
+      m.process = std::make_unique<ChildProcess>(m.argv, c->dir_->path() / (m.name + ".log"));
     } catch (const std::exception& e) {
       return make_error(ErrorCode::kIo, e.what());
     }
@@ -114,6 +115,18 @@ void EtcdCluster::kill(int member) {
   auto& p = *members_.at(member).process;
   p.kill(SIGKILL);
   (void)p.wait(std::chrono::seconds(5));
+}
+
+Status EtcdCluster::restart(int member) {
+  auto& m = members_.at(member);
+  if (m.process && m.process->running()) return ok_status();
+  try {
+    m.process.reset();
+    m.process = std::make_unique<ChildProcess>(m.argv, dir_->path() / (m.name + ".restarted.log"));
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kIo, e.what());
+  }
+  return ok_status();
 }
 
 Status EtcdCluster::wait_for_leader(std::chrono::milliseconds timeout) {

@@ -32,6 +32,8 @@ class EtcdCluster {
   // The index of the member that is leader now, as the members see it.
   Result<int> leader();
   void kill(int member);  // SIGKILL, and waits for the process to go
+  // Starts a killed member again on its data directory and ports (it rejoins the cluster).
+  Status restart(int member);
   bool running(int member);
   // Waits until every running member reports the same leader, one that is running.
   Status wait_for_leader(std::chrono::milliseconds timeout);
@@ -41,6 +43,7 @@ class EtcdCluster {
   struct Member {
     std::string name, client_url, peer_url;
     std::uint64_t id = 0;
+    std::vector<std::string> argv;
     std::unique_ptr<ChildProcess> process;
   };
   std::unique_ptr<TempDir> dir_;

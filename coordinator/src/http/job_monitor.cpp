@@ -43,6 +43,12 @@ void JobMonitor::on_round(const RoundMetrics& m) {
   if (m.round >= static_cast<std::uint64_t>(shared_.job.rounds)) shared_.state = "finished";
 }
 
+void JobMonitor::on_ledger_alarm(std::uint64_t height) {
+  std::lock_guard lock(mutex_);
+  ++shared_.ledger_rewrites;
+  shared_.ledger_rewrite_height = height;
+}
+
 JobSnapshot JobMonitor::snapshot() const {
   std::lock_guard lock(mutex_);
   return shared_;

@@ -147,6 +147,12 @@ std::string prometheus_text(const JobSnapshot& job, const LedgerFigures& ledger)
   }
   e.family("fl_ledger_height", "gauge", "Height of the ledger's last block.");
   e.sample("fl_ledger_height", static_cast<double>(ledger.present ? ledger.height : 0));
+  e.family("fl_ledger_rewrites_detected_total", "counter",
+           "Blocks seen rewritten or deleted in etcd after they were written ([ledger] etcd).");
+  e.sample("fl_ledger_rewrites_detected_total", static_cast<double>(job.ledger_rewrites));
+  e.family("fl_ledger_rewrite_height", "gauge",
+           "Height of the block the newest ledger alarm named (0: none).");
+  e.sample("fl_ledger_rewrite_height", static_cast<double>(job.ledger_rewrite_height));
   e.family("fl_tokens_minted_total", "counter", "Reward tokens minted for this job.");
   e.sample("fl_tokens_minted_total", static_cast<double>(ledger.present ? ledger.minted : minted));
   return e.take();

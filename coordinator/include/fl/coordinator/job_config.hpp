@@ -69,6 +69,11 @@ struct JobConfig {
   double register_timeout_s = 10;  // drop connections that have not registered by then
   // [ledger]
   bool ledger_enabled = true;
+  // etcd = "http://HOST:PORT,...": the chain is the replicated one in etcd (output.dir/ledger.db
+  // becomes this coordinator's verified replica); empty: the embedded SQLite ledger.
+  std::vector<std::string> ledger_etcd;
+  std::string ledger_chain = "main";  // etcd keys under /fedledger/<chain>/
+  double ledger_lease_ttl_s = 10;     // the job's owner lease in etcd
   std::uint64_t reward_per_round = 1000;
   // [output]
   std::filesystem::path output_dir = "runs/job";

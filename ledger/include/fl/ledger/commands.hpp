@@ -22,6 +22,9 @@ struct CommandContext {
 };
 
 int command_verify(const CommandContext& c);
+// With `genesis_hex` (the hash of block 0 the caller trusts), a chain with any other genesis
+// fails at block 0, however valid it is otherwise.
+int command_verify(const CommandContext& c, const std::optional<std::string>& genesis_hex);
 int command_blocks(const CommandContext& c);
 int command_tx(const CommandContext& c, const std::string& id);
 int command_accounts(const CommandContext& c);
@@ -56,6 +59,12 @@ int command_witness_cosign(const CommandContext& c, const std::filesystem::path&
 // cosignatures by distinct keys among `witnesses` (key files or hex public keys).
 int command_checkpoint_verify(const CommandContext& c, const std::filesystem::path& file,
                               const std::vector<std::string>& witnesses, std::size_t k);
+
+// `replicate`: brings the SQLite replica c.db (created when missing) up to the chain in etcd
+// (`endpoints`: "http://HOST:PORT,..."; keys under /fedledger/<chain>/) and verifies it in full;
+// prints etcd's and the replica's height and head hash. Fails (1) naming the height when a
+// block in etcd differs from the replica's, is gone, or fails verification.
+int command_replicate(const CommandContext& c, const std::string& endpoints, const std::string& chain);
 
 // A token amount typed on the command line: decimal digits only, 1 to 2^64-1. "-5", "1.5",
 // "1e3" and anything above 18446744073709551615 are refused with a message naming `option`.

@@ -124,6 +124,7 @@ struct VerifyReport {
   std::uint64_t signatures_checked = 0;
   common::PublicKey authority{};
   common::Digest head_hash{};
+  common::Digest genesis_hash{};  // the chain's identity (block 0), when it decodes
   std::uint64_t minted = 0, slashed = 0, total_balances = 0, total_stakes = 0;
   std::optional<VerifyFailure> failure;
 };

@@ -38,6 +38,9 @@ struct JobSnapshot {
   std::string state;  // "waiting for workers", "running", "finished"
   std::vector<RoundMetrics> rounds;
   std::vector<WorkerView> workers;  // in key order
+  // [ledger] etcd: blocks seen rewritten or deleted in etcd, and the height the newest named.
+  std::uint64_t ledger_rewrites = 0;
+  std::uint64_t ledger_rewrite_height = 0;
 };
 
 class JobMonitor final : public RoundObserver {
@@ -48,6 +51,7 @@ class JobMonitor final : public RoundObserver {
   void on_job_start() override;
   void on_round(const RoundMetrics& m) override;
   JobSnapshot snapshot() const;  // any thread
+  void on_ledger_alarm(std::uint64_t height);  // any thread (the ledger watch's)
 
  private:
   std::vector<WorkerView> copy_workers() const;
