@@ -1,5 +1,5 @@
 // A training job as the researcher describes it in job.toml: model, data, rounds, sampling,
-// deadlines, aggregation rule, enrolment policy, ledger and output folder. load_job_config()
+// deadlines, aggregation rule, client-level DP, enrolment policy, ledger and output folder. load_job_config()
 // validates every value and names the file and key of the first bad one.
 #pragma once
 
@@ -43,7 +43,7 @@ struct JobConfig {
   // [aggregation]
   std::string rule = "fedavg";
   RuleOptions rule_options;
-  CloseSettings close;  // server learning rate and the bounds on claims and norms
+  CloseSettings close;  // server learning rate, the bounds on claims and norms, and [privacy]
   // [scoring]
   std::string scorer = "cosine";  // make_scorer spec: how accepted updates earn reward shares
   // [limits]
