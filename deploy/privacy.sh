@@ -4,7 +4,8 @@
 # dp-epsilon`), one `fl-coordinator simulate` run of deploy/configs/privacy.toml with it, and one
 # run without DP (epsilon = inf). Prints a Markdown table and the seconds each run took.
 #   deploy/privacy.sh                      # uses build/bin/fl-coordinator
-# Environment: FL_COORDINATOR (binary), FL_EPSILONS (default "1 3 8"), FL_OUT (runs/privacy).
+# Environment: FL_COORDINATOR (binary), FL_EPSILONS (default "1 3 8"), FL_OUT (runs/privacy),
+#   FL_CLIP (the clip norm C, default the config's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 coordinator=${FL_COORDINATOR:-build/bin/fl-coordinator}
@@ -35,7 +36,7 @@ PY
 run() {  # run NAME EPSILON SIGMA MODE
   local cfg="$out/$1.toml"
   sed -e "s/^noise_multiplier = .*/noise_multiplier = $3/" -e "s/^target_epsilon = .*/target_epsilon = $2/" \
-      -e "s/^mode = .*/mode = \"$4\"/" -e "s|^output_dir = .*|output_dir = \"$1\"|" "$config" > "$cfg"
+      -e "s/^mode = .*/mode = \"$4\"/" -e "s/^clip_norm = .*/clip_norm = ${FL_CLIP:-1.0}/" -e "s|^output_dir = .*|output_dir = \"$1\"|" "$config" > "$cfg"
   if [[ $4 == none ]]; then sed -i '/^clip_norm\|^noise_multiplier\|^target_/d' "$cfg"; fi
   local start=$SECONDS
   "$coordinator" simulate --config "$cfg" --out "$out/$1" --no-progress >/dev/null
