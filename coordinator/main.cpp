@@ -16,7 +16,7 @@
 #include "fl/coordinator/job_config.hpp"
 #include "fl/coordinator/run_comparison.hpp"
 #include "fl/coordinator/model_export.hpp"
-#include "fl/coordinator/privacy/rdp_accountant.hpp"
+#include "fl/common/rdp_accountant.hpp"
 #include "fl/coordinator/simulation/simulation.hpp"
 
 namespace {
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
 
   auto* dp_epsilon = app.add_subcommand(
       "dp-epsilon", "epsilon spent by rounds of the sampled Gaussian mechanism (Renyi DP)");
-  fl::coordinator::SampledGaussianQuery dp_query;
+  fl::common::SampledGaussianQuery dp_query;
   std::string dp_conversion = "balle2020";
   bool dp_json = false;
   dp_epsilon->add_option("--q", dp_query.q, "probability a client is sampled in a round, in [0, 1]")
@@ -126,13 +126,13 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (*dp_epsilon) {
-    auto conversion = fl::coordinator::parse_rdp_conversion(dp_conversion);
+    auto conversion = fl::common::parse_rdp_conversion(dp_conversion);
     if (!conversion.ok()) return fail(conversion.error());
     dp_query.conversion = *conversion;
-    auto spent = fl::coordinator::privacy_spent(dp_query);
+    auto spent = fl::common::privacy_spent(dp_query);
     if (!spent.ok()) return fail(spent.error());
-    std::cout << (dp_json ? fl::coordinator::privacy_spent_json(*spent)
-                          : fl::coordinator::privacy_spent_text(*spent));
+    std::cout << (dp_json ? fl::common::privacy_spent_json(*spent)
+                          : fl::common::privacy_spent_text(*spent));
     return 0;
   }
 

@@ -94,6 +94,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_option("--max-model-parameters", o.bounds.max_model_parameters, "refuse tasks with larger models")
       ->capture_default_str();
+  run->add_option("--max-dp-workers", o.bounds.max_dp_workers,
+                 "refuse distributed-DP tasks that split the noise over more workers (m)")
+      ->capture_default_str();
+  run->add_option("--min-noise-multiplier", o.bounds.min_noise_multiplier,
+                  "refuse distributed-DP tasks asking for less noise (sigma)")
+      ->capture_default_str();
   run->add_option("--key", o.key_file, "this worker's key file (fl-worker keygen)")->required();
   run->add_option("--data", o.data,
                  "dataset spec: idx:DIR (or a folder of IDX files), npz:FILE, csv:FILE?label=COLUMN, "

@@ -138,12 +138,16 @@ template <class A> void get(A& ar, TrainingSettings& t) {
 template <class A> void put_unsigned(A& ar, const RoundTask& m) {
   ar(m.version); put_text(ar, m.job_id); ar(m.round); put_text(ar, m.model);
   put_bytes(ar, m.model_file_digest); put_layout(ar, m.layout); put_bytes(ar, m.model_digest); put(ar, m.training); ar(m.seed, m.deadline_ms);
+  ar(m.privacy.clip_norm, m.privacy.noise_multiplier, m.privacy.min_workers);
 }
 template <class A> void put(A& ar, const RoundTask& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
 template <class A> void get(A& ar, RoundTask& m) {
   ar(m.version); get_text(ar, m.job_id, "job_id"); ar(m.round); get_text(ar, m.model, "model");
   get_bytes(ar, m.model_file_digest); get_layout(ar, m.layout); get_bytes(ar, m.model_digest); get(ar, m.training);
-  ar(m.seed, m.deadline_ms); get_bytes(ar, m.signature);
+  ar(m.seed, m.deadline_ms);
+  ar(m.privacy.clip_norm, m.privacy.noise_multiplier, m.privacy.min_workers);
+  if (auto st = check_task_privacy(m.privacy); !st.ok()) throw FieldError(st.error().message);
+  get_bytes(ar, m.signature);
 }
 
 template <class A> void put_unsigned(A& ar, const UpdateHeader& m) {

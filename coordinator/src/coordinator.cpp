@@ -13,6 +13,7 @@
 #include "fl/coordinator/http/job_monitor.hpp"
 #include "fl/coordinator/http/job_server.hpp"
 #include "fl/coordinator/model_host.hpp"
+#include "fl/coordinator/privacy/client_dp.hpp"
 #include "fl/coordinator/round.hpp"
 #include "fl/coordinator/round_engine.hpp"
 #include "fl/coordinator/round_metrics.hpp"
@@ -41,6 +42,10 @@ EngineSettings engine_settings(const JobConfig& c, const common::TensorLayout& l
   s.model = c.model;
   s.layout = layout;
   s.task_template.training = c.training;
+  s.task_template.privacy = task_privacy(c.close.privacy);
+  if (c.close.privacy.mode == DpPlacement::kDistributed) {
+    s.min_quorum = static_cast<std::size_t>(c.close.privacy.min_workers);
+  }
   s.seed = c.seed;
   s.sampling = {c.sample_fraction, c.min_workers};
   s.sampling_requirement = c.sampling_requirement;
@@ -79,6 +84,8 @@ struct Coordinator::State {
   std::vector<float> global;
   common::Digest global_digest{};
   std::uint64_t next_round = 1;
+  common::RdpComposition privacy_spent;  // the DP rounds on the ledger (or run here without one)
+  std::string budget_stop;               // set when the privacy budget ended the job
   std::ofstream evidence;
   std::unique_ptr<JobMonitor> monitor;  // with [http] listen: copies for the HTTP server
   std::atomic<JobMonitor*> alarm_monitor{nullptr};  // the monitor, for the ledger watch's thread
@@ -89,10 +96,13 @@ struct Coordinator::State {
   Status open();
   Status open_ledger_and_resume();
   Status run_round(std::uint64_t round);
+  Status resume_privacy_budget();
+  void stop_for_budget(std::uint64_t round, const CollectedRound& collected, const std::string& why);
   Status save_model(const std::filesystem::path& path, std::uint64_t round, std::span<const float> params,
                     const common::Digest& digest) const;
   Result<std::vector<ledger::RoundReceipt>> record_on_ledger(std::uint64_t round, const CollectedRound& collected,
-                                                             const ClosedRound& closed);
+                                                             const ClosedRound& closed,
+                                                             const std::optional<RoundSpend>& spend);
   void write_evidence(std::uint64_t round, const Equivocation& e);
 };
 
@@ -168,6 +178,7 @@ Status Coordinator::State::open() {
                  "enrolment.min_stake or enrolment.approval_file to resist sybils)");
   }
   engine = std::make_unique<RoundEngine>(std::move(settings), *channel, registry, key, *stop);
+  if (c.close.privacy.enabled()) spdlog::info("privacy: {}", describe(c.close.privacy));
   if (is_research_mode(c.close.bounds)) {
     spdlog::warn("RESEARCH MODE: {} ([aggregation] sample_weights / norm_bound_multiple)", describe(c.close.bounds));
   } else {
@@ -224,6 +235,35 @@ Status Coordinator::State::open_ledger_and_resume() {
     FL_ASSIGN_OR_RETURN(ledger, ledger::Ledger::open(db));
   }
   if (ledger) FL_RETURN_IF_ERROR(ledger->initialize(key));
+  return resume_privacy_budget();
+}
+
+// A resumed DP job continues from the privacy its recorded rounds spent; its budget is the one
+// on the ledger, which job.toml must still declare.
+Status Coordinator::State::resume_privacy_budget() {
+  if (!ledger) return ok_status();
+  const auto& jobs = ledger->state().jobs();
+  const auto job = jobs.find(config.job_id);
+  if (job == jobs.end()) return ok_status();
+  const auto& recorded = job->second.job.privacy_budget;
+  const auto& p = config.close.privacy;
+  const bool same = recorded ? p.enabled() && recorded->epsilon == p.target_epsilon &&
+                                   recorded->delta == p.target_delta
+                             : !p.enabled();
+  if (!same) {
+    return make_error(ErrorCode::kPrecondition,
+                      "job '" + config.job_id + "' is on the ledger with " +
+                          (recorded ? "privacy budget epsilon " + std::to_string(recorded->epsilon) +
+                                          " at delta " + std::to_string(recorded->delta)
+                                    : std::string("no privacy budget")) +
+                          ", but the config says " + describe(p) +
+                          "; a job's budget cannot change (use a new job id)");
+  }
+  privacy_spent = job->second.privacy_spent;
+  if (recorded) {
+    spdlog::info("job '{}' has spent epsilon {} of its budget {} over {} DP rounds", config.job_id,
+                 job->second.epsilon_spent, recorded->epsilon, privacy_spent.rounds());
+  }
   return ok_status();
 }
 
@@ -239,7 +279,7 @@ Status Coordinator::run() {
       return w;
     }
     for (auto* o : s.observers) o->on_job_start();
-    for (std::uint64_t r = s.next_round; r <= last; ++r) {
+    for (std::uint64_t r = s.next_round; r <= last && s.budget_stop.empty(); ++r) {
       if (auto status = s.run_round(r); !status.ok()) {
         if (*s.stop) {
           spdlog::warn("stopped during round {}; rounds 1-{} are recorded and in {}; resume with the same "
@@ -251,8 +291,15 @@ Status Coordinator::run() {
       s.next_round = r + 1;
     }
   }
-  s.engine->shutdown_all("job finished");
-  spdlog::info("job '{}' done; final model {}", s.config.job_id, global_model_path(s.config.output_dir).string());
+  if (!s.budget_stop.empty()) {
+    s.engine->shutdown_all("job stopped: " + s.budget_stop);
+    spdlog::warn("job '{}' stopped: {}; final model {}", s.config.job_id, s.budget_stop,
+                 global_model_path(s.config.output_dir).string());
+  } else {
+    s.engine->shutdown_all("job finished");
+    spdlog::info("job '{}' done; final model {}", s.config.job_id,
+                 global_model_path(s.config.output_dir).string());
+  }
   if (s.http && s.config.http_linger_s > 0) {
     spdlog::info("the dashboard stays on {} for {} s ([http] linger_s)", s.http->url(), s.config.http_linger_s);
     const auto until = Clock::now() + std::chrono::duration<double>(s.config.http_linger_s);
@@ -272,6 +319,15 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   FL_ASSIGN_OR_RETURN(auto collected, engine->collect(round, global, global_digest));
   const auto collected_at = Clock::now();
   fault_point("collected", round);
+  std::optional<RoundSpend> spend;  // client-level DP: what this round spends of the budget
+  if (config.close.privacy.enabled()) {
+    FL_ASSIGN_OR_RETURN(spend, next_round_spend(privacy_spent, config.close.privacy, round,
+                                                collected.sampled, collected.population));
+    if (!spend->within_budget) {
+      stop_for_budget(round, collected, spend->reason);
+      return ok_status();
+    }
+  }
   std::vector<std::string> fingerprints;
   for (const auto& u : collected.accepted) {
     const auto* rec = registry.find(u.header.worker_key);
@@ -291,7 +347,10 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   FL_RETURN_IF_ERROR(save_model(checkpoint_path(config.output_dir, round), round, closed.global, closed.model_digest));
   fault_point("checkpoint", round);
   const auto ledger_start = Clock::now();
-  FL_ASSIGN_OR_RETURN(auto receipts, record_on_ledger(round, collected, closed));
+  FL_ASSIGN_OR_RETURN(auto receipts, record_on_ledger(round, collected, closed, spend));
+  if (spend) {
+    FL_RETURN_IF_ERROR(privacy_spent.add_round(spend->sample_rate, config.close.privacy.noise_multiplier));
+  }
   const auto ledger_seconds = std::chrono::duration<double>(Clock::now() - ledger_start).count();
   fault_point("ledger", round);
   FL_RETURN_IF_ERROR(save_model(global_model_path(config.output_dir), round, closed.global, closed.model_digest));
@@ -352,11 +411,13 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   return ok_status();
 }
 
-Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(std::uint64_t round,
-                                                                               const CollectedRound& collected,
-                                                                               const ClosedRound& closed) {
+Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(
+    std::uint64_t round, const CollectedRound& collected, const ClosedRound& closed,
+    const std::optional<RoundSpend>& spend) {
   if (!ledger) return std::vector<ledger::RoundReceipt>{};
   ledger::JobRecord job{config.job_id, researcher.public_key, config.model, rule->name(), config.reward_per_round};
+  const auto& dp = config.close.privacy;
+  if (dp.enabled()) job.privacy_budget = ledger::PrivacyBudget{dp.target_epsilon, dp.target_delta};
   std::vector<ledger::RegistrationRecord> registrations;
   std::vector<common::PublicKey> newly_recorded;
   for (const auto& [k, rec] : registry.all()) {
@@ -376,6 +437,9 @@ Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(s
     record.accepted.push_back(ledger::accepted_entry(u.header, u.digest, closed.scores[i]));
   }
   for (const auto& r : collected.rejected) record.rejected.push_back({r.worker, r.digest, r.reason});
+  if (spend) {
+    record.privacy = ledger::RoundPrivacy{dp.clip_norm, dp.noise_multiplier, spend->sample_rate, spend->epsilon};
+  }
   auto receipts = ledger->record_round(key, researcher, job, registrations, record);
   if (!receipts.ok()) {
     return with_context(receipts.error(), "round " + std::to_string(round) +
@@ -384,6 +448,24 @@ Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(s
   }
   for (const auto& k : newly_recorded) registry.find(k)->on_ledger = true;
   return std::move(receipts).value();
+}
+
+// The round's updates are dropped unused (nothing of them is released), the workers are told,
+// and the metrics row says why the job ends here.
+void Coordinator::State::stop_for_budget(std::uint64_t round, const CollectedRound& collected,
+                                         const std::string& why) {
+  budget_stop = why;
+  spdlog::warn("round {}: {}", round, why);
+  RoundMetrics m;
+  m.round = round;
+  m.sampled = static_cast<int>(collected.sampled);
+  m.answered = static_cast<int>(collected.answered);
+  m.rule = rule->name();
+  m.scorer = scorer->name();
+  m.close_reason = collected.close_reason + ", not combined: " + why;
+  m.ledger_height = ledger ? ledger->height() : 0;
+  for (auto* o : observers) o->on_round(m);
+  spdlog::default_logger()->flush();
 }
 
 void Coordinator::State::write_evidence(std::uint64_t round, const Equivocation& e) {

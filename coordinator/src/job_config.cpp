@@ -104,6 +104,17 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_RETURN_IF_ERROR(read_close_settings(a, job.close));
   FL_RETURN_IF_ERROR(make_rule(job.rule, job.rule_options));  // the spec itself must parse
 
+  FL_ASSIGN_OR_RETURN(auto privacy, cfg.section("privacy"));
+  FL_RETURN_IF_ERROR(read_client_dp_settings(privacy, job.seed, job.close.privacy));
+  if (job.close.privacy.mode == DpPlacement::kDistributed &&
+      job.close.privacy.min_workers > job.min_workers) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      privacy.where("min_workers") + " (" +
+                          std::to_string(job.close.privacy.min_workers) +
+                          ") exceeds round.min_workers (" + std::to_string(job.min_workers) +
+                          "): rounds would sample fewer workers than distributed DP needs");
+  }
+
   FL_ASSIGN_OR_RETURN(auto sc, cfg.section("scoring"));
   FL_RETURN_IF_ERROR(read_scoring_settings(sc, job.scoring));
 

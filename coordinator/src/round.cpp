@@ -7,6 +7,7 @@
 
 #include "fl/common/update_attack.hpp"
 #include "fl/coordinator/contribution.hpp"
+#include "fl/coordinator/privacy/client_dp.hpp"
 
 namespace fl::coordinator {
 
@@ -69,9 +70,16 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
   out.train_loss = sample_sum > 0 ? loss_sum / sample_sum : 0;
   out.scores.assign(views.size(), 0.0);
 
+  // Client-level DP (privacy/client_dp.hpp): clip to C, equal weights, noise; may refuse.
+  const auto dp = privatize_updates(settings.privacy, collected.round, views);
+  for (std::size_t i = 0; i < dp.values.size(); ++i) spans[i] = views[i].values;
+  out.dp_clipped = dp.clipped;
+
   const auto start = std::chrono::steady_clock::now();
   if (views.empty()) {
     out.outcome = "no updates";
+  } else if (!dp.refusal.empty()) {
+    out.outcome = dp.refusal;
   } else if (auto aggregate = rule.aggregate(views); !aggregate.ok()) {
     out.outcome = "rule refused: " + aggregate.error().message;
   } else {

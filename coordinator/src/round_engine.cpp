@@ -115,7 +115,7 @@ Result<CollectedRound> RoundEngine::collect(std::uint64_t round, std::span<const
       spdlog::warn("round {}: worker {} unreachable: {}", round, common::short_id(k), s.error().message);
     }
   }
-  plan.quorum = quorum_for(settings_.quorum_fraction, plan.sampled.size());
+  plan.quorum = std::max(quorum_for(settings_.quorum_fraction, plan.sampled.size()), settings_.min_quorum);
   open_.emplace(OpenRound{RoundCollector(std::move(plan)), task_header, global});
   auto& collector = open_->collector;
 
@@ -130,6 +130,7 @@ Result<CollectedRound> RoundEngine::collect(std::uint64_t round, std::span<const
   last_round_ = round;
   last_newcomers_ = open_->collector.plan().newcomers;
   auto collected = std::move(open_->collector).finish(*reason);
+  collected.population = eligible.size();
   open_.reset();
   for (const auto& u : collected.accepted) registry_.note_answered(u.header.worker_key);
   for (const auto& r : collected.rejected) registry_.note_answered(r.worker);

@@ -27,10 +27,15 @@ json body_json(const TxBody& body) {
         if constexpr (std::is_same_v<T, RegisterBody>) {
           return {{"dataset_fingerprint", b.dataset_fingerprint}};
         } else if constexpr (std::is_same_v<T, OpenJobBody>) {
-          return {{"job", b.job_id},
-                  {"model", b.model},
-                  {"rule", b.rule},
-                  {"reward_per_round", b.reward_per_round}};
+          json out = {{"job", b.job_id},
+                      {"model", b.model},
+                      {"rule", b.rule},
+                      {"reward_per_round", b.reward_per_round}};
+          if (b.privacy_budget) {
+            out["privacy_budget"] = {{"epsilon", b.privacy_budget->epsilon},
+                                     {"delta", b.privacy_budget->delta}};
+          }
+          return out;
         } else if constexpr (std::is_same_v<T, RoundResultBody>) {
           json acc = json::array(), rej = json::array();
           for (const auto& a : b.accepted) {
@@ -44,9 +49,16 @@ json body_json(const TxBody& body) {
                            {"update_digest", to_hex(r.update_digest)},
                            {"reason", r.reason}});
           }
-          return {{"job", b.job_id}, {"round", b.round},   {"model_digest", to_hex(b.model_digest)},
-                  {"rule", b.rule},  {"scorer", b.scorer}, {"accepted", acc},
-                  {"rejected", rej}};
+          json out = {{"job", b.job_id}, {"round", b.round},   {"model_digest", to_hex(b.model_digest)},
+                      {"rule", b.rule},  {"scorer", b.scorer}, {"accepted", acc},
+                      {"rejected", rej}};
+          if (b.privacy) {
+            out["privacy"] = {{"clip_norm", b.privacy->clip_norm},
+                              {"noise_multiplier", b.privacy->noise_multiplier},
+                              {"sample_rate", b.privacy->sample_rate},
+                              {"epsilon", b.privacy->epsilon}};
+          }
+          return out;
         } else if constexpr (std::is_same_v<T, RewardMintBody>) {
           return {
               {"job", b.job_id}, {"round", b.round}, {"to", to_hex(b.to)}, {"amount", b.amount}};

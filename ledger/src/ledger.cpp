@@ -177,7 +177,12 @@ Result<std::vector<RoundReceipt>> Ledger::record_round(const common::KeyPair& au
     std::uint64_t budget = job.reward_per_round;
     if (existing == s.jobs().end()) {
       txs.push_back(make_signed(researcher, next(researcher.public_key), now,
-                                OpenJobBody{job.job_id, job.model, job.rule, job.reward_per_round}));
+                                OpenJobBody{job.job_id, job.model, job.rule, job.reward_per_round,
+                                            job.privacy_budget}));
+    } else if (existing->second.job.privacy_budget != job.privacy_budget) {
+      return make_error(ErrorCode::kPrecondition,
+                        "job '" + job.job_id + "' is on the ledger with another privacy budget; a "
+                        "job's budget cannot change once it is open");
     } else if (existing->second.job.reward_per_round != job.reward_per_round) {
       return make_error(ErrorCode::kPrecondition,
                         "job '" + job.job_id + "' is on the ledger with reward_per_round " +

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "fl/ledger/rewards.hpp"
+#include "privacy_rules.hpp"
 
 namespace fl::ledger {
 
@@ -85,6 +86,7 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
       const auto& b = std::get<OpenJobBody>(tx.body);
       if (b.job_id.empty()) return rule_error("open-job has an empty job id");
       if (jobs_.count(b.job_id)) return rule_error("job '" + b.job_id + "' is already open");
+      FL_RETURN_IF_ERROR(check_privacy_budget(b));
       jobs_[b.job_id] = JobState{b, tx.issuer, {}, std::nullopt};
       commit_issuer();
       return ok_status();
@@ -97,6 +99,7 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
       if (job->second.rounds.count(b.round)) {
         return rule_error("job '" + b.job_id + "' round " + std::to_string(b.round) + " is already recorded");
       }
+      FL_ASSIGN_OR_RETURN(auto privacy, account_round_privacy(job->second, b));
       std::set<common::PublicKey> seen;
       for (std::size_t i = 0; i < b.accepted.size(); ++i) {
         const auto& a = b.accepted[i];
@@ -113,6 +116,10 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
       }
       job->second.rounds.insert(b.round);
       job->second.last_round = RecordedRound{b.round, b.model_digest, height_};
+      if (privacy) {
+        job->second.privacy_spent = std::move(privacy->composition);
+        job->second.epsilon_spent = privacy->epsilon;
+      }
       for (const auto& [worker, amount] : by_key) pending_mints_.push_back({b.job_id, b.round, worker, amount});
       commit_issuer();
       for (const auto& a : b.accepted) ++accounts_[a.worker].rounds_contributed;

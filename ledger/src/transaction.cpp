@@ -15,9 +15,16 @@ constexpr std::uint8_t kVersion = 1;
 // rule. A round result without a scorer is written as version 1, so bodies written before the
 // scorer existed decode and re-encode to the same bytes (and keep their signatures).
 constexpr std::uint8_t kVersionWithScorer = 2;
+// Version 3: an open-job with a privacy budget, a round result with its DP parameters (and its
+// scorer, possibly empty). Written only with DP on, so other ledgers keep their bytes.
+constexpr std::uint8_t kVersionWithPrivacy = 3;
 
 std::uint8_t version_of(const TxBody& body) {
+  if (const auto* job = std::get_if<OpenJobBody>(&body)) {
+    return job->privacy_budget ? kVersionWithPrivacy : kVersion;
+  }
   const auto* round = std::get_if<RoundResultBody>(&body);
+  if (round && round->privacy) return kVersionWithPrivacy;
   return round && !round->scorer.empty() ? kVersionWithScorer : kVersion;
 }
 
@@ -103,13 +110,25 @@ void write_body(ByteWriter& w, const TxBody& body) {
           w.text(b.job_id);
           w.text(b.model);
           w.text(b.rule);
+          if (b.privacy_budget) {
+            w.f64(b.privacy_budget->epsilon);
+            w.f64(b.privacy_budget->delta);
+          }
           w.u64(b.reward_per_round);
         } else if constexpr (std::is_same_v<T, RoundResultBody>) {
           w.text(b.job_id);
           w.u64(b.round);
           w.fixed(b.model_digest);
           w.text(b.rule);
-          if (!b.scorer.empty()) w.text(b.scorer);
+          if (b.privacy) {
+            w.text(b.scorer);
+            w.f64(b.privacy->clip_norm);
+            w.f64(b.privacy->noise_multiplier);
+            w.f64(b.privacy->sample_rate);
+            w.f64(b.privacy->epsilon);
+          } else if (!b.scorer.empty()) {
+            w.text(b.scorer);
+          }
           w.u64(b.accepted.size());
           for (const auto& a : b.accepted) {
             w.fixed(a.worker);
@@ -152,9 +171,14 @@ bool read_body(ByteReader& r, std::uint8_t version, TxType type, TxBody& out) {
     }
     case TxType::kOpenJob: {
       OpenJobBody b;
-      if (!r.text(b.job_id, "job id") || !r.text(b.model, "model") || !r.text(b.rule, "rule") ||
-          !r.u64(b.reward_per_round, "reward per round"))
+      if (!r.text(b.job_id, "job id") || !r.text(b.model, "model") || !r.text(b.rule, "rule"))
         return false;
+      if (version == kVersionWithPrivacy) {
+        auto& budget = b.privacy_budget.emplace();
+        if (!r.f64(budget.epsilon, "privacy epsilon") || !r.f64(budget.delta, "privacy delta"))
+          return false;
+      }
+      if (!r.u64(b.reward_per_round, "reward per round")) return false;
       out = std::move(b);
       return true;
     }
@@ -164,7 +188,15 @@ bool read_body(ByteReader& r, std::uint8_t version, TxType type, TxBody& out) {
       if (!r.text(b.job_id, "job id") || !r.u64(b.round, "round") || !r.fixed(b.model_digest, "model digest") ||
           !r.text(b.rule, "rule"))
         return false;
-      if (version == kVersionWithScorer && !r.text(b.scorer, "scorer")) return false;
+      if ((version == kVersionWithScorer || version == kVersionWithPrivacy) &&
+          !r.text(b.scorer, "scorer"))
+        return false;
+      if (version == kVersionWithPrivacy) {
+        auto& p = b.privacy.emplace();
+        if (!r.f64(p.clip_norm, "clip norm") || !r.f64(p.noise_multiplier, "noise multiplier") ||
+            !r.f64(p.sample_rate, "sample rate") || !r.f64(p.epsilon, "cumulative epsilon"))
+          return false;
+      }
       if (!r.count(n, 80, "accepted count")) return false;
       b.accepted.resize(n);
       for (auto& a : b.accepted) {
@@ -268,7 +300,8 @@ Result<Transaction> decode(std::span<const std::uint8_t> body, const common::Sig
   if (!r.raw(magic, 4, "magic") || std::memcmp(magic, kMagic, 4) != 0) {
     return make_error(ErrorCode::kCorrupt, "transaction body does not start with \"FLTX\"");
   }
-  if (!r.u8(version, "version") || (version != kVersion && version != kVersionWithScorer)) {
+  if (!r.u8(version, "version") || (version != kVersion && version != kVersionWithScorer &&
+                                     version != kVersionWithPrivacy)) {
     return make_error(ErrorCode::kCorrupt, "unsupported transaction version " + std::to_string(version));
   }
   if (!r.u8(type, "type") || type < 1 || type > 8) {
@@ -281,7 +314,7 @@ Result<Transaction> decode(std::span<const std::uint8_t> body, const common::Sig
   if (version != version_of(tx.body)) {  // one encoding per transaction, or its hash would not be unique
     return make_error(ErrorCode::kCorrupt, "transaction version " + std::to_string(version) + " does not fit a " +
                                                std::string(to_string(tx.type())) + " body" +
-                                               (tx.type() == TxType::kRoundResult ? " with this scorer" : ""));
+                                               (tx.type() == TxType::kRoundResult ? " with this scorer and privacy record" : ""));
   }
   if (!r.done()) {
     return make_error(ErrorCode::kCorrupt, "transaction body has " + std::to_string(body.size() - r.position()) +

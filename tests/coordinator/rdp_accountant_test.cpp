@@ -1,7 +1,7 @@
 // The Rényi-DP accountant of the sampled Gaussian mechanism against the closed
 // form at q = 1, TF Privacy's published MNIST figures, and a table computed
 // independently at 40 digits.
-#include "fl/coordinator/privacy/rdp_accountant.hpp"
+#include "fl/common/rdp_accountant.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace fl::coordinator {
+namespace fl::common {
 namespace {
 
 PrivacySpent spend(double q, double sigma, std::int64_t rounds, double delta,
@@ -246,4 +246,4 @@ TEST(RdpAccountant, JsonReportWritesAnInfiniteEpsilonAsNull) {
 }
 
 }  // namespace
-}  // namespace fl::coordinator
+}  // namespace fl::common

@@ -33,6 +33,17 @@ inline Status check_task_bounds(const common::RoundTask& task, const TaskBounds&
     return over("a model of", std::to_string(task.layout.numel()) + " parameters",
                 std::to_string(bounds.max_model_parameters), "--max-model-parameters");
   }
+  const auto& p = task.privacy;
+  if (p.enabled() && p.min_workers > bounds.max_dp_workers) {
+    return over("its DP noise split over", std::to_string(p.min_workers) + " workers",
+                std::to_string(bounds.max_dp_workers), "--max-dp-workers");
+  }
+  if (p.enabled() && p.noise_multiplier < bounds.min_noise_multiplier) {
+    return make_error(ErrorCode::kLimitExceeded,
+                      "the task asks for DP noise multiplier " + std::to_string(p.noise_multiplier) +
+                          "; this worker requires at least " +
+                          std::to_string(bounds.min_noise_multiplier) + " (--min-noise-multiplier)");
+  }
   return ok_status();
 }
 

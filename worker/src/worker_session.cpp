@@ -5,10 +5,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "fl/common/dp_noise.hpp"
 #include "fl/common/merkle.hpp"
 #include "fl/models/model_fit.hpp"
 #include "fl/models/train.hpp"
@@ -238,6 +241,13 @@ Status WorkerSession::do_task(const common::RoundTask& task, const common::Envel
   }
   // Only the replaying free riders look back a round: an honest worker keeps no model copy.
   if (!attack_trains(o_.attack.kind)) previous_global_.assign(global.begin(), global.end());
+  if (task.privacy.enabled()) {
+    // Distributed DP: clip and add this worker's noise share from the OS's randomness, which
+    // the coordinator cannot know (the task's seed it chose itself).
+    std::array<std::uint8_t, 8> seed_bytes{};
+    common::random_bytes(seed_bytes);
+    common::privatize_local_update(delta, task.privacy, std::bit_cast<std::uint64_t>(seed_bytes));
+  }
   const auto honest = local_.indices.size() * static_cast<std::uint64_t>(std::max(task.training.epochs, 1));
   result.num_samples = static_cast<std::int64_t>(
       claimed_samples(o_.attack, static_cast<std::uint64_t>(result.num_samples), honest));

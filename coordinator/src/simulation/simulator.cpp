@@ -114,6 +114,7 @@ EngineSettings simulation_engine_settings(const SweepConfig& config, const commo
   s.model = config.model;
   s.layout = layout;
   s.task_template.training = config.training;
+  s.task_template.privacy = task_privacy(config.close.privacy);
   s.seed = config.seed;
   s.sampling = {config.sample_fraction, 1};
   s.quorum_fraction = 1.0;

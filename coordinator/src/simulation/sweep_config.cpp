@@ -75,7 +75,8 @@ Status parse_aggregation(const ConfigTable& cfg, SweepConfig& c) {
   ro.threads = 1;  // settings run in parallel threads already
   FL_RETURN_IF_ERROR(read_rule_options(a, ro));
   FL_RETURN_IF_ERROR(read_close_settings(a, c.close));
-  return ok_status();
+  FL_ASSIGN_OR_RETURN(auto privacy, cfg.section("privacy"));
+  return read_client_dp_settings(privacy, c.seed, c.close.privacy);
 }
 
 Status parse_attack(const ConfigTable& cfg, SweepConfig& c) {

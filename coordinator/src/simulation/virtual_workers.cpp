@@ -1,6 +1,8 @@
 #include "virtual_workers.hpp"
 
 #include <algorithm>
+#include "fl/common/dp_noise.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -223,6 +225,10 @@ void VirtualWorkers::answer_pending_tasks() {
           break;
       }
       if (u.samples == 0) u.samples = static_cast<std::int64_t>(w.share.size()) * task.training.epochs;
+    } else {
+      // Distributed DP: an honest worker clips and adds its noise share, as fl-worker does.
+      common::privatize_local_update(u.values, task.privacy,
+                                     mix(mix(config_.seed, 9000 + static_cast<std::uint64_t>(ids[i])), task.round));
     }
     push_update(ids[i], task, std::move(u));
   }

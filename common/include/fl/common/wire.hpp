@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fl/common/crypto.hpp"
+#include "fl/common/dp_noise.hpp"
 #include "fl/common/result.hpp"
 #include "fl/common/training_settings.hpp"
 #include "fl/common/tensor_codec.hpp"
@@ -23,7 +24,8 @@ namespace fl::common {
 // 3: RoundTask names the TorchScript model file's digest; workers fetch the file by it.
 // 4: registration bound to job, coordinator key and a challenge; task, shutdown and
 //    registration answers signed by the coordinator.
-inline constexpr std::uint32_t kProtocolVersion = 4;
+// 5: RoundTask carries the distributed-DP noise a worker adds (clip norm, noise multiplier, m).
+inline constexpr std::uint32_t kProtocolVersion = 5;
 inline constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
 inline constexpr std::size_t kMaxTextBytes = 4096;        // any string field in a header
 inline constexpr std::size_t kMaxListItems = 1 << 16;     // any list field in a header
@@ -89,6 +91,7 @@ struct RoundTask {
   TrainingSettings training;  // checked against the training bounds when decoded
   std::uint64_t seed = 0;
   std::uint64_t deadline_ms = 0;  // wall-clock deadline (ms since epoch) for the update
+  TaskPrivacy privacy{};          // distributed DP: clip and add noise before sending (dp_noise.hpp)
   Signature signature{};          // coordinator's, over round_task_digest()
 };
 

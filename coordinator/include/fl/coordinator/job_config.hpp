@@ -1,5 +1,5 @@
 // A training job as the researcher describes it in job.toml: model, data, rounds, sampling,
-// deadlines, aggregation rule, enrolment policy, ledger and output folder. load_job_config()
+// deadlines, aggregation rule, client-level DP, enrolment policy, ledger and output folder. load_job_config()
 // validates every value and names the file and key of the first bad one.
 #pragma once
 
@@ -44,7 +44,7 @@ struct JobConfig {
   // [aggregation]
   std::string rule = "fedavg";
   RuleOptions rule_options;
-  CloseSettings close;  // server learning rate and the bounds on claims and norms
+  CloseSettings close;  // server learning rate, the bounds on claims and norms, and [privacy]
   // [scoring]
   ScoringSettings scoring;  // [scoring]: the scorer, its validation set, free-rider screening
   // [limits]

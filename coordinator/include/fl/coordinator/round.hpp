@@ -49,6 +49,7 @@ struct ClosedRound {
   int copies = 0;
   double scoring_seconds = 0;          // screening and scoring
   std::int64_t scoring_evaluations = 0;  // validation measurements the scorer made
+  int dp_clipped = 0;  // updates clipped to the DP norm bound (privacy/client_dp.hpp)
   EvalMetrics eval;
 };
 
@@ -58,8 +59,10 @@ struct ClosedRound {
 // rule sees them, updates are bounded as settings.bounds says: claimed sample counts become
 // bounded weights, and an update over the round's norm bound is scaled down to it (a copy; the
 // received update is what the ledger names). Training loss is weighted by the bounded weights.
-// A rule that refuses keeps the global model and says why in `outcome`; only evaluation
-// failures are errors.
+// With client-level DP on (settings.privacy), the bounded updates are then clipped, weighed
+// equally and noised before the rule (privacy/client_dp.hpp); a distributed-DP round with fewer
+// than m updates is not combined. A rule that refuses keeps the global model and says why in
+// `outcome`; only evaluation failures are errors.
 Result<ClosedRound> close_round(std::span<const float> global, const CollectedRound& collected,
                                 AggregationRule& rule, ScoringContext& scoring,
                                 ModelEvaluator& evaluator, const CloseSettings& settings);

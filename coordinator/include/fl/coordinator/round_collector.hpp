@@ -85,6 +85,7 @@ struct UnrecordedInput {
 struct CollectedRound {
   std::uint64_t round = 0;
   std::size_t sampled = 0;
+  std::size_t population = 0;  // workers the sample was drawn from (DP's q = sampled / population)
   std::vector<ValidatedUpdate> accepted;  // in worker-key order
   std::vector<Rejection> rejected;        // verified and within the cap, in arrival order
   UnrecordedInput unrecorded;             // the rest

@@ -42,6 +42,7 @@ struct EngineSettings {
   RateLimit peer_messages{100, 200};         // per connection; excess is dropped and counted
   std::size_t max_peers_tracked = 65'536;    // rate-limit buckets held at once
   double quorum_fraction = 0.5;
+  std::size_t min_quorum = 0;  // at least this many accepted updates close after the soft deadline
   double soft_deadline_s = 30;
   double deadline_s = 120;
   double registration_wait_s = 60;

@@ -13,6 +13,7 @@
 
 #include "fl/common/config_table.hpp"
 #include "fl/common/result.hpp"
+#include "fl/coordinator/privacy/client_dp.hpp"
 
 namespace fl::coordinator {
 
@@ -34,6 +35,7 @@ struct UpdateBounds {
 struct CloseSettings {
   double server_learning_rate = 1.0;
   UpdateBounds bounds;
+  ClientDpSettings privacy{};  // from the [privacy] section (read_client_dp_settings); off by default
 };
 Status read_close_settings(const common::ConfigTable& aggregation, CloseSettings& out);
 

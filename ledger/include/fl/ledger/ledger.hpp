@@ -36,6 +36,7 @@ struct JobRecord {
   std::string model;
   std::string rule;
   std::uint64_t reward_per_round = 0;
+  std::optional<PrivacyBudget> privacy_budget{};  // a DP job's (epsilon, delta) target
 };
 
 // The coordinator describes a round exactly as the round-result transaction records it.

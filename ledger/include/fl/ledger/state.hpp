@@ -12,6 +12,7 @@
 #include <string>
 
 #include "fl/common/crypto.hpp"
+#include "fl/common/rdp_composition.hpp"
 #include "fl/common/result.hpp"
 #include "fl/ledger/block.hpp"
 #include "fl/ledger/transaction.hpp"
@@ -42,6 +43,10 @@ struct JobState {
   common::PublicKey researcher{};
   std::set<std::uint64_t> rounds;
   std::optional<RecordedRound> last_round;
+  // A DP job (job.privacy_budget set): the RDP of its recorded rounds, re-accounted from their
+  // recorded (q, sigma), and the epsilon they spend at the job's delta.
+  common::RdpComposition privacy_spent{};
+  double epsilon_spent = 0;
 };
 
 class LedgerState {

@@ -4,9 +4,11 @@
 // a u64 length/count prefix, keys and digests as their raw 32 bytes, scores as IEEE-754 f64):
 //   "FLTX" u8 version=1, u8 type, issuer[32], u64 nonce, u64 timestamp_ms, then per type
 //   register     text dataset_fingerprint
-//   open-job     text job_id, text model, text rule, u64 reward_per_round
+//   open-job     text job_id, text model, text rule, [version 3: f64 epsilon, f64 delta]
+//                u64 reward_per_round
 //   round-result text job_id, u64 round, model_digest[32], text rule, [version 2: text scorer]
-//                u64 n, n x (worker[32], update_digest[32], f64 score, u64 num_samples),
+//                [version 3: text scorer, f64 clip_norm, f64 noise_multiplier, f64 sample_rate,
+//                f64 cumulative_epsilon] u64 n, n x (worker[32], update_digest[32], f64 score, u64 num_samples),
 //                u64 m, m x (worker[32], update_digest[32], text reason)
 //   reward-mint  text job_id, u64 round, to[32], u64 amount
 //   transfer     to[32], u64 amount
@@ -14,7 +16,10 @@
 //   unstake      u64 amount
 //   slash        account[32], text reason, u64 amount
 // Version 2 is written only for a round result that names its scorer (version 1 otherwise), so
-// ledgers written before the scorer existed stay valid byte for byte.
+// ledgers written before the scorer existed stay valid byte for byte. Version 3 likewise is
+// written only for an open-job that declares a privacy budget and a round result that records
+// its DP parameters (client-level DP, coordinator/privacy/client_dp.hpp); without DP nothing
+// changes.
 // The amount, where a type has one, is always the last 8 bytes.
 // Signed digest: BLAKE2b-256(body), except register, whose signature is the worker's over
 // fl::common::registration_digest(issuer, dataset_fingerprint, timestamp_ms) (nonce is 0).
@@ -50,9 +55,25 @@ std::string_view to_string(TxType type);
 struct RegisterBody {
   std::string dataset_fingerprint;
 };
+// A job's differential-privacy target: its rounds together may spend at most (epsilon, delta).
+struct PrivacyBudget {
+  double epsilon = 0;  // > 0, finite
+  double delta = 0;    // in (0, 1)
+  bool operator==(const PrivacyBudget&) const = default;
+};
 struct OpenJobBody {
   std::string job_id, model, rule;
   std::uint64_t reward_per_round = 0;
+  std::optional<PrivacyBudget> privacy_budget{};  // set: a DP job (encoding version 3)
+};
+// A DP round's parameters as the ledger's rules re-account them: the clip norm C, the noise
+// multiplier sigma (noise std sigma * C on the sum), the share q of workers sampled, and the
+// job's cumulative epsilon after this round at the job's delta (fl::common::RdpComposition).
+struct RoundPrivacy {
+  double clip_norm = 0;
+  double noise_multiplier = 0;
+  double sample_rate = 0;
+  double epsilon = 0;
 };
 struct AcceptedEntry {
   common::PublicKey worker{};
@@ -77,6 +98,7 @@ struct RoundResultBody {
   std::string scorer;  // contribution scorer's name, e.g. "cosine" (empty: not recorded)
   std::vector<AcceptedEntry> accepted;
   std::vector<RejectedEntry> rejected;
+  std::optional<RoundPrivacy> privacy{};  // set: a DP round (encoding version 3)
 };
 struct RewardMintBody {
   std::string job_id;

@@ -24,6 +24,10 @@ struct TaskBounds {
   int max_batch_size = 4096;
   double max_learning_rate = 0.5;
   std::int64_t max_model_parameters = 50'000'000;
+  // Distributed DP: this worker's noise share shrinks as 1/sqrt(m), so a task may not split the
+  // noise over more than this many workers, nor ask for a noise multiplier below the minimum.
+  std::uint32_t max_dp_workers = 1000;
+  double min_noise_multiplier = 0;
 };
 
 struct WorkerOptions {

@@ -3,7 +3,7 @@
 // log space as TF Privacy's rdp_accountant.py does (_compute_log_a_int,
 // _compute_log_a_frac): A_alpha's terms span hundreds of orders of magnitude at
 // large orders and small sigma.
-#include "fl/coordinator/privacy/rdp_accountant.hpp"
+#include "fl/common/rdp_accountant.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -13,7 +13,7 @@
 #include <optional>
 #include <sstream>
 
-namespace fl::coordinator {
+namespace fl::common {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -287,4 +287,4 @@ std::string privacy_spent_json(const PrivacySpent &spent) {
   return doc.dump(2) + "\n";
 }
 
-}  // namespace fl::coordinator
+}  // namespace fl::common

@@ -13,7 +13,7 @@
 
 #include "fl/common/result.hpp"
 
-namespace fl::coordinator {
+namespace fl::common {
 
 // Opacus' DEFAULT_ALPHAS (analysis/rdp.py), the same list TF Privacy's
 // tutorials use: 1.1, 1.2, ..., 10.9, then 12, 13, ..., 63.
@@ -85,4 +85,4 @@ std::string privacy_spent_text(const PrivacySpent &spent);
 // {"1.1": ..., ...}}; an infinite epsilon or RDP is written as null.
 std::string privacy_spent_json(const PrivacySpent &spent);
 
-}  // namespace fl::coordinator
+}  // namespace fl::common
