@@ -39,27 +39,6 @@ std::map<std::uint64_t, StoredBlock> by_height(const ChainRecords& records) {
 
 }  // namespace
 
-Result<std::vector<std::string>> parse_etcd_endpoints(std::string_view text,
-                                                      const std::string& where) {
-  std::vector<std::string> urls;
-  for (std::size_t start = 0; !text.empty() && start <= text.size();) {
-    const std::size_t end = std::min(text.find(',', start), text.size());
-    std::string url(text.substr(start, end - start));
-    url.erase(0, url.find_first_not_of(" \t"));
-    url.erase(url.find_last_not_of(" \t") + 1);
-    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-      return make_error(
-          ErrorCode::kInvalidArgument,
-          where + ": '" + url +
-              "' is not an etcd client URL; write the members as "
-              "\"http://HOST:PORT,http://HOST:PORT\" (their --advertise-client-urls)");
-    }
-    urls.push_back(std::move(url));
-    start = end + 1;
-  }
-  return urls;
-}
-
 template <typename F>
 auto ReplicatedBlockStore::with_quorum(const char* what, F&& f) const -> decltype(f()) {
   const auto since = std::chrono::steady_clock::now();
