@@ -13,6 +13,16 @@ double l2_norm(std::span<const float> v) {
   return std::sqrt(s);
 }
 
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  const double upper = *mid;
+  if (v.size() % 2 == 1) return upper;
+  const double lower = *std::max_element(v.begin(), mid);
+  return (lower + upper) / 2;
+}
+
 double cosine_similarity(std::span<const float> a, std::span<const float> b) {
   double dot = 0, na = 0, nb = 0;
   const std::size_t n = std::min(a.size(), b.size());

@@ -133,7 +133,7 @@ Status Coordinator::State::open() {
   FL_ASSIGN_OR_RETURN(rule, make_rule(c.rule, c.rule_options));
   FL_ASSIGN_OR_RETURN(scorer, make_scorer(c.scoring.scorer));
   screening_history = ScreeningHistory(c.scoring.screening.history_rounds);
-  const ValidationOptions validation{validation_samples_for(c.scoring), c.training};
+  const ValidationOptions validation{validation_samples_for(c.scoring, *scorer), c.training};
   FL_ASSIGN_OR_RETURN(model, ModelHost::create(c.model, c.seed, c.data, c.eval_limit, c.device, validation));
   if (model->validation() != nullptr) {
     spdlog::info("scoring: {} against a validation set of {} examples held apart from the test set",

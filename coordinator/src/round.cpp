@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "fl/common/update_attack.hpp"
@@ -46,7 +47,6 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
   std::vector<std::vector<float>> scaled;  // copies of the updates over the bound only
   scaled.reserve(static_cast<std::size_t>(std::count_if(scales.begin(), scales.end(), [](double s) { return s < 1; })));
   std::vector<UpdateView> views;
-  std::vector<std::span<const float>> spans;
   std::vector<std::span<const float>> received;
   std::vector<common::PublicKey> workers;
   double loss_sum = 0, sample_sum = 0;
@@ -62,43 +62,45 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
     received.push_back(u.values);
     workers.push_back(u.header.worker_key);
     views.push_back({values, weights[i]});
-    spans.push_back(values);
     loss_sum += u.header.train_loss * weights[i];
     sample_sum += weights[i];
     out.slowest_train_seconds = std::max(out.slowest_train_seconds, u.header.train_seconds);
   }
   out.train_loss = sample_sum > 0 ? loss_sum / sample_sum : 0;
   out.scores.assign(views.size(), 0.0);
+  out.score_reasons.assign(views.size(), "");
+  out.copy_group.assign(views.size(), -1);
 
   // Client-level DP (privacy/client_dp.hpp): clip to C, equal weights, noise; may refuse.
   const auto dp = privatize_updates(settings.privacy, collected.round, views);
-  for (std::size_t i = 0; i < dp.values.size(); ++i) spans[i] = views[i].values;
   out.dp_clipped = dp.clipped;
 
   const auto start = std::chrono::steady_clock::now();
+  std::optional<Result<std::vector<float>>> aggregate;
   if (views.empty()) {
     out.outcome = "no updates";
   } else if (!dp.refusal.empty()) {
     out.outcome = dp.refusal;
-  } else if (auto aggregate = rule.aggregate(views); !aggregate.ok()) {
-    out.outcome = "rule refused: " + aggregate.error().message;
-  } else {
-    out.aggregate_seconds = Seconds(std::chrono::steady_clock::now() - start).count();
+  } else if (aggregate = rule.aggregate(views); !aggregate->ok()) {
+    out.outcome = "rule refused: " + aggregate->error().message;
+  }
+  out.aggregate_seconds = Seconds(std::chrono::steady_clock::now() - start).count();
+  if (out.outcome.empty()) {
+    const auto& combined = aggregate->value();
     const auto scoring_start = std::chrono::steady_clock::now();
-    ScoringInput input{spans, samples, *aggregate, global};
+    std::vector<std::span<const float>> spans;  // what the rule combined, in the same order
+    for (const auto& v : views) spans.push_back(v.values);
+    ScoringInput input{spans, samples, combined, global};
     input.weights = weights;
     input.server_learning_rate = settings.server_learning_rate;
     input.round = collected.round;
     input.validation = scoring.validation;
     FL_ASSIGN_OR_RETURN(auto raw, scorer.score(input));
     out.scoring_evaluations = scorer.last_evaluations();
-    Screening screening;
+    Screening screening{out.score_reasons, out.copy_group};  // none flagged without a history
     if (scoring.history != nullptr) {
       screening = screen_updates({received, workers, scoring.fingerprints}, *scoring.history,
                                  scoring.screening);
-    } else {
-      screening.reasons.assign(raw.size(), "");
-      screening.copy_group.assign(raw.size(), -1);
     }
     out.scores = apply_screening(raw, screening);
     out.free_riders = screening.flagged();
@@ -106,21 +108,13 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
                                                 [](int g) { return g >= 0; }));
     out.score_reasons = std::move(screening.reasons);
     out.copy_group = std::move(screening.copy_group);
-    const auto lr = static_cast<float>(settings.server_learning_rate);
-    for (std::size_t i = 0; i < out.global.size(); ++i) out.global[i] += lr * (*aggregate)[i];
     out.scoring_seconds = Seconds(std::chrono::steady_clock::now() - scoring_start).count();
-  }
-  if (out.aggregate_seconds == 0) {
-    out.aggregate_seconds = Seconds(std::chrono::steady_clock::now() - start).count();
-  }
-  if (out.score_reasons.size() != views.size()) {
-    out.score_reasons.assign(views.size(), "");
-    out.copy_group.assign(views.size(), -1);
-  }
-  if (scoring.history != nullptr && out.outcome.empty()) {
-    std::vector<float> change(out.global.size());
-    for (std::size_t i = 0; i < change.size(); ++i) change[i] = out.global[i] - global[i];
-    scoring.history->record_round(collected.round, change, workers, received);
+
+    const auto lr = static_cast<float>(settings.server_learning_rate);
+    std::vector<float> change(combined.size());
+    for (std::size_t i = 0; i < change.size(); ++i) change[i] = lr * combined[i];
+    for (std::size_t i = 0; i < out.global.size(); ++i) out.global[i] += change[i];
+    if (scoring.history != nullptr) scoring.history->record_round(collected.round, change, workers, received);
   }
   out.model_digest = common::digest_of(out.global);
   FL_ASSIGN_OR_RETURN(out.eval, evaluator.evaluate(out.global));

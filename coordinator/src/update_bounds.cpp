@@ -58,16 +58,6 @@ bool is_research_mode(const UpdateBounds& b) {
   return b.weighting == SampleWeighting::kClaimed || b.norm_multiple <= 0;
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  const double upper = *mid;
-  if (v.size() % 2 == 1) return upper;
-  const double lower = *std::max_element(v.begin(), mid);
-  return (lower + upper) / 2;
-}
-
 std::vector<double> bounded_weights(std::span<const std::uint64_t> claims, const UpdateBounds& b) {
   std::vector<double> w(claims.begin(), claims.end());
   if (b.weighting == SampleWeighting::kEqual) {

@@ -179,6 +179,7 @@ TEST(ValidationScorers, GtgShapleyPaysNoOneInARoundThatChangesNothing) {
   TargetOracle oracle(f.target);
   const auto sv = score_with("gtg_shapley", f, &oracle);
   for (double v : sv) EXPECT_EQ(v, 0.0);
+  EXPECT_EQ(oracle.calls, 2);  // the model before and after: truncated, no permutation sampled
 }
 
 TEST(ExactShapley, AnAdditiveGameGivesEachPlayerItsOwnValue) {

@@ -21,10 +21,9 @@ Status read_scoring_settings(const common::ConfigTable& sc, ScoringSettings& out
   return read_screening_settings(sc, out.screening);
 }
 
-std::int64_t validation_samples_for(const ScoringSettings& s) {
+std::int64_t validation_samples_for(const ScoringSettings& s, const ContributionScorer& scorer) {
   if (s.validation_samples >= 0) return s.validation_samples;
-  auto scorer = make_scorer(s.scorer);
-  return scorer.ok() && scorer.value()->needs_validation() ? kDefaultValidationSamples : 0;
+  return scorer.needs_validation() ? kDefaultValidationSamples : 0;
 }
 
 }  // namespace fl::coordinator

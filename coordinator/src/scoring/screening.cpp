@@ -25,12 +25,6 @@ std::uint64_t splitmix64(std::uint64_t x) {
 
 std::string round_text(std::uint64_t round) { return "round " + std::to_string(round); }
 
-std::string cosine_text(double c) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", c);
-  return buf;
-}
-
 // Union-find over update indices, for copy groups.
 struct Groups {
   std::vector<std::size_t> parent;
@@ -42,23 +36,26 @@ struct Groups {
   void join(std::size_t a, std::size_t b) { parent[find(a)] = find(b); }
 };
 
-// Mean of every update but `skip`.
-std::vector<double> mean_of_others(std::span<const std::span<const float>> updates,
-                                   std::span<const double> sum, std::size_t skip) {
-  std::vector<double> out(sum.begin(), sum.end());
-  const double n = static_cast<double>(updates.size() - 1);
-  for (std::size_t k = 0; k < out.size(); ++k) out[k] = (out[k] - updates[skip][k]) / n;
-  return out;
+double dot(std::span<const float> a, std::span<const double> b) {
+  double d = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) d += a[k] * b[k];
+  return d;
 }
 
-double cosine_with(std::span<const float> a, std::span<const double> b) {
-  double dot = 0, na = 0, nb = 0;
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    dot += a[k] * b[k];
-    na += static_cast<double>(a[k]) * a[k];
-    nb += b[k] * b[k];
-  }
-  return na == 0 || nb == 0 ? 0 : dot / std::sqrt(na * nb);
+// Cosine of u with the sum of the other updates (sum - u), from dot products only: the mean of
+// the others points the same way, so this is the cosine with what the others agree on.
+double cosine_with_others(std::span<const float> u, double u_norm, std::span<const double> sum,
+                          double sum_sq) {
+  const double u_sum = dot(u, sum);
+  const double others_sq = sum_sq - 2 * u_sum + u_norm * u_norm;
+  const double d = u_sum - u_norm * u_norm;
+  return u_norm == 0 || others_sq <= 0 ? 0 : d / (u_norm * std::sqrt(others_sq));
+}
+
+std::string number_text(double c) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", c);
+  return buf;
 }
 
 }  // namespace
@@ -124,6 +121,8 @@ Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& histo
   for (auto u : in.updates) {
     for (std::size_t k = 0; k < dim && k < u.size(); ++k) sum[k] += u[k];
   }
+  double sum_sq = 0;
+  for (double x : sum) sum_sq += x * x;
 
   // Cosine of every update with each remembered global change, and how far from it the
   // round's updates typically are (the median of 1 - cosine): an honest federation can follow
@@ -144,14 +143,14 @@ Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& histo
     const auto u = in.updates[i];
     if (u.size() != dim) continue;  // close_round refuses mismatched updates before this
     if (norms[i] <= s.zero_norm_fraction * median_norm || norms[i] == 0) {
-      out.reasons[i] = "zero update (norm below " + cosine_text(s.zero_norm_fraction) + " x the median)";
+      out.reasons[i] = "zero update (norm below " + number_text(s.zero_norm_fraction) + " x the median)";
       continue;
     }
     for (std::size_t g_index = 0; g_index < replay_cosines.size(); ++g_index) {
       const auto& g = history.global_changes()[g_index];
       const double c = replay_cosines[g_index][i];
       if (c >= s.replay_cosine && (1 - c) <= s.relative * replay_typical[g_index]) {
-        out.reasons[i] = "replays the global change of " + round_text(g.round) + " (cosine " + cosine_text(c) + ")";
+        out.reasons[i] = "replays the global change of " + round_text(g.round) + " (cosine " + number_text(c) + ")";
         break;
       }
     }
@@ -161,16 +160,16 @@ Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& histo
       for (const auto& prev : *own) {
         const double c = cosine_similarity(sketch, prev.sketch);
         if (c >= s.replay_cosine && (1 - c) <= s.relative * (1 - s.replay_cosine)) {
-          out.reasons[i] = "repeats its own update of " + round_text(prev.round) + " (cosine " + cosine_text(c) + ")";
+          out.reasons[i] = "repeats its own update of " + round_text(prev.round) + " (cosine " + number_text(c) + ")";
           break;
         }
       }
     }
     if (!out.reasons[i].empty()) continue;
     if (n >= 3 && s.noise_sigmas > 0) {
-      const double c = cosine_with(u, mean_of_others(in.updates, sum, i));
+      const double c = cosine_with_others(u, norms[i], sum, sum_sq);
       if (std::abs(c) <= s.noise_sigmas / std::sqrt(static_cast<double>(dim))) {
-        out.reasons[i] = "no more signal than noise (cosine " + cosine_text(c) + " with the others' mean)";
+        out.reasons[i] = "no more signal than noise (cosine " + number_text(c) + " with the others' mean)";
       }
     }
   }

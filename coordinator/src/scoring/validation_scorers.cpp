@@ -85,7 +85,7 @@ class FltrustScorer final : public ContributionScorer {
       norms.push_back(l2_norm(in.updates[i]));
       weights.push_back(in.weights.empty() ? 1.0 : in.weights[i]);
     }
-    const double median_norm = median_of(norms), median_weight = median_of(weights);
+    const double median_norm = median(norms), median_weight = median(weights);
     for (std::size_t i = 0; i < scores.size(); ++i) {
       const double by_norm = median_norm > 0 ? norms[i] / median_norm : 0;
       const double by_claim = median_weight > 0 ? weights[i] / median_weight : 0;
@@ -94,13 +94,6 @@ class FltrustScorer final : public ContributionScorer {
     return scores;
   }
 
- private:
-  static double median_of(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    const auto m = v.size() / 2;
-    return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-  }
 };
 
 class LooScorer final : public ContributionScorer {

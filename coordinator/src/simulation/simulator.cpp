@@ -148,9 +148,7 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
   if (!config.fixed_f) options.f = setting.byzantine;
   FL_ASSIGN_OR_RETURN(auto rule, make_rule(setting.rule, options));
   FL_ASSIGN_OR_RETURN(auto scorer, make_scorer(setting.scorer.empty() ? config.scoring.scorer : setting.scorer));
-  ScoringSettings scoring_settings = config.scoring;
-  scoring_settings.scorer = scorer->name();
-  auto [validation_set, test_set] = split_validation(data.test, validation_samples_for(scoring_settings));
+  auto [validation_set, test_set] = split_validation(data.test, validation_samples_for(config.scoring, *scorer));
   std::unique_ptr<ValidationOracle> validation;
   if (validation_set.size() > 0) {
     FL_ASSIGN_OR_RETURN(auto validation_model, models::make_model(config.model, config.seed));

@@ -59,5 +59,7 @@ double cosine_similarity(std::span<const float> a, std::span<const float> b);
 std::vector<double> contribution_scores(std::span<const std::span<const float>> updates,
                                         std::span<const float> aggregate);
 double l2_norm(std::span<const float> v);
+// The median (mean of the two middle values for an even count); 0 for none.
+double median(std::vector<double> values);
 
 }  // namespace fl::coordinator

@@ -13,6 +13,7 @@
 
 #include "fl/common/config_table.hpp"
 #include "fl/common/result.hpp"
+#include "fl/coordinator/contribution.hpp"  // median
 #include "fl/coordinator/privacy/client_dp.hpp"
 
 namespace fl::coordinator {
@@ -45,8 +46,6 @@ std::string describe(const UpdateBounds& b);
 // True when the bounds trust raw claims or leave norms unbounded: the caller logs it.
 bool is_research_mode(const UpdateBounds& b);
 
-// The median (mean of the two middle values for an even count); 0 for none.
-double median(std::vector<double> values);
 // One aggregation weight per claim, in input order.
 std::vector<double> bounded_weights(std::span<const std::uint64_t> claims, const UpdateBounds& b);
 // One scale in (0, 1] per update norm: bound / norm for the norms over the bound, else 1.

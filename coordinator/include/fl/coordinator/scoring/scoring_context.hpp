@@ -25,8 +25,8 @@ struct ScoringSettings {
 };
 // Reads scorer, validation_samples and the screening keys; errors name the file and key.
 Status read_scoring_settings(const common::ConfigTable& scoring, ScoringSettings& out);
-// validation_samples with -1 resolved for the configured scorer.
-std::int64_t validation_samples_for(const ScoringSettings& settings);
+// validation_samples with -1 resolved for the scorer the job runs.
+std::int64_t validation_samples_for(const ScoringSettings& settings, const ContributionScorer& scorer);
 
 struct ScoringContext {
   ContributionScorer& scorer;
