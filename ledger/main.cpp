@@ -78,18 +78,48 @@ int main(int argc, char** argv) {
       return fl::ledger::command_export(c, format, out_dir ? std::optional<std::filesystem::path>(*out_dir) : std::nullopt);
     };
   });
-  for (const char* kind : {"transfer", "stake", "unstake"}) {
-    auto* sub = with_db(app.add_subcommand(kind, std::string(kind) + " tokens, signed with your key"));
+  std::string job_id;
+  for (const char* kind : {"transfer", "stake", "unstake", "issue", "escrow"}) {
+    const std::string k = kind;
+    const std::string what = k == "issue"    ? "issue new tokens to an account (the minting authority's key)"
+                             : k == "escrow" ? "fund a job's bounty from the researcher's balance"
+                                             : k + " tokens, signed with your key";
+    auto* sub = with_db(app.add_subcommand(kind, what));
     sub->add_option("--key", key_file, "fl::common key file of the account")->required();
     sub->add_option("--amount", amount, "token units (a whole number from 1)")->required();
-    if (std::string(kind) == "transfer") {
+    if (k == "transfer" || k == "issue") {
       sub->add_option("--to", to, "recipient: public key (hex), a unique prefix of 8+ digits, or a .pub file")
           ->required();
     }
+    if (k == "escrow") sub->add_option("--job", job_id, "the job the bounty pays for")->required();
     sub->callback([&, kind] {
-      run = [&, kind](const auto& c) { return fl::ledger::command_submit(c, kind, key_file, amount, to); };
+      run = [&, kind](const auto& c) { return fl::ledger::command_submit(c, kind, key_file, amount, to, job_id); };
     });
   }
+  auto* refund = with_db(app.add_subcommand("refund", "return a job's unspent escrow to its researcher; closes the job"));
+  refund->add_option("--key", key_file, "key file of the job's researcher or of the authority")->required();
+  refund->add_option("--job", job_id, "the job")->required();
+  refund->callback([&] { run = [&](const auto& c) { return fl::ledger::command_refund(c, key_file, job_id); }; });
+  std::string evidence_file;
+  double slash_fraction = 0.5;
+  std::size_t evidence_line = 1;
+  auto* slash = with_db(app.add_subcommand(
+      "slash", "slash an equivocating worker's stake, with its two signed updates as the evidence"));
+  slash->add_option("--key", key_file, "the authority's key file")->required();
+  slash->add_option("--evidence", evidence_file, "the coordinator's evidence.jsonl (or one line of it)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  slash->add_option("--line", evidence_line, "which line of the file (from 1)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
+      ->capture_default_str();
+  slash->add_option("--fraction", slash_fraction, "share of the stake slashed, in (0, 1]")
+      ->check(CLI::Range(1e-9, 1.0))
+      ->capture_default_str();
+  slash->callback([&] {
+    run = [&](const auto& c) {
+      return fl::ledger::command_slash(c, key_file, evidence_file, slash_fraction, evidence_line);
+    };
+  });
   std::string state_dir, checkpoint_file;
   std::optional<std::string> cosign_out;
   std::vector<std::string> witnesses;

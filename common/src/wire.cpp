@@ -327,16 +327,27 @@ Digest header_digest(const UpdateHeader& header) {
   return blake2b_256(write_archive([&](auto& ar) { put_unsigned(ar, header); }));
 }
 
-Digest update_signing_digest(const UpdateHeader& header) {
+Digest update_signing_digest(const UpdateHeader& header) { return claim_signing_digest(update_claim(header)); }
+
+UpdateClaim update_claim(const UpdateHeader& header) {
+  return UpdateClaim{header.version,        header.job_id,         header.round,    header.worker_key,
+                     header_digest(header), header.payload_digest, header.signature};
+}
+
+Digest claim_signing_digest(const UpdateClaim& claim) {
   return Hasher()
       .text("fl-update-v1")
-      .u32(header.version)
-      .text(header.job_id)
-      .u64(header.round)
-      .array(header.worker_key)
-      .array(header_digest(header))
-      .array(header.payload_digest)
+      .u32(claim.version)
+      .text(claim.job_id)
+      .u64(claim.round)
+      .array(claim.worker)
+      .array(claim.header_digest)
+      .array(claim.payload_digest)
       .finish();
+}
+
+bool claim_signature_valid(const UpdateClaim& claim) {
+  return verify(claim.worker, claim_signing_digest(claim), claim.signature);
 }
 
 void sign_update(UpdateHeader& header, const SecretKey& key) {

@@ -20,6 +20,8 @@
 #include "fl/coordinator/run_folder.hpp"
 #include "fl/coordinator/run_plots.hpp"
 #include "fl/coordinator/worker_registry.hpp"
+#include "fl/ledger/economy.hpp"
+#include "fl/ledger/json.hpp"
 #include "fl/ledger/ledger.hpp"
 
 namespace fl::coordinator {
@@ -87,6 +89,7 @@ struct Coordinator::State {
   common::RdpComposition privacy_spent;  // the DP rounds on the ledger (or run here without one)
   std::string budget_stop;               // set when the privacy budget ended the job
   std::ofstream evidence;
+  std::vector<Equivocation> to_slash;  // this round's equivocators, slashed once it is recorded
   std::unique_ptr<JobMonitor> monitor;  // with [http] listen: copies for the HTTP server
   std::atomic<JobMonitor*> alarm_monitor{nullptr};  // the monitor, for the ledger watch's thread
   std::unique_ptr<JobHttpServer> http;  // stops before the monitor goes
@@ -104,6 +107,8 @@ struct Coordinator::State {
                                                              const ClosedRound& closed,
                                                              const std::optional<RoundSpend>& spend);
   void write_evidence(std::uint64_t round, const Equivocation& e);
+  void slash_equivocators();
+  void refund_bounty();
 };
 
 Result<std::unique_ptr<Coordinator>> Coordinator::create(JobConfig config, const std::atomic<bool>* stop) {
@@ -234,7 +239,14 @@ Status Coordinator::State::open_ledger_and_resume() {
   if (config.ledger_enabled && !ledger) {
     FL_ASSIGN_OR_RETURN(ledger, ledger::Ledger::open(db));
   }
-  if (ledger) FL_RETURN_IF_ERROR(ledger->initialize(key));
+  if (ledger) {
+    FL_RETURN_IF_ERROR(ledger->initialize(key));
+    FL_RETURN_IF_ERROR(ledger::check_bounty(ledger->state(), config.job_id, researcher.public_key, config.bounty));
+    if (config.bounty > 0) {
+      spdlog::info("rewards: paid out of a bounty of {} escrowed by researcher {}", config.bounty,
+                   common::short_id(researcher.public_key));
+    }
+  }
   return resume_privacy_budget();
 }
 
@@ -291,6 +303,7 @@ Status Coordinator::run() {
       s.next_round = r + 1;
     }
   }
+  s.refund_bounty();
   if (!s.budget_stop.empty()) {
     s.engine->shutdown_all("job stopped: " + s.budget_stop);
     spdlog::warn("job '{}' stopped: {}; final model {}", s.config.job_id, s.budget_stop,
@@ -348,6 +361,7 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   fault_point("checkpoint", round);
   const auto ledger_start = Clock::now();
   FL_ASSIGN_OR_RETURN(auto receipts, record_on_ledger(round, collected, closed, spend));
+  slash_equivocators();
   if (spend) {
     FL_RETURN_IF_ERROR(privacy_spent.add_round(spend->sample_rate, config.close.privacy.noise_multiplier));
   }
@@ -416,6 +430,7 @@ Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(
     const std::optional<RoundSpend>& spend) {
   if (!ledger) return std::vector<ledger::RoundReceipt>{};
   ledger::JobRecord job{config.job_id, researcher.public_key, config.model, rule->name(), config.reward_per_round};
+  job.bounty = config.bounty;
   const auto& dp = config.close.privacy;
   if (dp.enabled()) job.privacy_budget = ledger::PrivacyBudget{dp.target_epsilon, dp.target_delta};
   std::vector<ledger::RegistrationRecord> registrations;
@@ -432,6 +447,7 @@ Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(
   record.model_digest = closed.model_digest;
   record.rule = rule->name();
   record.scorer = closed.scorer;
+  record.validation = validation_record(closed);
   for (std::size_t i = 0; i < collected.accepted.size(); ++i) {
     const auto& u = collected.accepted[i];
     record.accepted.push_back(ledger::accepted_entry(u.header, u.digest, closed.scores[i]));
@@ -469,14 +485,44 @@ void Coordinator::State::stop_for_budget(std::uint64_t round, const CollectedRou
 }
 
 void Coordinator::State::write_evidence(std::uint64_t round, const Equivocation& e) {
-  evidence << nlohmann::json{{"job_id", config.job_id},
-                             {"round", round},
-                             {"worker", common::to_hex(e.worker)},
-                             {"first_update", common::to_hex(e.first)},
-                             {"second_update", common::to_hex(e.second)}}
-                  .dump()
-           << '\n';
+  auto line = ledger::evidence_json({e.first_claim, e.second_claim});
+  line["first_update"] = common::to_hex(e.first);
+  line["second_update"] = common::to_hex(e.second);
+  evidence << line.dump() << '\n';
   evidence.flush();
+  spdlog::warn("round {}: worker {} sent two different signed updates; evidence in {}", round,
+               common::short_id(e.worker), (config.output_dir / "evidence.jsonl").string());
+  to_slash.push_back(e);
+}
+
+// After the round is recorded: each equivocator loses [ledger] slashable_fraction of its stake,
+// the slash carrying both signed updates. No stake, no slash (the evidence file keeps the proof).
+void Coordinator::State::slash_equivocators() {
+  auto pending = std::move(to_slash);
+  to_slash.clear();
+  if (!ledger || config.slashable_fraction <= 0) return;
+  for (const auto& e : pending) {
+    auto slashed = ledger::slash_equivocation(*ledger, key, {e.first_claim, e.second_claim}, config.slashable_fraction);
+    if (slashed.ok()) {
+      spdlog::warn("slashed {} of the stake of {} for equivocation (ledger block {})",
+                   *slashed->txs.front().amount(), common::short_id(e.worker), slashed->block.header.height);
+    } else {
+      spdlog::info("no slash for {}: {}", common::short_id(e.worker), slashed.error().message);
+    }
+  }
+}
+
+// A job that ends (all rounds, or its privacy budget) returns its unspent escrow.
+void Coordinator::State::refund_bounty() {
+  if (!ledger) return;
+  auto refund = ledger::refund_escrow(*ledger, key, config.job_id);
+  if (!refund.ok()) {
+    spdlog::error("job '{}': the refund of its escrow failed: {} (the researcher can refund it with "
+                  "`fl-ledger refund`)", config.job_id, refund.error().message);
+  } else if (*refund) {
+    spdlog::info("job '{}' closed: {} unspent tokens of its bounty returned to researcher {}", config.job_id,
+                 *(*refund)->txs.front().amount(), common::short_id(researcher.public_key));
+  }
 }
 
 }  // namespace fl::coordinator

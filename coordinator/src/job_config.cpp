@@ -156,6 +156,9 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(job.ledger_enabled, led.boolean("enabled", true));
   FL_ASSIGN_OR_RETURN(auto reward, led.integer("reward_per_round", 1000, 0, INT64_MAX / 1'000'000));
   job.reward_per_round = static_cast<std::uint64_t>(reward);
+  FL_ASSIGN_OR_RETURN(auto bounty, led.integer("bounty", 0, 0, INT64_MAX / 2));
+  job.bounty = static_cast<std::uint64_t>(bounty);
+  FL_ASSIGN_OR_RETURN(job.slashable_fraction, led.number("slashable_fraction", 0.5, 0, 1));
   FL_ASSIGN_OR_RETURN(auto etcd, led.text("etcd", ""));
   FL_ASSIGN_OR_RETURN(job.ledger_etcd, ledger::parse_etcd_endpoints(etcd, led.where("etcd")));
   FL_ASSIGN_OR_RETURN(job.ledger_chain, led.text("chain", "main"));

@@ -117,8 +117,22 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
     if (scoring.history != nullptr) scoring.history->record_round(collected.round, change, workers, received);
   }
   out.model_digest = common::digest_of(out.global);
+  if (scoring.validation != nullptr) {
+    // What the ledger's "no improvement pays a tenth" rule reads (ledger/rewards.hpp).
+    FL_ASSIGN_OR_RETURN(out.validation_before, scoring.validation->measure(global));
+    if (out.outcome.empty()) {
+      FL_ASSIGN_OR_RETURN(out.validation_after, scoring.validation->measure(out.global));
+    } else {
+      out.validation_after = out.validation_before;
+    }
+  }
   FL_ASSIGN_OR_RETURN(out.eval, evaluator.evaluate(out.global));
   return out;
+}
+
+std::optional<ledger::RoundValidation> validation_record(const ClosedRound& closed) {
+  if (!closed.validation_before || !closed.validation_after) return std::nullopt;
+  return ledger::RoundValidation{closed.validation_before->loss, closed.validation_after->loss};
 }
 
 }  // namespace fl::coordinator

@@ -41,7 +41,7 @@ OfferOutcome RoundCollector::offer(const InboundMessage& message, const common::
 
   if (update.ok()) {
     const auto worker = update->header.worker_key;
-    auto [seen, first] = first_update_.try_emplace(worker, update->digest);
+    auto [seen, first] = first_update_.try_emplace(worker, update->digest, common::update_claim(update->header));
     if (first) {
       answered_.insert(worker);
       out.kind = OfferOutcome::Kind::kAccepted;
@@ -49,14 +49,15 @@ OfferOutcome RoundCollector::offer(const InboundMessage& message, const common::
       accepted_.emplace(worker, std::move(update).value());
       return out;
     }
-    if (seen->second == update->digest) {
+    if (seen->second.first == update->digest) {
       out.kind = OfferOutcome::Kind::kResend;
       return out;
     }
     // Two different signed updates for one job, round and key: keep both as evidence and use
     // neither.
     rejection.reason = "equivocation: a second, different update for round " + std::to_string(plan_.round);
-    out.equivocation = Equivocation{worker, seen->second, update->digest};
+    out.equivocation = Equivocation{worker, seen->second.first, update->digest, seen->second.second,
+                                    common::update_claim(update->header)};
     if (auto it = accepted_.find(worker); it != accepted_.end()) {
       record_rejection({worker, it->second.digest, rejection.reason, Standing::kVerified});
       accepted_.erase(it);

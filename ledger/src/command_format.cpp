@@ -38,4 +38,19 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
+void print_appended(const CommandContext& c, const AppendedBlock& b) {
+  if (c.json) {
+    c.out << nlohmann::json{{"ok", true},
+                            {"tx", common::to_hex(b.tx_hashes.at(0))},
+                            {"height", b.block.header.height},
+                            {"block_hash", common::to_hex(b.block.hash)},
+                            {"summary", describe(b.txs.at(0))}}
+                 .dump(2)
+          << '\n';
+  } else {
+    c.out << describe(b.txs.at(0)) << "\n  tx " << common::to_hex(b.tx_hashes.at(0)) << " in block "
+          << b.block.header.height << '\n';
+  }
+}
+
 }  // namespace fl::ledger

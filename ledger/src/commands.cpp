@@ -46,7 +46,8 @@ int command_verify(const CommandContext& c, const std::optional<std::string>& ge
           << " signatures checked in " << std::fixed << std::setprecision(3) << seconds << " s\n"
           << "authority " << to_hex(r.authority) << "\nhead      " << to_hex(r.head_hash)
           << "\ngenesis   " << to_hex(r.genesis_hash) << "\nminted " << r.minted
-          << ", slashed " << r.slashed << " = balances " << r.total_balances << " + stakes " << r.total_stakes << '\n';
+          << ", slashed " << r.slashed << " = balances " << r.total_balances << " + stakes " << r.total_stakes
+          << (r.total_escrow ? " + escrow " + std::to_string(r.total_escrow) : std::string()) << '\n';
   } else {
     c.out << "FAILED: " << r.failure->to_string() << '\n';
   }
@@ -249,7 +250,7 @@ Result<std::uint64_t> parse_token_amount(std::string_view text, std::string_view
 }
 
 int command_submit(const CommandContext& c, const std::string& kind, const std::filesystem::path& key_file,
-                   const std::string& amount_text, const std::string& to_text) {
+                   const std::string& amount_text, const std::string& to_text, const std::string& job_id) {
   auto amount = parse_token_amount(amount_text, "--amount");
   if (!amount.ok()) return fail(c, amount.error());
   auto key = common::load_key_file(key_file);
@@ -258,10 +259,12 @@ int command_submit(const CommandContext& c, const std::string& kind, const std::
   auto chain = load_chain(c.db);
   if (!chain.ok()) return fail(c, chain.error());
   TxBody body;
-  if (kind == "transfer") {
+  if (kind == "transfer" || kind == "issue") {
     auto to = resolve_account(*chain, to_text);
     if (!to.ok()) return fail(c, with_context(to.error(), "--to"));
-    body = TransferBody{*to, *amount};
+    body = kind == "issue" ? TxBody(IssueBody{*to, *amount}) : TxBody(TransferBody{*to, *amount});
+  } else if (kind == "escrow") {
+    body = EscrowBody{job_id, *amount};
   } else if (kind == "stake") {
     body = StakeBody{*amount};
   } else if (kind == "unstake") {
@@ -273,16 +276,7 @@ int command_submit(const CommandContext& c, const std::string& kind, const std::
   if (!led.ok()) return fail(c, led.error());
   auto block = (*led)->submit(*key, std::move(body));
   if (!block.ok()) return fail(c, block.error());
-  const auto& b = *block;
-  if (c.json) {
-    c.out << json{{"ok", true}, {"tx", to_hex(b.tx_hashes.at(0))}, {"height", b.block.header.height},
-                  {"block_hash", to_hex(b.block.hash)}, {"summary", describe(b.txs.at(0))}}
-                 .dump(2)
-          << '\n';
-  } else {
-    c.out << describe(b.txs.at(0)) << "\n  tx " << to_hex(b.tx_hashes.at(0)) << " in block " << b.block.header.height
-          << '\n';
-  }
+  print_appended(c, *block);
   return 0;
 }
 

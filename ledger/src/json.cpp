@@ -52,6 +52,11 @@ json body_json(const TxBody& body) {
           json out = {{"job", b.job_id}, {"round", b.round},   {"model_digest", to_hex(b.model_digest)},
                       {"rule", b.rule},  {"scorer", b.scorer}, {"accepted", acc},
                       {"rejected", rej}};
+          if (b.validation) {
+            out["validation"] = {{"loss_before", b.validation->loss_before},
+                                 {"loss_after", b.validation->loss_after},
+                                 {"improved", b.validation->improved()}};
+          }
           if (b.privacy) {
             out["privacy"] = {{"clip_norm", b.privacy->clip_norm},
                               {"noise_multiplier", b.privacy->noise_multiplier},
@@ -59,13 +64,17 @@ json body_json(const TxBody& body) {
                               {"epsilon", b.privacy->epsilon}};
           }
           return out;
-        } else if constexpr (std::is_same_v<T, RewardMintBody>) {
+        } else if constexpr (std::is_same_v<T, RewardMintBody> || std::is_same_v<T, PayoutBody>) {
           return {
               {"job", b.job_id}, {"round", b.round}, {"to", to_hex(b.to)}, {"amount", b.amount}};
-        } else if constexpr (std::is_same_v<T, TransferBody>) {
+        } else if constexpr (std::is_same_v<T, TransferBody> || std::is_same_v<T, IssueBody>) {
           return {{"to", to_hex(b.to)}, {"amount", b.amount}};
+        } else if constexpr (std::is_same_v<T, EscrowBody> || std::is_same_v<T, RefundBody>) {
+          return {{"job", b.job_id}, {"amount", b.amount}};
         } else if constexpr (std::is_same_v<T, SlashBody>) {
-          return {{"account", to_hex(b.account)}, {"reason", b.reason}, {"amount", b.amount}};
+          json out = {{"account", to_hex(b.account)}, {"reason", b.reason}, {"amount", b.amount}};
+          if (b.evidence) out["evidence"] = evidence_json(*b.evidence);
+          return out;
         } else {
           return {{"amount", b.amount}};
         }
@@ -183,6 +192,51 @@ Result<MerkleProof> proof_from_json(const json& j) {
   }
 }
 
+namespace {
+
+json claim_json(const common::UpdateClaim& c) {
+  return {{"version", c.version},
+          {"header_digest", to_hex(c.header_digest)},
+          {"payload_digest", to_hex(c.payload_digest)},
+          {"signature", to_hex(c.signature)}};
+}
+
+}  // namespace
+
+json evidence_json(const EquivocationEvidence& e) {
+  return {{"worker", to_hex(e.first.worker)}, {"job_id", e.first.job_id}, {"round", e.first.round},
+          {"first", claim_json(e.first)},     {"second", claim_json(e.second)}};
+}
+
+Result<EquivocationEvidence> evidence_from_json(const json& j) {
+  try {
+    EquivocationEvidence e;
+    FL_ASSIGN_OR_RETURN(e.first.worker, common::public_key_from_hex(j.at("worker").get<std::string>()));
+    e.first.job_id = j.at("job_id").get<std::string>();
+    FL_ASSIGN_OR_RETURN(e.first.round, unsigned_at(j, "round"));
+    e.second.worker = e.first.worker;
+    e.second.job_id = e.first.job_id;
+    e.second.round = e.first.round;
+    for (auto* c : {&e.first, &e.second}) {
+      const auto& u = j.at(c == &e.first ? "first" : "second");
+      FL_ASSIGN_OR_RETURN(auto version, unsigned_at(u, "version"));
+      c->version = static_cast<std::uint32_t>(version);
+      FL_ASSIGN_OR_RETURN(c->header_digest, common::digest_from_hex(u.at("header_digest").get<std::string>()));
+      FL_ASSIGN_OR_RETURN(c->payload_digest, common::digest_from_hex(u.at("payload_digest").get<std::string>()));
+      FL_ASSIGN_OR_RETURN(c->signature,
+                          (common::fixed_from_hex<64>(u.at("signature").get<std::string>(), "update signature")));
+    }
+    return e;
+  } catch (const json::exception& e) {
+    std::string what = e.what();
+    if (const auto end = what.find("] "); what.starts_with("[json.exception") && end != std::string::npos) {
+      what = what.substr(end + 2);
+    }
+    return make_error(ErrorCode::kInvalidArgument,
+                      "not equivocation evidence as the coordinator's evidence file holds it (" + what + ")");
+  }
+}
+
 json proof_json(const MerkleProof& p) {
   json path = json::array();
   for (const auto& d : p.path) path.push_back(to_hex(d));
@@ -215,6 +269,7 @@ json verify_json(const VerifyReport& r) {
          {"slashed", r.slashed},
          {"total_balances", r.total_balances},
          {"total_stakes", r.total_stakes},
+         {"total_escrow", r.total_escrow},
          {"failure", nullptr}};
   if (r.failure) {
     json f{{"height", r.failure->height},

@@ -174,11 +174,13 @@ Result<std::vector<RoundReceipt>> Ledger::record_round(const common::KeyPair& au
       txs.push_back(Transaction{r.worker, 0, r.timestamp_ms, RegisterBody{r.dataset_fingerprint}, r.worker_signature});
     }
     auto existing = s.jobs().find(job.job_id);
-    std::uint64_t budget = job.reward_per_round;
     if (existing == s.jobs().end()) {
       txs.push_back(make_signed(researcher, next(researcher.public_key), now,
                                 OpenJobBody{job.job_id, job.model, job.rule, job.reward_per_round,
                                             job.privacy_budget}));
+      if (job.bounty > 0) {
+        txs.push_back(make_signed(researcher, next(researcher.public_key), now, EscrowBody{job.job_id, job.bounty}));
+      }
     } else if (existing->second.job.privacy_budget != job.privacy_budget) {
       return make_error(ErrorCode::kPrecondition,
                         "job '" + job.job_id + "' is on the ledger with another privacy budget; a "
@@ -189,19 +191,25 @@ Result<std::vector<RoundReceipt>> Ledger::record_round(const common::KeyPair& au
                             std::to_string(existing->second.job.reward_per_round) + ", not " +
                             std::to_string(job.reward_per_round));
     }
-    RoundResultBody body = round;
-    rewards = split_reward(budget, body.accepted);
-    std::vector<std::pair<common::PublicKey, std::uint64_t>> mints;
-    for (std::size_t i = 0; i < rewards.size(); ++i) {
-      if (rewards[i] > 0) mints.emplace_back(body.accepted[i].worker, rewards[i]);
-    }
-    std::sort(mints.begin(), mints.end());
     round_index = txs.size();
-    txs.push_back(make_signed(authority, next(authority.public_key), now, std::move(body)));
-    for (const auto& [worker, amount] : mints) {
-      txs.push_back(make_signed(authority, next(authority.public_key), now,
-                                RewardMintBody{round.job_id, round.round, worker, amount}));
+    txs.push_back(make_signed(authority, next(authority.public_key), now, RoundResultBody(round)));
+    // The ledger's rules say what the round pays (minted or out of the escrow): apply the block
+    // so far to a copy of the state and write the payments it then expects.
+    LedgerState preview = s;
+    for (const auto& tx : txs) {
+      if (auto applied = preview.apply(tx); !applied.ok()) {
+        return with_context(applied.error(), "round " + std::to_string(round.round) + " of job '" + job.job_id + "'");
+      }
     }
+    std::map<common::PublicKey, std::uint64_t> paid;
+    for (const auto& p : preview.pending_payments()) {
+      paid[p.to] = p.amount;
+      TxBody body = p.type == TxType::kPayout ? TxBody(PayoutBody{p.job_id, p.round, p.to, p.amount})
+                                              : TxBody(RewardMintBody{p.job_id, p.round, p.to, p.amount});
+      txs.push_back(make_signed(authority, next(authority.public_key), now, std::move(body)));
+    }
+    rewards.clear();
+    for (const auto& a : round.accepted) rewards.push_back(paid.count(a.worker) ? paid.at(a.worker) : 0);
     return txs;
   };
   FL_ASSIGN_OR_RETURN(auto block, impl_->append(authority, build, false));

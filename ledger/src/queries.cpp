@@ -100,7 +100,11 @@ namespace {
 RoundSummary summarize(const Chain& chain, const StoredTx& t, const RoundResultBody& b) {
   RoundSummary s{b.job_id, b.round, t.height, t.hash, t.tx.timestamp_ms, b.model_digest, b.rule, b.scorer, 0, {}};
   const auto job = chain.state.jobs().find(b.job_id);
-  const std::uint64_t budget = job == chain.state.jobs().end() ? 0 : job->second.job.reward_per_round;
+  std::uint64_t budget = 0;
+  if (job != chain.state.jobs().end()) {
+    const auto paid = job->second.round_budget.find(b.round);
+    budget = paid == job->second.round_budget.end() ? 0 : paid->second;
+  }
   const auto amounts = split_reward(budget, b.accepted);
   for (std::size_t i = 0; i < b.accepted.size(); ++i) {
     const auto& a = b.accepted[i];
@@ -201,6 +205,15 @@ std::string describe(const Transaction& tx) {
         } else if constexpr (std::is_same_v<T, RewardMintBody>) {
           return "mint " + std::to_string(b.amount) + " to " + short_id(b.to) + " for '" + b.job_id + "' round " +
                  std::to_string(b.round);
+        } else if constexpr (std::is_same_v<T, PayoutBody>) {
+          return "pay " + std::to_string(b.amount) + " from the escrow of '" + b.job_id + "' to " + short_id(b.to) +
+                 " for round " + std::to_string(b.round);
+        } else if constexpr (std::is_same_v<T, EscrowBody>) {
+          return "escrow " + std::to_string(b.amount) + " for '" + b.job_id + "' by " + who;
+        } else if constexpr (std::is_same_v<T, RefundBody>) {
+          return "refund " + std::to_string(b.amount) + " of the escrow of '" + b.job_id + "' (job closed) by " + who;
+        } else if constexpr (std::is_same_v<T, IssueBody>) {
+          return "issue " + std::to_string(b.amount) + " to " + short_id(b.to);
         } else if constexpr (std::is_same_v<T, TransferBody>) {
           return "transfer " + std::to_string(b.amount) + " from " + who + " to " + short_id(b.to);
         } else if constexpr (std::is_same_v<T, StakeBody>) {
@@ -208,7 +221,8 @@ std::string describe(const Transaction& tx) {
         } else if constexpr (std::is_same_v<T, UnstakeBody>) {
           return "unstake " + std::to_string(b.amount) + " by " + who;
         } else {
-          return "slash " + std::to_string(b.amount) + " of " + short_id(b.account) + ": " + b.reason;
+          return "slash " + std::to_string(b.amount) + " of " + short_id(b.account) + ": " + b.reason +
+                 (b.evidence ? " (equivocation evidence for round " + std::to_string(b.evidence->first.round) + ")" : "");
         }
       },
       tx.body);

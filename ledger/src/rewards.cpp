@@ -8,6 +8,16 @@ namespace fl::ledger {
 
 __extension__ typedef unsigned __int128 Uint128;  // exact products of u64 amounts
 
+std::uint64_t round_budget(const JobState& job, const RoundResultBody& round) {
+  std::uint64_t budget = job.job.reward_per_round;
+  if (round.validation && !round.validation->improved()) budget /= kNoImprovementDivisor;
+  return job.escrow_funded ? std::min(budget, job.escrow) : budget;
+}
+
+double improvement_share(const std::optional<RoundValidation>& validation) {
+  return validation && !validation->improved() ? 1.0 / static_cast<double>(kNoImprovementDivisor) : 1.0;
+}
+
 std::vector<std::uint64_t> split_reward(std::uint64_t budget, std::span<const AcceptedEntry> accepted) {
   const std::size_t n = accepted.size();
   std::vector<std::uint64_t> amounts(n, 0);

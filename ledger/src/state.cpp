@@ -36,6 +36,12 @@ std::uint64_t LedgerState::total_balances() const {
   return sum;
 }
 
+std::uint64_t LedgerState::total_escrow() const {
+  std::uint64_t sum = 0;
+  for (const auto& [id, j] : jobs_) sum += j.escrow;
+  return sum;
+}
+
 std::uint64_t LedgerState::total_stakes() const {
   std::uint64_t sum = 0;
   for (const auto& [k, a] : accounts_) sum += a.stake;
@@ -43,9 +49,9 @@ std::uint64_t LedgerState::total_stakes() const {
 }
 
 Status LedgerState::apply(const Transaction& tx) {
-  if (!pending_mints_.empty() && tx.type() != TxType::kRewardMint) {
-    const auto& m = pending_mints_.front();
-    return rule_error("expected the reward mint of " + amount_str(m.amount) + " to " + short_id(m.to) +
+  if (!pending_payments_.empty() && tx.type() != pending_payments_.front().type) {
+    const auto& m = pending_payments_.front();
+    return rule_error("expected the " + std::string(to_string(m.type)) + " of " + amount_str(m.amount) + " to " + short_id(m.to) +
                       " for job '" + m.job_id + "' round " + std::to_string(m.round) + ", found a " +
                       std::string(to_string(tx.type())) + " transaction");
   }
@@ -91,61 +97,25 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
       commit_issuer();
       return ok_status();
     }
-    case TxType::kRoundResult: {
+    case TxType::kRoundResult:
       FL_RETURN_IF_ERROR(require_authority());
-      const auto& b = std::get<RoundResultBody>(tx.body);
-      auto job = jobs_.find(b.job_id);
-      if (job == jobs_.end()) return rule_error("round result for job '" + b.job_id + "', which was never opened");
-      if (job->second.rounds.count(b.round)) {
-        return rule_error("job '" + b.job_id + "' round " + std::to_string(b.round) + " is already recorded");
-      }
-      FL_ASSIGN_OR_RETURN(auto privacy, account_round_privacy(job->second, b));
-      std::set<common::PublicKey> seen;
-      for (std::size_t i = 0; i < b.accepted.size(); ++i) {
-        const auto& a = b.accepted[i];
-        const std::string where = "accepted update " + std::to_string(i) + " (" + short_id(a.worker) + ")";
-        if (!std::isfinite(a.score)) return rule_error(where + " has a non-finite score");
-        if (!seen.insert(a.worker).second) return rule_error(where + " names its worker twice");
-        const auto* w = find(a.worker);
-        if (w == nullptr || !w->registered) return rule_error(where + ": worker is not registered");
-      }
-      const auto amounts = split_reward(job->second.job.reward_per_round, b.accepted);
-      std::map<common::PublicKey, std::uint64_t> by_key;
-      for (std::size_t i = 0; i < amounts.size(); ++i) {
-        if (amounts[i] > 0) by_key[b.accepted[i].worker] = amounts[i];
-      }
-      job->second.rounds.insert(b.round);
-      job->second.last_round = RecordedRound{b.round, b.model_digest, height_};
-      if (privacy) {
-        job->second.privacy_spent = std::move(privacy->composition);
-        job->second.epsilon_spent = privacy->epsilon;
-      }
-      for (const auto& [worker, amount] : by_key) pending_mints_.push_back({b.job_id, b.round, worker, amount});
-      commit_issuer();
-      for (const auto& a : b.accepted) ++accounts_[a.worker].rounds_contributed;
-      for (const auto& r : b.rejected) ++accounts_[r.worker].rejections;
-      return ok_status();
-    }
-    case TxType::kRewardMint: {
+      return apply_round_result(tx, issuer);
+    case TxType::kRewardMint:
+    case TxType::kPayout:
       FL_RETURN_IF_ERROR(require_authority());
-      const auto& b = std::get<RewardMintBody>(tx.body);
-      if (pending_mints_.empty()) {
-        return rule_error("reward mint of " + amount_str(b.amount) + " to " + short_id(b.to) +
-                          " is not called for by a round result");
-      }
-      const auto& e = pending_mints_.front();
-      if (b.job_id != e.job_id || b.round != e.round || b.to != e.to || b.amount != e.amount) {
-        return rule_error("reward mint of " + amount_str(b.amount) + " to " + short_id(b.to) + " for job '" +
-                          b.job_id + "' round " + std::to_string(b.round) + " differs from the split, which pays " +
-                          amount_str(e.amount) + " to " + short_id(e.to));
-      }
-      if (add_overflows(minted_, b.amount)) return rule_error("reward mint overflows the token supply");
+      return apply_payment(tx, issuer);
+    case TxType::kEscrow:
+    case TxType::kRefund:
+      return apply_escrow(tx, issuer);
+    case TxType::kIssue: {
+      FL_RETURN_IF_ERROR(require_authority());
+      const auto& b = std::get<IssueBody>(tx.body);
+      if (b.amount == 0) return rule_error("issue of 0 tokens");
+      if (add_overflows(minted_, b.amount)) return rule_error("issue overflows the token supply");
       commit_issuer();
-      auto& to = accounts_[b.to];
-      to.balance += b.amount;
-      to.earned += b.amount;
+      accounts_[b.to].balance += b.amount;
       minted_ += b.amount;
-      pending_mints_.pop_front();
+      issued_ += b.amount;
       return ok_status();
     }
     case TxType::kTransfer: {
@@ -189,6 +159,11 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
       FL_RETURN_IF_ERROR(require_authority());
       const auto& b = std::get<SlashBody>(tx.body);
       if (b.amount == 0) return rule_error("slash of 0 tokens");
+      if (b.evidence) {
+        if (auto problem = evidence_problem(*b.evidence, b.account)) {
+          return rule_error("slash of " + short_id(b.account) + ": " + *problem);
+        }
+      }
       const std::uint64_t stake = b.account == tx.issuer ? issuer.stake : (find(b.account) ? find(b.account)->stake : 0);
       if (stake < b.amount) {
         return rule_error("slash of " + amount_str(b.amount) + " exceeds the stake " + amount_str(stake) + " of " +
@@ -209,10 +184,11 @@ Status LedgerState::check_block_contents(const BlockHeader& header, std::span<co
   if (header.proposer == authority_) return ok_status();
   for (std::size_t i = 0; i < txs.size(); ++i) {
     const auto type = txs[i].type();
-    const bool holder_type = type == TxType::kTransfer || type == TxType::kStake || type == TxType::kUnstake;
+    const bool holder_type = type == TxType::kTransfer || type == TxType::kStake || type == TxType::kUnstake ||
+                             type == TxType::kEscrow || type == TxType::kRefund;
     if (!holder_type || txs[i].issuer != header.proposer) {
       return rule_error("tx " + std::to_string(i) + ": a block proposed by " + short_id(header.proposer) +
-                        " (not the authority) may hold only its own transfers, stakes and unstakes, not a " +
+                        " (not the authority) may hold only its own transfers, stakes, unstakes, escrows and refunds, not a " +
                         std::string(to_string(type)) + " by " + short_id(txs[i].issuer));
     }
   }
@@ -220,17 +196,17 @@ Status LedgerState::check_block_contents(const BlockHeader& header, std::span<co
 }
 
 Status LedgerState::check_block_end() const {
-  if (!pending_mints_.empty()) {
-    const auto& m = pending_mints_.front();
-    return rule_error("block ends without the reward mint of " + amount_str(m.amount) + " to " + short_id(m.to) +
+  if (!pending_payments_.empty()) {
+    const auto& m = pending_payments_.front();
+    return rule_error("block ends without the " + std::string(to_string(m.type)) + " of " + amount_str(m.amount) + " to " + short_id(m.to) +
                       " for job '" + m.job_id + "' round " + std::to_string(m.round));
   }
-  const Uint128 held = static_cast<Uint128>(total_balances()) + total_stakes();
+  const Uint128 held = static_cast<Uint128>(total_balances()) + total_stakes() + total_escrow();
   const Uint128 supply = minted_ >= slashed_ ? minted_ - slashed_ : 0;
   if (held != supply || minted_ < slashed_) {
     return make_error(ErrorCode::kCorrupt,
                       "supply invariant broken: balances " + amount_str(total_balances()) + " + stakes " +
-                          amount_str(total_stakes()) + " != minted " + amount_str(minted_) + " - slashed " +
+                          amount_str(total_stakes()) + " + escrow " + amount_str(total_escrow()) + " != minted " + amount_str(minted_) + " - slashed " +
                           amount_str(slashed_));
   }
   return ok_status();

@@ -18,12 +18,19 @@ constexpr std::uint8_t kVersionWithScorer = 2;
 // Version 3: an open-job with a privacy budget, a round result with its DP parameters (and its
 // scorer, possibly empty). Written only with DP on, so other ledgers keep their bytes.
 constexpr std::uint8_t kVersionWithPrivacy = 3;
+// Version 4: tagged extensions before the version-1 body (the header comment lists the tags).
+constexpr std::uint8_t kVersionWithExtensions = 4;
+enum Tag : std::uint8_t { kTagScorer = 1, kTagPrivacy = 2, kTagValidation = 3, kTagEvidence = 4 };
 
 std::uint8_t version_of(const TxBody& body) {
   if (const auto* job = std::get_if<OpenJobBody>(&body)) {
     return job->privacy_budget ? kVersionWithPrivacy : kVersion;
   }
+  if (const auto* slash = std::get_if<SlashBody>(&body)) {
+    return slash->evidence ? kVersionWithExtensions : kVersion;
+  }
   const auto* round = std::get_if<RoundResultBody>(&body);
+  if (round && round->validation) return kVersionWithExtensions;
   if (round && round->privacy) return kVersionWithPrivacy;
   return round && !round->scorer.empty() ? kVersionWithScorer : kVersion;
 }
@@ -100,9 +107,60 @@ class ByteReader {
   std::string error_;
 };
 
-void write_body(ByteWriter& w, const TxBody& body) {
+void write_claim(ByteWriter& w, const common::UpdateClaim& c) {
+  w.u64(c.version);
+  w.text(c.job_id);
+  w.u64(c.round);
+  w.fixed(c.worker);
+  w.fixed(c.header_digest);
+  w.fixed(c.payload_digest);
+  w.fixed(c.signature);
+}
+
+void write_privacy(ByteWriter& w, const RoundPrivacy& p) {
+  w.f64(p.clip_norm);
+  w.f64(p.noise_multiplier);
+  w.f64(p.sample_rate);
+  w.f64(p.epsilon);
+}
+
+// Version 4's extension list: the fields versions 1 to 3 have no room for.
+void write_extensions(ByteWriter& w, const TxBody& body) {
+  std::vector<std::pair<Tag, ByteWriter>> ext;
+  auto add = [&ext](Tag tag) -> ByteWriter& { return ext.emplace_back(tag, ByteWriter{}).second; };
+  if (const auto* job = std::get_if<OpenJobBody>(&body); job && job->privacy_budget) {
+    auto& e = add(kTagPrivacy);
+    e.f64(job->privacy_budget->epsilon);
+    e.f64(job->privacy_budget->delta);
+  }
+  if (const auto* round = std::get_if<RoundResultBody>(&body)) {
+    if (!round->scorer.empty()) add(kTagScorer).raw(round->scorer.data(), round->scorer.size());
+    if (round->privacy) write_privacy(add(kTagPrivacy), *round->privacy);
+    if (round->validation) {
+      auto& e = add(kTagValidation);
+      e.f64(round->validation->loss_before);
+      e.f64(round->validation->loss_after);
+    }
+  }
+  if (const auto* slash = std::get_if<SlashBody>(&body); slash && slash->evidence) {
+    auto& e = add(kTagEvidence);
+    write_claim(e, slash->evidence->first);
+    write_claim(e, slash->evidence->second);
+  }
+  w.u8(static_cast<std::uint8_t>(ext.size()));
+  for (auto& [tag, payload] : ext) {
+    w.u8(tag);
+    const auto bytes = payload.take();
+    w.u64(bytes.size());
+    w.raw(bytes.data(), bytes.size());
+  }
+}
+
+void write_body(ByteWriter& w, const TxBody& body, std::uint8_t version) {
+  const bool v4 = version == kVersionWithExtensions;
+  if (v4) write_extensions(w, body);
   std::visit(
-      [&w](const auto& b) {
+      [&w, v4](const auto& b) {
         using T = std::decay_t<decltype(b)>;
         if constexpr (std::is_same_v<T, RegisterBody>) {
           w.text(b.dataset_fingerprint);
@@ -110,7 +168,7 @@ void write_body(ByteWriter& w, const TxBody& body) {
           w.text(b.job_id);
           w.text(b.model);
           w.text(b.rule);
-          if (b.privacy_budget) {
+          if (b.privacy_budget && !v4) {
             w.f64(b.privacy_budget->epsilon);
             w.f64(b.privacy_budget->delta);
           }
@@ -120,12 +178,11 @@ void write_body(ByteWriter& w, const TxBody& body) {
           w.u64(b.round);
           w.fixed(b.model_digest);
           w.text(b.rule);
-          if (b.privacy) {
+          if (v4) {
+            // scorer and privacy are extensions
+          } else if (b.privacy) {
             w.text(b.scorer);
-            w.f64(b.privacy->clip_norm);
-            w.f64(b.privacy->noise_multiplier);
-            w.f64(b.privacy->sample_rate);
-            w.f64(b.privacy->epsilon);
+            write_privacy(w, *b.privacy);
           } else if (!b.scorer.empty()) {
             w.text(b.scorer);
           }
@@ -142,12 +199,15 @@ void write_body(ByteWriter& w, const TxBody& body) {
             w.fixed(r.update_digest);
             w.text(r.reason);
           }
-        } else if constexpr (std::is_same_v<T, RewardMintBody>) {
+        } else if constexpr (std::is_same_v<T, RewardMintBody> || std::is_same_v<T, PayoutBody>) {
           w.text(b.job_id);
           w.u64(b.round);
           w.fixed(b.to);
           w.u64(b.amount);
-        } else if constexpr (std::is_same_v<T, TransferBody>) {
+        } else if constexpr (std::is_same_v<T, EscrowBody> || std::is_same_v<T, RefundBody>) {
+          w.text(b.job_id);
+          w.u64(b.amount);
+        } else if constexpr (std::is_same_v<T, TransferBody> || std::is_same_v<T, IssueBody>) {
           w.fixed(b.to);
           w.u64(b.amount);
         } else if constexpr (std::is_same_v<T, SlashBody>) {
@@ -161,7 +221,109 @@ void write_body(ByteWriter& w, const TxBody& body) {
       body);
 }
 
+bool read_claim(ByteReader& r, common::UpdateClaim& c) {
+  std::uint64_t version = 0;
+  if (!r.u64(version, "evidence update version") || !r.text(c.job_id, "evidence job id") ||
+      !r.u64(c.round, "evidence round") || !r.fixed(c.worker, "evidence worker") ||
+      !r.fixed(c.header_digest, "evidence header digest") ||
+      !r.fixed(c.payload_digest, "evidence payload digest") ||
+      !r.fixed(c.signature, "evidence signature"))
+    return false;
+  c.version = static_cast<std::uint32_t>(version);
+  return version <= UINT32_MAX;
+}
+
+bool read_privacy(ByteReader& r, RoundPrivacy& p) {
+  return r.f64(p.clip_norm, "clip norm") && r.f64(p.noise_multiplier, "noise multiplier") &&
+         r.f64(p.sample_rate, "sample rate") && r.f64(p.epsilon, "cumulative epsilon");
+}
+
+// Version 4's extensions, decoded; each payload must be read to its end.
+struct Extensions {
+  std::optional<std::string> scorer;
+  std::vector<std::uint8_t> privacy;  // raw: its layout depends on the type
+  std::optional<RoundValidation> validation;
+  std::optional<EquivocationEvidence> evidence;
+};
+
+std::string read_extensions(ByteReader& r, Extensions& ext) {
+  std::uint8_t k = 0;
+  if (!r.u8(k, "extension count")) return r.error();
+  int last = 0;
+  for (int i = 0; i < k; ++i) {
+    std::uint8_t tag = 0;
+    std::string payload;
+    if (!r.u8(tag, "extension tag") || !r.text(payload, "extension payload")) return r.error();
+    if (tag <= last) return "extension tags out of order (" + std::to_string(tag) + " after " + std::to_string(last) + ")";
+    last = tag;
+    const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
+    ByteReader e(bytes);
+    bool ok = true;
+    switch (tag) {
+      case kTagScorer:
+        ext.scorer = payload;
+        e = ByteReader({});
+        break;
+      case kTagPrivacy:
+        ext.privacy.assign(bytes.begin(), bytes.end());
+        e = ByteReader({});
+        break;
+      case kTagValidation: {
+        auto& v = ext.validation.emplace();
+        ok = e.f64(v.loss_before, "validation loss before") && e.f64(v.loss_after, "validation loss after");
+        break;
+      }
+      case kTagEvidence: {
+        auto& v = ext.evidence.emplace();
+        ok = read_claim(e, v.first) && read_claim(e, v.second);
+        break;
+      }
+      default:
+        return "unknown extension tag " + std::to_string(tag) + " (written by a newer FedLedger?)";
+    }
+    if (!ok) return "extension " + std::to_string(tag) + " " + e.error();
+    if (!e.done()) return "extension " + std::to_string(tag) + " has trailing bytes";
+  }
+  return "";
+}
+
+// Moves the extensions into the version-1 body just read; an extension the type cannot hold
+// is an error.
+std::string merge_extensions(Extensions& ext, TxBody& body) {
+  auto* job = std::get_if<OpenJobBody>(&body);
+  auto* round = std::get_if<RoundResultBody>(&body);
+  auto* slash = std::get_if<SlashBody>(&body);
+  const std::string type(to_string(static_cast<TxType>(body.index() + 1)));
+  if (ext.scorer) {
+    if (!round || ext.scorer->empty()) return "a scorer extension on a " + type + " (or an empty one)";
+    round->scorer = std::move(*ext.scorer);
+  }
+  if (!ext.privacy.empty()) {
+    ByteReader e(ext.privacy);
+    bool ok = false;
+    if (job) {
+      auto& budget = job->privacy_budget.emplace();
+      ok = e.f64(budget.epsilon, "privacy epsilon") && e.f64(budget.delta, "privacy delta");
+    } else if (round) {
+      ok = read_privacy(e, round->privacy.emplace());
+    } else {
+      return "a privacy extension on a " + type;
+    }
+    if (!ok || !e.done()) return "privacy extension of the wrong size";
+  }
+  if (ext.validation) {
+    if (!round) return "a validation extension on a " + type;
+    round->validation = ext.validation;
+  }
+  if (ext.evidence) {
+    if (!slash) return "an evidence extension on a " + type;
+    slash->evidence = std::move(ext.evidence);
+  }
+  return "";
+}
+
 bool read_body(ByteReader& r, std::uint8_t version, TxType type, TxBody& out) {
+  if (version == kVersionWithExtensions) version = kVersion;  // extensions are read apart
   switch (type) {
     case TxType::kRegister: {
       RegisterBody b;
@@ -214,12 +376,35 @@ bool read_body(ByteReader& r, std::uint8_t version, TxType type, TxBody& out) {
       out = std::move(b);
       return true;
     }
-    case TxType::kRewardMint: {
+    case TxType::kRewardMint:
+    case TxType::kPayout: {
       RewardMintBody b;
       if (!r.text(b.job_id, "job id") || !r.u64(b.round, "round") || !r.fixed(b.to, "recipient") ||
           !r.u64(b.amount, "amount"))
         return false;
-      out = std::move(b);
+      if (type == TxType::kPayout) {
+        out = PayoutBody{std::move(b.job_id), b.round, b.to, b.amount};
+      } else {
+        out = std::move(b);
+      }
+      return true;
+    }
+    case TxType::kEscrow:
+    case TxType::kRefund: {
+      std::string job_id;
+      std::uint64_t amount = 0;
+      if (!r.text(job_id, "job id") || !r.u64(amount, "amount")) return false;
+      if (type == TxType::kEscrow) {
+        out = EscrowBody{std::move(job_id), amount};
+      } else {
+        out = RefundBody{std::move(job_id), amount};
+      }
+      return true;
+    }
+    case TxType::kIssue: {
+      IssueBody b;
+      if (!r.fixed(b.to, "recipient") || !r.u64(b.amount, "amount")) return false;
+      out = b;
       return true;
     }
     case TxType::kTransfer: {
@@ -263,6 +448,10 @@ std::string_view to_string(TxType type) {
     case TxType::kStake: return "stake";
     case TxType::kUnstake: return "unstake";
     case TxType::kSlash: return "slash";
+    case TxType::kEscrow: return "escrow";
+    case TxType::kPayout: return "payout";
+    case TxType::kRefund: return "refund";
+    case TxType::kIssue: return "issue";
   }
   return "unknown";
 }
@@ -287,7 +476,7 @@ std::vector<std::uint8_t> encode(const Transaction& tx) {
   w.fixed(tx.issuer);
   w.u64(tx.nonce);
   w.u64(tx.timestamp_ms);
-  write_body(w, tx.body);
+  write_body(w, tx.body, version_of(tx.body));
   return w.take();
 }
 
@@ -300,16 +489,26 @@ Result<Transaction> decode(std::span<const std::uint8_t> body, const common::Sig
   if (!r.raw(magic, 4, "magic") || std::memcmp(magic, kMagic, 4) != 0) {
     return make_error(ErrorCode::kCorrupt, "transaction body does not start with \"FLTX\"");
   }
-  if (!r.u8(version, "version") || (version != kVersion && version != kVersionWithScorer &&
-                                     version != kVersionWithPrivacy)) {
+  if (!r.u8(version, "version") || version < kVersion || version > kVersionWithExtensions) {
     return make_error(ErrorCode::kCorrupt, "unsupported transaction version " + std::to_string(version));
   }
-  if (!r.u8(type, "type") || type < 1 || type > 8) {
+  if (!r.u8(type, "type") || type < 1 || type > std::variant_size_v<TxBody>) {
     return make_error(ErrorCode::kCorrupt, "unknown transaction type " + std::to_string(type));
   }
-  if (!r.fixed(tx.issuer, "issuer") || !r.u64(tx.nonce, "nonce") || !r.u64(tx.timestamp_ms, "timestamp") ||
-      !read_body(r, version, static_cast<TxType>(type), tx.body)) {
+  if (!r.fixed(tx.issuer, "issuer") || !r.u64(tx.nonce, "nonce") || !r.u64(tx.timestamp_ms, "timestamp")) {
     return make_error(ErrorCode::kCorrupt, "transaction body " + r.error());
+  }
+  Extensions ext;
+  if (version == kVersionWithExtensions) {
+    if (auto problem = read_extensions(r, ext); !problem.empty()) {
+      return make_error(ErrorCode::kCorrupt, "transaction body " + problem);
+    }
+  }
+  if (!read_body(r, version, static_cast<TxType>(type), tx.body)) {
+    return make_error(ErrorCode::kCorrupt, "transaction body " + r.error());
+  }
+  if (auto problem = merge_extensions(ext, tx.body); !problem.empty()) {
+    return make_error(ErrorCode::kCorrupt, "transaction body has " + problem);
   }
   if (version != version_of(tx.body)) {  // one encoding per transaction, or its hash would not be unique
     return make_error(ErrorCode::kCorrupt, "transaction version " + std::to_string(version) + " does not fit a " +
@@ -319,6 +518,9 @@ Result<Transaction> decode(std::span<const std::uint8_t> body, const common::Sig
   if (!r.done()) {
     return make_error(ErrorCode::kCorrupt, "transaction body has " + std::to_string(body.size() - r.position()) +
                                                " trailing bytes after byte " + std::to_string(r.position()));
+  }
+  if (encode(tx) != std::vector<std::uint8_t>(body.begin(), body.end())) {
+    return make_error(ErrorCode::kCorrupt, "transaction body is not in canonical form (it would re-encode differently)");
   }
   tx.signature = signature;
   return tx;
@@ -358,7 +560,8 @@ std::vector<common::PublicKey> accounts_named(const Transaction& tx) {
         if constexpr (std::is_same_v<T, RoundResultBody>) {
           for (const auto& a : b.accepted) out.push_back(a.worker);
           for (const auto& r : b.rejected) out.push_back(r.worker);
-        } else if constexpr (std::is_same_v<T, RewardMintBody> || std::is_same_v<T, TransferBody>) {
+        } else if constexpr (std::is_same_v<T, RewardMintBody> || std::is_same_v<T, TransferBody> ||
+                             std::is_same_v<T, PayoutBody> || std::is_same_v<T, IssueBody>) {
           out.push_back(b.to);
         } else if constexpr (std::is_same_v<T, SlashBody>) {
           out.push_back(b.account);
@@ -372,6 +575,23 @@ std::uint64_t now_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
+}
+
+std::optional<std::string> evidence_problem(const EquivocationEvidence& evidence,
+                                            const common::PublicKey& account) {
+  const auto& [a, b] = std::tie(evidence.first, evidence.second);
+  if (a.worker != account || b.worker != account) {
+    return "the evidence's updates are signed by " + common::short_id(a.worker) + " and " +
+           common::short_id(b.worker) + ", not by the slashed " + common::short_id(account);
+  }
+  if (a.job_id != b.job_id || a.round != b.round) {
+    return "the evidence's updates are for job '" + a.job_id + "' round " + std::to_string(a.round) +
+           " and job '" + b.job_id + "' round " + std::to_string(b.round) + ", not one round";
+  }
+  if (claim_signing_digest(a) == claim_signing_digest(b)) return "the evidence's two updates are the same update";
+  if (!claim_signature_valid(a)) return "the evidence's first update signature does not verify";
+  if (!claim_signature_valid(b)) return "the evidence's second update signature does not verify";
+  return std::nullopt;
 }
 
 AcceptedEntry accepted_entry(const common::UpdateHeader& header, const common::Digest& update_digest, double score) {

@@ -45,6 +45,7 @@ Result<VerifyReport> verify_records(const BlockStore& store, const std::string& 
   report.slashed = s.slashed();
   report.total_balances = s.total_balances();
   report.total_stakes = s.total_stakes();
+  report.total_escrow = s.total_escrow();
   report.ok = true;
   return report;
 }

@@ -11,6 +11,7 @@
 
 #include "fl/coordinator/contribution.hpp"
 #include "fl/coordinator/round.hpp"
+#include "fl/ledger/rewards.hpp"
 #include "fl/coordinator/round_engine.hpp"
 #include "fl/models/model_fit.hpp"
 #include "fl/models/partition.hpp"
@@ -199,12 +200,14 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
                                                  config.close));
     global = std::move(closed.global);
     result.final_model_digest = closed.model_digest;
-    // Each round's reward budget (1) split in proportion to the scores, as the ledger does.
+    // Each round's reward budget (1, or a tenth when the validation loss did not go down) split
+    // in proportion to the scores, as the ledger does.
+    const double budget = ledger::improvement_share(validation_record(closed));
     double score_sum = 0;
     for (double v : closed.scores) score_sum += std::max(v, 0.0);
     for (std::size_t i = 0; i < collected.accepted.size() && score_sum > 0; ++i) {
       const auto id = worker_ids.find(collected.accepted[i].header.worker_key);
-      if (id != worker_ids.end()) result.rewards[id->second] += std::max(closed.scores[i], 0.0) / score_sum;
+      if (id != worker_ids.end()) result.rewards[id->second] += budget * std::max(closed.scores[i], 0.0) / score_sum;
     }
 
     RoundRecord record;

@@ -171,6 +171,24 @@ Digest header_digest(const UpdateHeader& header);
 // signs and what identifies an update everywhere (ledger, metrics, receipts).
 Digest update_signing_digest(const UpdateHeader& header);
 void sign_update(UpdateHeader& header, const SecretKey& key);
+
+// What a worker's update signature commits to, without the payload or the other header fields
+// (they enter through header_digest): enough for anyone to check the signature later. Two valid
+// claims with one job, round and key but different signing digests prove equivocation (the
+// evidence a slashing transaction carries, ledger/transaction.hpp).
+struct UpdateClaim {
+  std::uint32_t version = 0;
+  std::string job_id;
+  std::uint64_t round = 0;
+  PublicKey worker{};
+  Digest header_digest{};
+  Digest payload_digest{};
+  Signature signature{};
+  bool operator==(const UpdateClaim&) const = default;
+};
+UpdateClaim update_claim(const UpdateHeader& header);
+Digest claim_signing_digest(const UpdateClaim& claim);  // == update_signing_digest(header)
+bool claim_signature_valid(const UpdateClaim& claim);
 // Checks the signature against the header's worker key and that the payload digest matches.
 Status verify_update(const UpdateHeader& header, std::span<const std::uint8_t> payload);
 

@@ -75,6 +75,11 @@ struct JobConfig {
   std::string ledger_chain = "main";  // etcd keys under /fedledger/<chain>/
   double ledger_lease_ttl_s = 10;     // the job's owner lease in etcd
   std::uint64_t reward_per_round = 1000;
+  // > 0: the researcher escrows this bounty when the job opens; rounds are paid out of it
+  // (never minted) and what is left returns to the researcher when the job ends.
+  std::uint64_t bounty = 0;
+  // Share of an equivocating worker's stake slashed, with both signed updates as the evidence.
+  double slashable_fraction = 0.5;
   // [output]
   std::filesystem::path output_dir = "runs/job";
   std::filesystem::path coordinator_key;  // default: <output_dir>/keys/coordinator.key

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "fl/coordinator/round_collector.hpp"
 #include "fl/coordinator/scoring/scoring_context.hpp"
 #include "fl/coordinator/update_bounds.hpp"
+#include "fl/ledger/transaction.hpp"
 
 namespace fl::coordinator {
 
@@ -50,8 +52,14 @@ struct ClosedRound {
   double scoring_seconds = 0;          // screening and scoring
   std::int64_t scoring_evaluations = 0;  // validation measurements the scorer made
   int dp_clipped = 0;  // updates clipped to the DP norm bound (privacy/client_dp.hpp)
+  // With a validation set: the previous and the new global model measured on it (recorded with
+  // the round; a round that does not lower the loss pays a tenth of its share).
+  std::optional<ValidationMetrics> validation_before, validation_after;
   EvalMetrics eval;
 };
+
+// The validation record the ledger keeps for the round (nullopt without a validation set).
+std::optional<ledger::RoundValidation> validation_record(const ClosedRound& closed);
 
 // Combines `collected.accepted` (already in worker-key order) into the next global model:
 // global + server_lr * rule(updates), screens and scores each update (`scoring`; the screening

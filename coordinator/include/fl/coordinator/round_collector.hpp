@@ -46,6 +46,7 @@ std::size_t quorum_for(double quorum_fraction, std::size_t sampled);
 struct Equivocation {
   common::PublicKey worker{};
   common::Digest first{}, second{};
+  common::UpdateClaim first_claim, second_claim;  // what both signatures commit to: the evidence
 };
 
 struct TaskFailure {
@@ -124,7 +125,7 @@ class RoundCollector {
   std::map<common::PublicKey, std::size_t> recorded_rejections_;
   std::vector<TaskFailure> failures_;
   std::set<common::PublicKey> answered_;
-  std::map<common::PublicKey, common::Digest> first_update_;  // equivocation check
+  std::map<common::PublicKey, std::pair<common::Digest, common::UpdateClaim>> first_update_;  // equivocation check
 };
 
 }  // namespace fl::coordinator

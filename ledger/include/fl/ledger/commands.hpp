@@ -41,10 +41,19 @@ int command_verify_proof(const CommandContext& c, const std::filesystem::path& f
 int command_trace(const CommandContext& c, const std::string& model_file_or_digest);
 // format "csv" or "json"; with out_dir, writes transactions/accounts/rounds files there.
 int command_export(const CommandContext& c, const std::string& format, const std::optional<std::filesystem::path>& out_dir);
-// kind "transfer", "stake" or "unstake"; `amount` as typed (see parse_token_amount); `to` for
-// transfers only (a public key, a unique hex prefix of one on the ledger, or a key file).
+// kind "transfer", "stake", "unstake", "issue" (the authority's emission) or "escrow" (a
+// researcher's bounty for `job_id`); `amount` as typed (see parse_token_amount); `to` for
+// transfers and issues (a public key, a unique hex prefix of one on the ledger, or a key file).
 int command_submit(const CommandContext& c, const std::string& kind, const std::filesystem::path& key_file,
-                   const std::string& amount, const std::string& to);
+                   const std::string& amount, const std::string& to, const std::string& job_id = "");
+// `refund`: returns the unspent escrow of `job_id` to its researcher and closes the job; signed
+// with the researcher's or the authority's key.
+int command_refund(const CommandContext& c, const std::filesystem::path& key_file, const std::string& job_id);
+// `slash --evidence FILE`: slashes `fraction` of the stake of the worker whose two signed
+// updates the evidence holds (a line of the coordinator's evidence.jsonl, the first unless
+// `line` is given, counted from 1), signed with the authority's key.
+int command_slash(const CommandContext& c, const std::filesystem::path& key_file,
+                  const std::filesystem::path& evidence_file, double fraction, std::size_t line);
 
 // A witness's view: `witness init` creates an empty one in `state_dir` for the key in `key_file`;
 // `witness cosign` cosigns the head of c.db (opened read-only) when its chain verifies and extends

@@ -32,4 +32,11 @@ nlohmann::json proof_json(const MerkleProof& p);
 // Reads what proof_json wrote; kInvalidArgument naming the missing or bad field.
 Result<MerkleProof> proof_from_json(const nlohmann::json& j);
 
+// Equivocation evidence as the coordinator's evidence file holds it (one object per line) and
+// `fl-ledger slash --evidence` reads it: {"worker", "job_id", "round", "first", "second"}, each
+// update as {"version", "header_digest", "payload_digest", "signature"} in hex.
+nlohmann::json evidence_json(const EquivocationEvidence& e);
+// kInvalidArgument naming the missing or bad field.
+Result<EquivocationEvidence> evidence_from_json(const nlohmann::json& j);
+
 }  // namespace fl::ledger

@@ -37,6 +37,9 @@ struct JobRecord {
   std::string rule;
   std::uint64_t reward_per_round = 0;
   std::optional<PrivacyBudget> privacy_budget{};  // a DP job's (epsilon, delta) target
+  // > 0: the researcher escrows this much when the job opens, and rounds are paid out of it
+  // (never minted); 0: the authority mints each round's reward.
+  std::uint64_t bounty = 0;
 };
 
 // The coordinator describes a round exactly as the round-result transaction records it.
@@ -88,7 +91,9 @@ class Ledger {
 
   // Appends ONE block signed by `authority`: the registrations not yet on the ledger (a key
   // registered twice is skipped), the open-job tx if the job is new (signed by `researcher`),
-  // the round-result tx and one reward mint per rewarded worker. One receipt per accepted
+  // the researcher's escrow if the job is new and has a bounty, the round-result tx and one
+  // reward mint (or escrow payout) per rewarded worker, as the ledger's rules (state.hpp,
+  // rewards.hpp) call for. One receipt per accepted
   // update, in round.accepted order (reward 0 where the score earned nothing).
   Result<std::vector<RoundReceipt>> record_round(const common::KeyPair& authority,
                                                  const common::KeyPair& researcher, const JobRecord& job,
@@ -126,7 +131,7 @@ struct VerifyReport {
   common::PublicKey authority{};
   common::Digest head_hash{};
   common::Digest genesis_hash{};  // the chain's identity (block 0), when it decodes
-  std::uint64_t minted = 0, slashed = 0, total_balances = 0, total_stakes = 0;
+  std::uint64_t minted = 0, slashed = 0, total_balances = 0, total_stakes = 0, total_escrow = 0;
   std::optional<VerifyFailure> failure;
 };
 

@@ -1,7 +1,9 @@
 // Derived ledger state: balances, stakes, nonces, registrations and jobs, rebuilt by replaying
 // transactions. apply() is the single statement of the ledger's rules; the writer runs it
 // before committing a block and `verify` runs it again on what was committed.
-// Supply invariant (after every block): sum(balance) + sum(stake) == minted - slashed.
+// Supply invariant (after every block): sum(balance) + sum(stake) + sum(escrow) == minted -
+// slashed, where minted counts reward mints and issues (escrow payouts move tokens, they do not
+// create them).
 #pragma once
 
 #include <cstdint>
@@ -47,6 +49,21 @@ struct JobState {
   // recorded (q, sigma), and the epsilon they spend at the job's delta.
   common::RdpComposition privacy_spent{};
   double epsilon_spent = 0;
+  // Funding: a job with an escrow transaction pays its rounds out of the escrow (never more
+  // than is left); otherwise the authority mints them. A refund closes the job.
+  std::uint64_t escrow = 0;
+  bool escrow_funded = false;
+  bool closed = false;
+  std::map<std::uint64_t, std::uint64_t> round_budget;  // round -> what it paid in all
+};
+
+// A reward a round result calls for: a mint, or a payout from the job's escrow.
+struct ExpectedPayment {
+  TxType type;
+  std::string job_id;
+  std::uint64_t round;
+  common::PublicKey to;
+  std::uint64_t amount;
 };
 
 class LedgerState {
@@ -71,26 +88,28 @@ class LedgerState {
   const std::map<std::string, JobState>& jobs() const { return jobs_; }
   const AccountState* find(const common::PublicKey& key) const;
   std::uint64_t next_nonce(const common::PublicKey& key) const;
+  // The payments the last round result applied calls for, in the order they must follow it.
+  const std::deque<ExpectedPayment>& pending_payments() const { return pending_payments_; }
   std::uint64_t minted() const { return minted_; }
   std::uint64_t slashed() const { return slashed_; }
   std::uint64_t total_balances() const;
   std::uint64_t total_stakes() const;
+  std::uint64_t total_escrow() const;
+  std::uint64_t issued() const { return issued_; }  // the part of minted() that issue txs created
 
  private:
   std::uint64_t height_ = 0;
-  struct ExpectedMint {
-    std::string job_id;
-    std::uint64_t round;
-    common::PublicKey to;
-    std::uint64_t amount;
-  };
   Status apply_body(const Transaction& tx, AccountState& issuer);
+  Status apply_round_result(const Transaction& tx, AccountState& issuer);
+  Status apply_payment(const Transaction& tx, AccountState& issuer);
+  Status apply_escrow(const Transaction& tx, AccountState& issuer);
 
   common::PublicKey authority_{};
   std::map<common::PublicKey, AccountState> accounts_;
   std::map<std::string, JobState> jobs_;
-  std::deque<ExpectedMint> pending_mints_;
+  std::deque<ExpectedPayment> pending_payments_;
   std::uint64_t minted_ = 0;
+  std::uint64_t issued_ = 0;
   std::uint64_t slashed_ = 0;
 };
 

@@ -2,7 +2,7 @@
 //
 // Canonical encoding (the "body"; integers little-endian fixed width, strings and lists with
 // a u64 length/count prefix, keys and digests as their raw 32 bytes, scores as IEEE-754 f64):
-//   "FLTX" u8 version=1, u8 type, issuer[32], u64 nonce, u64 timestamp_ms, then per type
+//   "FLTX" u8 version, u8 type, issuer[32], u64 nonce, u64 timestamp_ms, then per type
 //   register     text dataset_fingerprint
 //   open-job     text job_id, text model, text rule, [version 3: f64 epsilon, f64 delta]
 //                u64 reward_per_round
@@ -15,11 +15,20 @@
 //   stake        u64 amount
 //   unstake      u64 amount
 //   slash        account[32], text reason, u64 amount
-// Version 2 is written only for a round result that names its scorer (version 1 otherwise), so
-// ledgers written before the scorer existed stay valid byte for byte. Version 3 likewise is
-// written only for an open-job that declares a privacy budget and a round result that records
-// its DP parameters (client-level DP, coordinator/privacy/client_dp.hpp); without DP nothing
-// changes.
+//   escrow       text job_id, u64 amount
+//   payout       text job_id, u64 round, to[32], u64 amount
+//   refund       text job_id, u64 amount
+//   issue        to[32], u64 amount
+// Versions 1 to 3 are what earlier ledgers hold and stay valid byte for byte: version 2 is a
+// round result that names its scorer, version 3 an open-job with a privacy budget or a round
+// result with its DP parameters.
+// Version 4 (any type): after the timestamp, u8 k extensions, each u8 tag (strictly
+// increasing) and text payload, then the version-1 body. Tags: 1 scorer (text), 2 privacy (an
+// open-job's f64 epsilon, f64 delta; a round result's four f64 as in version 3), 3 validation
+// (f64 loss_before, f64 loss_after), 4 equivocation evidence (two update claims, each u32
+// version, text job_id, u64 round, worker[32], header_digest[32], payload_digest[32],
+// signature[64]). An encoder writes the lowest version that can hold the transaction, and a
+// decoder refuses any other, so every transaction has one encoding (and one hash).
 // The amount, where a type has one, is always the last 8 bytes.
 // Signed digest: BLAKE2b-256(body), except register, whose signature is the worker's over
 // fl::common::registration_digest(issuer, dataset_fingerprint, timestamp_ms) (nonce is 0).
@@ -49,6 +58,10 @@ enum class TxType : std::uint8_t {
   kStake = 6,
   kUnstake = 7,
   kSlash = 8,
+  kEscrow = 9,   // a researcher's bounty for a job, moved from its balance into the job
+  kPayout = 10,  // a reward paid out of a job's escrow
+  kRefund = 11,  // the unspent escrow back to the researcher; the job is then closed
+  kIssue = 12,   // protocol emission by the minting authority (e.g. to fund researchers)
 };
 std::string_view to_string(TxType type);
 
@@ -75,6 +88,12 @@ struct RoundPrivacy {
   double sample_rate = 0;
   double epsilon = 0;
 };
+struct RoundValidation {
+  double loss_before = 0;
+  double loss_after = 0;
+  bool improved() const { return loss_after < loss_before; }
+  bool operator==(const RoundValidation&) const = default;
+};
 struct AcceptedEntry {
   common::PublicKey worker{};
   common::Digest update_digest{};
@@ -99,6 +118,10 @@ struct RoundResultBody {
   std::vector<AcceptedEntry> accepted;
   std::vector<RejectedEntry> rejected;
   std::optional<RoundPrivacy> privacy{};  // set: a DP round (encoding version 3)
+  // Set: the validation loss of the previous and the new global model on the coordinator's
+  // validation set (encoding version 4). A round that does not lower it pays at most a tenth
+  // of its share (rewards.hpp).
+  std::optional<RoundValidation> validation{};
 };
 struct RewardMintBody {
   std::string job_id;
@@ -116,15 +139,43 @@ struct StakeBody {
 struct UnstakeBody {
   std::uint64_t amount = 0;
 };
+// Two signed updates by one key for one job and round that differ: proof of equivocation.
+struct EquivocationEvidence {
+  common::UpdateClaim first, second;
+  bool operator==(const EquivocationEvidence&) const = default;
+};
+// Why `evidence` does not prove that `account` equivocated, or nullopt when it does.
+std::optional<std::string> evidence_problem(const EquivocationEvidence& evidence,
+                                            const common::PublicKey& account);
 struct SlashBody {
   common::PublicKey account{};
   std::string reason;
+  std::uint64_t amount = 0;
+  std::optional<EquivocationEvidence> evidence{};  // set: encoding version 4
+};
+struct EscrowBody {
+  std::string job_id;
+  std::uint64_t amount = 0;
+};
+struct PayoutBody {
+  std::string job_id;
+  std::uint64_t round = 0;
+  common::PublicKey to{};
+  std::uint64_t amount = 0;
+};
+struct RefundBody {
+  std::string job_id;
+  std::uint64_t amount = 0;
+};
+struct IssueBody {
+  common::PublicKey to{};
   std::uint64_t amount = 0;
 };
 
 // Alternatives in TxType order (index + 1 == type).
 using TxBody = std::variant<RegisterBody, OpenJobBody, RoundResultBody, RewardMintBody, TransferBody,
-                            StakeBody, UnstakeBody, SlashBody>;
+                            StakeBody, UnstakeBody, SlashBody, EscrowBody, PayoutBody, RefundBody,
+                            IssueBody>;
 
 struct Transaction {
   common::PublicKey issuer{};
