@@ -43,9 +43,19 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
     norms.push_back(l2_norm(u.values));
   }
   const auto weights = bounded_weights(samples, settings.bounds);
-  const auto scales = norm_scales(norms, settings.bounds);
-  std::vector<std::vector<float>> scaled;  // copies of the updates over the bound only
-  scaled.reserve(static_cast<std::size_t>(std::count_if(scales.begin(), scales.end(), [](double s) { return s < 1; })));
+  auto scales = norm_scales(norms, settings.bounds);
+  if (settings.bounds.rescale_to_reference && !collected.accepted.empty()) {
+    if (scoring.validation == nullptr) {
+      return make_error(ErrorCode::kPrecondition,
+                        "[aggregation] rescale_to_reference needs the coordinator's validation set "
+                        "([scoring] validation_samples > 0)");
+    }
+    FL_ASSIGN_OR_RETURN(const auto reference, scoring.validation->reference_update(global, collected.round));
+    const double target = l2_norm(reference);
+    for (std::size_t i = 0; i < scales.size(); ++i) scales[i] = norms[i] > 0 ? target / norms[i] : 1.0;
+  }
+  std::vector<std::vector<float>> scaled;  // copies of the rescaled updates only
+  scaled.reserve(static_cast<std::size_t>(std::count_if(scales.begin(), scales.end(), [](double s) { return s != 1; })));
   std::vector<UpdateView> views;
   std::vector<std::span<const float>> received;
   std::vector<common::PublicKey> workers;
@@ -53,11 +63,11 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
   for (std::size_t i = 0; i < collected.accepted.size(); ++i) {
     const auto& u = collected.accepted[i];
     std::span<const float> values = u.values;
-    if (scales[i] < 1) {
+    if (scales[i] != 1) {
       auto& copy = scaled.emplace_back(u.values.begin(), u.values.end());
       common::scale_update(copy, scales[i]);
       values = copy;
-      ++out.clipped;
+      if (scales[i] < 1) ++out.clipped;
     }
     received.push_back(u.values);
     workers.push_back(u.header.worker_key);

@@ -32,6 +32,7 @@ Status read_close_settings(const common::ConfigTable& a, CloseSettings& out) {
   }
   FL_ASSIGN_OR_RETURN(b.weight_cap, a.number("weight_cap", b.weight_cap, 1.0, 1e6));
   FL_ASSIGN_OR_RETURN(b.norm_multiple, a.number("norm_bound_multiple", b.norm_multiple, 0.0, 1e6));
+  FL_ASSIGN_OR_RETURN(b.rescale_to_reference, a.boolean("rescale_to_reference", b.rescale_to_reference));
   if (b.norm_multiple > 0 && b.norm_multiple < 1) {
     return make_error(ErrorCode::kInvalidArgument,
                       a.where("norm_bound_multiple") + " must be 0 (no bound: research mode) or at least 1");
@@ -51,7 +52,8 @@ std::string describe(const UpdateBounds& b) {
   } else {
     std::snprintf(norms, sizeof norms, "update norms unbounded");
   }
-  return std::string(weights) + ", " + norms;
+  return std::string(weights) + ", " + norms +
+         (b.rescale_to_reference ? ", each rescaled to the reference update's norm" : "");
 }
 
 bool is_research_mode(const UpdateBounds& b) {

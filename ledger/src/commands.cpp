@@ -255,6 +255,15 @@ int command_submit(const CommandContext& c, const std::string& kind, const std::
   if (!amount.ok()) return fail(c, amount.error());
   auto key = common::load_key_file(key_file);
   if (!key.ok()) return fail(c, with_context(key.error(), "--key"));
+  if (kind == "issue" && !std::filesystem::exists(c.db)) {
+    // The first issue of a new federation makes its genesis block, with the issuer as the
+    // authority (the coordinator key the job will run with), so a bounty can be funded before
+    // the job's first run.
+    auto created = Ledger::open(c.db);
+    if (!created.ok()) return fail(c, created.error());
+    if (auto init = (*created)->initialize(*key); !init.ok()) return fail(c, init.error());
+    if (!c.json) c.out << "created " << c.db.string() << " with authority " << to_hex(key->public_key) << '\n';
+  }
   // Read first: refuses a file that is not an initialized ledger without touching it.
   auto chain = load_chain(c.db);
   if (!chain.ok()) return fail(c, chain.error());

@@ -30,6 +30,16 @@ Status LedgerState::apply_round_result(const Transaction& tx, AccountState& issu
   if (b.validation && !(std::isfinite(b.validation->loss_before) && std::isfinite(b.validation->loss_after))) {
     return rule_error("job '" + b.job_id + "' round " + std::to_string(b.round) + " records a non-finite validation loss");
   }
+  if (!b.score_reasons.empty() && b.score_reasons.size() != b.accepted.size()) {
+    return rule_error("round result records " + std::to_string(b.score_reasons.size()) + " score reasons for " +
+                      std::to_string(b.accepted.size()) + " accepted updates");
+  }
+  for (std::size_t i = 0; i < b.score_reasons.size(); ++i) {
+    if (!b.score_reasons[i].empty() && b.accepted[i].score > 0) {
+      return rule_error("accepted update " + std::to_string(i) + " (" + short_id(b.accepted[i].worker) +
+                        ") was screened out (" + b.score_reasons[i] + ") but has a positive score");
+    }
+  }
   FL_ASSIGN_OR_RETURN(auto privacy, account_round_privacy(job->second, b));
   std::set<common::PublicKey> seen;
   for (std::size_t i = 0; i < b.accepted.size(); ++i) {

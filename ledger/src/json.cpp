@@ -52,6 +52,7 @@ json body_json(const TxBody& body) {
           json out = {{"job", b.job_id}, {"round", b.round},   {"model_digest", to_hex(b.model_digest)},
                       {"rule", b.rule},  {"scorer", b.scorer}, {"accepted", acc},
                       {"rejected", rej}};
+          if (!b.score_reasons.empty()) out["score_reasons"] = b.score_reasons;
           if (b.validation) {
             out["validation"] = {{"loss_before", b.validation->loss_before},
                                  {"loss_after", b.validation->loss_after},

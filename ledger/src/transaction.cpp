@@ -1,5 +1,6 @@
 #include "fl/ledger/transaction.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <chrono>
 #include <cstring>
@@ -20,7 +21,11 @@ constexpr std::uint8_t kVersionWithScorer = 2;
 constexpr std::uint8_t kVersionWithPrivacy = 3;
 // Version 4: tagged extensions before the version-1 body (the header comment lists the tags).
 constexpr std::uint8_t kVersionWithExtensions = 4;
-enum Tag : std::uint8_t { kTagScorer = 1, kTagPrivacy = 2, kTagValidation = 3, kTagEvidence = 4 };
+enum Tag : std::uint8_t { kTagScorer = 1, kTagPrivacy = 2, kTagValidation = 3, kTagEvidence = 4, kTagReasons = 5 };
+
+bool any_reason(const std::vector<std::string>& reasons) {
+  return std::any_of(reasons.begin(), reasons.end(), [](const std::string& r) { return !r.empty(); });
+}
 
 std::uint8_t version_of(const TxBody& body) {
   if (const auto* job = std::get_if<OpenJobBody>(&body)) {
@@ -30,7 +35,7 @@ std::uint8_t version_of(const TxBody& body) {
     return slash->evidence ? kVersionWithExtensions : kVersion;
   }
   const auto* round = std::get_if<RoundResultBody>(&body);
-  if (round && round->validation) return kVersionWithExtensions;
+  if (round && (round->validation || any_reason(round->score_reasons))) return kVersionWithExtensions;
   if (round && round->privacy) return kVersionWithPrivacy;
   return round && !round->scorer.empty() ? kVersionWithScorer : kVersion;
 }
@@ -142,6 +147,11 @@ void write_extensions(ByteWriter& w, const TxBody& body) {
       e.f64(round->validation->loss_after);
     }
   }
+  if (const auto* round = std::get_if<RoundResultBody>(&body); round && any_reason(round->score_reasons)) {
+    auto& e = add(kTagReasons);
+    e.u64(round->score_reasons.size());
+    for (const auto& r : round->score_reasons) e.text(r);
+  }
   if (const auto* slash = std::get_if<SlashBody>(&body); slash && slash->evidence) {
     auto& e = add(kTagEvidence);
     write_claim(e, slash->evidence->first);
@@ -244,6 +254,7 @@ struct Extensions {
   std::vector<std::uint8_t> privacy;  // raw: its layout depends on the type
   std::optional<RoundValidation> validation;
   std::optional<EquivocationEvidence> evidence;
+  std::optional<std::vector<std::string>> reasons;
 };
 
 std::string read_extensions(ByteReader& r, Extensions& ext) {
@@ -276,6 +287,14 @@ std::string read_extensions(ByteReader& r, Extensions& ext) {
       case kTagEvidence: {
         auto& v = ext.evidence.emplace();
         ok = read_claim(e, v.first) && read_claim(e, v.second);
+        break;
+      }
+      case kTagReasons: {
+        auto& v = ext.reasons.emplace();
+        std::uint64_t n = 0;
+        ok = e.count(n, 8, "score reason count");
+        v.resize(ok ? n : 0);
+        for (auto& reason : v) ok = ok && e.text(reason, "score reason");
         break;
       }
       default:
@@ -314,6 +333,12 @@ std::string merge_extensions(Extensions& ext, TxBody& body) {
   if (ext.validation) {
     if (!round) return "a validation extension on a " + type;
     round->validation = ext.validation;
+  }
+  if (ext.reasons) {
+    if (!round || ext.reasons->size() != round->accepted.size() || !any_reason(*ext.reasons)) {
+      return "score reasons that do not match the accepted entries (or none at all)";
+    }
+    round->score_reasons = std::move(*ext.reasons);
   }
   if (ext.evidence) {
     if (!slash) return "an evidence extension on a " + type;

@@ -7,6 +7,7 @@
 
 #include "fl/coordinator/aggregation/rule.hpp"
 #include "fl/coordinator/round.hpp"
+#include "fl/ledger/rewards.hpp"
 
 namespace fl::coordinator {
 namespace {
@@ -173,6 +174,84 @@ TEST(CloseRoundScreening, AReplayOfTheLastGlobalChangeEarnsNothingAndTheReasonIs
   EXPECT_NE(second->score_reasons[3].find("replays the global change of round 1"), std::string::npos)
       << second->score_reasons[3];
   EXPECT_TRUE(second->score_reasons[0].empty());
+}
+
+// The validation record close_round keeps for the ledger's "no improvement pays a tenth" rule:
+// the loss of the previous and the new global model on the coordinator's own validation set.
+class DistanceOracle final : public ValidationOracle {
+ public:
+  std::int64_t size() const override { return 10; }
+  Result<ValidationMetrics> measure(std::span<const float> p) override {
+    double d = 0;
+    for (float x : p) d += (x - 1.0) * (x - 1.0);  // the best model is all ones
+    return ValidationMetrics{1 / (1 + d), d};
+  }
+  Result<std::vector<float>> reference_update(std::span<const float> g, std::uint64_t) override {
+    return std::vector<float>(g.size(), 0.1f);
+  }
+};
+
+TEST(CloseRoundValidation, ARoundAwayFromTheValidationOptimumIsRecordedAsNoImprovement) {
+  auto fedavg = make_rule("fedavg", RuleOptions{});
+  auto cosine = make_scorer("cosine");
+  FixedEvaluator evaluator;
+  DistanceOracle oracle;
+  const std::vector<float> global(8, 0.0f);
+  auto close = [&](float step) {
+    std::vector<std::vector<float>> values(3, std::vector<float>(8, step));
+    CollectedRound c;
+    c.round = 1;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      ValidatedUpdate u;
+      u.header.num_samples = 100;
+      u.header.worker_key[0] = static_cast<std::uint8_t>(i + 1);
+      u.values = values[i];
+      c.accepted.push_back(std::move(u));
+    }
+    ScoringContext scoring{**cosine, &oracle};
+    auto closed = close_round(global, c, **fedavg, scoring, evaluator, CloseSettings{});
+    EXPECT_TRUE(closed.ok()) << closed.error().message;
+    return validation_record(*closed);
+  };
+  const auto toward = close(0.5f);
+  ASSERT_TRUE(toward.has_value());
+  EXPECT_NEAR(toward->loss_before, 8.0, 1e-9);
+  EXPECT_TRUE(toward->improved());
+  EXPECT_EQ(ledger::improvement_share(toward), 1.0);
+  const auto away = close(-0.5f);
+  ASSERT_TRUE(away.has_value());
+  EXPECT_FALSE(away->improved());
+  EXPECT_NEAR(ledger::improvement_share(away), 0.1, 1e-12);
+  // Without a validation set nothing is recorded, and the round pays in full.
+  EXPECT_EQ(ledger::improvement_share(std::nullopt), 1.0);
+}
+
+TEST(CloseRoundValidation, RescaleToReferenceGivesEveryUpdateTheReferenceNorm) {
+  auto fedavg = make_rule("fedavg", RuleOptions{});
+  auto cosine = make_scorer("cosine");
+  FixedEvaluator evaluator;
+  DistanceOracle oracle;  // its reference update is 0.1 in every coordinate
+  const std::vector<float> global(8, 0.0f);
+  std::vector<std::vector<float>> values{std::vector<float>(8, 1.0f), std::vector<float>(8, 3.0f)};
+  CollectedRound c;
+  c.round = 1;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    ValidatedUpdate u;
+    u.header.num_samples = 100;
+    u.header.worker_key[0] = static_cast<std::uint8_t>(i + 1);
+    u.values = values[i];
+    c.accepted.push_back(std::move(u));
+  }
+  CloseSettings settings;
+  settings.bounds.rescale_to_reference = true;
+  ScoringContext scoring{**cosine, &oracle};
+  auto closed = close_round(global, c, **fedavg, scoring, evaluator, settings);
+  ASSERT_TRUE(closed.ok()) << closed.error().message;
+  for (float x : closed->global) EXPECT_NEAR(x, 0.1f, 1e-6);
+  ScoringContext without{**cosine};
+  auto refused = close_round(global, c, **fedavg, without, evaluator, settings);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("validation set"), std::string::npos) << refused.error().message;
 }
 
 }  // namespace

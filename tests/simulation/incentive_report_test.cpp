@@ -55,5 +55,24 @@ TEST(IncentiveRows, ARunWithoutACleanCounterpartHasNoRow) {
   EXPECT_TRUE(incentive_rows(results).empty());
 }
 
+TEST(ScoringRows, CountRoundsThatPaidATenthAndAverageTheShapleyRankCorrelation) {
+  auto r = run(ByzantineAttack::kNone, 0, {1, 1, 1}, {});
+  r.rounds[0].shapley_spearman = 0.8;
+  RoundRecord worse;
+  worse.budget = 0.1;
+  worse.shapley_spearman = 0.2;
+  r.rounds.push_back(worse);
+  r.rounds.push_back(RoundRecord{});  // no reference this round
+  const std::vector<SettingResult> results{r};
+  const auto rows = scoring_rows(results);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].rounds, 3);
+  EXPECT_EQ(rows[0].no_improvement, 1);
+  EXPECT_NEAR(rows[0].paid, 2.1, 1e-12);
+  EXPECT_EQ(rows[0].shapley_rounds, 2);
+  EXPECT_NEAR(rows[0].spearman_mean, 0.5, 1e-12);
+  EXPECT_NEAR(rows[0].spearman_min, 0.2, 1e-12);
+}
+
 }  // namespace
 }  // namespace fl::coordinator

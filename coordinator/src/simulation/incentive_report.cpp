@@ -115,4 +115,50 @@ Result<std::string> write_incentive_report(const std::filesystem::path& dir,
   return md;
 }
 
+std::vector<ScoringRow> scoring_rows(std::span<const SettingResult> results) {
+  std::vector<ScoringRow> rows;
+  for (const auto& r : results) {
+    ScoringRow row{r.setting.id(), r.rule_name, r.scorer};
+    double sum = 0;
+    row.spearman_min = 1;
+    for (const auto& x : r.rounds) {
+      ++row.rounds;
+      row.paid += x.budget;
+      if (x.budget < 1) ++row.no_improvement;
+      if (x.shapley_spearman) {
+        ++row.shapley_rounds;
+        sum += *x.shapley_spearman;
+        row.spearman_min = std::min(row.spearman_min, *x.shapley_spearman);
+      }
+    }
+    row.spearman_mean = row.shapley_rounds ? sum / row.shapley_rounds : 0;
+    if (!row.shapley_rounds) row.spearman_min = 0;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+Result<std::string> write_scoring_report(const std::filesystem::path& dir,
+                                         std::span<const SettingResult> results) {
+  const auto rows = scoring_rows(results);
+  std::ofstream csv(dir / "scoring.csv", std::ios::trunc);
+  if (!csv) return make_error(ErrorCode::kIo, "cannot write " + (dir / "scoring.csv").string());
+  csv << "setting,rule,scorer,rounds,no_improvement_rounds,paid,shapley_rounds,spearman_mean,spearman_min\n";
+  std::string md =
+      "| setting | scorer | rounds | no improvement (paid 1/10) | paid of rounds | Spearman vs exact "
+      "Shapley (mean, min) |\n|---|---|---|---|---|---|\n";
+  for (const auto& r : rows) {
+    csv << '"' << r.id << "\",\"" << r.rule << "\"," << r.scorer << ',' << r.rounds << ',' << r.no_improvement
+        << ',' << fixed(r.paid, 2) << ',' << r.shapley_rounds << ',' << fixed(r.spearman_mean, 3) << ','
+        << fixed(r.spearman_min, 3) << '\n';
+    md += "| " + r.id + " | " + r.scorer + " | " + std::to_string(r.rounds) + " | " +
+          std::to_string(r.no_improvement) + " | " + fixed(r.paid, 1) + " | " +
+          (r.shapley_rounds ? fixed(r.spearman_mean, 2) + ", " + fixed(r.spearman_min, 2) : std::string("-")) +
+          " |\n";
+  }
+  std::ofstream(dir / "scoring.md", std::ios::trunc) << "# Scoring: rank correlation with exact Shapley and what rounds paid\n\n"
+                                                     << md;
+  return md;
+}
+
 }  // namespace fl::coordinator

@@ -32,6 +32,21 @@ struct IncentiveRow {
 // Rows for every result that has a clean counterpart (attack none, no Byzantine workers).
 std::vector<IncentiveRow> incentive_rows(std::span<const SettingResult> results);
 
+// Per setting: how its scorer ranks against exact Shapley ([simulation] shapley_reference) and
+// what its rounds paid (rounds whose validation loss did not fall pay a tenth).
+struct ScoringRow {
+  std::string id, rule, scorer;
+  int rounds = 0;
+  int no_improvement = 0;      // rounds that paid a tenth
+  double paid = 0;             // sum of the rounds' budgets (each 1 or 0.1)
+  int shapley_rounds = 0;      // rounds with a Shapley reference
+  double spearman_mean = 0, spearman_min = 0;
+};
+std::vector<ScoringRow> scoring_rows(std::span<const SettingResult> results);
+// Writes scoring.csv and scoring.md under `dir`; returns the markdown.
+Result<std::string> write_scoring_report(const std::filesystem::path& dir,
+                                         std::span<const SettingResult> results);
+
 // Writes incentives.csv and incentives.md under `dir` when there is at least one row; returns
 // the markdown (empty when none).
 Result<std::string> write_incentive_report(const std::filesystem::path& dir,

@@ -7,6 +7,7 @@ add_library(fl_simulation
   ${FL_SIMULATION_DIR}/sweep_config.cpp
   ${FL_SIMULATION_DIR}/report.cpp
   ${FL_SIMULATION_DIR}/incentive_report.cpp
+  ${FL_SIMULATION_DIR}/shapley_reference.cpp
   ${FL_SIMULATION_DIR}/progress.cpp
   ${FL_SIMULATION_DIR}/simulation.cpp
   ${FL_SIMULATION_DIR}/simulator.cpp

@@ -64,6 +64,8 @@ Status run_simulation(const std::filesystem::path& config_path,
   (void)plots;
   FL_ASSIGN_OR_RETURN(auto incentives, write_incentive_report(config.output_dir, results));
   if (!incentives.empty()) std::printf("\n%s", incentives.c_str());
+  FL_ASSIGN_OR_RETURN(auto scoring, write_scoring_report(config.output_dir, results));
+  if (config.shapley_reference) std::printf("\n%s", scoring.c_str());
   return ok_status();
 }
 

@@ -11,13 +11,15 @@
 
 #include "fl/coordinator/contribution.hpp"
 #include "fl/coordinator/round.hpp"
-#include "fl/ledger/rewards.hpp"
 #include "fl/coordinator/round_engine.hpp"
+#include "fl/coordinator/scoring/shapley.hpp"
+#include "fl/ledger/rewards.hpp"
 #include "fl/models/model_fit.hpp"
 #include "fl/models/partition.hpp"
 #include "fl/models/runtime.hpp"
 #include "fl/models/train.hpp"
 #include "../scoring/torch_validation.hpp"
+#include "shapley_reference.hpp"
 #include "virtual_workers.hpp"
 
 namespace fl::coordinator {
@@ -198,6 +200,13 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
     scoring.fingerprints = fingerprints;
     FL_ASSIGN_OR_RETURN(auto closed, close_round(global, collected, *rule, scoring, evaluator,
                                                  config.close));
+    std::optional<double> shapley_spearman;
+    // Honest runs only: the correlation target is for honest federations.
+    if (config.shapley_reference && setting.attack == ByzantineAttack::kNone && setting.byzantine == 0) {
+      FL_ASSIGN_OR_RETURN(auto phi, exact_round_shapley(global, collected, config.close.server_learning_rate,
+                                                        evaluator));
+      if (phi) shapley_spearman = spearman(closed.scores, *phi);
+    }
     global = std::move(closed.global);
     result.final_model_digest = closed.model_digest;
     // Each round's reward budget (1, or a tenth when the validation loss did not go down) split
@@ -222,6 +231,8 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
     record.free_riders = closed.free_riders;
     record.copies = closed.copies;
     record.scoring_seconds = closed.scoring_seconds;
+    record.budget = budget;
+    record.shapley_spearman = shapley_spearman;
     record.seconds = std::chrono::duration<double>(Clock::now() - round_start).count();
     if (record.test_accuracy > result.best_accuracy || round == 1) {
       result.best_accuracy = record.test_accuracy;

@@ -28,11 +28,15 @@ struct UpdateBounds {
   SampleWeighting weighting = SampleWeighting::kCapped;
   double weight_cap = 2.0;     // kCapped: multiple of the median claim
   double norm_multiple = 3.0;  // bound = norm_multiple x median norm; 0 turns it off (research)
+  // FLTrust's normalisation (Cao et al. 2021): every update is rescaled to the norm of the
+  // coordinator's reference update (scoring/validation.hpp) before the rule; needs a
+  // validation set. Off by default.
+  bool rescale_to_reference = false;
 };
 
 // Settings close_round applies to every round, read once from the job's [aggregation] section
 // (and a sweep's): server_learning_rate, sample_weights ("capped", "equal", "claimed"),
-// weight_cap, norm_bound_multiple.
+// weight_cap, norm_bound_multiple, rescale_to_reference.
 struct CloseSettings {
   double server_learning_rate = 1.0;
   UpdateBounds bounds;

@@ -27,7 +27,7 @@
 // open-job's f64 epsilon, f64 delta; a round result's four f64 as in version 3), 3 validation
 // (f64 loss_before, f64 loss_after), 4 equivocation evidence (two update claims, each u32
 // version, text job_id, u64 round, worker[32], header_digest[32], payload_digest[32],
-// signature[64]). An encoder writes the lowest version that can hold the transaction, and a
+// signature[64]), 5 score reasons (u64 n = the accepted count, n x text). An encoder writes the lowest version that can hold the transaction, and a
 // decoder refuses any other, so every transaction has one encoding (and one hash).
 // The amount, where a type has one, is always the last 8 bytes.
 // Signed digest: BLAKE2b-256(body), except register, whose signature is the worker's over
@@ -122,6 +122,9 @@ struct RoundResultBody {
   // validation set (encoding version 4). A round that does not lower it pays at most a tenth
   // of its share (rewards.hpp).
   std::optional<RoundValidation> validation{};
+  // Empty, or one per accepted entry: "" or why the coordinator's screening made it earn
+  // nothing ("replays the global change of round 3", ...); such an entry's score must be <= 0.
+  std::vector<std::string> score_reasons{};  // recorded (version 4) when any is non-empty
 };
 struct RewardMintBody {
   std::string job_id;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,10 @@ struct RoundRecord {
   int copies = 0;             // updates in a copy group sharing one reward
   double scoring_seconds = 0; // screening and scoring, inside `seconds`
   double seconds = 0;
+  double budget = 1;          // what the round paid: 1, or 0.1 when validation loss did not fall
+  // [simulation] shapley_reference: Spearman correlation of the round's scores with its exact
+  // Shapley values (shapley_reference.hpp); nullopt when not computed.
+  std::optional<double> shapley_spearman;
 };
 
 struct SettingResult {

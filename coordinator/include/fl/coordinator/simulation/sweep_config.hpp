@@ -61,6 +61,9 @@ struct SweepConfig {
   int workers = 20;
   double sample_fraction = 1.0;
   int threads = 2;  // virtual workers trained in parallel, one model replica each
+  // Exact Shapley per round of the clean runs (no attack), to rank-correlate the scorer with
+  // (scoring.md); 2^n test-set evaluations a round.
+  bool shapley_reference = false;
   std::filesystem::path output_dir = "runs/sweep";
   // [data]
   std::filesystem::path data_dir = "/usr/share/datasets/fashion-mnist";
