@@ -23,6 +23,7 @@
 #include "fl/ledger/economy.hpp"
 #include "fl/ledger/json.hpp"
 #include "fl/ledger/ledger.hpp"
+#include "round_validation.hpp"
 
 namespace fl::coordinator {
 

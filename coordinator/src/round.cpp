@@ -9,6 +9,7 @@
 #include "fl/common/update_attack.hpp"
 #include "fl/coordinator/contribution.hpp"
 #include "fl/coordinator/privacy/client_dp.hpp"
+#include "round_validation.hpp"
 
 namespace fl::coordinator {
 

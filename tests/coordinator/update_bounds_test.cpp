@@ -8,6 +8,7 @@
 #include "fl/coordinator/aggregation/rule.hpp"
 #include "fl/coordinator/round.hpp"
 #include "fl/ledger/rewards.hpp"
+#include "../../coordinator/src/round_validation.hpp"
 
 namespace fl::coordinator {
 namespace {
@@ -178,6 +179,20 @@ TEST(CloseRoundScreening, AReplayOfTheLastGlobalChangeEarnsNothingAndTheReasonIs
 
 // The validation record close_round keeps for the ledger's "no improvement pays a tenth" rule:
 // the loss of the previous and the new global model on the coordinator's own validation set.
+// Round 1 with one update per value vector, 100 samples each, keys 1, 2, ...
+CollectedRound collected_of(const std::vector<std::vector<float>>& values) {
+  CollectedRound c;
+  c.round = 1;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    ValidatedUpdate u;
+    u.header.num_samples = 100;
+    u.header.worker_key[0] = static_cast<std::uint8_t>(i + 1);
+    u.values = values[i];
+    c.accepted.push_back(std::move(u));
+  }
+  return c;
+}
+
 class DistanceOracle final : public ValidationOracle {
  public:
   std::int64_t size() const override { return 10; }
@@ -199,15 +214,7 @@ TEST(CloseRoundValidation, ARoundAwayFromTheValidationOptimumIsRecordedAsNoImpro
   const std::vector<float> global(8, 0.0f);
   auto close = [&](float step) {
     std::vector<std::vector<float>> values(3, std::vector<float>(8, step));
-    CollectedRound c;
-    c.round = 1;
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      ValidatedUpdate u;
-      u.header.num_samples = 100;
-      u.header.worker_key[0] = static_cast<std::uint8_t>(i + 1);
-      u.values = values[i];
-      c.accepted.push_back(std::move(u));
-    }
+    const auto c = collected_of(values);
     ScoringContext scoring{**cosine, &oracle};
     auto closed = close_round(global, c, **fedavg, scoring, evaluator, CloseSettings{});
     EXPECT_TRUE(closed.ok()) << closed.error().message;
@@ -233,15 +240,7 @@ TEST(CloseRoundValidation, RescaleToReferenceGivesEveryUpdateTheReferenceNorm) {
   DistanceOracle oracle;  // its reference update is 0.1 in every coordinate
   const std::vector<float> global(8, 0.0f);
   std::vector<std::vector<float>> values{std::vector<float>(8, 1.0f), std::vector<float>(8, 3.0f)};
-  CollectedRound c;
-  c.round = 1;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    ValidatedUpdate u;
-    u.header.num_samples = 100;
-    u.header.worker_key[0] = static_cast<std::uint8_t>(i + 1);
-    u.values = values[i];
-    c.accepted.push_back(std::move(u));
-  }
+  const auto c = collected_of(values);
   CloseSettings settings;
   settings.bounds.rescale_to_reference = true;
   ScoringContext scoring{**cosine, &oracle};

@@ -26,12 +26,8 @@ TEST_F(Federation, ABountyPaysTheRoundsOutOfItsEscrowAndTheRestReturnsAtTheEnd) 
                                    "--amount", "4000"}, &code);
   ASSERT_EQ(code, 0) << issued.dump();
 
-  auto coordinator = start_coordinator();
-  const auto endpoint = wait_for_endpoint();
-  std::vector<test::ChildProcess> workers;
-  for (int k = 0; k < 3; ++k) workers.push_back(start_worker(k, 3, endpoint));
-  ASSERT_EQ(coordinator.wait(300s), 0) << test::read_file(dir_ / "coordinator.out");
-  for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0);
+  run_to_end(3);
+  if (HasFatalFailure()) return;
   const auto log = test::read_file(dir_ / "coordinator.out");
   EXPECT_NE(log.find("paid out of a bounty of 2500"), std::string::npos) << log;
 

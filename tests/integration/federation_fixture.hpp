@@ -123,6 +123,17 @@ class Federation : public ::testing::Test {
     return ChildProcess(argv, dir_ / ("worker" + std::to_string(k) + ".out"));
   }
 
+  // Runs the job in job.toml with `n` workers (shares k/n) to its end: the coordinator exits 0
+  // and so does every worker.
+  void run_to_end(int n) {
+    auto coordinator = start_coordinator();
+    const auto endpoint = wait_for_endpoint();
+    std::vector<test::ChildProcess> workers;
+    for (int k = 0; k < n; ++k) workers.push_back(start_worker(k, n, endpoint));
+    ASSERT_EQ(coordinator.wait(300s), 0) << test::read_file(dir_ / "coordinator.out");
+    for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0);
+  }
+
   test::TempDir tmp_{"fl-itest"};
   std::filesystem::path dir_ = tmp_.path();
   std::filesystem::path run_ = tmp_.path() / "run";

@@ -31,12 +31,8 @@ TEST_F(Federation, ADistributedDpJobStopsWhenItsBudgetWouldRunOut) {
   std::ofstream(dir_ / "job.toml", std::ios::app)
       << "[privacy]\nmode = \"distributed\"\nclip_norm = 0.01\nnoise_multiplier = " << kSigma
       << "\ntarget_epsilon = " << budget << "\ntarget_delta = " << kDelta << "\nmin_workers = 3\n";
-  auto coordinator = start_coordinator();
-  const auto endpoint = wait_for_endpoint();
-  std::vector<test::ChildProcess> workers;
-  for (int k = 0; k < 3; ++k) workers.push_back(start_worker(k, 3, endpoint));
-  ASSERT_EQ(coordinator.wait(300s), 0) << test::read_file(dir_ / "coordinator.out");
-  for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0);
+  run_to_end(3);
+  if (HasFatalFailure()) return;
 
   const auto log = test::read_file(dir_ / "coordinator.out");
   EXPECT_NE(log.find("privacy budget spent: round 3"), std::string::npos) << log;

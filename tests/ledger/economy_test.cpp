@@ -283,22 +283,14 @@ TEST_F(SlashTest, EvidenceThatProvesNothingIsRefused) {
 TEST_F(SlashTest, VerifyFailsOnAWrittenSlashWithForgedEvidence) {
   const auto nonce = led_->next_nonce(test::authority_key().public_key);
   led_.reset();
-  auto store = open_sqlite_block_store(db_, StoreAccess::kReadWrite).value();
-  const auto head = to_block(store->head().value().value()).value();
   auto evidence = equivocation(worker_);
   evidence.first.signature[5] ^= 1;
-  std::vector<Transaction> txs{
-      make_signed(test::authority_key(), nonce, head.header.time_ms, SlashBody{worker_.public_key, "x", 100, evidence})};
-  const std::vector<std::vector<std::uint8_t>> bodies{encode(txs[0])};
-  const std::vector<common::Digest> hashes{tx_hash(bodies[0], txs[0].signature)};
-  BlockHeader header{head.header.height + 1, head.hash, common::merkle_root(hashes),
-                     head.header.time_ms,    1,         test::authority_key().public_key};
-  ASSERT_TRUE(store->append(seal_block(header, test::authority_key()), txs, bodies, hashes).ok());
-  store.reset();
+  const auto height = test::append_unchecked(
+      db_, {make_signed(test::authority_key(), nonce, 1, SlashBody{worker_.public_key, "x", 100, evidence})});
   auto report = verify_ledger(db_);
   ASSERT_TRUE(report.ok()) << report.error().to_string();
   ASSERT_FALSE(report->ok);
-  EXPECT_EQ(report->failure->height, head.header.height + 1);
+  EXPECT_EQ(report->failure->height, height);
   EXPECT_NE(report->failure->problem.find("first update signature does not verify"), std::string::npos)
       << report->failure->to_string();
 }

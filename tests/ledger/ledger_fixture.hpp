@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "fl/common/merkle.hpp"
 #include "fl/common/registration.hpp"
+#include "fl/ledger/block_store.hpp"
 #include "fl/ledger/ledger.hpp"
 #include "support/builders.hpp"
 
@@ -67,6 +69,23 @@ inline std::unique_ptr<ledger::Ledger> make_ledger(const std::filesystem::path& 
     EXPECT_TRUE(receipts.ok()) << receipts.error().to_string();
   }
   return led;
+}
+
+// Appends a well-signed block holding `txs` straight into the SQLite file, past the writer's
+// rule checks: what an authority that lies could write. Returns the new block's height.
+inline std::uint64_t append_unchecked(const std::filesystem::path& db, std::vector<ledger::Transaction> txs) {
+  auto store = ledger::open_sqlite_block_store(db, ledger::StoreAccess::kReadWrite).value();
+  const auto head = ledger::to_block(store->head().value().value()).value();
+  std::vector<std::vector<std::uint8_t>> bodies;
+  std::vector<common::Digest> hashes;
+  for (const auto& tx : txs) {
+    bodies.push_back(ledger::encode(tx));
+    hashes.push_back(ledger::tx_hash(bodies.back(), tx.signature));
+  }
+  ledger::BlockHeader header{head.header.height + 1, head.hash, common::merkle_root(hashes),
+                             head.header.time_ms,    txs.size(), authority_key().public_key};
+  EXPECT_TRUE(store->append(ledger::seal_block(header, authority_key()), txs, bodies, hashes).ok());
+  return header.height;
 }
 
 }  // namespace fl::test

@@ -147,22 +147,13 @@ TEST_F(PrivacyLedgerTest, VerifyFailsOnASignedRoundWithATamperedEpsilon) {
     ASSERT_TRUE(record(*led, dp_job(10.0), dp_round(1, spent)).ok());
     nonce = led->next_nonce(test::authority_key().public_key);
   }
-  auto store = open_sqlite_block_store(db_, StoreAccess::kReadWrite).value();
-  const auto head = to_block(store->head().value().value()).value();
   auto lie = dp_round(2, spent);
   lie.privacy->epsilon -= 0.01;
-  std::vector<Transaction> txs{make_signed(test::authority_key(), nonce, head.header.time_ms, lie)};
-  const std::vector<std::vector<std::uint8_t>> bodies{encode(txs[0])};
-  const std::vector<common::Digest> hashes{tx_hash(bodies[0], txs[0].signature)};
-  BlockHeader header{head.header.height + 1, head.hash, common::merkle_root(hashes),
-                     head.header.time_ms,    1,         test::authority_key().public_key};
-  ASSERT_TRUE(store->append(seal_block(header, test::authority_key()), txs, bodies, hashes).ok());
-  store.reset();
-
+  const auto height = test::append_unchecked(db_, {make_signed(test::authority_key(), nonce, 1, lie)});
   auto report = verify_ledger(db_);
   ASSERT_TRUE(report.ok()) << report.error().to_string();
   ASSERT_FALSE(report->ok);
-  EXPECT_EQ(report->failure->height, head.header.height + 1);
+  EXPECT_EQ(report->failure->height, height);
   EXPECT_NE(report->failure->problem.find("records cumulative epsilon"), std::string::npos)
       << report->failure->to_string();
 }

@@ -124,6 +124,8 @@ std::vector<ScoringRow> scoring_rows(std::span<const SettingResult> results) {
     for (const auto& x : r.rounds) {
       ++row.rounds;
       row.paid += x.budget;
+      row.scoring_share += x.seconds > 0 ? x.scoring_seconds / x.seconds : 0;
+      row.round_seconds += x.seconds;
       if (x.budget < 1) ++row.no_improvement;
       if (x.shapley_spearman) {
         ++row.shapley_rounds;
@@ -132,6 +134,10 @@ std::vector<ScoringRow> scoring_rows(std::span<const SettingResult> results) {
       }
     }
     row.spearman_mean = row.shapley_rounds ? sum / row.shapley_rounds : 0;
+    if (row.rounds) {
+      row.scoring_share /= row.rounds;
+      row.round_seconds /= row.rounds;
+    }
     if (!row.shapley_rounds) row.spearman_min = 0;
     rows.push_back(std::move(row));
   }
@@ -143,18 +149,19 @@ Result<std::string> write_scoring_report(const std::filesystem::path& dir,
   const auto rows = scoring_rows(results);
   std::ofstream csv(dir / "scoring.csv", std::ios::trunc);
   if (!csv) return make_error(ErrorCode::kIo, "cannot write " + (dir / "scoring.csv").string());
-  csv << "setting,rule,scorer,rounds,no_improvement_rounds,paid,shapley_rounds,spearman_mean,spearman_min\n";
+  csv << "setting,rule,scorer,rounds,no_improvement_rounds,paid,shapley_rounds,spearman_mean,spearman_min,"
+         "scoring_share,round_seconds\n";
   std::string md =
       "| setting | scorer | rounds | no improvement (paid 1/10) | paid of rounds | Spearman vs exact "
-      "Shapley (mean, min) |\n|---|---|---|---|---|---|\n";
+      "Shapley (mean, min) | scoring share | round (s) |\n|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     csv << '"' << r.id << "\",\"" << r.rule << "\"," << r.scorer << ',' << r.rounds << ',' << r.no_improvement
         << ',' << fixed(r.paid, 2) << ',' << r.shapley_rounds << ',' << fixed(r.spearman_mean, 3) << ','
-        << fixed(r.spearman_min, 3) << '\n';
+        << fixed(r.spearman_min, 3) << ',' << fixed(r.scoring_share, 4) << ',' << fixed(r.round_seconds, 3) << '\n';
     md += "| " + r.id + " | " + r.scorer + " | " + std::to_string(r.rounds) + " | " +
           std::to_string(r.no_improvement) + " | " + fixed(r.paid, 1) + " | " +
           (r.shapley_rounds ? fixed(r.spearman_mean, 2) + ", " + fixed(r.spearman_min, 2) : std::string("-")) +
-          " |\n";
+          " | " + fixed(100 * r.scoring_share, 1) + "% | " + fixed(r.round_seconds, 2) + " |\n";
   }
   std::ofstream(dir / "scoring.md", std::ios::trunc) << "# Scoring: rank correlation with exact Shapley and what rounds paid\n\n"
                                                      << md;

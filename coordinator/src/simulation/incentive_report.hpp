@@ -41,6 +41,8 @@ struct ScoringRow {
   double paid = 0;             // sum of the rounds' budgets (each 1 or 0.1)
   int shapley_rounds = 0;      // rounds with a Shapley reference
   double spearman_mean = 0, spearman_min = 0;
+  double scoring_share = 0;    // scoring seconds / round seconds, mean over rounds
+  double round_seconds = 0;    // mean
 };
 std::vector<ScoringRow> scoring_rows(std::span<const SettingResult> results);
 // Writes scoring.csv and scoring.md under `dir`; returns the markdown.

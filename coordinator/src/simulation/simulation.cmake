@@ -20,7 +20,7 @@ target_include_directories(fl_simulation PUBLIC
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 target_link_libraries(fl_simulation
   PUBLIC fl_common fl_aggregation fl_coordinator
-  PRIVATE fl_coordinator_plots fl_coordinator_eval fl_models Threads::Threads)  # plots: the chart drawer
+  PRIVATE fl_coordinator_plots fl_coordinator_eval fl_ledger fl_models Threads::Threads)  # plots: the chart drawer
 fl_use_torch(fl_simulation)
 fl_warnings(fl_simulation)
 install(TARGETS fl_simulation EXPORT FedLedgerTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})

@@ -18,6 +18,7 @@
 #include "fl/models/partition.hpp"
 #include "fl/models/runtime.hpp"
 #include "fl/models/train.hpp"
+#include "../round_validation.hpp"
 #include "../scoring/torch_validation.hpp"
 #include "shapley_reference.hpp"
 #include "virtual_workers.hpp"

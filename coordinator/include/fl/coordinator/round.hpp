@@ -18,7 +18,6 @@
 #include "fl/coordinator/round_collector.hpp"
 #include "fl/coordinator/scoring/scoring_context.hpp"
 #include "fl/coordinator/update_bounds.hpp"
-#include "fl/ledger/transaction.hpp"
 
 namespace fl::coordinator {
 
@@ -57,9 +56,6 @@ struct ClosedRound {
   std::optional<ValidationMetrics> validation_before, validation_after;
   EvalMetrics eval;
 };
-
-// The validation record the ledger keeps for the round (nullopt without a validation set).
-std::optional<ledger::RoundValidation> validation_record(const ClosedRound& closed);
 
 // Combines `collected.accepted` (already in worker-key order) into the next global model:
 // global + server_lr * rule(updates), screens and scores each update (`scoring`; the screening
