@@ -193,10 +193,33 @@ void ledger_seeds() {
       {"stake", ledger::StakeBody{100}},
       {"unstake", ledger::UnstakeBody{50}},
       {"slash", ledger::SlashBody{worker.public_key, "equivocation", 20}},
+      {"escrow", ledger::EscrowBody{"job", 500}},
+      {"payout", ledger::PayoutBody{"job", 3, worker.public_key, 250}},
+      {"refund", ledger::RefundBody{"job", 250}},
+      {"issue", ledger::IssueBody{worker.public_key, 1000}},
   };
   std::uint64_t nonce = 1;
   for (const auto& [name, b] : bodies) {
     put("transaction", name, body(ledger::make_signed(authority, nonce++, 1'700'000'000'000, b)));
+  }
+  {  // version 4: a round result with its validation record and screening reasons, a slash
+     // with equivocation evidence
+    auto v4 = round;
+    v4.validation = ledger::RoundValidation{0.9, 0.8};
+    v4.score_reasons = {"a zero update"};
+    put("transaction", "round_result_v4", body(ledger::make_signed(authority, nonce, 1'700'000'000'000, v4)));
+    UpdateHeader h;
+    h.job_id = "job";
+    h.round = 3;
+    h.worker_key = worker.public_key;
+    sign_update(h, worker.secret_key);
+    const auto first = update_claim(h);
+    h.payload_digest = digest_of_text("other");
+    sign_update(h, worker.secret_key);
+    put("transaction", "slash_evidence",
+        body(ledger::make_signed(authority, nonce, 1'700'000'000'000,
+                                 ledger::SlashBody{worker.public_key, "equivocation", 20,
+                                                   ledger::EquivocationEvidence{first, update_claim(h)}})));
   }
   round.scorer.clear();  // version 1: a round result written before scorers were recorded
   put("transaction", "round_result_v1",
