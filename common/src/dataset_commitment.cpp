@@ -59,8 +59,8 @@ Status check_bracket(const ExampleProof& proof) {
     return unverified(leaf_name(a) + " and " + leaf_name(b) + " are not adjacent");
   }
   if (!(a.leaf < proof.example && proof.example < b.leaf)) {
-    return unverified(leaf_name(a) + " and " + leaf_name(b) + " do not bracket the example digest " +
-                      to_hex(proof.example));
+    return unverified(leaf_name(a) + " and " + leaf_name(b) +
+                      " do not bracket the example digest " + to_hex(proof.example));
   }
   return ok_status();
 }

@@ -47,8 +47,8 @@ Result<std::pair<RecordedCommitment, common::DatasetCommitment>> commitment_for(
   const auto& newest = recorded.back();
   auto c = common::parse_dataset_commitment(newest.fingerprint);
   if (!c.ok()) {
-    return with_context(c.error(), "worker " + common::short_id(worker) + "'s registration in block " +
-                                       std::to_string(newest.height) +
+    return with_context(c.error(), "worker " + common::short_id(worker) +
+                                       "'s registration in block " + std::to_string(newest.height) +
                                        " (registered before data provenance?)");
   }
   return std::pair{newest, *c};
@@ -77,10 +77,9 @@ int command_check_example(const CommandContext& c, const std::string& worker_id,
   const auto& [registration, commitment] = *found;
   auto membership = common::check_example_proof(*proof, commitment);
   if (!membership.ok()) {
-    return fail(c, with_context(membership.error(),
-                                "against worker " + common::short_id(*worker) +
-                                    "'s dataset recorded in block " +
-                                    std::to_string(registration.height)));
+    return fail(c, with_context(membership.error(), "against worker " + common::short_id(*worker) +
+                                                        "'s dataset recorded in block " +
+                                                        std::to_string(registration.height)));
   }
   if (c.json) {
     c.out << json{{"ok", true},

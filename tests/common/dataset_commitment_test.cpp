@@ -145,7 +145,8 @@ TEST_F(DatasetCommitmentTest, RejectsNeighboursThatAreNotAdjacent) {
   auto proof = prove_example(leaves_, absent_digest(leaves_, false));
   ASSERT_EQ(proof.leaves.size(), 2u);
   // Widen the bracket by one leaf: both paths still verify, but a leaf could hide between.
-  const auto wider = proof.leaves[0].index > 0 ? proof.leaves[0].index - 1 : proof.leaves[1].index + 1;
+  const auto wider =
+      proof.leaves[0].index > 0 ? proof.leaves[0].index - 1 : proof.leaves[1].index + 1;
   auto& moved = proof.leaves[0].index > 0 ? proof.leaves[0] : proof.leaves[1];
   moved = prove_example(leaves_, leaves_[wider]).leaves[0];
   EXPECT_NE(error_of(proof, commitment_).find("are not adjacent"), std::string::npos);

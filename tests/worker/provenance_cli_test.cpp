@@ -28,8 +28,8 @@ class DataProvenance : public ::testing::Test {
 
   Run run(const std::string& binary, const std::string& args) {
     const auto out = dir_ / "out.txt", err = dir_ / "err.txt";
-    const std::string cmd = test::binary(binary) + " " + args + " >" + out.string() + " 2>" +
-                            err.string();
+    const std::string cmd =
+        test::binary(binary) + " " + args + " >" + out.string() + " 2>" + err.string();
     const int status = std::system(cmd.c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::read_file(out),
             test::read_file(err)};
@@ -44,13 +44,13 @@ class DataProvenance : public ::testing::Test {
     return r.out.substr(0, r.out.find('\n'));
   }
   Run prove(const std::string& query, const std::string& out, const std::string& part = "0/2") {
-    return run("fl-worker", "prove-example " + data(part) + " " + query + " --out " +
-                                (dir_ / out).string());
+    return run("fl-worker",
+               "prove-example " + data(part) + " " + query + " --out " + (dir_ / out).string());
   }
   Run check(const std::string& proof, int worker = 0) {
     return run("fl-ledger", "check-example --db " + db_.string() + " --worker " +
-                                common::to_hex(test::worker_key(worker).public_key) +
-                                " --proof " + (dir_ / proof).string());
+                                common::to_hex(test::worker_key(worker).public_key) + " --proof " +
+                                (dir_ / proof).string());
   }
   // A ledger on which worker 0 registered `fp` (with a round it took part in).
   void register_worker(const std::string& fp) {
@@ -60,9 +60,9 @@ class DataProvenance : public ::testing::Test {
     const ledger::RegistrationRecord reg{
         w.public_key, fp, 1000,
         common::sign(w.secret_key, common::registration_digest(w.public_key, fp, 1000))};
-    auto receipts = led->record_round(test::authority_key(), test::researcher_key(),
-                                      test::job_record(), std::vector{reg},
-                                      test::round_record(1, {0}, {0.9}));
+    auto receipts =
+        led->record_round(test::authority_key(), test::researcher_key(), test::job_record(),
+                          std::vector{reg}, test::round_record(1, {0}, {0.9}));
     ASSERT_TRUE(receipts.ok()) << receipts.error().to_string();
   }
 
@@ -94,16 +94,17 @@ TEST_F(DataProvenance, LedgerConfirmsAnExampleFileWasNotInTheData) {
   ASSERT_TRUE(example.ok()) << example.error().to_string();
   int included = 0;  // the saved example with its own label, and no other, is in the data
   for (int label = 0; label < 3; ++label) {
-    const auto r = prove("--example " + (dir_ / "ex.npy").string() + " --label " +
-                             std::to_string(label),
-                         "file.json");
+    const auto r =
+        prove("--example " + (dir_ / "ex.npy").string() + " --label " + std::to_string(label),
+              "file.json");
     ASSERT_EQ(r.code, 0) << r.err;
     included += r.out.starts_with("included") ? 1 : 0;
   }
   EXPECT_EQ(included, 1);
   example->values[1] += 0.5f;
   ASSERT_TRUE(common::write_npy(dir_ / "other.npy", example->values, example->shape).ok());
-  const auto proved = prove("--example " + (dir_ / "other.npy").string() + " --label 0", "out.json");
+  const auto proved =
+      prove("--example " + (dir_ / "other.npy").string() + " --label 0", "out.json");
   ASSERT_EQ(proved.code, 0) << proved.err;
   EXPECT_TRUE(proved.out.starts_with("not included")) << proved.out;
   const auto checked = check("out.json");

@@ -11,15 +11,15 @@
 namespace fl::worker {
 namespace {
 
-Error bad_query(const std::string& what) {
-  return make_error(ErrorCode::kInvalidArgument, what);
-}
+Error bad_query(const std::string& what) { return make_error(ErrorCode::kInvalidArgument, what); }
 
 Status check_query(const ExampleQuery& q) {
-  const int given = (q.index ? 1 : 0) + (q.example_file.empty() ? 0 : 1) + (q.digest_hex.empty() ? 0 : 1);
+  const int given =
+      (q.index ? 1 : 0) + (q.example_file.empty() ? 0 : 1) + (q.digest_hex.empty() ? 0 : 1);
   if (given != 1) {
-    return bad_query("name the example with exactly one of --index I, --example FILE.npy "
-                     "--label L, or --digest HEX");
+    return bad_query(
+        "name the example with exactly one of --index I, --example FILE.npy "
+        "--label L, or --digest HEX");
   }
   if (!q.example_file.empty() && !q.label) return bad_query("--example needs --label L");
   if (q.label && q.example_file.empty()) return bad_query("--label goes with --example FILE.npy");
@@ -62,8 +62,8 @@ Result<common::Digest> digest_of_file(const models::Dataset& full, const Example
   if (static_cast<std::int64_t>(array.values.size()) != expected) {
     return bad_query("--example " + q.example_file.string() + ": " +
                      std::to_string(array.values.size()) + " values, an example of this data has " +
-                     std::to_string(expected) + " (shape " + models::describe_shape(full.input_shape) +
-                     ")");
+                     std::to_string(expected) + " (shape " +
+                     models::describe_shape(full.input_shape) + ")");
   }
   return common::example_digest(array.values, *q.label);
 }

@@ -10,8 +10,9 @@ Result<LocalShare> select_local_share(const WorkerOptions& o) {
   LocalShare share;
   FL_ASSIGN_OR_RETURN(share.full, models::load_dataset(o.data, models::Split::kTrain));
   const auto labels = models::labels_of(share.full);
-  FL_ASSIGN_OR_RETURN(share.indices, models::worker_share(labels, share.full.num_classes, spec,
-                                                          o.part_index, o.num_parts, o.max_samples));
+  FL_ASSIGN_OR_RETURN(share.indices,
+                      models::worker_share(labels, share.full.num_classes, spec, o.part_index,
+                                           o.num_parts, o.max_samples));
   return share;
 }
 
