@@ -70,8 +70,8 @@ std::string example_proof_to_json(const ExampleProof& proof) {
     leaves.push_back({{"index", l.index}, {"leaf", to_hex(l.leaf)}, {"path", std::move(path)}});
   }
   ordered_json j = ordered_json::object();
-  j["format"] = kFormat;
-  j["claim"] = to_string(proof.claim);
+  j["format"] = std::string(kFormat);
+  j["claim"] = std::string(to_string(proof.claim));
   j["example"] = to_hex(proof.example);
   j["tree_size"] = proof.tree_size;
   j["root"] = to_hex(proof.root);
