@@ -158,7 +158,7 @@ Result<Membership> check_example_proof(const ExampleProof& proof,
                                        const DatasetCommitment& commitment) {
   if (proof.tree_size != commitment.count) {
     return unverified("the proof is for a tree of " + std::to_string(proof.tree_size) +
-                      " leaves, the commitment has " + std::to_string(commitment.count));
+                      " leaves, the committed tree has " + std::to_string(commitment.count));
   }
   if (proof.root != commitment.root) {
     return unverified("the proof's root " + to_hex(proof.root) + " is not the committed root " +

@@ -135,7 +135,7 @@ TEST_F(DatasetCommitmentTest, RejectsAProofForAnotherRoot) {
   const auto other = leaves_of(12);
   const auto proof = prove_example(other, other[3]);
   const auto message = error_of(proof, commitment_);
-  EXPECT_NE(message.find("12 leaves, the commitment has 11"), std::string::npos) << message;
+  EXPECT_NE(message.find("12 leaves, the committed tree has 11"), std::string::npos) << message;
   auto same_size = commit_sorted_leaves(other);
   same_size.root[0] ^= 1;
   EXPECT_NE(error_of(proof, same_size).find("is not the committed root"), std::string::npos);
