@@ -67,6 +67,15 @@ int main(int argc, char** argv) {
   vproof->callback([&] {
     run = [&](const auto& c) { return fl::ledger::command_verify_proof(c, proof_file, block_hash, authority, line); };
   });
+  std::string worker;
+  auto* check_example = with_db(app.add_subcommand(
+      "check-example", "check a worker's proof that an example is (or is not) in its registered data"));
+  check_example->add_option("--worker", worker, "the worker: public key (hex), a unique prefix, or a .pub file")
+      ->required();
+  check_example->add_option("--proof", proof_file, "proof file from `fl-worker prove-example`")->required();
+  check_example->callback([&] {
+    run = [&](const auto& c) { return fl::ledger::command_check_example(c, worker, proof_file); };
+  });
   auto* trace = with_db(app.add_subcommand("trace", "the round, updates and workers behind a model"));
   trace->add_option("MODEL", model, "model file (FLMODEL1 or raw) or hex model digest")->required();
   trace->callback([&] { run = [&](const auto& c) { return fl::ledger::command_trace(c, model); }; });

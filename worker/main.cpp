@@ -1,12 +1,14 @@
-// fl-worker: keygen | run. Parses arguments and calls fl_worker.
+// fl-worker: keygen | run | fingerprint | prove-example. Parses arguments and calls fl_worker.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "fl/common/crypto.hpp"
 #include "fl/common/job_card.hpp"
 #include "fl/common/logging.hpp"
+#include "fl/worker/data_provenance.hpp"
 #include "fl/worker/key_file.hpp"
 #include "fl/worker/stop_signal.hpp"
 #include "fl/worker/worker.hpp"
@@ -63,6 +65,32 @@ fl::Status pin_coordinator(const std::string& card_path, const std::string& key_
   return fl::ok_status();
 }
 
+// The options that choose the local data, shared by run, fingerprint and prove-example so the
+// data committed to is the data trained on.
+void add_data_options(CLI::App* sub, fl::worker::WorkerOptions& o, std::string& part) {
+  sub->add_option("--data", o.data,
+                 "dataset spec: idx:DIR (or a folder of IDX files), npz:FILE, csv:FILE?label=COLUMN, "
+                 "cifar10:DIR, images:DIR; the same spec as the job's [data] spec")
+      ->capture_default_str();
+  sub->add_option("--partition", part, "this worker's share k/n of the training set")->capture_default_str();
+  sub->add_option("--partitioner", o.partition, "iid | dirichlet:ALPHA | shards:K")->capture_default_str();
+  sub->add_option("--partition-seed", o.partition_seed, "seed shared by all workers of a job")->capture_default_str();
+  sub->add_option("--max-samples", o.max_samples, "use at most this many local examples (0: all)");
+}
+
+// prove-example: writes the proof to `out_file` and says what it claims.
+int write_proof(const fl::common::ExampleProof& proof, const std::string& out_file) {
+  std::ofstream out(out_file, std::ios::trunc);
+  if (!(out << fl::common::example_proof_to_json(proof))) {
+    return fail(fl::make_error(fl::ErrorCode::kIo, "cannot write proof file " + out_file));
+  }
+  std::cout << fl::common::to_string(proof.claim) << ": example "
+            << fl::common::to_hex(proof.example) << " in " << proof.tree_size
+            << " examples (root " << fl::common::to_hex(proof.root) << "); proof in " << out_file
+            << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,17 +129,10 @@ int main(int argc, char** argv) {
                   "refuse distributed-DP tasks asking for less noise (sigma)")
       ->capture_default_str();
   run->add_option("--key", o.key_file, "this worker's key file (fl-worker keygen)")->required();
-  run->add_option("--data", o.data,
-                 "dataset spec: idx:DIR (or a folder of IDX files), npz:FILE, csv:FILE?label=COLUMN, "
-                 "cifar10:DIR, images:DIR; the same spec as the job's [data] spec")
-      ->capture_default_str();
+  add_data_options(run, o, part);
   run->add_option("--model-cache", o.model_cache_dir,
                   "folder for TorchScript model files fetched from the coordinator "
                   "(default ~/.cache/fedledger/models)");
-  run->add_option("--partition", part, "this worker's share k/n of the training set")->capture_default_str();
-  run->add_option("--partitioner", o.partition, "iid | dirichlet:ALPHA | shards:K")->capture_default_str();
-  run->add_option("--partition-seed", o.partition_seed, "seed shared by all workers of a job")->capture_default_str();
-  run->add_option("--max-samples", o.max_samples, "use at most this many local examples (0: all)");
   run->add_option("--device", o.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   run->add_option("--threads", o.threads, "torch threads for local training")->capture_default_str();
   run->add_option("--heartbeat", o.heartbeat_s, "seconds between heartbeats")->capture_default_str();
@@ -133,6 +154,26 @@ int main(int argc, char** argv) {
   run->add_option("--attack-sigma", o.attack.sigma, "standard deviation for gaussian")->capture_default_str();
   run->add_option("--log-level", log_level, "trace | debug | info | warn | error")->capture_default_str();
 
+  auto* fingerprint = app.add_subcommand(
+      "fingerprint", "print the Merkle commitment to the local data that registration records");
+  add_data_options(fingerprint, o, part);
+  auto* prove = app.add_subcommand(
+      "prove-example", "prove that an example is (or is not) in the committed local data");
+  add_data_options(prove, o, part);
+  fl::worker::ExampleQuery query;
+  std::string proof_out;
+  prove->add_option("--index", query.index, "the example at this position of the local data (from 0)");
+  prove->add_option("--example", query.example_file,
+                    "an example as a float32 .npy file (its values as loaded: normalised)");
+  prove->add_option("--label", query.label, "the label of --example");
+  prove->add_option("--digest", query.digest_hex, "an example digest (64 hex digits)");
+  prove->add_option("--save-example", query.save_example,
+                    "with --index: also write that example as a .npy file");
+  prove->add_option("--out", proof_out, "proof file to write (JSON)")->required();
+  for (auto* sub : {fingerprint, prove}) {
+    sub->add_option("--log-level", log_level, "trace | debug | info | warn | error")->capture_default_str();
+  }
+
   CLI11_PARSE(app, argc, argv);
 
   if (*keygen) {
@@ -143,6 +184,16 @@ int main(int argc, char** argv) {
   }
   if (auto s = fl::common::init_logging(log_level, "worker"); !s.ok()) return fail(s.error());
   if (auto s = parse_part(part, o); !s.ok()) return fail(s.error());
+  if (*fingerprint) {
+    auto text = fl::worker::fingerprint_local_data(o);
+    if (!text.ok()) return fail(text.error());
+    std::cout << *text << "\n";
+    return 0;
+  }
+  if (*prove) {
+    auto proof = fl::worker::prove_local_example(o, query);
+    return proof.ok() ? write_proof(*proof, proof_out) : fail(proof.error());
+  }
   if (auto s = pin_coordinator(job_card, coordinator_key, endpoint_option->count() > 0, o); !s.ok()) {
     return fail(s.error());
   }

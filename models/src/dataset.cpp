@@ -180,22 +180,4 @@ std::vector<std::int64_t> labels_of(const Dataset& data) {
   return {begin, begin + labels.numel()};
 }
 
-std::string dataset_fingerprint(const Dataset& data, std::span<const std::int64_t> indices) {
-  const auto images = data.images.to(torch::kCPU).contiguous();
-  const auto labels = data.labels.to(torch::kCPU, torch::kInt64).contiguous();
-  const std::int64_t n = labels.numel();
-  const std::int64_t example_floats = n == 0 ? 0 : images.numel() / n;
-  const float* pixels = images.data_ptr<float>();
-  const std::int64_t* label_values = labels.data_ptr<std::int64_t>();
-  common::Hasher hasher;
-  hasher.text("fedledger-dataset-v1").u64(indices.size());
-  for (const std::int64_t i : indices) {
-    TORCH_CHECK(i >= 0 && i < n, "dataset_fingerprint: index ", i, " outside [0, ", n, ")");
-    hasher.raw(pixels + i * example_floats,
-               static_cast<std::size_t>(example_floats) * sizeof(float));
-    hasher.i64(label_values[i]);
-  }
-  return common::to_hex(hasher.finish());
-}
-
 }  // namespace fl::models

@@ -73,7 +73,7 @@ TEST_F(FashionMnist, FingerprintDependsOnTheSelectedExamples) {
   const std::vector<std::int64_t> b{0, 1, 3};
   EXPECT_EQ(dataset_fingerprint(*train_, a), dataset_fingerprint(*train_, a));
   EXPECT_NE(dataset_fingerprint(*train_, a), dataset_fingerprint(*train_, b));
-  EXPECT_EQ(dataset_fingerprint(*train_, a).size(), 64u);
+  EXPECT_TRUE(dataset_fingerprint(*train_, a).starts_with("merkle:v1:"));
 }
 
 TEST_F(FashionMnist, OneEpochOnTwoThousandExamplesBeatsChanceByFar) {

@@ -6,21 +6,18 @@
 #include "fl/common/zmq_channel.hpp"
 #include "fl/models/dataset.hpp"
 #include "fl/models/model_fit.hpp"
-#include "fl/models/partition.hpp"
 #include "fl/models/runtime.hpp"
 #include "fl/worker/stop_signal.hpp"
+#include "local_share.hpp"
 #include "worker_session.hpp"
 
 namespace fl::worker {
 namespace {
 
 Result<LocalData> load_local_data(const WorkerOptions& o) {
-  FL_ASSIGN_OR_RETURN(auto spec, models::parse_partition(o.partition));
-  spec.seed = o.partition_seed;
-  FL_ASSIGN_OR_RETURN(auto full, models::load_dataset(o.data, models::Split::kTrain));
-  const auto labels = models::labels_of(full);
-  FL_ASSIGN_OR_RETURN(auto mine, models::worker_share(labels, full.num_classes, spec, o.part_index,
-                                                      o.num_parts, o.max_samples));
+  FL_ASSIGN_OR_RETURN(auto share, select_local_share(o));
+  const auto& full = share.full;
+  auto& mine = share.indices;
   LocalData local;
   local.fingerprint = models::dataset_fingerprint(full, mine);
   auto idx = torch::from_blob(mine.data(), {static_cast<std::int64_t>(mine.size())}, torch::kInt64)

@@ -38,6 +38,11 @@ int command_proof(const CommandContext& c, const std::string& tx_id);
 int command_verify_proof(const CommandContext& c, const std::filesystem::path& file,
                          const std::optional<std::string>& block_hash_hex, const std::optional<std::string>& authority_hex,
                          std::optional<std::size_t> line = std::nullopt);
+// A proof from `fl-worker prove-example` against the dataset commitment `worker` (a key, a unique
+// hex prefix or a key file) registered: prints "included" or "not included" (exit 0), or what
+// did not verify (exit 1).
+int command_check_example(const CommandContext& c, const std::string& worker,
+                          const std::filesystem::path& proof_file);
 int command_trace(const CommandContext& c, const std::string& model_file_or_digest);
 // format "csv" or "json"; with out_dir, writes transactions/accounts/rounds files there.
 int command_export(const CommandContext& c, const std::string& format, const std::optional<std::filesystem::path>& out_dir);

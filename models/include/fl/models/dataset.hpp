@@ -54,8 +54,10 @@ std::string describe_shape(std::span<const std::int64_t> shape);
 
 std::vector<std::int64_t> labels_of(const Dataset& data);
 
-// Hex BLAKE2b-256 over the selected examples (index order, image bytes and label), so a
-// worker can commit to the data it trained on without revealing it.
+// The worker's commitment to the selected examples, "merkle:v1:<count>:<root hex>": the Merkle
+// root over their sorted per-example digests (dataset_provenance.hpp), so a worker can commit
+// to the data it trained on without revealing it, and later prove an example in or out of it.
+// Equal selections give equal text (screening's copy groups compare it).
 std::string dataset_fingerprint(const Dataset& data, std::span<const std::int64_t> indices);
 
 }  // namespace fl::models
