@@ -77,6 +77,20 @@ TEST(UpdateBounds, AnUnknownWeightingOrABoundBelowOneIsRefusedByName) {
   EXPECT_NE(low.error().message.find("norm_bound_multiple"), std::string::npos);
 }
 
+// Round `round` with one update per value vector, 100 samples each, keys 1, 2, ...
+CollectedRound collected_of(const std::vector<std::vector<float>>& values, std::uint64_t round = 1) {
+  CollectedRound c;
+  c.round = round;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    ValidatedUpdate u;
+    u.header.num_samples = 100;
+    u.header.worker_key[0] = static_cast<std::uint8_t>(i + 1);
+    u.values = values[i];
+    c.accepted.push_back(std::move(u));
+  }
+  return c;
+}
+
 class FixedEvaluator : public ModelEvaluator {
  public:
   Result<EvalMetrics> evaluate(std::span<const float>) override { return EvalMetrics{0.5, 0.9, 10, 0.0}; }
@@ -150,16 +164,7 @@ TEST(CloseRoundScreening, AReplayOfTheLastGlobalChangeEarnsNothingAndTheReasonIs
   ScoringContext scoring{**cosine, nullptr, &history};
   auto round = [&](std::uint64_t r, const std::vector<std::vector<float>>& values,
                    std::span<const float> global) {
-    CollectedRound c;
-    c.round = r;
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      ValidatedUpdate u;
-      u.header.num_samples = 100;
-      u.header.worker_key[0] = static_cast<std::uint8_t>(i + 1);
-      u.values = values[i];
-      c.accepted.push_back(std::move(u));
-    }
-    return close_round(global, c, **fedavg, scoring, evaluator, CloseSettings{});
+    return close_round(global, collected_of(values, r), **fedavg, scoring, evaluator, CloseSettings{});
   };
   const std::vector<float> start(64, 0.0f);
   const auto first_values = honest();
@@ -179,19 +184,6 @@ TEST(CloseRoundScreening, AReplayOfTheLastGlobalChangeEarnsNothingAndTheReasonIs
 
 // The validation record close_round keeps for the ledger's "no improvement pays a tenth" rule:
 // the loss of the previous and the new global model on the coordinator's own validation set.
-// Round 1 with one update per value vector, 100 samples each, keys 1, 2, ...
-CollectedRound collected_of(const std::vector<std::vector<float>>& values) {
-  CollectedRound c;
-  c.round = 1;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    ValidatedUpdate u;
-    u.header.num_samples = 100;
-    u.header.worker_key[0] = static_cast<std::uint8_t>(i + 1);
-    u.values = values[i];
-    c.accepted.push_back(std::move(u));
-  }
-  return c;
-}
 
 class DistanceOracle final : public ValidationOracle {
  public:
