@@ -449,10 +449,7 @@ Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(
   record.rule = rule->name();
   record.scorer = closed.scorer;
   record.validation = validation_record(closed);
-  record.score_reasons = closed.score_reasons;
-  if (std::all_of(record.score_reasons.begin(), record.score_reasons.end(), [](const auto& r) { return r.empty(); })) {
-    record.score_reasons.clear();
-  }
+  record.score_reasons = closed.score_reasons;  // not encoded when all are empty
   for (std::size_t i = 0; i < collected.accepted.size(); ++i) {
     const auto& u = collected.accepted[i];
     record.accepted.push_back(ledger::accepted_entry(u.header, u.digest, closed.scores[i]));

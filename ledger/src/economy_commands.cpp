@@ -11,16 +11,16 @@ int command_refund(const CommandContext& c, const std::filesystem::path& key_fil
   if (!key.ok()) return fail(c, with_context(key.error(), "--key"));
   auto led = Ledger::open(c.db);
   if (!led.ok()) return fail(c, led.error());
-  const auto& jobs = (*led)->state().jobs();
-  const auto job = jobs.find(job_id);
-  if (job == jobs.end()) return fail(c, make_error(ErrorCode::kNotFound, "no job '" + job_id + "' on the ledger"));
-  if (!job->second.escrow_funded || job->second.closed) {
+  auto block = refund_escrow(**led, *key, job_id);
+  if (!block.ok()) return fail(c, block.error());
+  if (!*block) {  // nothing to refund: say why
+    const auto& jobs = (*led)->state().jobs();
+    const auto job = jobs.find(job_id);
+    if (job == jobs.end()) return fail(c, make_error(ErrorCode::kNotFound, "no job '" + job_id + "' on the ledger"));
     return fail(c, make_error(ErrorCode::kPrecondition,
                               "job '" + job_id + "' " +
                                   (job->second.closed ? "is already closed" : "has no escrow (its rewards are minted)")));
   }
-  auto block = refund_escrow(**led, *key, job_id);
-  if (!block.ok()) return fail(c, block.error());
   print_appended(c, **block);
   return 0;
 }

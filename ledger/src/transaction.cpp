@@ -146,11 +146,11 @@ void write_extensions(ByteWriter& w, const TxBody& body) {
       e.f64(round->validation->loss_before);
       e.f64(round->validation->loss_after);
     }
-  }
-  if (const auto* round = std::get_if<RoundResultBody>(&body); round && any_reason(round->score_reasons)) {
-    auto& e = add(kTagReasons);
-    e.u64(round->score_reasons.size());
-    for (const auto& r : round->score_reasons) e.text(r);
+    if (any_reason(round->score_reasons)) {
+      auto& e = add(kTagReasons);
+      e.u64(round->score_reasons.size());
+      for (const auto& r : round->score_reasons) e.text(r);
+    }
   }
   if (const auto* slash = std::get_if<SlashBody>(&body); slash && slash->evidence) {
     auto& e = add(kTagEvidence);
@@ -300,7 +300,7 @@ std::string read_extensions(ByteReader& r, Extensions& ext) {
       default:
         return "unknown extension tag " + std::to_string(tag) + " (written by a newer FedLedger?)";
     }
-    if (!ok) return "extension " + std::to_string(tag) + " " + e.error();
+    if (!ok) return "extension " + std::to_string(tag) + " " + (e.error().empty() ? "holds an out-of-range value" : e.error());
     if (!e.done()) return "extension " + std::to_string(tag) + " has trailing bytes";
   }
   return "";

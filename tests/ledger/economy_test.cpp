@@ -114,11 +114,11 @@ TEST(EconomyEncoding, MalformedExtensionListsAreRefusedByName) {
   unknown[kHeaderBytes + 1] = 9;  // the scorer's tag becomes unknown
   expect_refused(unknown, "unknown extension tag 9");
   auto swapped = bytes;           // scorer (1) then validation (3): make the first a 3 as well
-  swapped[kHeaderBytes + 1] = 3;
-  expect_refused(swapped, "");
+  swapped[kHeaderBytes + 1] = 3;  // the scorer's 6 bytes now read as a validation record
+  expect_refused(swapped, "extension 3 truncated");
   auto none = bytes;  // no extension at all under version 4 is not canonical
   none[kHeaderBytes] = 0;
-  expect_refused(none, "");
+  expect_refused(none, "transaction body");
 }
 
 TEST(EconomyEncoding, ScreeningReasonsRideAlongOnlyWhenThereIsOne) {
