@@ -5,7 +5,8 @@
 # run without DP (epsilon = inf). Prints a Markdown table and the seconds each run took.
 #   deploy/privacy.sh                      # uses build/bin/fl-coordinator
 # Environment: FL_COORDINATOR (binary), FL_EPSILONS (default "1 3 8"), FL_OUT (runs/privacy),
-#   FL_CLIP (the clip norm C, default the config's).
+#   FL_CLIP (the clip norm C, default the config's), FL_MODE (central, the default, or
+#   distributed: each of the 20 workers adds its share N(0, sigma^2 C^2 / 20)).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 coordinator=${FL_COORDINATOR:-build/bin/fl-coordinator}
@@ -14,6 +15,7 @@ out=${FL_OUT:-runs/privacy}
 config=deploy/configs/privacy.toml
 rounds=$(sed -n 's/^rounds *= *\([0-9]*\).*/\1/p' "$config" | head -1)
 q=$(sed -n 's/^sample_fraction *= *\([0-9.]*\).*/\1/p' "$config" | head -1)
+workers=$(sed -n 's/^workers *= *\([0-9]*\).*/\1/p' "$config" | head -1)
 mkdir -p "$out"
 
 # The smallest sigma whose epsilon over `rounds` rounds at q is at most $1 (bisection).
@@ -38,6 +40,7 @@ run() {  # run NAME EPSILON SIGMA MODE
   sed -e "s/^noise_multiplier = .*/noise_multiplier = $3/" -e "s/^target_epsilon = .*/target_epsilon = $2/" \
       -e "s/^mode = .*/mode = \"$4\"/" -e "s/^clip_norm = .*/clip_norm = ${FL_CLIP:-1.0}/" -e "s|^output_dir = .*|output_dir = \"$1\"|" "$config" > "$cfg"
   if [[ $4 == none ]]; then sed -i '/^clip_norm\|^noise_multiplier\|^target_/d' "$cfg"; fi
+  if [[ $4 == distributed ]]; then sed -i "s/^\[privacy\]/[privacy]\nmin_workers = $workers/" "$cfg"; fi
   local start=$SECONDS
   "$coordinator" simulate --config "$cfg" --out "$out/$1" --no-progress >/dev/null
   local seconds=$((SECONDS - start))
@@ -48,5 +51,5 @@ run() {  # run NAME EPSILON SIGMA MODE
 
 echo "| epsilon | sigma | final accuracy | seconds per round | run seconds |"
 echo "|---|---|---|---|---|"
-for e in $epsilons; do run "eps-$e" "$e" "$(sigma_for "$e")" central; done
+for e in $epsilons; do run "eps-$e" "$e" "$(sigma_for "$e")" "${FL_MODE:-central}"; done
 run "eps-inf" "inf" "0" none

@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
   auto* rounds = with_db(app.add_subcommand("rounds", "the rounds of a job: model, updates, rewards"));
   rounds->add_option("JOB", job, "job id")->required();
   rounds->callback([&] { run = [&](const auto& c) { return fl::ledger::command_rounds(c, job); }; });
+  auto* terms = with_db(app.add_subcommand("terms", "the terms a job opened with and the workers' consents"));
+  terms->add_option("JOB", job, "job id")->required();
+  terms->callback([&] { run = [&](const auto& c) { return fl::ledger::command_terms(c, job); }; });
   auto* proof = with_db(app.add_subcommand("proof", "Merkle inclusion proof of a transaction"));
   proof->add_option("TX", id, "transaction hash or prefix")->required();
   proof->callback([&] { run = [&](const auto& c) { return fl::ledger::command_proof(c, id); }; });

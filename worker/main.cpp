@@ -1,4 +1,4 @@
-// fl-worker: keygen | run | fingerprint | prove-example. Parses arguments and calls fl_worker.
+// fl-worker: keygen | run | check | fingerprint | prove-example. Parses arguments and calls fl_worker.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -9,6 +9,7 @@
 #include "fl/common/job_card.hpp"
 #include "fl/common/logging.hpp"
 #include "fl/worker/data_provenance.hpp"
+#include "fl/worker/job_check.hpp"
 #include "fl/worker/key_file.hpp"
 #include "fl/worker/stop_signal.hpp"
 #include "fl/worker/worker.hpp"
@@ -49,6 +50,8 @@ fl::Status pin_coordinator(const std::string& card_path, const std::string& key_
     FL_ASSIGN_OR_RETURN(auto card, fl::common::load_job_card(card_path));
     o.coordinator_key = card.coordinator_key;
     o.job_id = card.job_id;
+    o.card_terms_digest = card.terms_digest;
+    o.card_researcher = card.researcher_key;
     if (!endpoint_given) o.coordinator = card.endpoint;
     spdlog::info("job card {}: job '{}' at {}, coordinator key {}, signed by researcher {}", card_path, card.job_id,
                  card.endpoint, fl::common::short_id(card.coordinator_key), fl::common::short_id(card.researcher_key));
@@ -91,6 +94,21 @@ int write_proof(const fl::common::ExampleProof& proof, const std::string& out_fi
   return 0;
 }
 
+// check: the terms and the decision; exit 0 when the policy accepts them, 2 when it refuses.
+int print_check(const fl::worker::JobCheck& check) {
+  if (check.terms) {
+    std::cout << fl::common::describe_terms(*check.terms);
+  } else {
+    std::cout << "the coordinator offers no job terms\n";
+  }
+  if (check.refusal) {
+    std::cout << "decision: refuse (" << *check.refusal << ")\n";
+    return 2;
+  }
+  std::cout << "decision: accept" << (check.terms ? "" : " (nothing to consent to)") << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -129,6 +147,18 @@ int main(int argc, char** argv) {
                   "refuse distributed-DP tasks asking for less noise (sigma)")
       ->capture_default_str();
   run->add_option("--key", o.key_file, "this worker's key file (fl-worker keygen)")->required();
+  std::string policy_file;
+  run->add_option("--policy", policy_file,
+                  "policy file (TOML): the researchers, rewards, privacy, rounds, models, hours, threads and "
+                  "memory this worker accepts; a job whose terms break it is refused before registering");
+  auto* check = app.add_subcommand("check", "print a job's terms and whether the policy accepts them, without joining");
+  check->add_option("--coordinator", o.coordinator, "coordinator endpoint (default: the job card's)");
+  check->add_option("--job-card", job_card, "signed job card from the researcher");
+  check->add_option("--coordinator-key", coordinator_key, "pin the coordinator's key: 64 hex digits or a key file");
+  check->add_flag("--plaintext", o.plaintext, "RESEARCH MODE: no CURVE");
+  check->add_option("--key", o.key_file, "this worker's key file (fl-worker keygen)")->required();
+  check->add_option("--policy", policy_file, "policy file (TOML) to check the terms against");
+  check->add_option("--connect-timeout", o.connect_timeout_s, "give up after SECONDS")->capture_default_str();
   add_data_options(run, o, part);
   run->add_option("--model-cache", o.model_cache_dir,
                   "folder for TorchScript model files fetched from the coordinator "
@@ -170,7 +200,7 @@ int main(int argc, char** argv) {
   prove->add_option("--save-example", query.save_example,
                     "with --index: also write that example as a .npy file");
   prove->add_option("--out", proof_out, "proof file to write (JSON)")->required();
-  for (auto* sub : {fingerprint, prove}) {
+  for (auto* sub : {fingerprint, prove, check}) {
     sub->add_option("--log-level", log_level, "trace | debug | info | warn | error")->capture_default_str();
   }
 
@@ -194,8 +224,19 @@ int main(int argc, char** argv) {
     auto proof = fl::worker::prove_local_example(o, query);
     return proof.ok() ? write_proof(*proof, proof_out) : fail(proof.error());
   }
-  if (auto s = pin_coordinator(job_card, coordinator_key, endpoint_option->count() > 0, o); !s.ok()) {
+  const bool endpoint_given = endpoint_option->count() > 0 || check->count("--coordinator") > 0;
+  if (auto s = pin_coordinator(job_card, coordinator_key, endpoint_given, o); !s.ok()) {
     return fail(s.error());
+  }
+  if (!policy_file.empty()) {
+    auto policy = fl::worker::load_policy(policy_file);
+    if (!policy.ok()) return fail(fl::with_context(policy.error(), "--policy"));
+    o.policy = std::move(policy).value();
+  }
+  if (*check) {
+    if (check->count("--connect-timeout") == 0) o.connect_timeout_s = 30;
+    auto checked = fl::worker::check_job(o);
+    return checked.ok() ? print_check(*checked) : fail(checked.error());
   }
   auto kind = fl::worker::parse_attack(attack);
   if (!kind.ok()) return fail(kind.error());

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <streambuf>
 
+#include "fl/common/job_terms.hpp"
 #include "fl/common/model_file.hpp"
 #include "fl/common/registration.hpp"
 
@@ -25,12 +26,12 @@ void put_text(Archive& ar, const std::string& s) {
 }
 
 template <class Archive>
-void get_text(Archive& ar, std::string& s, const char* field) {
+void get_text(Archive& ar, std::string& s, const char* field, std::size_t limit = kMaxTextBytes) {
   cereal::size_type n = 0;
   ar(cereal::make_size_tag(n));
-  if (n > kMaxTextBytes) {
+  if (n > limit) {
     throw FieldError(std::string(field) + " is " + std::to_string(n) + " bytes (limit " +
-                     std::to_string(kMaxTextBytes) + ")");
+                     std::to_string(limit) + ")");
   }
   s.resize(n);
   ar(cereal::binary_data(s.data(), n));
@@ -97,24 +98,25 @@ template <class A> void put(A& ar, const RegisterRequest& m) {
   ar(m.version); put_bytes(ar, m.worker_key); ar(m.num_samples); put_text(ar, m.dataset_fingerprint);
   ar(m.timestamp_ms); put_text(ar, m.device); put_bytes(ar, m.signature);
   put_text(ar, m.job_id); put_bytes(ar, m.coordinator_key); put_bytes(ar, m.challenge);
-  put_bytes(ar, m.session_signature);
+  put_bytes(ar, m.session_signature); put_bytes(ar, m.terms_digest); put_bytes(ar, m.consent_signature);
 }
 template <class A> void get(A& ar, RegisterRequest& m) {
   ar(m.version); get_bytes(ar, m.worker_key); ar(m.num_samples);
   get_text(ar, m.dataset_fingerprint, "dataset_fingerprint"); ar(m.timestamp_ms);
   get_text(ar, m.device, "device"); get_bytes(ar, m.signature);
   get_text(ar, m.job_id, "job_id"); get_bytes(ar, m.coordinator_key); get_bytes(ar, m.challenge);
-  get_bytes(ar, m.session_signature);
+  get_bytes(ar, m.session_signature); get_bytes(ar, m.terms_digest); get_bytes(ar, m.consent_signature);
 }
 
 template <class A> void put_unsigned(A& ar, const RegisterAck& m) {
   ar(m.accepted); put_text(ar, m.reason); put_text(ar, m.job_id); put_bytes(ar, m.coordinator_key);
-  put_bytes(ar, m.challenge);
+  put_bytes(ar, m.challenge); put_text(ar, m.terms); put_bytes(ar, m.terms_signature);
 }
 template <class A> void put(A& ar, const RegisterAck& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
 template <class A> void get(A& ar, RegisterAck& m) {
   get_flag(ar, m.accepted, "accepted"); get_text(ar, m.reason, "reason"); get_text(ar, m.job_id, "job_id");
-  get_bytes(ar, m.coordinator_key); get_bytes(ar, m.challenge); get_bytes(ar, m.signature);
+  get_bytes(ar, m.coordinator_key); get_bytes(ar, m.challenge);
+  get_text(ar, m.terms, "terms", kMaxTermsBytes); get_bytes(ar, m.terms_signature); get_bytes(ar, m.signature);
 }
 
 template <class A> void put(A& ar, const Heartbeat& m) { put_bytes(ar, m.worker_key); ar(m.timestamp_ms); }
@@ -383,6 +385,11 @@ bool verify_update_ack(const UpdateAck& ack, const PublicKey& coordinator_key) {
 void sign_registration(RegisterRequest& request, const SecretKey& key) {
   request.signature =
       sign(key, registration_digest(request.worker_key, request.dataset_fingerprint, request.timestamp_ms));
+  request.consent_signature = {};
+  if (request.terms_digest != Digest{}) {
+    request.consent_signature =
+        sign(key, consent_digest(request.worker_key, request.job_id, request.terms_digest, request.timestamp_ms));
+  }
   request.session_signature = sign(key, registration_session_digest(request));
 }
 

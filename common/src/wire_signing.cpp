@@ -1,5 +1,6 @@
 // Signatures on the wire beyond updates: the registration's session binding (job, coordinator
 // key, challenge) and the coordinator's signatures on what workers act on.
+#include "fl/common/job_terms.hpp"
 #include "fl/common/registration.hpp"
 #include "fl/common/wire.hpp"
 
@@ -7,7 +8,7 @@ namespace fl::common {
 
 Digest registration_session_digest(const RegisterRequest& request) {
   return Hasher()
-      .text("fl-register-session-v1")
+      .text("fl-register-session-v2")
       .u32(request.version)
       .text(request.job_id)
       .array(request.coordinator_key)
@@ -17,6 +18,7 @@ Digest registration_session_digest(const RegisterRequest& request) {
                                  request.timestamp_ms))
       .u64(request.num_samples)
       .text(request.device)
+      .array(request.terms_digest)
       .finish();
 }
 
@@ -89,6 +91,13 @@ bool verify_registration(const RegisterRequest& request) {
       request.worker_key,
       registration_digest(request.worker_key, request.dataset_fingerprint, request.timestamp_ms),
       request.signature);
+}
+
+bool verify_consent(const RegisterRequest& request) {
+  return request.terms_digest != Digest{} &&
+         verify(request.worker_key,
+                consent_digest(request.worker_key, request.job_id, request.terms_digest, request.timestamp_ms),
+                request.consent_signature);
 }
 
 }  // namespace fl::common

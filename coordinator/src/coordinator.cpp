@@ -12,6 +12,7 @@
 #include "fl/coordinator/fault_injection.hpp"
 #include "fl/coordinator/http/job_monitor.hpp"
 #include "fl/coordinator/http/job_server.hpp"
+#include "fl/coordinator/job_terms.hpp"
 #include "fl/coordinator/model_host.hpp"
 #include "fl/coordinator/privacy/client_dp.hpp"
 #include "fl/coordinator/round.hpp"
@@ -77,6 +78,7 @@ struct Coordinator::State {
   std::string endpoint;
   WorkerRegistry registry{false, {}};
   std::unique_ptr<ModelHost> model;
+  common::JobTerms terms;  // recorded with the job; workers consent to them
   std::unique_ptr<AggregationRule> rule;
   std::unique_ptr<ContributionScorer> scorer;
   ScreeningHistory screening_history;
@@ -99,6 +101,7 @@ struct Coordinator::State {
 
   Status open();
   Status open_ledger_and_resume();
+  Status check_terms_unchanged() const;
   Status run_round(std::uint64_t round);
   Status resume_privacy_budget();
   void stop_for_budget(std::uint64_t round, const CollectedRound& collected, const std::string& why);
@@ -149,7 +152,10 @@ Status Coordinator::State::open() {
     spdlog::warn("RESEARCH MODE: [scoring] screen_free_riders = false; zero, noise, replayed and "
                  "copied updates are paid like real ones");
   }
+  FL_ASSIGN_OR_RETURN(terms, make_job_terms(c, model->layout(), common::digest_of(model->initial_parameters()),
+                                            key.public_key, researcher.public_key));
   FL_RETURN_IF_ERROR(open_ledger_and_resume());
+  FL_RETURN_IF_ERROR(check_terms_unchanged());
   FL_ASSIGN_OR_RETURN(auto writer, MetricsWriter::open(c.output_dir, c.live_table));
   metrics.emplace(std::move(writer));
   observers.push_back(&*metrics);
@@ -174,6 +180,12 @@ Status Coordinator::State::open() {
   auto settings = engine_settings(c, model->layout());
   FL_RETURN_IF_ERROR(attach_model_file(settings));
   settings.require_authenticated_key = !c.plaintext;
+  settings.terms = common::terms_text(terms);
+  settings.terms_digest = common::terms_digest(terms);
+  settings.terms_signature = common::sign(researcher.secret_key, settings.terms_digest);
+  std::ofstream(c.output_dir / "terms.json") << settings.terms << '\n';
+  spdlog::info("terms {} offered to every worker before it registers ({})",
+               common::to_hex(settings.terms_digest).substr(0, 16), (c.output_dir / "terms.json").string());
   settings.on_equivocation = [this](std::uint64_t round, const Equivocation& e) { write_evidence(round, e); };
   settings.stake_of = [this](const common::PublicKey& k) -> std::uint64_t {
     const auto* account = ledger ? ledger->state().find(k) : nullptr;
@@ -193,6 +205,19 @@ Status Coordinator::State::open() {
   spdlog::info("job '{}': model {} ({} parameters), rule {}, {} rounds, listening on {}, coordinator key {}",
                c.job_id, c.model, global.size(), rule->name(), c.rounds, endpoint, common::to_hex(key.public_key));
   return ok_status();
+}
+
+// A resumed job keeps the terms it opened with: workers consented to those.
+Status Coordinator::State::check_terms_unchanged() const {
+  if (!ledger) return ok_status();
+  const auto& jobs = ledger->state().jobs();
+  const auto job = jobs.find(config.job_id);
+  if (job == jobs.end() || job->second.job.terms == terms) return ok_status();
+  const auto recorded = job->second.job.terms ? common::to_hex(job->second.terms_digest).substr(0, 16) : "none";
+  return make_error(ErrorCode::kPrecondition,
+                    "job '" + config.job_id + "' is on the ledger under terms " + recorded + ", and its config now gives " +
+                        common::to_hex(common::terms_digest(terms)).substr(0, 16) +
+                        "; a job's terms cannot change once it is open (restore the config, or use a new job id)");
 }
 
 Status Coordinator::State::start_http() {
@@ -432,6 +457,7 @@ Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(
   if (!ledger) return std::vector<ledger::RoundReceipt>{};
   ledger::JobRecord job{config.job_id, researcher.public_key, config.model, rule->name(), config.reward_per_round};
   job.bounty = config.bounty;
+  job.terms = terms;
   const auto& dp = config.close.privacy;
   if (dp.enabled()) job.privacy_budget = ledger::PrivacyBudget{dp.target_epsilon, dp.target_delta};
   std::vector<ledger::RegistrationRecord> registrations;
@@ -439,7 +465,8 @@ Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(
   for (const auto& [k, rec] : registry.all()) {
     if (rec.on_ledger) continue;
     const auto& r = rec.registration;
-    registrations.push_back({r.worker_key, r.dataset_fingerprint, r.timestamp_ms, r.signature});
+    registrations.push_back({r.worker_key, r.dataset_fingerprint, r.timestamp_ms, r.signature, r.terms_digest,
+                             r.consent_signature});
     newly_recorded.push_back(k);
   }
   ledger::RoundRecord record;

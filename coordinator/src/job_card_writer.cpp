@@ -1,11 +1,10 @@
 #include "fl/coordinator/job_card_writer.hpp"
 
-#include <fstream>
-#include <sstream>
 
 #include "fl/common/zmq_channel.hpp"
 #include "fl/coordinator/coordinator.hpp"
 #include "fl/coordinator/job_config.hpp"
+#include "fl/coordinator/job_terms.hpp"
 #include "fl/coordinator/model_host.hpp"
 
 namespace fl::coordinator {
@@ -31,9 +30,6 @@ Result<common::JobCard> write_job_card(const std::filesystem::path& config_path,
                                        const std::string& endpoint,
                                        const std::filesystem::path& out) {
   FL_ASSIGN_OR_RETURN(auto config, load_job_config(config_path));
-  std::ifstream in(config_path, std::ios::binary);
-  std::stringstream terms;
-  terms << in.rdbuf();
   common::JobCard card;
   card.endpoint = endpoint.empty() ? config.bind : endpoint;
   FL_RETURN_IF_ERROR(check_dialable(card.endpoint));
@@ -44,7 +40,9 @@ Result<common::JobCard> write_job_card(const std::filesystem::path& config_path,
   card.coordinator_key = coordinator.public_key;
   card.job_id = config.job_id;
   card.model_digest = common::digest_of(model->initial_parameters());
-  card.terms_digest = common::blake2b_256(terms.str());
+  FL_ASSIGN_OR_RETURN(auto terms, make_job_terms(config, model->layout(), card.model_digest,
+                                                 coordinator.public_key, researcher.public_key));
+  card.terms_digest = common::terms_digest(terms);
   common::sign_job_card(card, researcher);
   FL_RETURN_IF_ERROR(common::save_job_card(out, card));
   return card;

@@ -53,6 +53,25 @@ Status read_enrolment(const ConfigTable& section, const std::filesystem::path& b
   return ok_status();
 }
 
+Status read_terms(const ConfigTable& section, const std::filesystem::path& base_dir, TermsSettings& terms) {
+  FL_ASSIGN_OR_RETURN(terms.purpose, section.text("purpose", ""));
+  FL_ASSIGN_OR_RETURN(terms.data, section.text("data", ""));
+  FL_ASSIGN_OR_RETURN(auto days, section.integer("retention_days", 0, 0, 36'500));
+  terms.retention_days = static_cast<std::uint64_t>(days);
+  FL_ASSIGN_OR_RETURN(terms.readers, section.text_list("readers", std::vector<std::string>{}));
+  FL_ASSIGN_OR_RETURN(auto keys, section.text_list("coordinators", std::vector<std::string>{}));
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto key = keys[i].size() == 64 ? common::public_key_from_hex(keys[i])
+                                    : common::load_public_key_file(resolve_config_path(base_dir, keys[i]));
+    if (!key.ok()) {
+      return with_context(key.error(), section.where("coordinators") + "[" + std::to_string(i) +
+                                           "] (64 hex digits or a public-key file)");
+    }
+    terms.coordinators.push_back(*key);
+  }
+  return ok_status();
+}
+
 Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& base_dir) {
   JobConfig job;
   FL_ASSIGN_OR_RETURN(auto j, cfg.section("job"));
@@ -167,6 +186,9 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
                       led.where("chain") + " must be a non-empty name without '/', e.g. \"main\"");
   }
   FL_ASSIGN_OR_RETURN(job.ledger_lease_ttl_s, led.number("lease_ttl_s", 10, 2, 3600));
+
+  FL_ASSIGN_OR_RETURN(auto terms, cfg.section("terms"));
+  FL_RETURN_IF_ERROR(read_terms(terms, base_dir, job.terms));
 
   FL_ASSIGN_OR_RETURN(auto o, cfg.section("output"));
   FL_ASSIGN_OR_RETURN(auto out_dir, o.text("dir", "runs/" + job.job_id));

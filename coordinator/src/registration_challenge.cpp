@@ -29,4 +29,23 @@ Status check_registration_binding(const common::RegisterRequest& request,
   return ok_status();
 }
 
+Status check_registration_consent(const common::RegisterRequest& request, const common::Digest& terms_digest) {
+  const auto job = common::to_hex(terms_digest).substr(0, 16);
+  if (request.terms_digest == common::Digest{}) {
+    return make_error(ErrorCode::kPrecondition,
+                      "registration refused: it carries no consent to the job's terms (" + job +
+                          "...); `fl-worker check` prints them, and fl-worker consents when its policy allows");
+  }
+  if (request.terms_digest != terms_digest) {
+    return make_error(ErrorCode::kPrecondition, "registration refused: it consents to other terms (" +
+                                                    common::to_hex(request.terms_digest).substr(0, 16) +
+                                                    "...) than the job's (" + job + "...)");
+  }
+  if (!common::verify_consent(request)) {
+    return make_error(ErrorCode::kBadSignature, "registration refused: the consent signature does not verify for key " +
+                                                    common::short_id(request.worker_key));
+  }
+  return ok_status();
+}
+
 }  // namespace fl::coordinator

@@ -215,7 +215,10 @@ void RoundEngine::handle_register(const InboundMessage& message) {
   ack.coordinator_key = key_.public_key;
   ack.challenge = challenges_.for_peer(message.peer);
   if (req.ok() && req->challenge == common::Digest{}) {
-    ack.reason = "sign this connection's challenge";
+    ack.reason = settings_.terms.empty() ? "sign this connection's challenge"
+                                         : "sign this connection's challenge and consent to the job's terms";
+    ack.terms = settings_.terms;
+    ack.terms_signature = settings_.terms_signature;
     answer_registration(message.peer, std::move(ack));
     return;
   }
@@ -225,6 +228,9 @@ void RoundEngine::handle_register(const InboundMessage& message) {
                                                  settings_.require_authenticated_key);
              !b.ok()) {
     ack.reason = b.error().message;
+  } else if (auto c = settings_.terms.empty() ? ok_status() : check_registration_consent(*req, settings_.terms_digest);
+             !c.ok()) {
+    ack.reason = c.error().message;
   } else if (auto s = registry_.enrol(*req, message.peer, Clock::now(), message.source); !s.ok()) {
     ack.reason = s.error().message;
   } else {

@@ -7,6 +7,7 @@
 #include "fl/ledger/rewards.hpp"
 #include "fl/ledger/state.hpp"
 #include "privacy_rules.hpp"
+#include "terms_rules.hpp"
 
 namespace fl::ledger {
 namespace {
@@ -40,6 +41,7 @@ Status LedgerState::apply_round_result(const Transaction& tx, AccountState& issu
                         ") was screened out (" + b.score_reasons[i] + ") but has a positive score");
     }
   }
+  FL_RETURN_IF_ERROR(check_round_terms(job->second, b, tx.issuer));
   FL_ASSIGN_OR_RETURN(auto privacy, account_round_privacy(job->second, b));
   std::set<common::PublicKey> seen;
   for (std::size_t i = 0; i < b.accepted.size(); ++i) {

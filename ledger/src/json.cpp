@@ -35,7 +35,13 @@ json body_json(const TxBody& body) {
             out["privacy_budget"] = {{"epsilon", b.privacy_budget->epsilon},
                                      {"delta", b.privacy_budget->delta}};
           }
+          if (b.terms) {
+            out["terms"] = json::parse(common::terms_text(*b.terms));
+            out["terms_digest"] = to_hex(common::terms_digest(*b.terms));
+          }
           return out;
+        } else if constexpr (std::is_same_v<T, ConsentBody>) {
+          return {{"job", b.job_id}, {"terms_digest", to_hex(b.terms_digest)}};
         } else if constexpr (std::is_same_v<T, RoundResultBody>) {
           json acc = json::array(), rej = json::array();
           for (const auto& a : b.accepted) {
@@ -53,6 +59,7 @@ json body_json(const TxBody& body) {
                       {"rule", b.rule},  {"scorer", b.scorer}, {"accepted", acc},
                       {"rejected", rej}};
           if (!b.score_reasons.empty()) out["score_reasons"] = b.score_reasons;
+          if (b.terms_digest) out["terms_digest"] = to_hex(*b.terms_digest);
           if (b.validation) {
             out["validation"] = {{"loss_before", b.validation->loss_before},
                                  {"loss_after", b.validation->loss_after},

@@ -177,7 +177,7 @@ Result<std::vector<RoundReceipt>> Ledger::record_round(const common::KeyPair& au
     if (existing == s.jobs().end()) {
       txs.push_back(make_signed(researcher, next(researcher.public_key), now,
                                 OpenJobBody{job.job_id, job.model, job.rule, job.reward_per_round,
-                                            job.privacy_budget}));
+                                            job.privacy_budget, job.terms}));
       if (job.bounty > 0) {
         txs.push_back(make_signed(researcher, next(researcher.public_key), now, EscrowBody{job.job_id, job.bounty}));
       }
@@ -185,14 +185,33 @@ Result<std::vector<RoundReceipt>> Ledger::record_round(const common::KeyPair& au
       return make_error(ErrorCode::kPrecondition,
                         "job '" + job.job_id + "' is on the ledger with another privacy budget; a "
                         "job's budget cannot change once it is open");
+    } else if (existing->second.job.terms != job.terms) {
+      return make_error(ErrorCode::kPrecondition,
+                        "job '" + job.job_id + "' is on the ledger under other terms; a job's terms cannot "
+                        "change once it is open (was its config edited? restore it, or run a new job id)");
     } else if (existing->second.job.reward_per_round != job.reward_per_round) {
       return make_error(ErrorCode::kPrecondition,
                         "job '" + job.job_id + "' is on the ledger with reward_per_round " +
                             std::to_string(existing->second.job.reward_per_round) + ", not " +
                             std::to_string(job.reward_per_round));
     }
+    // Consents to the job's terms, each signed by its worker at registration, once per worker.
+    const auto* consented = existing == s.jobs().end() ? nullptr : &existing->second.consents;
+    for (const auto& r : registrations) {
+      if (!job.terms || r.terms_digest == common::Digest{} || (consented && consented->count(r.worker))) continue;
+      txs.push_back(Transaction{r.worker, 0, r.timestamp_ms, ConsentBody{job.job_id, r.terms_digest}, r.consent_signature});
+    }
+    // What the workers signed is checked here too: the ledger never records a forged consent.
+    for (const auto& tx : txs) {
+      if ((tx.type() == TxType::kRegister || tx.type() == TxType::kConsent) && !signature_valid(tx)) {
+        return make_error(ErrorCode::kBadSignature, std::string(to_string(tx.type())) + " of " +
+                                                        short_id(tx.issuer) + ": the worker's signature does not verify");
+      }
+    }
     round_index = txs.size();
-    txs.push_back(make_signed(authority, next(authority.public_key), now, RoundResultBody(round)));
+    RoundResultBody result = round;
+    if (job.terms) result.terms_digest = common::terms_digest(*job.terms);
+    txs.push_back(make_signed(authority, next(authority.public_key), now, std::move(result)));
     // The ledger's rules say what the round pays (minted or out of the escrow): apply the block
     // so far to a copy of the state and write the payments it then expects.
     LedgerState preview = s;

@@ -197,7 +197,11 @@ std::string describe(const Transaction& tx) {
           return "register " + who + " dataset '" + b.dataset_fingerprint + "'";
         } else if constexpr (std::is_same_v<T, OpenJobBody>) {
           return "open job '" + b.job_id + "' model " + b.model + " rule " + b.rule + " reward/round " +
-                 std::to_string(b.reward_per_round) + " by " + who;
+                 std::to_string(b.reward_per_round) + " by " + who +
+                 (b.terms ? " under terms " + common::to_hex(common::terms_digest(*b.terms)).substr(0, 16) : "");
+        } else if constexpr (std::is_same_v<T, ConsentBody>) {
+          return "consent of " + who + " to the terms " + common::to_hex(b.terms_digest).substr(0, 16) + " of '" +
+                 b.job_id + "'";
         } else if constexpr (std::is_same_v<T, RoundResultBody>) {
           return "round " + std::to_string(b.round) + " of '" + b.job_id + "': " + std::to_string(b.accepted.size()) +
                  " accepted, " + std::to_string(b.rejected.size()) + " rejected, model " +

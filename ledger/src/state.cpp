@@ -4,6 +4,7 @@
 
 #include "fl/ledger/rewards.hpp"
 #include "privacy_rules.hpp"
+#include "terms_rules.hpp"
 
 namespace fl::ledger {
 
@@ -60,6 +61,8 @@ Status LedgerState::apply(const Transaction& tx) {
   if (tx.type() == TxType::kRegister) {
     if (tx.nonce != 0) return rule_error("registration must carry nonce 0, has " + std::to_string(tx.nonce));
     if (issuer.registered) return rule_error("worker " + short_id(tx.issuer) + " is already registered");
+  } else if (tx.type() == TxType::kConsent) {
+    if (tx.nonce != 0) return rule_error("consent must carry nonce 0, has " + std::to_string(tx.nonce));
   } else if (tx.nonce != issuer.next_nonce) {
     return rule_error("nonce " + std::to_string(tx.nonce) + " of " + short_id(tx.issuer) + " is not the expected " +
                       std::to_string(issuer.next_nonce) + " (replayed or out of order)");
@@ -93,8 +96,17 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
       if (b.job_id.empty()) return rule_error("open-job has an empty job id");
       if (jobs_.count(b.job_id)) return rule_error("job '" + b.job_id + "' is already open");
       FL_RETURN_IF_ERROR(check_privacy_budget(b));
-      jobs_[b.job_id] = JobState{b, tx.issuer, {}, std::nullopt};
+      FL_RETURN_IF_ERROR(check_job_terms(b, tx.issuer));
+      auto& job = jobs_[b.job_id] = JobState{b, tx.issuer, {}, std::nullopt};
+      if (b.terms) job.terms_digest = common::terms_digest(*b.terms);
       commit_issuer();
+      return ok_status();
+    }
+    case TxType::kConsent: {
+      const auto& b = std::get<ConsentBody>(tx.body);
+      auto job = jobs_.find(b.job_id);
+      FL_RETURN_IF_ERROR(check_consent(job == jobs_.end() ? nullptr : &job->second, b, tx.issuer, find(tx.issuer)));
+      job->second.consents.insert(tx.issuer);
       return ok_status();
     }
     case TxType::kRoundResult:
@@ -159,9 +171,16 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
       FL_RETURN_IF_ERROR(require_authority());
       const auto& b = std::get<SlashBody>(tx.body);
       if (b.amount == 0) return rule_error("slash of 0 tokens");
+      std::optional<std::tuple<common::PublicKey, std::string, std::uint64_t>> offence;
       if (b.evidence) {
         if (auto problem = evidence_problem(*b.evidence, b.account)) {
           return rule_error("slash of " + short_id(b.account) + ": " + *problem);
+        }
+        offence.emplace(b.account, b.evidence->first.job_id, b.evidence->first.round);
+        if (slashed_offences_.count(*offence)) {
+          return rule_error("slash of " + short_id(b.account) + ": its equivocation in job '" +
+                            b.evidence->first.job_id + "' round " + std::to_string(b.evidence->first.round) +
+                            " was already slashed (one offence, one slash)");
         }
       }
       const std::uint64_t stake = b.account == tx.issuer ? issuer.stake : (find(b.account) ? find(b.account)->stake : 0);
@@ -174,6 +193,7 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
       acc.stake -= b.amount;
       acc.slashed += b.amount;
       slashed_ += b.amount;
+      if (offence) slashed_offences_.insert(*offence);
       return ok_status();
     }
   }

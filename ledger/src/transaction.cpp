@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "fl/common/job_terms.hpp"
 #include "fl/common/registration.hpp"
 
 namespace fl::ledger {
@@ -21,7 +22,15 @@ constexpr std::uint8_t kVersionWithScorer = 2;
 constexpr std::uint8_t kVersionWithPrivacy = 3;
 // Version 4: tagged extensions before the version-1 body (the header comment lists the tags).
 constexpr std::uint8_t kVersionWithExtensions = 4;
-enum Tag : std::uint8_t { kTagScorer = 1, kTagPrivacy = 2, kTagValidation = 3, kTagEvidence = 4, kTagReasons = 5 };
+enum Tag : std::uint8_t {
+  kTagScorer = 1,
+  kTagPrivacy = 2,
+  kTagValidation = 3,
+  kTagEvidence = 4,
+  kTagReasons = 5,
+  kTagTerms = 6,
+  kTagTermsDigest = 7,
+};
 
 bool any_reason(const std::vector<std::string>& reasons) {
   return std::any_of(reasons.begin(), reasons.end(), [](const std::string& r) { return !r.empty(); });
@@ -29,13 +38,16 @@ bool any_reason(const std::vector<std::string>& reasons) {
 
 std::uint8_t version_of(const TxBody& body) {
   if (const auto* job = std::get_if<OpenJobBody>(&body)) {
+    if (job->terms) return kVersionWithExtensions;
     return job->privacy_budget ? kVersionWithPrivacy : kVersion;
   }
   if (const auto* slash = std::get_if<SlashBody>(&body)) {
     return slash->evidence ? kVersionWithExtensions : kVersion;
   }
   const auto* round = std::get_if<RoundResultBody>(&body);
-  if (round && (round->validation || any_reason(round->score_reasons))) return kVersionWithExtensions;
+  if (round && (round->validation || any_reason(round->score_reasons) || round->terms_digest)) {
+    return kVersionWithExtensions;
+  }
   if (round && round->privacy) return kVersionWithPrivacy;
   return round && !round->scorer.empty() ? kVersionWithScorer : kVersion;
 }
@@ -138,6 +150,10 @@ void write_extensions(ByteWriter& w, const TxBody& body) {
     e.f64(job->privacy_budget->epsilon);
     e.f64(job->privacy_budget->delta);
   }
+  if (const auto* job = std::get_if<OpenJobBody>(&body); job && job->terms) {
+    const auto text = common::terms_text(*job->terms);
+    add(kTagTerms).raw(text.data(), text.size());
+  }
   if (const auto* round = std::get_if<RoundResultBody>(&body)) {
     if (!round->scorer.empty()) add(kTagScorer).raw(round->scorer.data(), round->scorer.size());
     if (round->privacy) write_privacy(add(kTagPrivacy), *round->privacy);
@@ -151,6 +167,7 @@ void write_extensions(ByteWriter& w, const TxBody& body) {
       e.u64(round->score_reasons.size());
       for (const auto& r : round->score_reasons) e.text(r);
     }
+    if (round->terms_digest) add(kTagTermsDigest).fixed(*round->terms_digest);
   }
   if (const auto* slash = std::get_if<SlashBody>(&body); slash && slash->evidence) {
     auto& e = add(kTagEvidence);
@@ -224,6 +241,9 @@ void write_body(ByteWriter& w, const TxBody& body, std::uint8_t version) {
           w.fixed(b.account);
           w.text(b.reason);
           w.u64(b.amount);
+        } else if constexpr (std::is_same_v<T, ConsentBody>) {
+          w.text(b.job_id);
+          w.fixed(b.terms_digest);
         } else {  // StakeBody, UnstakeBody
           w.u64(b.amount);
         }
@@ -255,6 +275,8 @@ struct Extensions {
   std::optional<RoundValidation> validation;
   std::optional<EquivocationEvidence> evidence;
   std::optional<std::vector<std::string>> reasons;
+  std::optional<common::JobTerms> terms;
+  std::optional<common::Digest> terms_digest;
 };
 
 std::string read_extensions(ByteReader& r, Extensions& ext) {
@@ -297,6 +319,16 @@ std::string read_extensions(ByteReader& r, Extensions& ext) {
         for (auto& reason : v) ok = ok && e.text(reason, "score reason");
         break;
       }
+      case kTagTerms: {
+        auto terms = common::parse_terms(payload);
+        if (!terms.ok()) return "extension 6 (terms): " + terms.error().message;
+        ext.terms = std::move(terms).value();
+        e = ByteReader({});
+        break;
+      }
+      case kTagTermsDigest:
+        ok = e.fixed(ext.terms_digest.emplace(), "terms digest");
+        break;
       default:
         return "unknown extension tag " + std::to_string(tag) + " (written by a newer FedLedger?)";
     }
@@ -339,6 +371,14 @@ std::string merge_extensions(Extensions& ext, TxBody& body) {
       return "score reasons that do not match the accepted entries (or none at all)";
     }
     round->score_reasons = std::move(*ext.reasons);
+  }
+  if (ext.terms) {
+    if (!job) return "a terms extension on a " + type;
+    job->terms = std::move(ext.terms);
+  }
+  if (ext.terms_digest) {
+    if (!round) return "a terms-digest extension on a " + type;
+    round->terms_digest = ext.terms_digest;
   }
   if (ext.evidence) {
     if (!slash) return "an evidence extension on a " + type;
@@ -450,6 +490,12 @@ bool read_body(ByteReader& r, std::uint8_t version, TxType type, TxBody& out) {
       out = b;
       return true;
     }
+    case TxType::kConsent: {
+      ConsentBody b;
+      if (!r.text(b.job_id, "job id") || !r.fixed(b.terms_digest, "terms digest")) return false;
+      out = std::move(b);
+      return true;
+    }
     case TxType::kSlash: {
       SlashBody b;
       if (!r.fixed(b.account, "slashed account") || !r.text(b.reason, "slash reason") || !r.u64(b.amount, "amount"))
@@ -477,6 +523,7 @@ std::string_view to_string(TxType type) {
     case TxType::kPayout: return "payout";
     case TxType::kRefund: return "refund";
     case TxType::kIssue: return "issue";
+    case TxType::kConsent: return "consent";
   }
   return "unknown";
 }
@@ -554,6 +601,9 @@ Result<Transaction> decode(std::span<const std::uint8_t> body, const common::Sig
 common::Digest signing_digest(const Transaction& tx) {
   if (const auto* reg = std::get_if<RegisterBody>(&tx.body)) {
     return common::registration_digest(tx.issuer, reg->dataset_fingerprint, tx.timestamp_ms);
+  }
+  if (const auto* consent = std::get_if<ConsentBody>(&tx.body)) {
+    return common::consent_digest(tx.issuer, consent->job_id, consent->terms_digest, tx.timestamp_ms);
   }
   return common::blake2b_256(encode(tx));
 }

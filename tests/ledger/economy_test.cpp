@@ -253,6 +253,20 @@ TEST_F(SlashTest, EquivocationEvidenceSlashesTheStakeAndVerifies) {
   expect_verifies();
 }
 
+TEST_F(SlashTest, OneEquivocationIsSlashedOnlyOnceEvenWithOtherEvidenceForIt) {
+  ASSERT_TRUE(slash_equivocation(*led_, test::authority_key(), equivocation(worker_), 0.25).ok());
+  // The same offence again, and with a third signed update for the same round.
+  auto again = slash_equivocation(*led_, test::authority_key(), equivocation(worker_), 0.25);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("already slashed"), std::string::npos) << again.error().message;
+  const EquivocationEvidence third{signed_claim(worker_, 2, "first"), signed_claim(worker_, 2, "third")};
+  EXPECT_FALSE(slash_equivocation(*led_, test::authority_key(), third, 0.25).ok());
+  // Another round is another offence.
+  EXPECT_TRUE(slash_equivocation(*led_, test::authority_key(), equivocation(worker_, 3), 0.25).ok());
+  EXPECT_EQ(led_->state().find(worker_.public_key)->stake, 225u);
+  expect_verifies();
+}
+
 TEST_F(SlashTest, EvidenceThatProvesNothingIsRefused) {
   auto forged = equivocation(worker_);
   forged.second.signature[0] ^= 1;

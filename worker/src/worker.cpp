@@ -7,6 +7,7 @@
 #include "fl/models/dataset.hpp"
 #include "fl/models/model_fit.hpp"
 #include "fl/models/runtime.hpp"
+#include "fl/worker/job_check.hpp"
 #include "fl/worker/stop_signal.hpp"
 #include "local_share.hpp"
 #include "worker_session.hpp"
@@ -44,8 +45,8 @@ std::filesystem::path default_model_cache() {
   return std::filesystem::temp_directory_path() / "fedledger-models";
 }
 
-Status run_checked(WorkerOptions options) {
-  if (options.model_cache_dir.empty()) options.model_cache_dir = default_model_cache();
+// What run and check both need: a partition that exists and a coordinator key to pin.
+Status check_connection_options(const WorkerOptions& options) {
   if (options.num_parts < 1 || options.part_index < 0 || options.part_index >= options.num_parts) {
     return make_error(ErrorCode::kInvalidArgument,
                       "--partition " + std::to_string(options.part_index) + "/" +
@@ -64,6 +65,18 @@ Status run_checked(WorkerOptions options) {
   if (auto s = common::check_endpoint(options.coordinator); !s.ok()) {
     return with_context(s.error(), "--coordinator");
   }
+  return ok_status();
+}
+
+Status run_checked(WorkerOptions options) {
+  if (options.model_cache_dir.empty()) options.model_cache_dir = default_model_cache();
+  FL_RETURN_IF_ERROR(check_connection_options(options));
+  if (options.policy) {
+    FL_RETURN_IF_ERROR(apply_resource_limits(*options.policy, options.threads));
+    spdlog::info("policy {}: at most {} threads{}{}", options.policy->source, options.threads,
+                 options.policy->memory_mb ? ", " + std::to_string(options.policy->memory_mb) + " MB of memory" : "",
+                 options.policy->hours ? ", training hours " + to_string(*options.policy->hours) : "");
+  }
   FL_ASSIGN_OR_RETURN(auto key, common::load_key_file(options.key_file));
   FL_ASSIGN_OR_RETURN(auto device, models::choose_device(options.device));
   if (options.threads > 0) models::set_compute_threads(options.threads);
@@ -79,6 +92,17 @@ Status run_checked(WorkerOptions options) {
 }
 
 }  // namespace
+
+Result<JobCheck> check_job(const WorkerOptions& options) {
+  try {
+    FL_RETURN_IF_ERROR(check_connection_options(options));
+    FL_ASSIGN_OR_RETURN(auto key, common::load_key_file(options.key_file));
+    WorkerSession session(options, std::move(key), LocalData{}, torch::Device(torch::kCPU));
+    return session.check();
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kInternal, models::exception_summary(e));
+  }
+}
 
 Status run_worker(const WorkerOptions& options) {
   try {

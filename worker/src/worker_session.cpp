@@ -47,6 +47,21 @@ Status WorkerSession::run() {
   }
 }
 
+Result<JobCheck> WorkerSession::check() {
+  check_only_ = true;
+  try {
+    FL_RETURN_IF_ERROR(connect());
+    FL_ASSIGN_OR_RETURN(auto joined, register_with_coordinator());
+    if (joined == Joined::kStopped) return make_error(ErrorCode::kUnavailable, "stopped by a signal");
+    if (joined == Joined::kJobOver || !checked_) {
+      return make_error(ErrorCode::kUnavailable, "the coordinator at " + o_.coordinator + " ended the job before answering");
+    }
+    return *checked_;
+  } catch (const zmq::error_t& e) {
+    return make_error(ErrorCode::kIo, std::string("ZeroMQ: ") + e.what());
+  }
+}
+
 Status WorkerSession::connect() {
   try {
     watch_.reset();
@@ -89,6 +104,7 @@ std::string WorkerSession::registration_header(const common::Digest& challenge,
   req.job_id = job_id;
   req.coordinator_key = coordinator_key_;
   req.challenge = challenge;
+  if (challenge != common::Digest{}) req.terms_digest = consent_;
   common::sign_registration(req, key_.secret_key);
   return common::encode(req);
 }
@@ -122,6 +138,20 @@ std::optional<Result<WorkerSession::Joined>> WorkerSession::answer_to_registrati
   }
   if (!ack->accepted && ack->challenge != common::Digest{} && ack->challenge != answered_challenge_) {
     if (++challenge_answers_ > 3) return std::nullopt;  // a coordinator that keeps changing it
+    auto judged = judge_offered_terms(*ack, o_, coordinator_key_);
+    if (!judged.ok()) return Result<Joined>(judged.error());
+    checked_ = *judged;
+    if (check_only_) return Result<Joined>(Joined::kChecked);
+    if (judged->refusal) {
+      return Result<Joined>(make_error(ErrorCode::kPrecondition, "this worker's policy refuses job '" + ack->job_id +
+                                                                     "': " + *judged->refusal));
+    }
+    if (judged->terms && judged->digest != consent_) {
+      spdlog::info("consenting to the terms {} of job '{}' ({}; `fl-worker check` prints them)",
+                   common::to_hex(judged->digest).substr(0, 16), ack->job_id,
+                   o_.policy ? "allowed by " + o_.policy->source : "no --policy given: any signed terms");
+    }
+    consent_ = judged->digest;
     answered_challenge_ = ack->challenge;
     (void)send(MessageType::kRegister, registration_header(ack->challenge, ack->job_id));
     return std::nullopt;
@@ -210,6 +240,10 @@ Status WorkerSession::prepare_model(const common::RoundTask& task) {
 
 Status WorkerSession::do_task(const common::RoundTask& task, const common::Envelope& env) {
   FL_RETURN_IF_ERROR(check_task_bounds(task, o_.bounds));
+  if (o_.policy && !may_train_at(*o_.policy, std::time(nullptr))) {
+    return make_error(ErrorCode::kPrecondition, "outside the hours this worker may train (" + o_.policy->source +
+                                                    ": hours = \"" + to_string(*o_.policy->hours) + "\", local time)");
+  }
   // ZeroMQ may hand over a frame at any byte offset of its receive buffer (it depends on the
   // header's length): copy the parameters when they are not float-aligned.
   auto payload = env.payload_bytes();

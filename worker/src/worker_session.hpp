@@ -13,6 +13,7 @@
 
 #include "fl/common/crypto.hpp"
 #include "fl/common/zmq_channel.hpp"
+#include "fl/worker/job_check.hpp"
 #include "fl/models/dataset.hpp"
 #include "fl/models/model.hpp"
 #include "handshake_watch.hpp"
@@ -34,9 +35,11 @@ class WorkerSession {
 
   // Ok when the job ends or a stop signal arrives. Never throws.
   Status run();
+  // Reads the terms the coordinator offers and judges them; never registers. Never throws.
+  Result<JobCheck> check();
 
  private:
-  enum class Joined { kRegistered, kJobOver, kStopped };
+  enum class Joined { kRegistered, kJobOver, kStopped, kChecked };
 
   Status serve();
   Status connect();
@@ -72,6 +75,9 @@ class WorkerSession {
   std::optional<HandshakeWatch> watch_;  // CURVE only
   common::Digest answered_challenge_{};  // the challenge last signed on this connection
   int challenge_answers_ = 0;
+  bool check_only_ = false;
+  std::optional<JobCheck> checked_;  // the last judgement of the offered terms
+  common::Digest consent_{};         // the terms this worker consents to (zero: none offered)
   std::unique_ptr<models::Model> model_;
   std::optional<Error> model_misfit_;  // why model_ cannot train on local_.data, if it cannot
   std::ofstream receipts_;

@@ -1,7 +1,8 @@
 // The job card: one small signed file a researcher hands to device owners, naming where the job
 // runs (endpoint), the coordinator key the worker pins, the job id, the researcher key that
-// signed the card, the initial model's digest and the digest of the job's terms (its config
-// file). A worker given a card refuses any coordinator that cannot prove the card's key.
+// signed the card, the initial model's digest and the digest of the job's terms
+// (job_terms.hpp). A worker given a card refuses any coordinator that cannot prove the card's
+// key, or that offers other terms.
 #pragma once
 
 #include <filesystem>
@@ -18,7 +19,7 @@ struct JobCard {
   std::string job_id;
   PublicKey researcher_key{};
   Digest model_digest{};  // digest_of(the initial global parameters)
-  Digest terms_digest{};  // BLAKE2b-256 of the job config file as written
+  Digest terms_digest{};  // common::terms_digest() of the job's terms
   Signature signature{};  // the researcher's, over job_card_digest()
 };
 

@@ -25,7 +25,9 @@ namespace fl::common {
 // 4: registration bound to job, coordinator key and a challenge; task, shutdown and
 //    registration answers signed by the coordinator.
 // 5: RoundTask carries the distributed-DP noise a worker adds (clip norm, noise multiplier, m).
-inline constexpr std::uint32_t kProtocolVersion = 5;
+// 6: the challenge answer carries the job's terms signed by the researcher; a registration
+//    carries the worker's consent to them (terms digest and consent signature).
+inline constexpr std::uint32_t kProtocolVersion = 6;
 inline constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
 inline constexpr std::size_t kMaxTextBytes = 4096;        // any string field in a header
 inline constexpr std::size_t kMaxListItems = 1 << 16;     // any list field in a header
@@ -62,6 +64,10 @@ struct RegisterRequest {
   PublicKey coordinator_key{};
   Digest challenge{};
   Signature session_signature{};
+  // Consent: the digest of the job terms the worker accepted (zero: none) and its signature over
+  // consent_digest(worker_key, job_id, terms_digest, timestamp_ms) (job_terms.hpp).
+  Digest terms_digest{};
+  Signature consent_signature{};
 };
 
 struct RegisterAck {
@@ -70,6 +76,10 @@ struct RegisterAck {
   std::string job_id;
   PublicKey coordinator_key{};
   Digest challenge{};      // set when the coordinator asks the worker to sign this challenge
+  // With a challenge: the job's terms (common::terms_text(), empty when the job has none) and
+  // the researcher's signature over their digest.
+  std::string terms;
+  Signature terms_signature{};
   Signature signature{};   // coordinator's, over register_ack_digest()
 };
 
@@ -196,10 +206,13 @@ Digest update_ack_digest(const UpdateAck& ack);
 void sign_update_ack(UpdateAck& ack, const SecretKey& coordinator_key);
 bool verify_update_ack(const UpdateAck& ack, const PublicKey& coordinator_key);
 
-// Signs both the ledger registration (signature) and the session binding (session_signature).
+// Signs the ledger registration (signature), the consent to request.terms_digest when it is set
+// (consent_signature) and the session binding (session_signature).
 void sign_registration(RegisterRequest& request, const SecretKey& key);
 // The ledger part only: the key owner registered this fingerprint at this time.
 bool verify_registration(const RegisterRequest& request);
+// The consent part: the key owner accepted the terms with request.terms_digest for this job.
+bool verify_consent(const RegisterRequest& request);
 Digest registration_session_digest(const RegisterRequest& request);
 // The session part: signed by the worker key, for this job, this coordinator and this challenge;
 // the error names which of them does not match (a replay from another connection fails here).

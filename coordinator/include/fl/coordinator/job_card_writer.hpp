@@ -1,6 +1,6 @@
 // `fl-coordinator job-card`: the researcher's signed job card for a job config, naming the
 // endpoint workers dial, the coordinator key they pin (created now if the job has none yet),
-// the job id, the initial model's digest and the digest of the config file (the job's terms).
+// the job id, the initial model's digest and the digest of the job's terms (job_terms.hpp).
 #pragma once
 
 #include <filesystem>

@@ -1,5 +1,5 @@
 // A training job as the researcher describes it in job.toml: model, data, rounds, sampling,
-// deadlines, aggregation rule, client-level DP, enrolment policy, ledger and output folder. load_job_config()
+// deadlines, aggregation rule, client-level DP, enrolment policy, ledger, terms and output folder. load_job_config()
 // validates every value and names the file and key of the first bad one.
 #pragma once
 
@@ -18,6 +18,15 @@
 #include "fl/coordinator/update_bounds.hpp"
 
 namespace fl::coordinator {
+
+// [terms]: what the job's terms say beyond what the rest of the config fixes (job_terms.hpp).
+struct TermsSettings {
+  std::string purpose;  // empty: "train MODEL on DATA"
+  std::string data;     // empty: the data spec's kind and file name, and the class count
+  std::uint64_t retention_days = 0;  // accepted updates are kept this long (0: not kept)
+  std::vector<std::string> readers;  // who may read kept updates (default: "coordinators")
+  std::vector<common::PublicKey> coordinators;  // allowed besides this coordinator's own key
+};
 
 struct JobConfig {
   // [job]
@@ -80,6 +89,8 @@ struct JobConfig {
   std::uint64_t bounty = 0;
   // Share of an equivocating worker's stake slashed, with both signed updates as the evidence.
   double slashable_fraction = 0.5;
+  // [terms]
+  TermsSettings terms;
   // [output]
   std::filesystem::path output_dir = "runs/job";
   std::filesystem::path coordinator_key;  // default: <output_dir>/keys/coordinator.key

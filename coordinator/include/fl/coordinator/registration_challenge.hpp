@@ -26,4 +26,7 @@ Status check_registration_binding(const common::RegisterRequest& request,
                                   const common::PublicKey& coordinator_key,
                                   const common::Digest& challenge, bool require_authenticated_key);
 
+// A job with terms enrols only workers that consented to exactly them (a signed digest).
+Status check_registration_consent(const common::RegisterRequest& request, const common::Digest& terms_digest);
+
 }  // namespace fl::coordinator

@@ -54,6 +54,12 @@ struct EngineSettings {
   std::shared_ptr<const std::vector<std::uint8_t>> model_file;
   // Refuse registrations from connections without an authenticated key (set when CURVE is on).
   bool require_authenticated_key = false;
+  // The job's terms (common::terms_text()) and the researcher's signature over their digest,
+  // offered with every challenge; a registration without consent to them is refused. Empty: a
+  // job without terms (simulate, unit tests).
+  std::string terms;
+  common::Digest terms_digest{};
+  common::Signature terms_signature{};
   // Called for each equivocation (the coordinator keeps it as evidence).
   std::function<void(std::uint64_t round, const Equivocation&)> on_equivocation;
 };

@@ -32,6 +32,8 @@ int command_accounts(const CommandContext& c);
 // public-key file.
 int command_history(const CommandContext& c, const std::string& account);
 int command_rounds(const CommandContext& c, const std::string& job_id);
+// The terms a job opened with and every worker's recorded consent to them.
+int command_terms(const CommandContext& c, const std::string& job_id);
 int command_proof(const CommandContext& c, const std::string& tx_id);
 // Offline (no database): a proof written by `proof --json`, or a worker's --receipts file (every
 // receipt line, or only line `line`, counted from 1), each line reported as ok or what is wrong.

@@ -28,6 +28,10 @@ struct RegistrationRecord {
   std::string dataset_fingerprint;
   std::uint64_t timestamp_ms = 0;
   common::Signature worker_signature{};  // over common::registration_digest(...)
+  // The worker's consent to the job's terms (zero digest: none), signed at registration over
+  // common::consent_digest(worker, job_id, terms_digest, timestamp_ms).
+  common::Digest terms_digest{};
+  common::Signature consent_signature{};
 };
 
 struct JobRecord {
@@ -40,6 +44,9 @@ struct JobRecord {
   // > 0: the researcher escrows this much when the job opens, and rounds are paid out of it
   // (never minted); 0: the authority mints each round's reward.
   std::uint64_t bounty = 0;
+  // Set: the researcher's terms, recorded with the job; each round then names their digest and
+  // pays only workers whose consent to them is recorded (their registrations carry it).
+  std::optional<common::JobTerms> terms{};
 };
 
 // The coordinator describes a round exactly as the round-result transaction records it.
@@ -90,11 +97,11 @@ class Ledger {
   std::optional<RecordedRound> last_round(std::string_view job_id) const;
 
   // Appends ONE block signed by `authority`: the registrations not yet on the ledger (a key
-  // registered twice is skipped), the open-job tx if the job is new (signed by `researcher`),
-  // the researcher's escrow if the job is new and has a bounty, the round-result tx and one
-  // reward mint (or escrow payout) per rewarded worker, as the ledger's rules (state.hpp,
-  // rewards.hpp) call for. One receipt per accepted
-  // update, in round.accepted order (reward 0 where the score earned nothing).
+  // registered twice is skipped), the open-job tx if the job is new (signed by `researcher`)
+  // and its escrow if it has a bounty, the consents to the job's terms not yet recorded, the
+  // round-result tx (naming the terms' digest) and one reward mint (or escrow payout) per
+  // rewarded worker, as the ledger's rules (state.hpp, rewards.hpp) call for. One receipt per
+  // accepted update, in round.accepted order (reward 0 where the score earned nothing).
   Result<std::vector<RoundReceipt>> record_round(const common::KeyPair& authority,
                                                  const common::KeyPair& researcher, const JobRecord& job,
                                                  std::span<const RegistrationRecord> registrations,

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 
 #include "fl/common/crypto.hpp"
 #include "fl/common/rdp_composition.hpp"
@@ -55,6 +56,9 @@ struct JobState {
   bool escrow_funded = false;
   bool closed = false;
   std::map<std::uint64_t, std::uint64_t> round_budget;  // round -> what it paid in all
+  // A job opened with terms (job.terms): their digest, and the workers that consented to them.
+  common::Digest terms_digest{};
+  std::set<common::PublicKey> consents;
 };
 
 // A reward a round result calls for: a mint, or a payout from the job's escrow.
@@ -108,6 +112,8 @@ class LedgerState {
   std::map<common::PublicKey, AccountState> accounts_;
   std::map<std::string, JobState> jobs_;
   std::deque<ExpectedPayment> pending_payments_;
+  // Equivocations already slashed with evidence: (account, job, round). One offence, one slash.
+  std::set<std::tuple<common::PublicKey, std::string, std::uint64_t>> slashed_offences_;
   std::uint64_t minted_ = 0;
   std::uint64_t issued_ = 0;
   std::uint64_t slashed_ = 0;

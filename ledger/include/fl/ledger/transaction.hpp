@@ -19,6 +19,7 @@
 //   payout       text job_id, u64 round, to[32], u64 amount
 //   refund       text job_id, u64 amount
 //   issue        to[32], u64 amount
+//   consent      text job_id, terms_digest[32]
 // Versions 1 to 3 are what earlier ledgers hold and stay valid byte for byte: version 2 is a
 // round result that names its scorer, version 3 an open-job with a privacy budget or a round
 // result with its DP parameters.
@@ -27,11 +28,14 @@
 // open-job's f64 epsilon, f64 delta; a round result's four f64 as in version 3), 3 validation
 // (f64 loss_before, f64 loss_after), 4 equivocation evidence (two update claims, each u32
 // version, text job_id, u64 round, worker[32], header_digest[32], payload_digest[32],
-// signature[64]), 5 score reasons (u64 n = the accepted count, n x text). An encoder writes the lowest version that can hold the transaction, and a
+// signature[64]), 5 score reasons (u64 n = the accepted count, n x text), 6 an open-job's
+// terms (common::terms_text(), canonical JSON), 7 a round result's terms digest[32]. An encoder writes the lowest version that can hold the transaction, and a
 // decoder refuses any other, so every transaction has one encoding (and one hash).
 // The amount, where a type has one, is always the last 8 bytes.
 // Signed digest: BLAKE2b-256(body), except register, whose signature is the worker's over
-// fl::common::registration_digest(issuer, dataset_fingerprint, timestamp_ms) (nonce is 0).
+// fl::common::registration_digest(issuer, dataset_fingerprint, timestamp_ms), and consent,
+// whose signature is the worker's over fl::common::consent_digest(issuer, job_id, terms_digest,
+// timestamp_ms) (nonce 0 for both: the worker signs them before the coordinator writes them).
 // Transaction hash (the Merkle leaf and the id): BLAKE2b-256(body || signature).
 #pragma once
 
@@ -44,6 +48,7 @@
 #include <vector>
 
 #include "fl/common/crypto.hpp"
+#include "fl/common/job_terms.hpp"
 #include "fl/common/wire.hpp"
 #include "fl/common/result.hpp"
 
@@ -62,6 +67,7 @@ enum class TxType : std::uint8_t {
   kPayout = 10,  // a reward paid out of a job's escrow
   kRefund = 11,  // the unspent escrow back to the researcher; the job is then closed
   kIssue = 12,   // protocol emission by the minting authority (e.g. to fund researchers)
+  kConsent = 13,  // a worker's signed acceptance of a job's terms, given at registration
 };
 std::string_view to_string(TxType type);
 
@@ -78,6 +84,9 @@ struct OpenJobBody {
   std::string job_id, model, rule;
   std::uint64_t reward_per_round = 0;
   std::optional<PrivacyBudget> privacy_budget{};  // set: a DP job (encoding version 3)
+  // Set: the researcher's terms for the job (encoding version 4). Every round is then checked
+  // against them, and every paid worker must have consented to them.
+  std::optional<common::JobTerms> terms{};
 };
 // A DP round's parameters as the ledger's rules re-account them: the clip norm C, the noise
 // multiplier sigma (noise std sigma * C on the sum), the share q of workers sampled, and the
@@ -125,6 +134,9 @@ struct RoundResultBody {
   // Empty, or one per accepted entry: "" or why the coordinator's screening made it earn
   // nothing ("replays the global change of round 3", ...); such an entry's score must be <= 0.
   std::vector<std::string> score_reasons{};  // recorded (version 4) when any is non-empty
+  // Set: the digest of the terms the round ran under (version 4); required when the job has
+  // terms, and must be theirs.
+  std::optional<common::Digest> terms_digest{};
 };
 struct RewardMintBody {
   std::string job_id;
@@ -174,11 +186,15 @@ struct IssueBody {
   common::PublicKey to{};
   std::uint64_t amount = 0;
 };
+struct ConsentBody {
+  std::string job_id;
+  common::Digest terms_digest{};
+};
 
 // Alternatives in TxType order (index + 1 == type).
 using TxBody = std::variant<RegisterBody, OpenJobBody, RoundResultBody, RewardMintBody, TransferBody,
                             StakeBody, UnstakeBody, SlashBody, EscrowBody, PayoutBody, RefundBody,
-                            IssueBody>;
+                            IssueBody, ConsentBody>;
 
 struct Transaction {
   common::PublicKey issuer{};

@@ -14,6 +14,7 @@
 #include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
 #include "fl/worker/attack.hpp"
+#include "fl/worker/policy.hpp"
 
 namespace fl::worker {
 
@@ -37,6 +38,12 @@ struct WorkerOptions {
   // signed by it. Required.
   std::optional<common::PublicKey> coordinator_key;
   std::string job_id;  // from the job card: the job this worker joins ("" takes the coordinator's)
+  // From the job card: the terms and researcher it names; the coordinator must offer them.
+  std::optional<common::Digest> card_terms_digest;
+  std::optional<common::PublicKey> card_researcher;
+  // --policy: the jobs this worker serves and what they may use; without one it consents to
+  // any terms that are properly signed (and logs them).
+  std::optional<WorkerPolicy> policy;
   bool plaintext = false;  // RESEARCH MODE: no CURVE (the job must say network.plaintext too)
   TaskBounds bounds;
   std::filesystem::path key_file;
