@@ -83,6 +83,9 @@ listen = "127.0.0.1:0"  # a free port, written to ./http; the dashboard and /met
 [ledger]
 reward_per_round = 1000
 
+[terms]
+purpose = "FedLedger demo: a Fashion-MNIST clothing classifier trained on loopback"
+
 [output]
 dir = "."
 TOML
@@ -100,9 +103,12 @@ endpoint=$(cat endpoint)
 "$bin/fl-coordinator" job-card --config job.toml --endpoint "$endpoint" --out job.card
 for _ in $(seq 1 50); do [[ -s http ]] && break; sleep 0.1; done
 [[ -s http ]] && echo "== dashboard: $(cat http)   (Prometheus metrics: $(cat http)metrics)"
+policy=$root/deploy/configs/worker-policy.toml
+echo "== the job's terms, as a worker sees them before it joins (fl-worker check --policy $policy)"
+"$bin/fl-worker" check --job-card job.card --key keys/worker-0.key --policy "$policy" 2>>logs/check.err | sed 's/^/   /' || true
 echo "== coordinator on $endpoint; starting $workers workers ($partitioner split of the training set)"
 for ((k = 0; k < workers; k++)); do
-  "$bin/fl-worker" run --job-card job.card --key "keys/worker-$k.key" \
+  "$bin/fl-worker" run --job-card job.card --key "keys/worker-$k.key" --policy "$policy" \
     --partition "$k/$workers" --partitioner "$partitioner" --partition-seed 42 --threads 1 \
     --receipts "logs/worker-$k.receipts.jsonl" >"logs/worker-$k.log" 2>&1 &
   pids+=($!)

@@ -50,7 +50,7 @@ fl::Status pin_coordinator(const std::string& card_path, const std::string& key_
     FL_ASSIGN_OR_RETURN(auto card, fl::common::load_job_card(card_path));
     o.coordinator_key = card.coordinator_key;
     o.job_id = card.job_id;
-    o.card_terms_digest = card.terms_digest;
+    if (card.terms_digest != fl::common::Digest{}) o.card_terms_digest = card.terms_digest;
     o.card_researcher = card.researcher_key;
     if (!endpoint_given) o.coordinator = card.endpoint;
     spdlog::info("job card {}: job '{}' at {}, coordinator key {}, signed by researcher {}", card_path, card.job_id,

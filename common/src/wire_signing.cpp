@@ -93,6 +93,16 @@ bool verify_registration(const RegisterRequest& request) {
       request.signature);
 }
 
+void answer_challenge(RegisterRequest& request, const RegisterAck& challenge) {
+  request.job_id = challenge.job_id;
+  request.coordinator_key = challenge.coordinator_key;
+  request.challenge = challenge.challenge;
+  request.terms_digest = {};
+  if (auto terms = parse_terms(challenge.terms); !challenge.terms.empty() && terms.ok()) {
+    request.terms_digest = terms_digest(*terms);
+  }
+}
+
 bool verify_consent(const RegisterRequest& request) {
   return request.terms_digest != Digest{} &&
          verify(request.worker_key,

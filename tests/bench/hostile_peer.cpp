@@ -68,11 +68,7 @@ common::RegisterRequest registration(const common::KeyPair& key, std::uint64_t t
   r.num_samples = 100;
   r.dataset_fingerprint = "hostile";
   r.timestamp_ms = timestamp_ms;
-  if (challenge) {
-    r.job_id = challenge->job_id;
-    r.coordinator_key = challenge->coordinator_key;
-    r.challenge = challenge->challenge;
-  }
+  if (challenge) common::answer_challenge(r, *challenge);
   common::sign_registration(r, key.secret_key);
   return r;
 }

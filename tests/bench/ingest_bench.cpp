@@ -122,11 +122,7 @@ common::RegisterRequest registration(const common::KeyPair& key, const common::R
   r.dataset_fingerprint = "bench";
   r.timestamp_ms = common::now_ms();
   r.device = "cpu";
-  if (challenge) {
-    r.job_id = challenge->job_id;
-    r.coordinator_key = challenge->coordinator_key;
-    r.challenge = challenge->challenge;
-  }
+  if (challenge) common::answer_challenge(r, *challenge);
   common::sign_registration(r, key.secret_key);
   return r;
 }

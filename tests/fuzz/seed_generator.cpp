@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "command_format.hpp"
+#include "fl/common/job_terms.hpp"
 #include "fl/common/merkle.hpp"
 #include "fl/common/model_file.hpp"
 #include "fl/common/npy.hpp"
@@ -82,6 +83,25 @@ void wire_seeds() {
   wire(MessageType::kRegisterAck, "register_ack", RegisterAck{true, "", "job", coordinator.public_key});
   wire(MessageType::kRegisterAck, "register_ack_refused",
        RegisterAck{false, "key not allowed", "job", coordinator.public_key});
+  {  // the challenge with the job's terms, and the registration consenting to them
+    JobTerms terms;
+    terms.job_id = "job";
+    terms.researcher = coordinator.public_key;
+    terms.purpose = "fuzzing";
+    terms.model = "mlp";
+    terms.data = "idx:fashion-mnist, 10 classes";
+    terms.rounds = 5;
+    terms.coordinators = {coordinator.public_key};
+    RegisterAck challenge{false, "sign this connection's challenge", "job", coordinator.public_key,
+                          digest_of_text("challenge"), terms_text(terms)};
+    challenge.terms_signature = sign(coordinator.secret_key, terms_digest(terms));
+    sign_register_ack(challenge, coordinator.secret_key);
+    wire(MessageType::kRegisterAck, "register_ack_terms", challenge);
+    auto consenting = reg;
+    answer_challenge(consenting, challenge);
+    sign_registration(consenting, worker.secret_key);
+    wire(MessageType::kRegister, "register_consent", consenting);
+  }
   wire(MessageType::kHeartbeat, "heartbeat", Heartbeat{worker.public_key, 1'700'000'000'000});
   RoundTask task;
   task.job_id = "job";
@@ -220,6 +240,29 @@ void ledger_seeds() {
         body(ledger::make_signed(authority, nonce, 1'700'000'000'000,
                                  ledger::SlashBody{worker.public_key, "equivocation", 20,
                                                    ledger::EquivocationEvidence{first, update_claim(h)}})));
+  }
+  {  // job terms: an open-job carrying them (version 4), a round naming them, a consent
+    JobTerms terms;
+    terms.job_id = "job";
+    terms.researcher = authority.public_key;
+    terms.purpose = "fuzzing";
+    terms.model = "mlp";
+    terms.data = "idx:fashion-mnist, 10 classes";
+    terms.rounds = 5;
+    terms.reward_per_round = 1000;
+    terms.privacy = TermsPrivacy{8.0, 1e-5};
+    terms.retention_days = 7;
+    terms.readers = {"coordinators"};
+    terms.coordinators = {authority.public_key};
+    put("transaction", "open_job_terms",
+        body(ledger::make_signed(authority, nonce, 1'700'000'000'000,
+                                 ledger::OpenJobBody{"job", "mlp", "fedavg", 1000, ledger::PrivacyBudget{8.0, 1e-5}, terms})));
+    auto named = round;
+    named.terms_digest = terms_digest(terms);
+    put("transaction", "round_result_terms", body(ledger::make_signed(authority, nonce, 1'700'000'000'000, named)));
+    ledger::Transaction consent{worker.public_key, 0, 1'700'000'000'000, ledger::ConsentBody{"job", terms_digest(terms)}, {}};
+    ledger::sign_transaction(consent, worker);
+    put("transaction", "consent", body(consent));
   }
   round.scorer.clear();  // version 1: a round result written before scorers were recorded
   put("transaction", "round_result_v1",

@@ -12,19 +12,18 @@
 
 namespace fl::test {
 
+// First contact (no challenge) or the answer to `challenge`, consenting to the terms it offers.
 inline common::RegisterRequest registration_for(const common::KeyPair& key,
                                                 const common::PublicKey& coordinator,
-                                                const std::string& job_id,
-                                                const common::Digest& challenge) {
+                                                const common::RegisterAck* challenge) {
   common::RegisterRequest r;
   r.worker_key = key.public_key;
   r.num_samples = 100;
   r.dataset_fingerprint = "fp";
   r.timestamp_ms = common::now_ms();
   r.device = "cpu";
-  r.job_id = job_id;
-  r.coordinator_key = coordinator;
-  r.challenge = challenge;
+  if (challenge) common::answer_challenge(r, *challenge);
+  r.coordinator_key = coordinator;  // the pinned key, whatever the answer claims
   common::sign_registration(r, key.secret_key);
   return r;
 }
@@ -67,11 +66,11 @@ class WorkerConnection {
   std::optional<common::RegisterAck> register_worker(std::chrono::milliseconds timeout,
                                                      std::string* recorded = nullptr) {
     send(common::MessageType::kRegister,
-         registration_for(key_, coordinator_, "", common::Digest{}));
+         registration_for(key_, coordinator_, nullptr));
     auto first = answer(timeout);
     if (!first || first->accepted || first->challenge == common::Digest{}) return first;
     const auto header =
-        common::encode(registration_for(key_, coordinator_, first->job_id, first->challenge));
+        common::encode(registration_for(key_, coordinator_, &*first));
     if (recorded) *recorded = header;
     send_raw(common::MessageType::kRegister, header);
     return answer(timeout);

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "fl/common/crypto.hpp"
+#include "fl/common/job_terms.hpp"
+#include "fl/common/wire.hpp"
 #include "fl/common/zmq_channel.hpp"
 
 namespace fl::test {
@@ -54,13 +56,27 @@ class FakeCoordinator {
     answer_registration(first->identity, job_id, false, "sign this connection's challenge");
     auto second = await(common::MessageType::kRegister, timeout);
     if (!second) return std::nullopt;
+    auto request = common::decode<common::RegisterRequest>(second->header_bytes());
+    if (request.ok()) last_registration_ = *request;
     answer_registration(second->identity, job_id, accepted, reason);
     return second->identity;
   }
 
+  // Offers `terms`, signed by `researcher`, with every challenge from now on.
+  void offer_terms(const common::JobTerms& terms, const common::KeyPair& researcher) {
+    terms_ = common::terms_text(terms);
+    terms_signature_ = common::sign(researcher.secret_key, common::terms_digest(terms));
+  }
+  // The signed registration take_registration() received last.
+  const std::optional<common::RegisterRequest>& last_registration() const { return last_registration_; }
+
   void answer_registration(const std::string& identity, const std::string& job_id, bool accepted,
                            const std::string& reason) {
     common::RegisterAck ack{accepted, reason, job_id, key_.public_key, challenge_for(identity), {}};
+    if (!accepted) {
+      ack.terms = terms_;
+      ack.terms_signature = terms_signature_;
+    }
     common::sign_register_ack(ack, key_.secret_key);
     send(identity, common::MessageType::kRegisterAck, ack);
   }
@@ -83,6 +99,9 @@ class FakeCoordinator {
   }
 
   common::KeyPair key_;
+  std::string terms_;
+  common::Signature terms_signature_{};
+  std::optional<common::RegisterRequest> last_registration_;
   zmq::context_t context_{1};
   zmq::socket_t socket_;
   std::string endpoint_;

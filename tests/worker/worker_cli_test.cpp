@@ -6,6 +6,7 @@
 #include "fake_coordinator.hpp"
 #include "fl/common/crypto.hpp"
 #include "fl/common/job_card.hpp"
+#include "fl/common/job_terms.hpp"
 #include "support/builders.hpp"
 #include "support/process.hpp"
 
@@ -126,6 +127,58 @@ TEST_F(WorkerCli, JoinsTheJobAndCoordinatorNamedByASignedJobCard) {
   coordinator.shutdown(*identity, "job-1", "done");
   EXPECT_EQ(worker.wait(30s), 0) << log();
   EXPECT_TRUE(log_has("registered with " + coordinator.endpoint())) << log();
+}
+
+common::JobTerms offered_terms(const common::PublicKey& coordinator) {
+  common::JobTerms t;
+  t.job_id = "job-1";
+  t.researcher = common::key_pair_from_label("researcher").public_key;
+  t.purpose = "a worker CLI test";
+  t.model = "mlp";
+  t.data = "idx:fashion-mnist, 10 classes";
+  t.rounds = 5;
+  t.reward_per_round = 1000;
+  t.coordinators = {coordinator};
+  return t;
+}
+
+TEST_F(WorkerCli, ConsentsToTheSignedTermsItsJobCardNames) {
+  test::FakeCoordinator coordinator;
+  const auto terms = offered_terms(coordinator.key());
+  coordinator.offer_terms(terms, common::key_pair_from_label("researcher"));
+  common::JobCard card{coordinator.endpoint(), coordinator.key(), "job-1", {}, {}, common::terms_digest(terms), {}};
+  common::sign_job_card(card, common::key_pair_from_label("researcher"));
+  ASSERT_TRUE(common::save_job_card(dir_ / "job.card", card).ok());
+  auto worker = start(coordinator.endpoint(), "30", {"--job-card", (dir_ / "job.card").string()});
+  auto identity = coordinator.take_registration("job-1", true, "", 30s);
+  ASSERT_TRUE(identity) << log();
+  ASSERT_TRUE(coordinator.last_registration());
+  EXPECT_EQ(coordinator.last_registration()->terms_digest, common::terms_digest(terms));
+  EXPECT_TRUE(common::verify_consent(*coordinator.last_registration()));
+  coordinator.shutdown(*identity, "job-1", "done");
+  EXPECT_EQ(worker.wait(30s), 0) << log();
+  EXPECT_TRUE(log_has("consenting to the terms " + common::to_hex(common::terms_digest(terms)).substr(0, 16))) << log();
+}
+
+TEST_F(WorkerCli, RefusesTermsOtherThanTheJobCardsOrNotSignedByTheirResearcher) {
+  test::FakeCoordinator coordinator;
+  auto terms = offered_terms(coordinator.key());
+  common::JobCard card{coordinator.endpoint(), coordinator.key(), "job-1", {}, {}, common::terms_digest(terms), {}};
+  common::sign_job_card(card, common::key_pair_from_label("researcher"));
+  ASSERT_TRUE(common::save_job_card(dir_ / "job.card", card).ok());
+  terms.rounds = 500;  // the coordinator offers more rounds than the card's terms
+  coordinator.offer_terms(terms, common::key_pair_from_label("researcher"));
+  auto worker = start(coordinator.endpoint(), "30", {"--job-card", (dir_ / "job.card").string()});
+  EXPECT_FALSE(coordinator.take_registration("job-1", true, "", 5s));
+  EXPECT_EQ(worker.wait(30s), 1) << log();
+  EXPECT_TRUE(log_has("the job card names " + common::to_hex(card.terms_digest).substr(0, 16))) << log();
+
+  test::FakeCoordinator forger;
+  forger.offer_terms(offered_terms(forger.key()), common::key_pair_from_label("not the researcher"));
+  auto second = start(forger.endpoint(), "30", {"--coordinator-key", forger.key_hex()});
+  EXPECT_FALSE(forger.take_registration("job-1", true, "", 5s));
+  EXPECT_EQ(second.wait(30s), 3) << log();  // a bad signature, like an impostor coordinator
+  EXPECT_TRUE(log_has("are not signed by the researcher they name")) << log();
 }
 
 TEST_F(WorkerCli, RefusesAJobCardChangedAfterSigning) {

@@ -209,6 +209,10 @@ bool verify_update_ack(const UpdateAck& ack, const PublicKey& coordinator_key);
 // Signs the ledger registration (signature), the consent to request.terms_digest when it is set
 // (consent_signature) and the session binding (session_signature).
 void sign_registration(RegisterRequest& request, const SecretKey& key);
+// For peers that accept whatever a coordinator offers (tests, benchmarks; fl-worker judges the
+// terms first, worker/job_check.hpp): binds `request` to the challenge's job, coordinator and
+// challenge, and consents to the terms it offers. Sign afterwards.
+void answer_challenge(RegisterRequest& request, const RegisterAck& challenge);
 // The ledger part only: the key owner registered this fingerprint at this time.
 bool verify_registration(const RegisterRequest& request);
 // The consent part: the key owner accepted the terms with request.terms_digest for this job.
