@@ -69,7 +69,7 @@ deadline_s = 180
 registration_wait_s = 120
 
 [aggregation]
-rule = "fedavg"
+rule = "median"  # the default: robust to any minority of arbitrary updates
 
 [enrolment]
 allow_files = [${allow%, }]

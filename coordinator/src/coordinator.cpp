@@ -197,6 +197,10 @@ Status Coordinator::State::open() {
   }
   engine = std::make_unique<RoundEngine>(std::move(settings), *channel, registry, key, *stop);
   if (c.close.privacy.enabled()) spdlog::info("privacy: {}", describe(c.close.privacy));
+  if (c.rule == "fedavg" && !c.close.privacy.enabled()) {
+    spdlog::warn("rule fedavg is not Byzantine-robust: one worker's update can move the model anywhere "
+                 "(the norm bound limits how far; the default rule is median)");
+  }
   if (is_research_mode(c.close.bounds)) {
     spdlog::warn("RESEARCH MODE: {} ([aggregation] sample_weights / norm_bound_multiple)", describe(c.close.bounds));
   } else {

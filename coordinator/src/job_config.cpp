@@ -117,7 +117,7 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(job.heartbeat_timeout_s, r.number("heartbeat_timeout_s", 15, 0.1, 1e6));
 
   FL_ASSIGN_OR_RETURN(auto a, cfg.section("aggregation"));
-  FL_ASSIGN_OR_RETURN(job.rule, a.text("rule", "fedavg"));
+  FL_ASSIGN_OR_RETURN(job.rule, a.text("rule", job.rule));
   job.rule_options.seed = job.seed;
   FL_RETURN_IF_ERROR(read_rule_options(a, job.rule_options));
   FL_RETURN_IF_ERROR(read_close_settings(a, job.close));
@@ -125,6 +125,9 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
 
   FL_ASSIGN_OR_RETURN(auto privacy, cfg.section("privacy"));
   FL_RETURN_IF_ERROR(read_client_dp_settings(privacy, job.seed, job.close.privacy));
+  // A DP job's accounted epsilon is a proven bound for the mean of the noisy sum only, so its
+  // default rule is fedavg (README, "Robust rules under DP").
+  if (!a.has("rule") && job.close.privacy.enabled()) job.rule = "fedavg";
   if (job.close.privacy.mode == DpPlacement::kDistributed &&
       job.close.privacy.min_workers > job.min_workers) {
     return make_error(ErrorCode::kInvalidArgument,
