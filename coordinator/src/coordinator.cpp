@@ -24,6 +24,7 @@
 #include "fl/ledger/economy.hpp"
 #include "fl/ledger/json.hpp"
 #include "fl/ledger/ledger.hpp"
+#include "coordinator_state.hpp"
 #include "round_validation.hpp"
 
 namespace fl::coordinator {
@@ -66,54 +67,6 @@ EngineSettings engine_settings(const JobConfig& c, const common::TensorLayout& l
 
 }  // namespace
 
-struct Coordinator::State {
-  JobConfig config;
-  std::atomic<bool> never{false};
-  const std::atomic<bool>* stop = &never;
-  std::optional<RunFolderLock> lock;
-  common::KeyPair key;
-  common::KeyPair researcher;
-  EtcdLedger replicated;  // with [ledger] etcd: the owner lease and the watch (ledger is below)
-  std::unique_ptr<WorkerChannel> channel;
-  std::string endpoint;
-  WorkerRegistry registry{false, {}};
-  std::unique_ptr<ModelHost> model;
-  common::JobTerms terms;  // recorded with the job; workers consent to them
-  std::unique_ptr<AggregationRule> rule;
-  std::unique_ptr<ContributionScorer> scorer;
-  ScreeningHistory screening_history;
-  std::unique_ptr<ledger::Ledger> ledger;
-  std::optional<MetricsWriter> metrics;
-  std::vector<RoundObserver*> observers;  // the metrics writer, then any others
-  std::unique_ptr<RoundEngine> engine;
-  std::vector<float> global;
-  common::Digest global_digest{};
-  std::uint64_t next_round = 1;
-  common::RdpComposition privacy_spent;  // the DP rounds on the ledger (or run here without one)
-  std::string budget_stop;               // set when the privacy budget ended the job
-  std::ofstream evidence;
-  std::vector<Equivocation> to_slash;  // this round's equivocators, slashed once it is recorded
-  std::unique_ptr<JobMonitor> monitor;  // with [http] listen: copies for the HTTP server
-  std::atomic<JobMonitor*> alarm_monitor{nullptr};  // the monitor, for the ledger watch's thread
-  std::unique_ptr<JobHttpServer> http;  // stops before the monitor goes
-
-  Status start_http();
-
-  Status open();
-  Status open_ledger_and_resume();
-  Status check_terms_unchanged() const;
-  Status run_round(std::uint64_t round);
-  Status resume_privacy_budget();
-  void stop_for_budget(std::uint64_t round, const CollectedRound& collected, const std::string& why);
-  Status save_model(const std::filesystem::path& path, std::uint64_t round, std::span<const float> params,
-                    const common::Digest& digest) const;
-  Result<std::vector<ledger::RoundReceipt>> record_on_ledger(std::uint64_t round, const CollectedRound& collected,
-                                                             const ClosedRound& closed,
-                                                             const std::optional<RoundSpend>& spend);
-  void write_evidence(std::uint64_t round, const Equivocation& e);
-  void slash_equivocators();
-  void refund_bounty();
-};
 
 Result<std::unique_ptr<Coordinator>> Coordinator::create(JobConfig config, const std::atomic<bool>* stop) {
   auto state = std::make_unique<State>();
@@ -211,19 +164,6 @@ Status Coordinator::State::open() {
   return ok_status();
 }
 
-// A resumed job keeps the terms it opened with: workers consented to those.
-Status Coordinator::State::check_terms_unchanged() const {
-  if (!ledger) return ok_status();
-  const auto& jobs = ledger->state().jobs();
-  const auto job = jobs.find(config.job_id);
-  if (job == jobs.end() || job->second.job.terms == terms) return ok_status();
-  const auto recorded = job->second.job.terms ? common::to_hex(job->second.terms_digest).substr(0, 16) : "none";
-  return make_error(ErrorCode::kPrecondition,
-                    "job '" + config.job_id + "' is on the ledger under terms " + recorded + ", and its config now gives " +
-                        common::to_hex(common::terms_digest(terms)).substr(0, 16) +
-                        "; a job's terms cannot change once it is open (restore the config, or use a new job id)");
-}
-
 Status Coordinator::State::start_http() {
   const auto& c = config;
   JobInfo info{c.job_id, c.model, rule->name(), scorer->name(), c.rounds, c.min_workers, c.reward_per_round,
@@ -280,35 +220,6 @@ Status Coordinator::State::open_ledger_and_resume() {
   return resume_privacy_budget();
 }
 
-// A resumed DP job continues from the privacy its recorded rounds spent; its budget is the one
-// on the ledger, which job.toml must still declare.
-Status Coordinator::State::resume_privacy_budget() {
-  if (!ledger) return ok_status();
-  const auto& jobs = ledger->state().jobs();
-  const auto job = jobs.find(config.job_id);
-  if (job == jobs.end()) return ok_status();
-  const auto& recorded = job->second.job.privacy_budget;
-  const auto& p = config.close.privacy;
-  const bool same = recorded ? p.enabled() && recorded->epsilon == p.target_epsilon &&
-                                   recorded->delta == p.target_delta
-                             : !p.enabled();
-  if (!same) {
-    return make_error(ErrorCode::kPrecondition,
-                      "job '" + config.job_id + "' is on the ledger with " +
-                          (recorded ? "privacy budget epsilon " + std::to_string(recorded->epsilon) +
-                                          " at delta " + std::to_string(recorded->delta)
-                                    : std::string("no privacy budget")) +
-                          ", but the config says " + describe(p) +
-                          "; a job's budget cannot change (use a new job id)");
-  }
-  privacy_spent = job->second.privacy_spent;
-  if (recorded) {
-    spdlog::info("job '{}' has spent epsilon {} of its budget {} over {} DP rounds", config.job_id,
-                 job->second.epsilon_spent, recorded->epsilon, privacy_spent.rounds());
-  }
-  return ok_status();
-}
-
 Status Coordinator::run() {
   auto& s = *state_;
   const RunPlotsOnExit plots(s.config.output_dir, s.config.job_id);  // accuracy.svg, rewards.svg
@@ -350,7 +261,6 @@ Status Coordinator::run() {
   }
   return ok_status();
 }
-
 Status Coordinator::State::save_model(const std::filesystem::path& path, std::uint64_t round,
                                       std::span<const float> params, const common::Digest& digest) const {
   const common::ModelFileHeader header{config.job_id, round, config.model, model->layout(), digest};
@@ -453,109 +363,6 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   }
   fault_point("receipts", round);
   return ok_status();
-}
-
-Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(
-    std::uint64_t round, const CollectedRound& collected, const ClosedRound& closed,
-    const std::optional<RoundSpend>& spend) {
-  if (!ledger) return std::vector<ledger::RoundReceipt>{};
-  ledger::JobRecord job{config.job_id, researcher.public_key, config.model, rule->name(), config.reward_per_round};
-  job.bounty = config.bounty;
-  job.terms = terms;
-  const auto& dp = config.close.privacy;
-  if (dp.enabled()) job.privacy_budget = ledger::PrivacyBudget{dp.target_epsilon, dp.target_delta};
-  std::vector<ledger::RegistrationRecord> registrations;
-  std::vector<common::PublicKey> newly_recorded;
-  for (const auto& [k, rec] : registry.all()) {
-    if (rec.on_ledger) continue;
-    const auto& r = rec.registration;
-    registrations.push_back({r.worker_key, r.dataset_fingerprint, r.timestamp_ms, r.signature, r.terms_digest,
-                             r.consent_signature});
-    newly_recorded.push_back(k);
-  }
-  ledger::RoundRecord record;
-  record.job_id = config.job_id;
-  record.round = round;
-  record.model_digest = closed.model_digest;
-  record.rule = rule->name();
-  record.scorer = closed.scorer;
-  record.validation = validation_record(closed);
-  record.score_reasons = closed.score_reasons;  // not encoded when all are empty
-  for (std::size_t i = 0; i < collected.accepted.size(); ++i) {
-    const auto& u = collected.accepted[i];
-    record.accepted.push_back(ledger::accepted_entry(u.header, u.digest, closed.scores[i]));
-  }
-  for (const auto& r : collected.rejected) record.rejected.push_back({r.worker, r.digest, r.reason});
-  if (spend) {
-    record.privacy = ledger::RoundPrivacy{dp.clip_norm, dp.noise_multiplier, spend->sample_rate, spend->epsilon};
-  }
-  auto receipts = ledger->record_round(key, researcher, job, registrations, record);
-  if (!receipts.ok()) {
-    return with_context(receipts.error(), "round " + std::to_string(round) +
-                                              ": the ledger refused the round, so the job stops here (run "
-                                              "fl-ledger verify on " + (config.output_dir / "ledger.db").string() + ")");
-  }
-  for (const auto& k : newly_recorded) registry.find(k)->on_ledger = true;
-  return std::move(receipts).value();
-}
-
-// The round's updates are dropped unused (nothing of them is released), the workers are told,
-// and the metrics row says why the job ends here.
-void Coordinator::State::stop_for_budget(std::uint64_t round, const CollectedRound& collected,
-                                         const std::string& why) {
-  budget_stop = why;
-  spdlog::warn("round {}: {}", round, why);
-  RoundMetrics m;
-  m.round = round;
-  m.sampled = static_cast<int>(collected.sampled);
-  m.answered = static_cast<int>(collected.answered);
-  m.rule = rule->name();
-  m.scorer = scorer->name();
-  m.close_reason = collected.close_reason + ", not combined: " + why;
-  m.ledger_height = ledger ? ledger->height() : 0;
-  for (auto* o : observers) o->on_round(m);
-  spdlog::default_logger()->flush();
-}
-
-void Coordinator::State::write_evidence(std::uint64_t round, const Equivocation& e) {
-  auto line = ledger::evidence_json({e.first_claim, e.second_claim});
-  line["first_update"] = common::to_hex(e.first);
-  line["second_update"] = common::to_hex(e.second);
-  evidence << line.dump() << '\n';
-  evidence.flush();
-  spdlog::warn("round {}: worker {} sent two different signed updates; evidence in {}", round,
-               common::short_id(e.worker), (config.output_dir / "evidence.jsonl").string());
-  to_slash.push_back(e);
-}
-
-// After the round is recorded: each equivocator loses [ledger] slashable_fraction of its stake,
-// the slash carrying both signed updates. No stake, no slash (the evidence file keeps the proof).
-void Coordinator::State::slash_equivocators() {
-  auto pending = std::move(to_slash);
-  to_slash.clear();
-  if (!ledger || config.slashable_fraction <= 0) return;
-  for (const auto& e : pending) {
-    auto slashed = ledger::slash_equivocation(*ledger, key, {e.first_claim, e.second_claim}, config.slashable_fraction);
-    if (slashed.ok()) {
-      spdlog::warn("slashed {} of the stake of {} for equivocation (ledger block {})",
-                   *slashed->txs.front().amount(), common::short_id(e.worker), slashed->block.header.height);
-    } else {
-      spdlog::info("no slash for {}: {}", common::short_id(e.worker), slashed.error().message);
-    }
-  }
-}
-
-// A job that ends (all rounds, or its privacy budget) returns its unspent escrow.
-void Coordinator::State::refund_bounty() {
-  if (!ledger) return;
-  auto refund = ledger::refund_escrow(*ledger, key, config.job_id);
-  if (!refund.ok()) {
-    spdlog::error("job '{}': the refund of its escrow failed: {} (the researcher can refund it with "
-                  "`fl-ledger refund`)", config.job_id, refund.error().message);
-  } else if (*refund) {
-    spdlog::info("job '{}' closed: {} unspent tokens of its bounty returned to researcher {}", config.job_id,
-                 *(*refund)->txs.front().amount(), common::short_id(researcher.public_key));
-  }
 }
 
 }  // namespace fl::coordinator

@@ -4,24 +4,19 @@
 
 #include "fl/common/job_terms.hpp"
 #include "fl/common/wire.hpp"
+#include "support/builders.hpp"
 
 namespace fl::common {
 namespace {
 
 JobTerms sample_terms() {
-  JobTerms t;
-  t.job_id = "fmnist";
-  t.researcher = key_pair_from_label("researcher").public_key;
+  auto t = test::job_terms("fmnist", key_pair_from_label("researcher").public_key,
+                           key_pair_from_label("coordinator").public_key);
   t.purpose = "a clothing classifier for the shop's catalogue";
-  t.model = "mlp";
-  t.model_digest = blake2b_256(std::string("initial"));
-  t.data = "idx:fashion-mnist, 10 classes";
   t.rounds = 20;
-  t.reward_per_round = 1000;
   t.privacy = TermsPrivacy{3.0, 1e-5};
   t.retention_days = 30;
   t.readers = {"coordinators", "auditors"};
-  t.coordinators = {key_pair_from_label("coordinator").public_key};
   return t;
 }
 

@@ -20,9 +20,32 @@ TEST(JobConfig, DefaultsNeedAnExplicitEnrolmentPolicy) {
 TEST(JobConfig, OpenEnrolmentWithDefaults) {
   auto cfg = parse("[enrolment]\nopen = true\n");
   ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
-  EXPECT_EQ(cfg->rule, "fedavg");
+  EXPECT_EQ(cfg->rule, "median");  // robust by default
   EXPECT_EQ(cfg->output_dir, std::filesystem::path("/base/runs/j"));
   EXPECT_EQ(cfg->coordinator_key, std::filesystem::path("/base/runs/j/keys/coordinator.key"));
+}
+
+TEST(JobConfig, ADpJobDefaultsToFedavgAndAnExplicitRuleIsKept) {
+  const std::string open = "[enrolment]\nopen = true\n";
+  const std::string dp = "[privacy]\nmode = \"central\"\ntarget_epsilon = 8.0\n";
+  auto dp_job = parse(open + dp);
+  ASSERT_TRUE(dp_job.ok()) << dp_job.error().to_string();
+  EXPECT_EQ(dp_job->rule, "fedavg");  // the rule the accountant's epsilon is proven for
+  auto chosen = parse(open + dp + "[aggregation]\nrule = \"trimmed_mean\"\n");
+  ASSERT_TRUE(chosen.ok()) << chosen.error().to_string();
+  EXPECT_EQ(chosen->rule, "trimmed_mean");
+}
+
+TEST(JobConfig, TermsSectionIsReadAndBadCoordinatorKeysAreNamed) {
+  const std::string open = "[enrolment]\nopen = true\n";
+  auto cfg = parse(open + "[terms]\npurpose = \"p\"\nretention_days = 3\nreaders = [\"auditors\"]\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  EXPECT_EQ(cfg->terms.purpose, "p");
+  EXPECT_EQ(cfg->terms.retention_days, 3u);
+  EXPECT_EQ(cfg->terms.readers, std::vector<std::string>{"auditors"});
+  auto bad = parse(open + "[terms]\ncoordinators = [\"nothex\"]\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("terms.coordinators[0]"), std::string::npos) << bad.error().message;
 }
 
 TEST(JobConfig, LedgerOnEtcdReadsTheMembersChainAndLeaseAndDefaultsToSqlite) {

@@ -64,6 +64,20 @@ Receipt sample_receipt() {
   return r;
 }
 
+// Job terms run by (and, for brevity, researched by) `key`.
+JobTerms fuzz_terms(const PublicKey& key) {
+  JobTerms t;
+  t.job_id = "job";
+  t.researcher = key;
+  t.purpose = "fuzzing";
+  t.model = "mlp";
+  t.data = "idx:fashion-mnist, 10 classes";
+  t.rounds = 5;
+  t.reward_per_round = 1000;
+  t.coordinators = {key};
+  return t;
+}
+
 template <typename T>
 void wire(MessageType type, const std::string& name, const T& message) {
   put("wire", name, std::string(1, static_cast<char>(type)) + encode(message));
@@ -84,14 +98,7 @@ void wire_seeds() {
   wire(MessageType::kRegisterAck, "register_ack_refused",
        RegisterAck{false, "key not allowed", "job", coordinator.public_key});
   {  // the challenge with the job's terms, and the registration consenting to them
-    JobTerms terms;
-    terms.job_id = "job";
-    terms.researcher = coordinator.public_key;
-    terms.purpose = "fuzzing";
-    terms.model = "mlp";
-    terms.data = "idx:fashion-mnist, 10 classes";
-    terms.rounds = 5;
-    terms.coordinators = {coordinator.public_key};
+    const JobTerms terms = fuzz_terms(coordinator.public_key);
     RegisterAck challenge{false, "sign this connection's challenge", "job", coordinator.public_key,
                           digest_of_text("challenge"), terms_text(terms)};
     challenge.terms_signature = sign(coordinator.secret_key, terms_digest(terms));
@@ -242,18 +249,10 @@ void ledger_seeds() {
                                                    ledger::EquivocationEvidence{first, update_claim(h)}})));
   }
   {  // job terms: an open-job carrying them (version 4), a round naming them, a consent
-    JobTerms terms;
-    terms.job_id = "job";
-    terms.researcher = authority.public_key;
-    terms.purpose = "fuzzing";
-    terms.model = "mlp";
-    terms.data = "idx:fashion-mnist, 10 classes";
-    terms.rounds = 5;
-    terms.reward_per_round = 1000;
+    JobTerms terms = fuzz_terms(authority.public_key);
     terms.privacy = TermsPrivacy{8.0, 1e-5};
     terms.retention_days = 7;
     terms.readers = {"coordinators"};
-    terms.coordinators = {authority.public_key};
     put("transaction", "open_job_terms",
         body(ledger::make_signed(authority, nonce, 1'700'000'000'000,
                                  ledger::OpenJobBody{"job", "mlp", "fedavg", 1000, ledger::PrivacyBudget{8.0, 1e-5}, terms})));

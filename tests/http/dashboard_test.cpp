@@ -235,7 +235,7 @@ TEST_F(Dashboard, ApiRoundsEqualTheMetricsFile) {
   }
   const auto job = get_json("/api/job");
   EXPECT_EQ(job["state"], "finished");
-  EXPECT_EQ(job["rule"], "fedavg");
+  EXPECT_EQ(job["rule"], "median(f=0)");  // the default rule
   EXPECT_EQ(get_json("/api/workers").size(), static_cast<std::size_t>(kWorkers));
 }
 

@@ -23,7 +23,8 @@ TEST_F(Federation, SimulationAndRealFederationGiveTheSameGlobalModel) {
   sweep.training.learning_rate = 0.05;
   auto data = coordinator::load_simulation_data(sweep.data_dir);
   ASSERT_TRUE(data.ok()) << data.error().to_string();
-  auto simulated = coordinator::run_setting(sweep, {"fedavg", coordinator::ByzantineAttack::kNone, 0, "iid"}, **data);
+  // The jobs' default rule, which the real federation below runs.
+  auto simulated = coordinator::run_setting(sweep, {"median", coordinator::ByzantineAttack::kNone, 0, "iid"}, **data);
   ASSERT_TRUE(simulated.ok()) << simulated.error().to_string();
 
   JobSpec spec;

@@ -223,15 +223,9 @@ class TransactionRules : public LedgerTest, public ::testing::WithParamInterface
         return {type, {make_signed(a, nonce(a), 1, IssueBody{w0.public_key, 100})}};
       case TxType::kConsent: {
         const auto r = researcher_key();
-        common::JobTerms t;
-        t.job_id = "job-2";
-        t.researcher = r.public_key;
-        t.purpose = "the rules test";
+        auto t = test::job_terms("job-2", r.public_key, a.public_key);
         t.model = "cnn";
-        t.data = "idx:fashion-mnist, 10 classes";
-        t.rounds = 5;
         t.reward_per_round = 50;
-        t.coordinators = {a.public_key};
         Transaction consent{w0.public_key, 0, 7, ConsentBody{"job-2", common::terms_digest(t)}, {}};
         sign_transaction(consent, w0);
         return {type, {make_signed(r, nonce(r), 1, OpenJobBody{"job-2", "cnn", "mean", 50, std::nullopt, t}), consent}, 1};

@@ -14,16 +14,9 @@ namespace fl::ledger {
 namespace {
 
 common::JobTerms terms_for(const JobRecord& job) {
-  common::JobTerms t;
-  t.job_id = job.job_id;
-  t.researcher = job.researcher;
-  t.purpose = "classify clothing for a test";
-  t.model = job.model;
-  t.model_digest = test::digest_of_text("initial model");
-  t.data = "idx:fashion-mnist, 10 classes";
+  auto t = test::job_terms(job.job_id, job.researcher, test::authority_key().public_key);
   t.rounds = 3;
   t.reward_per_round = job.reward_per_round;
-  t.coordinators = {test::authority_key().public_key};
   return t;
 }
 

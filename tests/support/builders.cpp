@@ -106,4 +106,19 @@ void write_gaussian_csv(const std::filesystem::path& path, int rows, int feature
   }
 }
 
+common::JobTerms job_terms(const std::string& job_id, const common::PublicKey& researcher,
+                           const common::PublicKey& coordinator) {
+  common::JobTerms t;
+  t.job_id = job_id;
+  t.researcher = researcher;
+  t.purpose = "a test job";
+  t.model = "mlp";
+  t.model_digest = common::blake2b_256(std::string("initial model"));
+  t.data = "idx:fashion-mnist, 10 classes";
+  t.rounds = 5;
+  t.reward_per_round = 1000;
+  t.coordinators = {coordinator};
+  return t;
+}
+
 }  // namespace fl::test

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fl/common/crypto.hpp"
+#include "fl/common/job_terms.hpp"
 #include "fl/common/wire.hpp"
 
 namespace fl::test {
@@ -25,6 +26,11 @@ class TempDir {
 };
 
 common::TensorLayout small_layout();  // w[2,3] + b[3]: 9 floats
+
+// Valid job terms for tests: an mlp on Fashion-MNIST, 5 rounds of 1000, no DP, updates not
+// kept, run by `coordinator`; tests change what they need.
+common::JobTerms job_terms(const std::string& job_id, const common::PublicKey& researcher,
+                           const common::PublicKey& coordinator);
 std::vector<float> ramp(std::size_t n, float start = 0.0f, float step = 0.5f);
 
 struct SignedUpdate {

@@ -3,22 +3,17 @@
 #include <gtest/gtest.h>
 
 #include "fl/worker/policy.hpp"
+#include "support/builders.hpp"
 
 namespace fl::worker {
 namespace {
 
 common::JobTerms terms() {
-  common::JobTerms t;
-  t.job_id = "fmnist";
-  t.researcher = common::key_pair_from_label("researcher").public_key;
-  t.purpose = "test";
-  t.model = "mlp";
-  t.data = "idx:fashion-mnist, 10 classes";
+  auto t = test::job_terms("fmnist", common::key_pair_from_label("researcher").public_key,
+                           common::key_pair_from_label("coordinator").public_key);
   t.rounds = 20;
-  t.reward_per_round = 1000;
   t.privacy = common::TermsPrivacy{3.0, 1e-5};
   t.retention_days = 7;
-  t.coordinators = {common::key_pair_from_label("coordinator").public_key};
   return t;
 }
 

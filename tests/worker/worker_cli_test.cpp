@@ -130,16 +130,7 @@ TEST_F(WorkerCli, JoinsTheJobAndCoordinatorNamedByASignedJobCard) {
 }
 
 common::JobTerms offered_terms(const common::PublicKey& coordinator) {
-  common::JobTerms t;
-  t.job_id = "job-1";
-  t.researcher = common::key_pair_from_label("researcher").public_key;
-  t.purpose = "a worker CLI test";
-  t.model = "mlp";
-  t.data = "idx:fashion-mnist, 10 classes";
-  t.rounds = 5;
-  t.reward_per_round = 1000;
-  t.coordinators = {coordinator};
-  return t;
+  return test::job_terms("job-1", common::key_pair_from_label("researcher").public_key, coordinator);
 }
 
 TEST_F(WorkerCli, ConsentsToTheSignedTermsItsJobCardNames) {

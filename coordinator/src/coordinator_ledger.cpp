@@ -1,0 +1,157 @@
+// What the coordinator writes on the ledger (each round, slashes for equivocation, the refund at
+// the job's end) and what it checks there when a job resumes (its terms and privacy budget).
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "coordinator_state.hpp"
+#include "fl/ledger/economy.hpp"
+#include "fl/ledger/json.hpp"
+#include "round_validation.hpp"
+
+namespace fl::coordinator {
+
+// A resumed job keeps the terms it opened with: workers consented to those.
+Status Coordinator::State::check_terms_unchanged() const {
+  if (!ledger) return ok_status();
+  const auto& jobs = ledger->state().jobs();
+  const auto job = jobs.find(config.job_id);
+  if (job == jobs.end() || job->second.job.terms == terms) return ok_status();
+  const auto recorded = job->second.job.terms ? common::to_hex(job->second.terms_digest).substr(0, 16) : "none";
+  return make_error(ErrorCode::kPrecondition,
+                    "job '" + config.job_id + "' is on the ledger under terms " + recorded + ", and its config now gives " +
+                        common::to_hex(common::terms_digest(terms)).substr(0, 16) +
+                        "; a job's terms cannot change once it is open (restore the config, or use a new job id)");
+}
+// A resumed DP job continues from the privacy its recorded rounds spent; its budget is the one
+// on the ledger, which job.toml must still declare.
+Status Coordinator::State::resume_privacy_budget() {
+  if (!ledger) return ok_status();
+  const auto& jobs = ledger->state().jobs();
+  const auto job = jobs.find(config.job_id);
+  if (job == jobs.end()) return ok_status();
+  const auto& recorded = job->second.job.privacy_budget;
+  const auto& p = config.close.privacy;
+  const bool same = recorded ? p.enabled() && recorded->epsilon == p.target_epsilon &&
+                                   recorded->delta == p.target_delta
+                             : !p.enabled();
+  if (!same) {
+    return make_error(ErrorCode::kPrecondition,
+                      "job '" + config.job_id + "' is on the ledger with " +
+                          (recorded ? "privacy budget epsilon " + std::to_string(recorded->epsilon) +
+                                          " at delta " + std::to_string(recorded->delta)
+                                    : std::string("no privacy budget")) +
+                          ", but the config says " + describe(p) +
+                          "; a job's budget cannot change (use a new job id)");
+  }
+  privacy_spent = job->second.privacy_spent;
+  if (recorded) {
+    spdlog::info("job '{}' has spent epsilon {} of its budget {} over {} DP rounds", config.job_id,
+                 job->second.epsilon_spent, recorded->epsilon, privacy_spent.rounds());
+  }
+  return ok_status();
+}
+
+Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(
+    std::uint64_t round, const CollectedRound& collected, const ClosedRound& closed,
+    const std::optional<RoundSpend>& spend) {
+  if (!ledger) return std::vector<ledger::RoundReceipt>{};
+  ledger::JobRecord job{config.job_id, researcher.public_key, config.model, rule->name(), config.reward_per_round};
+  job.bounty = config.bounty;
+  job.terms = terms;
+  const auto& dp = config.close.privacy;
+  if (dp.enabled()) job.privacy_budget = ledger::PrivacyBudget{dp.target_epsilon, dp.target_delta};
+  std::vector<ledger::RegistrationRecord> registrations;
+  std::vector<common::PublicKey> newly_recorded;
+  for (const auto& [k, rec] : registry.all()) {
+    if (rec.on_ledger) continue;
+    const auto& r = rec.registration;
+    registrations.push_back({r.worker_key, r.dataset_fingerprint, r.timestamp_ms, r.signature, r.terms_digest,
+                             r.consent_signature});
+    newly_recorded.push_back(k);
+  }
+  ledger::RoundRecord record;
+  record.job_id = config.job_id;
+  record.round = round;
+  record.model_digest = closed.model_digest;
+  record.rule = rule->name();
+  record.scorer = closed.scorer;
+  record.validation = validation_record(closed);
+  record.score_reasons = closed.score_reasons;  // not encoded when all are empty
+  for (std::size_t i = 0; i < collected.accepted.size(); ++i) {
+    const auto& u = collected.accepted[i];
+    record.accepted.push_back(ledger::accepted_entry(u.header, u.digest, closed.scores[i]));
+  }
+  for (const auto& r : collected.rejected) record.rejected.push_back({r.worker, r.digest, r.reason});
+  if (spend) {
+    record.privacy = ledger::RoundPrivacy{dp.clip_norm, dp.noise_multiplier, spend->sample_rate, spend->epsilon};
+  }
+  auto receipts = ledger->record_round(key, researcher, job, registrations, record);
+  if (!receipts.ok()) {
+    return with_context(receipts.error(), "round " + std::to_string(round) +
+                                              ": the ledger refused the round, so the job stops here (run "
+                                              "fl-ledger verify on " + (config.output_dir / "ledger.db").string() + ")");
+  }
+  for (const auto& k : newly_recorded) registry.find(k)->on_ledger = true;
+  return std::move(receipts).value();
+}
+
+// The round's updates are dropped unused (nothing of them is released), the workers are told,
+// and the metrics row says why the job ends here.
+void Coordinator::State::stop_for_budget(std::uint64_t round, const CollectedRound& collected,
+                                         const std::string& why) {
+  budget_stop = why;
+  spdlog::warn("round {}: {}", round, why);
+  RoundMetrics m;
+  m.round = round;
+  m.sampled = static_cast<int>(collected.sampled);
+  m.answered = static_cast<int>(collected.answered);
+  m.rule = rule->name();
+  m.scorer = scorer->name();
+  m.close_reason = collected.close_reason + ", not combined: " + why;
+  m.ledger_height = ledger ? ledger->height() : 0;
+  for (auto* o : observers) o->on_round(m);
+  spdlog::default_logger()->flush();
+}
+
+void Coordinator::State::write_evidence(std::uint64_t round, const Equivocation& e) {
+  auto line = ledger::evidence_json({e.first_claim, e.second_claim});
+  line["first_update"] = common::to_hex(e.first);
+  line["second_update"] = common::to_hex(e.second);
+  evidence << line.dump() << '\n';
+  evidence.flush();
+  spdlog::warn("round {}: worker {} sent two different signed updates; evidence in {}", round,
+               common::short_id(e.worker), (config.output_dir / "evidence.jsonl").string());
+  to_slash.push_back(e);
+}
+
+// After the round is recorded: each equivocator loses [ledger] slashable_fraction of its stake,
+// the slash carrying both signed updates. No stake, no slash (the evidence file keeps the proof).
+void Coordinator::State::slash_equivocators() {
+  auto pending = std::move(to_slash);
+  to_slash.clear();
+  if (!ledger || config.slashable_fraction <= 0) return;
+  for (const auto& e : pending) {
+    auto slashed = ledger::slash_equivocation(*ledger, key, {e.first_claim, e.second_claim}, config.slashable_fraction);
+    if (slashed.ok()) {
+      spdlog::warn("slashed {} of the stake of {} for equivocation (ledger block {})",
+                   *slashed->txs.front().amount(), common::short_id(e.worker), slashed->block.header.height);
+    } else {
+      spdlog::info("no slash for {}: {}", common::short_id(e.worker), slashed.error().message);
+    }
+  }
+}
+
+// A job that ends (all rounds, or its privacy budget) returns its unspent escrow.
+void Coordinator::State::refund_bounty() {
+  if (!ledger) return;
+  auto refund = ledger::refund_escrow(*ledger, key, config.job_id);
+  if (!refund.ok()) {
+    spdlog::error("job '{}': the refund of its escrow failed: {} (the researcher can refund it with "
+                  "`fl-ledger refund`)", config.job_id, refund.error().message);
+  } else if (*refund) {
+    spdlog::info("job '{}' closed: {} unspent tokens of its bounty returned to researcher {}", config.job_id,
+                 *(*refund)->txs.front().amount(), common::short_id(researcher.public_key));
+  }
+}
+}  // namespace fl::coordinator

@@ -1,0 +1,80 @@
+// The coordinator's state for one job (private to fl_coordinator): keys, channel, engine, model,
+// rule, scorer, ledger, observers and where the job stands. coordinator.cpp opens the job and
+// runs its rounds; coordinator_ledger.cpp is what it writes on the ledger (rounds, slashes,
+// refunds) and what it checks there when a job resumes (terms, privacy budget).
+#pragma once
+
+#include <atomic>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fl/common/job_terms.hpp"
+#include "fl/common/rdp_composition.hpp"
+#include "fl/coordinator/coordinator.hpp"
+#include "fl/coordinator/etcd_ledger.hpp"
+#include "fl/coordinator/http/job_monitor.hpp"
+#include "fl/coordinator/http/job_server.hpp"
+#include "fl/coordinator/model_host.hpp"
+#include "fl/coordinator/privacy/client_dp.hpp"
+#include "fl/coordinator/round.hpp"
+#include "fl/coordinator/round_engine.hpp"
+#include "fl/coordinator/round_metrics.hpp"
+#include "fl/coordinator/run_folder.hpp"
+#include "fl/coordinator/worker_registry.hpp"
+#include "fl/ledger/ledger.hpp"
+
+namespace fl::coordinator {
+
+struct Coordinator::State {
+  JobConfig config;
+  std::atomic<bool> never{false};
+  const std::atomic<bool>* stop = &never;
+  std::optional<RunFolderLock> lock;
+  common::KeyPair key;
+  common::KeyPair researcher;
+  EtcdLedger replicated;  // with [ledger] etcd: the owner lease and the watch (ledger is below)
+  std::unique_ptr<WorkerChannel> channel;
+  std::string endpoint;
+  WorkerRegistry registry{false, {}};
+  std::unique_ptr<ModelHost> model;
+  common::JobTerms terms;  // recorded with the job; workers consent to them
+  std::unique_ptr<AggregationRule> rule;
+  std::unique_ptr<ContributionScorer> scorer;
+  ScreeningHistory screening_history;
+  std::unique_ptr<ledger::Ledger> ledger;
+  std::optional<MetricsWriter> metrics;
+  std::vector<RoundObserver*> observers;  // the metrics writer, then any others
+  std::unique_ptr<RoundEngine> engine;
+  std::vector<float> global;
+  common::Digest global_digest{};
+  std::uint64_t next_round = 1;
+  common::RdpComposition privacy_spent;  // the DP rounds on the ledger (or run here without one)
+  std::string budget_stop;               // set when the privacy budget ended the job
+  std::ofstream evidence;
+  std::vector<Equivocation> to_slash;  // this round's equivocators, slashed once it is recorded
+  std::unique_ptr<JobMonitor> monitor;  // with [http] listen: copies for the HTTP server
+  std::atomic<JobMonitor*> alarm_monitor{nullptr};  // the monitor, for the ledger watch's thread
+  std::unique_ptr<JobHttpServer> http;  // stops before the monitor goes
+
+  Status start_http();
+
+  Status open();
+  Status open_ledger_and_resume();
+  Status check_terms_unchanged() const;
+  Status run_round(std::uint64_t round);
+  Status resume_privacy_budget();
+  void stop_for_budget(std::uint64_t round, const CollectedRound& collected, const std::string& why);
+  Status save_model(const std::filesystem::path& path, std::uint64_t round, std::span<const float> params,
+                    const common::Digest& digest) const;
+  Result<std::vector<ledger::RoundReceipt>> record_on_ledger(std::uint64_t round, const CollectedRound& collected,
+                                                             const ClosedRound& closed,
+                                                             const std::optional<RoundSpend>& spend);
+  void write_evidence(std::uint64_t round, const Equivocation& e);
+  void slash_equivocators();
+  void refund_bounty();
+};
+
+}  // namespace fl::coordinator
