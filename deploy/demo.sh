@@ -131,4 +131,5 @@ acc=$(sed -n 's/.*"test_accuracy":\([0-9.]*\).*/\1/p' <<<"$final")
 printf "== done in %ss: final test accuracy %.2f%% on the full Fashion-MNIST test set\n" "$elapsed" "$(awk "BEGIN{print 100*$acc}")"
 echo "   run folder: $run_dir (job.toml, job.card, keys/, checkpoints/, global.flm, metrics.csv/.jsonl, ledger.db, logs/)"
 echo "   trace the final model: $bin/fl-ledger trace global.flm --db $run_dir/ledger.db"
+echo "   the job's terms and every worker's consent: $bin/fl-ledger terms fashion-mnist-demo --db $run_dir/ledger.db"
 echo "   browse the ledger now the job is over: $bin/fl-ledger serve --db $run_dir/ledger.db --listen 127.0.0.1:8080"
