@@ -17,7 +17,9 @@ namespace fl::coordinator {
 
 // [scoring] as a job or sweep gives it.
 struct ScoringSettings {
-  std::string scorer = "cosine";  // make_scorer spec
+  // make_scorer spec. A job scores against the coordinator's own reference by default
+  // (fltrust); a simulation sweep keeps cosine unless it names a scorer (sweep_config.cpp).
+  std::string scorer = "fltrust";
   // Examples of the test split held apart as the coordinator's validation set. -1: 1,000 when
   // the scorer measures on it (fltrust, loo, gtg_shapley), else none.
   std::int64_t validation_samples = -1;

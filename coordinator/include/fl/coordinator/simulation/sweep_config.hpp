@@ -76,7 +76,9 @@ struct SweepConfig {
   bool fixed_f = false;
   CloseSettings close;  // server learning rate and the bounds on claims and norms
   // [scoring]
-  ScoringSettings scoring;  // the scorer is overridden per run by [sweep] scorers when given
+  // cosine unless [scoring] scorer says otherwise (research sweeps stay cheap); overridden per
+  // run by [sweep] scorers when given.
+  ScoringSettings scoring{.scorer = "cosine"};
   // [attack]
   AttackParameters attack;
   // [sweep]
