@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <future>
 #include <thread>
 #include <nlohmann/json.hpp>
 
@@ -63,6 +64,18 @@ EngineSettings engine_settings(const JobConfig& c, const common::TensorLayout& l
   s.max_samples_per_update = c.max_samples_per_update;
   s.max_update_norm = c.max_update_norm;
   return s;
+}
+
+// Runs `work` (closing a round: aggregation, scoring, evaluation) on another thread while this
+// one keeps serving the workers: heartbeats, registrations and model files are answered, so a
+// long close (fltrust's reference training) never makes a live worker look silent.
+template <typename F>
+auto serve_while(RoundEngine& engine, F&& work) {
+  auto pending = std::async(std::launch::async, std::forward<F>(work));
+  while (pending.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
+    engine.pump(std::chrono::milliseconds(20));
+  }
+  return pending.get();
 }
 
 }  // namespace
@@ -288,7 +301,9 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   }
   ScoringContext scoring{*scorer, model->validation(), &screening_history, config.scoring.screening,
                          fingerprints};
-  FL_ASSIGN_OR_RETURN(auto closed, close_round(global, collected, *rule, scoring, *model, config.close));
+  FL_ASSIGN_OR_RETURN(auto closed, serve_while(*engine, [&] {
+                        return close_round(global, collected, *rule, scoring, *model, config.close);
+                      }));
   for (std::size_t i = 0; i < closed.score_reasons.size(); ++i) {
     if (closed.score_reasons[i].empty()) continue;
     spdlog::warn("round {}: worker {} earns nothing: {}", round,

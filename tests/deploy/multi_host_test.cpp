@@ -156,8 +156,6 @@ class MultiHost : public ::testing::Test {
         << "[training]\nepochs = 1\nbatch_size = 32\nlearning_rate = 0.05\n"
         << "[round]\nmin_workers = 2\nquorum_fraction = 0.5\nsoft_deadline_s = 1\n"
         << "deadline_s = 5\nregistration_wait_s = 60\nheartbeat_timeout_s = 2\n"
-        // cosine: no reference training while heartbeats wait (the 2 s timeout is the point here)
-        << "[scoring]\nscorer = \"cosine\"\n"
         << "[enrolment]\nopen = true\n"
         << "[network]\nbind = \"tcp://" << kCoordinatorAddress << ":5555\"\n"
         << "[output]\ndir = \"" << run_.string() << "\"\nlive_table = false\n";
