@@ -126,6 +126,9 @@ echo
 echo "== ledger verification"
 "$bin/fl-ledger" verify --db ledger.db
 echo
+echo "== audit: every round re-run from the updates it names (the coordinator's store/)"
+"$bin/fl-ledger" audit fashion-mnist-demo --db ledger.db --store store | tail -3
+echo
 final=$(tail -1 metrics.jsonl)
 acc=$(sed -n 's/.*"test_accuracy":\([0-9.]*\).*/\1/p' <<<"$final")
 printf "== done in %ss: final test accuracy %.2f%% on 9,000 Fashion-MNIST test examples (the other 1,000 are the fltrust scorer's validation set)\n" "$elapsed" "$(awk "BEGIN{print 100*$acc}")"

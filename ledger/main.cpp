@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "fl/coordinator/round_audit.hpp"
 #include "fl/ledger/commands.hpp"
 #include "fl/ledger/ledger_api.hpp"
 
@@ -149,10 +150,38 @@ int main(int argc, char** argv) {
   wcosign->add_option("--key", key_file, "fl::common key file of the witness")->required();
   wcosign->add_option("--state", state_dir, "the witness's view (from `witness init`)")->required();
   wcosign->add_option("--out", cosign_out, "also write the cosigned checkpoint to this file");
+  std::string audit_store;
+  std::vector<std::string> audit_jobs;
+  wcosign->add_option("--audit", audit_store,
+                      "first re-run every recorded round from this update store (a coordinator's <output>/store) "
+                      "and refuse to cosign when one does not follow from its updates");
+  wcosign->add_option("--audit-job", audit_jobs, "audit only this job (repeatable; default: every job with rounds)");
   wcosign->callback([&] {
     run = [&](const auto& c) {
+      if (!audit_store.empty()) {
+        if (auto s = fl::coordinator::audit_chain(c.db, audit_store, audit_jobs); !s.ok()) {
+          c.err << "fl-ledger witness cosign: refused: " << s.error().message << '\n';
+          return 1;
+        }
+      }
       return fl::ledger::command_witness_cosign(
           c, key_file, state_dir, cosign_out ? std::optional<std::filesystem::path>(*cosign_out) : std::nullopt);
+    };
+  });
+  std::string store_dir;
+  std::optional<std::uint64_t> audit_round, audit_from, audit_to;
+  auto* audit = with_db(app.add_subcommand(
+      "audit", "re-run a job's recorded rounds from the coordinator's update store and check every model digest"));
+  audit->add_option("JOB", job, "job id")->required();
+  audit->add_option("--store", store_dir, "update store: a coordinator's <output>/store (or a copy)")->required();
+  audit->add_option("--round", audit_round, "audit this round only");
+  audit->add_option("--from", audit_from, "first round to audit (default: the job's first)")->excludes("--round");
+  audit->add_option("--to", audit_to, "last round to audit (default: the job's last)")->excludes("--round");
+  audit->callback([&] {
+    run = [&](const auto& c) {
+      fl::coordinator::AuditRange range{audit_from, audit_to};
+      if (audit_round) range = {audit_round, audit_round};
+      return fl::coordinator::command_audit(c, job, store_dir, range);
     };
   });
   auto* checkpoint = app.add_subcommand("checkpoint", "cosigned checkpoints");

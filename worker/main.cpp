@@ -35,10 +35,7 @@ fl::Status parse_part(const std::string& text, fl::worker::WorkerOptions& o) {
 
 // --coordinator-key: 64 hex digits, or a key file / public-key file.
 fl::Result<fl::common::PublicKey> parse_coordinator_key(const std::string& text) {
-  if (text.size() == 64 && text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
-    return fl::common::public_key_from_hex(text);
-  }
-  auto key = fl::common::load_public_key_file(text);
+  auto key = fl::common::public_key_from_text(text);
   if (!key.ok()) return fl::with_context(key.error(), "--coordinator-key (64 hex digits or a key file)");
   return key;
 }
@@ -126,7 +123,7 @@ int main(int argc, char** argv) {
   std::string part = "0/1", attack = "none", log_level = "info";
   std::string job_card, coordinator_key;
   auto* endpoint_option =
-      run->add_option("--coordinator", o.coordinator, "coordinator endpoint (default: the job card's)")
+      run->add_option("--coordinator", o.coordinator, "coordinator endpoint, or the job's coordinators tcp://A,tcp://B,... (the worker moves to the next when one stays unreachable); default: the job card's")
           ->capture_default_str();
   run->add_option("--job-card", job_card, "signed job card from the researcher: endpoint, job, coordinator key");
   run->add_option("--coordinator-key", coordinator_key,
@@ -158,7 +155,8 @@ int main(int argc, char** argv) {
   check->add_flag("--plaintext", o.plaintext, "RESEARCH MODE: no CURVE");
   check->add_option("--key", o.key_file, "this worker's key file (fl-worker keygen)")->required();
   check->add_option("--policy", policy_file, "policy file (TOML) to check the terms against");
-  check->add_option("--connect-timeout", o.connect_timeout_s, "give up after SECONDS")->capture_default_str();
+  double check_connect_timeout_s = 30;  // a person waits for the answer: shorter than run's
+  check->add_option("--connect-timeout", check_connect_timeout_s, "give up after SECONDS")->capture_default_str();
   add_data_options(run, o, part);
   run->add_option("--model-cache", o.model_cache_dir,
                   "folder for TorchScript model files fetched from the coordinator "
@@ -234,7 +232,7 @@ int main(int argc, char** argv) {
     o.policy = std::move(policy).value();
   }
   if (*check) {
-    if (check->count("--connect-timeout") == 0) o.connect_timeout_s = 30;
+    o.connect_timeout_s = check_connect_timeout_s;
     auto checked = fl::worker::check_job(o);
     return checked.ok() ? print_check(*checked) : fail(checked.error());
   }

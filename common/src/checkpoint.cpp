@@ -8,40 +8,18 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "json_fields.hpp"
+
 namespace fl::common {
 namespace {
 
 using nlohmann::json;
 
-Error bad(const std::string& what) {
-  return make_error(ErrorCode::kInvalidArgument, "cosigned checkpoint " + what);
-}
+const JsonFields kFields("cosigned checkpoint ");
 
-Result<const json*> field(const json& j, const char* name) {
-  const auto it = j.find(name);
-  if (it == j.end()) return bad(std::string("has no \"") + name + "\"");
-  return &*it;
-}
+Error bad(const std::string &what) { return kFields.bad(what); }
 
-template <std::size_t N>
-Result<std::array<std::uint8_t, N>> hex_field(const json& j, const char* name) {
-  FL_ASSIGN_OR_RETURN(const json* v, field(j, name));
-  if (!v->is_string()) return bad(std::string("\"") + name + "\" is not a hex string");
-  auto a = fixed_from_hex<N>(v->get<std::string>(), name);
-  if (!a.ok()) {
-    return bad(std::string("\"") + name + "\" is not " + std::to_string(2 * N) + " hex digits");
-  }
-  return a;
-}
-
-Result<std::uint64_t> u64_field(const json& j, const char* name) {
-  FL_ASSIGN_OR_RETURN(const json* v, field(j, name));
-  if (!v->is_number_unsigned())
-    return bad(std::string("\"") + name + "\" is not a non-negative integer");
-  return v->get<std::uint64_t>();
-}
-
-Error os_error(const std::string& what, const std::filesystem::path& path) {
+Error os_error(const std::string &what, const std::filesystem::path &path) {
   return make_error(ErrorCode::kIo,
                     "cannot " + what + " " + path.string() + ": " + std::strerror(errno));
 }
@@ -56,12 +34,12 @@ struct Fd {
 
 }  // namespace
 
-bool operator==(const Checkpoint& a, const Checkpoint& b) {
+bool operator==(const Checkpoint &a, const Checkpoint &b) {
   return a.chain_id == b.chain_id && a.height == b.height && a.head_hash == b.head_hash &&
          a.tree_size == b.tree_size && a.time_ms == b.time_ms;
 }
 
-Digest checkpoint_digest(const Checkpoint& cp) {
+Digest checkpoint_digest(const Checkpoint &cp) {
   return Hasher()
       .text("fl-checkpoint-v1")
       .array(cp.chain_id)
@@ -72,11 +50,11 @@ Digest checkpoint_digest(const Checkpoint& cp) {
       .finish();
 }
 
-Cosignature cosign_checkpoint(const Checkpoint& cp, const KeyPair& witness) {
+Cosignature cosign_checkpoint(const Checkpoint &cp, const KeyPair &witness) {
   return {witness.public_key, sign(witness.secret_key, checkpoint_digest(cp))};
 }
 
-Status verify_cosigned(const CosignedCheckpoint& cp, std::span<const PublicKey> witnesses,
+Status verify_cosigned(const CosignedCheckpoint &cp, std::span<const PublicKey> witnesses,
                        std::size_t k) {
   if (k == 0) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -86,7 +64,7 @@ Status verify_cosigned(const CosignedCheckpoint& cp, std::span<const PublicKey> 
   std::vector<PublicKey> counted;
   std::string rejected;
   for (std::size_t i = 0; i < cp.cosignatures.size(); ++i) {
-    const auto& c = cp.cosignatures[i];
+    const auto &c = cp.cosignatures[i];
     std::string why;
     if (std::find(witnesses.begin(), witnesses.end(), c.witness) == witnesses.end()) {
       why = "is not by an allowed witness";
@@ -107,7 +85,7 @@ Status verify_cosigned(const CosignedCheckpoint& cp, std::span<const PublicKey> 
                         std::to_string(k) + " required" + rejected);
 }
 
-std::optional<std::string> checkpoint_conflict(const Checkpoint& held, const Checkpoint& later) {
+std::optional<std::string> checkpoint_conflict(const Checkpoint &held, const Checkpoint &later) {
   if (later.height < held.height) {
     return "head rewound from height " + std::to_string(held.height) + " to " +
            std::to_string(later.height);
@@ -119,10 +97,10 @@ std::optional<std::string> checkpoint_conflict(const Checkpoint& held, const Che
   return std::nullopt;
 }
 
-std::string cosigned_checkpoint_to_json(const CosignedCheckpoint& cp, int indent) {
-  const auto& c = cp.checkpoint;
+std::string cosigned_checkpoint_to_json(const CosignedCheckpoint &cp, int indent) {
+  const auto &c = cp.checkpoint;
   nlohmann::ordered_json sigs = nlohmann::ordered_json::array();
-  for (const auto& s : cp.cosignatures) {
+  for (const auto &s : cp.cosignatures) {
     nlohmann::ordered_json one = nlohmann::ordered_json::object();
     one["witness"] = to_hex(s.witness);
     one["signature"] = to_hex(s.signature);
@@ -143,25 +121,25 @@ Result<CosignedCheckpoint> cosigned_checkpoint_from_json(std::string_view text) 
   if (j.is_discarded()) return bad("is not JSON");
   if (!j.is_object()) return bad("is not a JSON object");
   CosignedCheckpoint out;
-  auto& c = out.checkpoint;
-  FL_ASSIGN_OR_RETURN(c.chain_id, hex_field<32>(j, "chain_id"));
-  FL_ASSIGN_OR_RETURN(c.height, u64_field(j, "height"));
-  FL_ASSIGN_OR_RETURN(c.head_hash, hex_field<32>(j, "head_hash"));
-  FL_ASSIGN_OR_RETURN(c.tree_size, u64_field(j, "tree_size"));
-  FL_ASSIGN_OR_RETURN(c.time_ms, u64_field(j, "time_ms"));
-  FL_ASSIGN_OR_RETURN(const json* sigs, field(j, "cosignatures"));
+  auto &c = out.checkpoint;
+  FL_ASSIGN_OR_RETURN(c.chain_id, kFields.hex<32>(j, "chain_id"));
+  FL_ASSIGN_OR_RETURN(c.height, kFields.u64(j, "height"));
+  FL_ASSIGN_OR_RETURN(c.head_hash, kFields.hex<32>(j, "head_hash"));
+  FL_ASSIGN_OR_RETURN(c.tree_size, kFields.u64(j, "tree_size"));
+  FL_ASSIGN_OR_RETURN(c.time_ms, kFields.u64(j, "time_ms"));
+  FL_ASSIGN_OR_RETURN(const json *sigs, kFields.field(j, "cosignatures"));
   if (!sigs->is_array()) return bad("\"cosignatures\" is not a list");
-  for (const auto& s : *sigs) {
+  for (const auto &s : *sigs) {
     if (!s.is_object()) return bad("\"cosignatures\" holds something other than objects");
     Cosignature one;
-    FL_ASSIGN_OR_RETURN(one.witness, hex_field<32>(s, "witness"));
-    FL_ASSIGN_OR_RETURN(one.signature, hex_field<64>(s, "signature"));
+    FL_ASSIGN_OR_RETURN(one.witness, kFields.hex<32>(s, "witness"));
+    FL_ASSIGN_OR_RETURN(one.signature, kFields.hex<64>(s, "signature"));
     out.cosignatures.push_back(one);
   }
   return out;
 }
 
-Status write_file_durably(const std::filesystem::path& path, std::string_view bytes) {
+Status write_file_durably(const std::filesystem::path &path, std::string_view bytes) {
   const std::filesystem::path tmp = path.string() + ".tmp";
   {
     Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};

@@ -273,6 +273,14 @@ Result<PublicKey> load_public_key_file(const std::filesystem::path& path) {
   return *pub;
 }
 
+Result<PublicKey> public_key_from_text(std::string_view text, const std::filesystem::path& base_dir) {
+  if (text.size() == 64 && text.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos) {
+    return public_key_from_hex(text);
+  }
+  const std::filesystem::path path(text);
+  return load_public_key_file(path.is_absolute() || base_dir.empty() ? path : base_dir / path);
+}
+
 CurveKeyPair::~CurveKeyPair() { sodium_memzero(secret_key.data(), secret_key.size()); }
 
 Result<CurvePublicKey> curve_public_key(const PublicKey& key) {

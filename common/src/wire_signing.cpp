@@ -97,10 +97,7 @@ void answer_challenge(RegisterRequest& request, const RegisterAck& challenge) {
   request.job_id = challenge.job_id;
   request.coordinator_key = challenge.coordinator_key;
   request.challenge = challenge.challenge;
-  request.terms_digest = {};
-  if (auto terms = parse_terms(challenge.terms); !challenge.terms.empty() && terms.ok()) {
-    request.terms_digest = terms_digest(*terms);
-  }
+  request.terms_digest = challenge.terms.empty() ? Digest{} : terms_text_digest(challenge.terms);
 }
 
 bool verify_consent(const RegisterRequest& request) {

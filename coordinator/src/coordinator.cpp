@@ -147,11 +147,11 @@ Status Coordinator::State::open() {
   FL_RETURN_IF_ERROR(attach_model_file(settings));
   settings.require_authenticated_key = !c.plaintext;
   settings.terms = common::terms_text(terms);
-  settings.terms_digest = common::terms_digest(terms);
-  settings.terms_signature = common::sign(researcher.secret_key, settings.terms_digest);
+  const auto digest = common::terms_digest(terms);
+  settings.terms_signature = common::sign(researcher.secret_key, digest);
   std::ofstream(c.output_dir / "terms.json") << settings.terms << '\n';
   spdlog::info("terms {} offered to every worker before it registers ({})",
-               common::to_hex(settings.terms_digest).substr(0, 16), (c.output_dir / "terms.json").string());
+               common::to_hex(digest).substr(0, 16), (c.output_dir / "terms.json").string());
   settings.on_equivocation = [this](std::uint64_t round, const Equivocation& e) { write_evidence(round, e); };
   settings.stake_of = [this](const common::PublicKey& k) -> std::uint64_t {
     const auto* account = ledger ? ledger->state().find(k) : nullptr;
@@ -213,12 +213,16 @@ Status Coordinator::State::open_ledger_and_resume() {
       view.model_digest = last->model_digest;
     }
   }
+  if (replicated.models && view.last_round > 0) {
+    FL_RETURN_IF_ERROR(fetch_model_from_etcd(view.last_round, view.model_digest));
+  }
   const common::ModelFileHeader expected{config.job_id, 0, config.model, model->layout(), {}};
   FL_ASSIGN_OR_RETURN(auto point, resume_point(config.output_dir, expected, model->initial_parameters(), view));
   if (!point.note.empty()) spdlog::info("{}", point.note);
   global = std::move(point.global);
   global_digest = common::digest_of(global);
   next_round = point.next_round;
+  FL_RETURN_IF_ERROR(open_update_store());
   if (config.ledger_enabled && !ledger) {
     FL_ASSIGN_OR_RETURN(ledger, ledger::Ledger::open(db));
   }
@@ -304,6 +308,10 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   FL_ASSIGN_OR_RETURN(auto closed, serve_while(*engine, [&] {
                         return close_round(global, collected, *rule, scoring, *model, config.close);
                       }));
+  if (tamper_with_aggregate(round) && !closed.global.empty()) {
+    closed.global[0] += 0.01f;
+    closed.model_digest = common::digest_of(closed.global);
+  }
   for (std::size_t i = 0; i < closed.score_reasons.size(); ++i) {
     if (closed.score_reasons[i].empty()) continue;
     spdlog::warn("round {}: worker {} earns nothing: {}", round,
@@ -313,9 +321,16 @@ Status Coordinator::State::run_round(std::uint64_t round) {
 
   // The order below is what makes a kill at any point recoverable (see run_folder.hpp).
   FL_RETURN_IF_ERROR(save_model(checkpoint_path(config.output_dir, round), round, closed.global, closed.model_digest));
+  FL_RETURN_IF_ERROR(store_round(collected, closed));
   fault_point("checkpoint", round);
   const auto ledger_start = Clock::now();
   FL_ASSIGN_OR_RETURN(auto receipts, record_on_ledger(round, collected, closed, spend));
+  if (replicated.models) {
+    if (auto s = replicated.models->put(config.job_id, closed.model_digest, closed.global); !s.ok()) {
+      spdlog::error("round {}: the model is not in etcd ({}); no other member can take the job over from this round",
+                    round, s.error().message);
+    }
+  }
   slash_equivocators();
   if (spend) {
     FL_RETURN_IF_ERROR(privacy_spent.add_round(spend->sample_rate, config.close.privacy.noise_multiplier));

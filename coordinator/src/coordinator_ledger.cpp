@@ -7,6 +7,8 @@
 #include "coordinator_state.hpp"
 #include "fl/ledger/economy.hpp"
 #include "fl/ledger/json.hpp"
+#include "fl/common/model_file.hpp"
+#include "fl/coordinator/round_recipe.hpp"
 #include "round_validation.hpp"
 
 namespace fl::coordinator {
@@ -74,7 +76,7 @@ Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(
   record.job_id = config.job_id;
   record.round = round;
   record.model_digest = closed.model_digest;
-  record.rule = rule->name();
+  record.rule = recipe_text(recipe_of(rule->name(), config.close));  // all that re-runs the round
   record.scorer = closed.scorer;
   record.validation = validation_record(closed);
   record.score_reasons = closed.score_reasons;  // not encoded when all are empty
@@ -94,6 +96,49 @@ Result<std::vector<ledger::RoundReceipt>> Coordinator::State::record_on_ledger(
   }
   for (const auto& k : newly_recorded) registry.find(k)->on_ledger = true;
   return std::move(receipts).value();
+}
+
+Status Coordinator::State::fetch_model_from_etcd(std::uint64_t round, const common::Digest& digest) const {
+  for (const auto& path : {global_model_path(config.output_dir), checkpoint_path(config.output_dir, round)}) {
+    if (auto held = common::load_model_file(path); held.ok() && held->header.digest == digest) return ok_status();
+  }
+  auto values = replicated.models->get(config.job_id, digest);
+  if (!values.ok()) {
+    return with_context(values.error(), "the ledger records round " + std::to_string(round) + " of job '" +
+                                            config.job_id + "' with model " + common::to_hex(digest).substr(0, 16) +
+                                            ", which this run folder lacks");
+  }
+  spdlog::info("taking over job '{}' after round {}: its model {} comes from etcd, checked against the ledger",
+               config.job_id, round, common::to_hex(digest).substr(0, 16));
+  return save_model(checkpoint_path(config.output_dir, round), round, *values, digest);
+}
+
+Status Coordinator::State::open_update_store() {
+  if (terms.retention_days == 0) {
+    spdlog::info("updates are not kept ([terms] retention_days = 0): the rounds cannot be re-run by an audit");
+    return ok_status();
+  }
+  store.emplace(config.output_dir / "store");
+  auto removed = store->remove_older_than(terms.retention_days);
+  if (!removed.ok()) return with_context(removed.error(), "the update store");
+  if (*removed > 0) {
+    spdlog::info("update store: removed {} entries older than the terms' {} days", *removed, terms.retention_days);
+  }
+  FL_RETURN_IF_ERROR(store->put_model(terms.model_digest, model->layout(), model->initial_parameters()));
+  spdlog::info("accepted updates and global models kept {} days in {} for audits (`fl-ledger audit`)",
+               terms.retention_days, store->dir().string());
+  return ok_status();
+}
+
+Status Coordinator::State::store_round(const CollectedRound& collected, const ClosedRound& closed) const {
+  if (!store) return ok_status();
+  for (const auto& u : collected.accepted) {
+    if (auto s = store->put_update(u.header, u.payload.bytes); !s.ok()) return with_context(s.error(), "the update store");
+  }
+  if (auto s = store->put_model(closed.model_digest, model->layout(), closed.global); !s.ok()) {
+    return with_context(s.error(), "the update store");
+  }
+  return ok_status();
 }
 
 // The round's updates are dropped unused (nothing of them is released), the workers are told,

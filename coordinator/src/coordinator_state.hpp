@@ -23,6 +23,7 @@
 #include "fl/coordinator/round_engine.hpp"
 #include "fl/coordinator/round_metrics.hpp"
 #include "fl/coordinator/run_folder.hpp"
+#include "fl/coordinator/update_store.hpp"
 #include "fl/coordinator/worker_registry.hpp"
 #include "fl/ledger/ledger.hpp"
 
@@ -48,6 +49,7 @@ struct Coordinator::State {
   std::optional<MetricsWriter> metrics;
   std::vector<RoundObserver*> observers;  // the metrics writer, then any others
   std::unique_ptr<RoundEngine> engine;
+  std::optional<UpdateStore> store;  // the round's updates and models, kept for the terms' retention
   std::vector<float> global;
   common::Digest global_digest{};
   std::uint64_t next_round = 1;
@@ -65,6 +67,13 @@ struct Coordinator::State {
   Status open_ledger_and_resume();
   Status check_terms_unchanged() const;
   Status run_round(std::uint64_t round);
+  Status open_update_store();
+  // A member taking over a job whose owner died holds none of its files: the model the ledger's
+  // last round recorded comes from etcd (checked against the ledger's digest) into the run folder.
+  Status fetch_model_from_etcd(std::uint64_t round, const common::Digest& digest) const;
+  // Before the round is recorded: its accepted updates and its new model go into the store, so
+  // every round on the ledger can be re-run (round_audit.hpp) for the retention period.
+  Status store_round(const CollectedRound& collected, const ClosedRound& closed) const;
   Status resume_privacy_budget();
   void stop_for_budget(std::uint64_t round, const CollectedRound& collected, const std::string& why);
   Status save_model(const std::filesystem::path& path, std::uint64_t round, std::span<const float> params,

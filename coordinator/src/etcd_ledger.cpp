@@ -47,6 +47,7 @@ Result<EtcdLedger> open_etcd_ledger(const JobConfig& config, const std::string& 
   FL_ASSIGN_OR_RETURN(out.watchdog, ledger::ChainWatchdog::start(
                                         store, alarm_file(config.output_dir / "alarms.jsonl",
                                                           std::move(on_alarm))));
+  FL_ASSIGN_OR_RETURN(out.models, ledger::EtcdJobModels::open(out.owner->guarded(store)));
   ledger::ReplicaOptions replica;
   replica.store = out.owner->guarded(store);
   replica.replica_db = config.output_dir / "ledger.db";

@@ -17,4 +17,12 @@ void fault_point(std::string_view step, std::uint64_t round) {
   std::raise(SIGKILL);
 }
 
+bool tamper_with_aggregate(std::uint64_t round) {
+  const char* spec = std::getenv("FL_FAULT_TAMPER");
+  if (!spec || std::string(spec) != "aggregate:" + std::to_string(round)) return false;
+  spdlog::critical("FL_FAULT_TAMPER={}: RESEARCH MODE, round {} publishes a model its updates do not produce", spec,
+                   round);
+  return true;
+}
+
 }  // namespace fl::coordinator

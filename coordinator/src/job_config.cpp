@@ -56,13 +56,12 @@ Status read_enrolment(const ConfigTable& section, const std::filesystem::path& b
 Status read_terms(const ConfigTable& section, const std::filesystem::path& base_dir, TermsSettings& terms) {
   FL_ASSIGN_OR_RETURN(terms.purpose, section.text("purpose", ""));
   FL_ASSIGN_OR_RETURN(terms.data, section.text("data", ""));
-  FL_ASSIGN_OR_RETURN(auto days, section.integer("retention_days", 0, 0, 36'500));
+  FL_ASSIGN_OR_RETURN(auto days, section.integer("retention_days", 7, 0, 36'500));
   terms.retention_days = static_cast<std::uint64_t>(days);
   FL_ASSIGN_OR_RETURN(terms.readers, section.text_list("readers", std::vector<std::string>{}));
   FL_ASSIGN_OR_RETURN(auto keys, section.text_list("coordinators", std::vector<std::string>{}));
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    auto key = keys[i].size() == 64 ? common::public_key_from_hex(keys[i])
-                                    : common::load_public_key_file(resolve_config_path(base_dir, keys[i]));
+    auto key = common::public_key_from_text(keys[i], base_dir);
     if (!key.ok()) {
       return with_context(key.error(), section.where("coordinators") + "[" + std::to_string(i) +
                                            "] (64 hex digits or a public-key file)");

@@ -2,19 +2,21 @@
 
 #include <filesystem>
 
+#include "fl/models/dataset_spec.hpp"
+
 namespace fl::coordinator {
 
 namespace {
 
-// "idx:fashion-mnist, 10 classes": the spec's kind and file name (not where it lies here) and
-// the model's output width.
-std::string default_data(const std::string& spec, const common::TensorLayout& layout) {
-  const auto colon = spec.find(':');
-  const std::string kind = colon == std::string::npos ? "idx" : spec.substr(0, colon);
-  std::string path = colon == std::string::npos ? spec : spec.substr(colon + 1);
-  path = path.substr(0, path.find('?'));
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  std::string text = kind + ":" + std::filesystem::path(path).filename().string();
+// "idx:fashion-mnist, 10 classes": the spec's kind and file name (not where it
+// lies here) and the model's output width.
+std::string default_data(const std::string &spec, const common::TensorLayout &layout) {
+  std::string text = spec;
+  if (auto parsed = models::parse_dataset_spec(spec); parsed.ok()) {
+    auto path = parsed->path.lexically_normal();
+    if (!path.has_filename()) path = path.parent_path();
+    text = parsed->format + ":" + path.filename().string();
+  }
   if (!layout.tensors.empty() && !layout.tensors.back().shape.empty()) {
     text += ", " + std::to_string(layout.tensors.back().shape.back()) + " classes";
   }
@@ -23,9 +25,9 @@ std::string default_data(const std::string& spec, const common::TensorLayout& la
 
 }  // namespace
 
-Result<common::JobTerms> make_job_terms(const JobConfig& c, const common::TensorLayout& layout,
-                                        const common::Digest& model_digest, const common::PublicKey& coordinator,
-                                        const common::PublicKey& researcher) {
+Result<common::JobTerms> make_job_terms(const JobConfig &c, const common::TensorLayout &layout,
+                                        const common::Digest &model_digest, const common::PublicKey &coordinator,
+                                        const common::PublicKey &researcher) {
   common::JobTerms t;
   t.job_id = c.job_id;
   t.researcher = researcher;
@@ -43,7 +45,7 @@ Result<common::JobTerms> make_job_terms(const JobConfig& c, const common::Tensor
   t.readers = c.terms.readers;
   if (t.readers.empty() && t.retention_days > 0) t.readers = {"coordinators"};
   t.coordinators.push_back(coordinator);
-  for (const auto& k : c.terms.coordinators) {
+  for (const auto &k : c.terms.coordinators) {
     if (k != coordinator) t.coordinators.push_back(k);
   }
   if (auto problem = common::terms_problem(t)) {

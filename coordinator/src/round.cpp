@@ -6,9 +6,9 @@
 #include <optional>
 #include <random>
 
-#include "fl/common/update_attack.hpp"
 #include "fl/coordinator/contribution.hpp"
 #include "fl/coordinator/privacy/client_dp.hpp"
+#include "fl/coordinator/round_combine.hpp"
 #include "round_validation.hpp"
 
 namespace fl::coordinator {
@@ -38,13 +38,14 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
   auto& scorer = scoring.scorer;
   out.scorer = scorer.name();
   std::vector<std::uint64_t> samples;
-  std::vector<double> norms;
+  std::vector<std::span<const float>> received;
+  std::vector<common::PublicKey> workers;
   for (const auto& u : collected.accepted) {
     samples.push_back(u.header.num_samples);
-    norms.push_back(l2_norm(u.values));
+    received.push_back(u.values);
+    workers.push_back(u.header.worker_key);
   }
-  const auto weights = bounded_weights(samples, settings.bounds);
-  auto scales = norm_scales(norms, settings.bounds);
+  std::optional<double> reference_norm;
   if (settings.bounds.rescale_to_reference && !collected.accepted.empty()) {
     if (scoring.validation == nullptr) {
       return make_error(ErrorCode::kPrecondition,
@@ -52,27 +53,15 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
                         "([scoring] validation_samples > 0)");
     }
     FL_ASSIGN_OR_RETURN(const auto reference, scoring.validation->reference_update(global, collected.round));
-    const double target = l2_norm(reference);
-    for (std::size_t i = 0; i < scales.size(); ++i) scales[i] = norms[i] > 0 ? target / norms[i] : 1.0;
+    reference_norm = l2_norm(reference);
   }
-  std::vector<std::vector<float>> scaled;  // copies of the rescaled updates only
-  scaled.reserve(static_cast<std::size_t>(std::count_if(scales.begin(), scales.end(), [](double s) { return s != 1; })));
-  std::vector<UpdateView> views;
-  std::vector<std::span<const float>> received;
-  std::vector<common::PublicKey> workers;
+  auto bounded = bound_updates(received, samples, settings.bounds, reference_norm);
+  const auto& weights = bounded.weights;
+  auto& views = bounded.views;
+  out.clipped = bounded.clipped;
   double loss_sum = 0, sample_sum = 0;
   for (std::size_t i = 0; i < collected.accepted.size(); ++i) {
     const auto& u = collected.accepted[i];
-    std::span<const float> values = u.values;
-    if (scales[i] != 1) {
-      auto& copy = scaled.emplace_back(u.values.begin(), u.values.end());
-      common::scale_update(copy, scales[i]);
-      values = copy;
-      if (scales[i] < 1) ++out.clipped;
-    }
-    received.push_back(u.values);
-    workers.push_back(u.header.worker_key);
-    views.push_back({values, weights[i]});
     loss_sum += u.header.train_loss * weights[i];
     sample_sum += weights[i];
     out.slowest_train_seconds = std::max(out.slowest_train_seconds, u.header.train_seconds);
@@ -121,10 +110,7 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
     out.copy_group = std::move(screening.copy_group);
     out.scoring_seconds = Seconds(std::chrono::steady_clock::now() - scoring_start).count();
 
-    const auto lr = static_cast<float>(settings.server_learning_rate);
-    std::vector<float> change(combined.size());
-    for (std::size_t i = 0; i < change.size(); ++i) change[i] = lr * combined[i];
-    for (std::size_t i = 0; i < out.global.size(); ++i) out.global[i] += change[i];
+    const auto change = server_step(out.global, combined, settings.server_learning_rate);
     if (scoring.history != nullptr) scoring.history->record_round(collected.round, change, workers, received);
   }
   out.model_digest = common::digest_of(out.global);

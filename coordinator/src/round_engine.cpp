@@ -1,5 +1,7 @@
 #include "fl/coordinator/round_engine.hpp"
 
+#include "fl/common/job_terms.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "fl/common/zmq_channel.hpp"  // now_ms
@@ -228,7 +230,7 @@ void RoundEngine::handle_register(const InboundMessage& message) {
                                                  settings_.require_authenticated_key);
              !b.ok()) {
     ack.reason = b.error().message;
-  } else if (auto c = settings_.terms.empty() ? ok_status() : check_registration_consent(*req, settings_.terms_digest);
+  } else if (auto c = settings_.terms.empty() ? ok_status() : check_registration_consent(*req, common::terms_text_digest(settings_.terms));
              !c.ok()) {
     ack.reason = c.error().message;
   } else if (auto s = registry_.enrol(*req, message.peer, Clock::now(), message.source); !s.ok()) {

@@ -210,7 +210,9 @@ Result<std::vector<RoundReceipt>> Ledger::record_round(const common::KeyPair& au
     }
     round_index = txs.size();
     RoundResultBody result = round;
-    if (job.terms) result.terms_digest = common::terms_digest(*job.terms);
+    if (job.terms) {
+      result.terms_digest = existing != s.jobs().end() ? existing->second.terms_digest : common::terms_digest(*job.terms);
+    }
     txs.push_back(make_signed(authority, next(authority.public_key), now, std::move(result)));
     // The ledger's rules say what the round pays (minted or out of the escrow): apply the block
     // so far to a copy of the state and write the payments it then expects.

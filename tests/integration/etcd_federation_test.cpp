@@ -2,7 +2,8 @@
 // real workers and real etcd members on loopback: two coordinators on one 3-member cluster end
 // with every replica at etcd's head; a block rewritten while a job runs is named by the
 // coordinator's alarm and fails verification at its height; an owner paused past its lease
-// cannot append, no round is recorded twice, and the job resumes when the owner starts again.
+// cannot append, no round is recorded twice, and the job resumes when the owner starts again;
+// a killed owner's job is taken over by a standby member, and the workers follow it.
 // Skipped when etcd is not installed.
 #include <fstream>
 
@@ -55,7 +56,7 @@ class EtcdFederation : public Federation {
     ChildProcess p(argv, out);
     *code = p.wait(60s).value_or(-1);
     last_cli_ = test::read_file(out);
-    const auto brace = last_cli_.find('{');
+    const auto brace = last_cli_.find_first_of("{[");
     return nlohmann::json::parse(brace == std::string::npos ? "" : last_cli_.substr(brace), nullptr,
                                  false);
   }
@@ -206,6 +207,65 @@ TEST_F(EtcdFederation, APausedOwnerPastItsLeaseCannotAppendAndTheJobResumesWitho
   (void)replicate(dir_ / "final.db", &code);
   ASSERT_EQ(code, 0) << last_cli_;
   EXPECT_EQ(rounds_in(dir_ / "final.db", "itest"), (std::set<std::uint64_t>{1, 2, 3, 4, 5}));
+}
+
+TEST_F(EtcdFederation, WhenTheJobsOwnerIsKilledAnotherMemberTakesTheJobOverAndItsWorkersFollow) {
+  start_cluster(3);
+  JobSpec spec;
+  spec.rounds = 5;
+  spec.min_workers = 2;
+  write_etcd_configs(spec, 3);  // a 3 s lease
+  // The standby: the same job and keys, its own run folder.
+  std::string text = test::read_file(dir_ / "job.toml");
+  text.replace(text.find(run_.string()), run_.string().size(), run_b_.string());
+  std::ofstream(dir_ / "standby.toml") << text;
+  auto ports = test::free_ports(2);
+  ASSERT_TRUE(ports.ok());
+  const std::string a = "tcp://127.0.0.1:" + std::to_string((*ports)[0]);
+  const std::string b = "tcp://127.0.0.1:" + std::to_string((*ports)[1]);
+  auto owner = start_coordinator(a);
+  wait_for_endpoint();
+  ChildProcess standby({test::binary("fl-coordinator"), "run", "--config", (dir_ / "standby.toml").string(), "--bind", b},
+                       dir_ / "standby.out");
+  std::vector<ChildProcess> workers;
+  for (int k = 0; k < 2; ++k) {
+    workers.push_back(start_worker(k, 2, a, 0, {"--coordinator", a + "," + b, "--coordinator-key",
+                                                coordinator_key_file().string()}));
+  }
+  ASSERT_TRUE(test::wait_until([&] { return rows_recorded(run_) >= 2; }, 120s))
+      << test::read_file(dir_ / "coordinator.out");
+  EXPECT_FALSE(std::filesystem::exists(run_b_ / "endpoint")) << "the standby serves nothing while the owner lives";
+  owner.kill(SIGKILL);
+  (void)owner.wait(10s);
+  const auto killed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(test::wait_until([&] { return std::filesystem::exists(run_b_ / "endpoint"); }, 30s))
+      << test::read_file(dir_ / "standby.out");
+  const double takeover_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  std::cout << "takeover: the standby served the job " << takeover_s << " s after the owner was killed\n";
+  EXPECT_LT(takeover_s, 3 + 2 + 3) << "lease TTL + 2 s, and the standby's own start-up";
+  ASSERT_EQ(standby.wait(180s), 0) << test::read_file(dir_ / "standby.out");
+  for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0) << test::read_file(dir_ / "worker0.out");
+  const auto log = test::read_file(dir_ / "standby.out");
+  EXPECT_NE(log.find("taking over job 'itest' after round"), std::string::npos) << log;
+
+  int code = -1;
+  (void)replicate(dir_ / "final.db", &code);
+  ASSERT_EQ(code, 0) << last_cli_;
+  EXPECT_EQ(rounds_in(dir_ / "final.db", "itest"), (std::set<std::uint64_t>{1, 2, 3, 4, 5}));
+  // Receipts from before the takeover name blocks of the final chain.
+  const auto blocks = cli({"blocks", "--db", (dir_ / "final.db").string()}, &code);
+  ASSERT_EQ(code, 0) << last_cli_;
+  std::map<std::uint64_t, std::string> hash_at;
+  for (const auto& blk : blocks) hash_at[blk["height"].get<std::uint64_t>()] = blk["hash"].get<std::string>();
+  std::ifstream receipts(dir_ / "w0.receipts");
+  std::string line;
+  int checked = 0;
+  while (std::getline(receipts, line)) {
+    const auto r = nlohmann::json::parse(line);
+    EXPECT_EQ(hash_at[r["block_height"].get<std::uint64_t>()], r["block_hash"].get<std::string>()) << line;
+    ++checked;
+  }
+  EXPECT_GE(checked, 3) << "receipts from both coordinators";
 }
 
 }  // namespace

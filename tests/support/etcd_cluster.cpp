@@ -15,6 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+}  // namespace
+
 // `n` distinct free loopback ports: all bound at once (so they differ), then released.
 Result<std::vector<int>> free_ports(int n) {
   std::vector<int> fds, ports;
@@ -37,7 +39,6 @@ Result<std::vector<int>> free_ports(int n) {
   return ports;
 }
 
-}  // namespace
 
 std::optional<std::string> EtcdCluster::binary() {
   if (const char* env = std::getenv("FL_ETCD_BIN"); env && fs::exists(env)) return env;

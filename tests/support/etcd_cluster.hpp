@@ -15,6 +15,9 @@
 
 namespace fl::test {
 
+// `n` distinct free loopback ports: all bound at once (so they differ), then released.
+Result<std::vector<int>> free_ports(int n);
+
 class EtcdCluster {
  public:
   // The etcd binary ($FL_ETCD_BIN, /usr/bin/etcd or etcd on PATH), or nullopt.

@@ -37,11 +37,13 @@ Status HandshakeWatch::check(const std::string& endpoint, const common::PublicKe
       succeeded_ = true;
       handshaking_ = false;
       failures_ = 0;
+      down_since_.reset();
     } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
       refused_ = true;
-    } else if (id == ZMQ_EVENT_DISCONNECTED && handshaking_) {
+    } else if (id == ZMQ_EVENT_DISCONNECTED) {
+      if (succeeded_ && !handshaking_ && !down_since_) down_since_ = std::chrono::steady_clock::now();
+      if (handshaking_) ++failures_;
       handshaking_ = false;
-      ++failures_;
     }
   }
   if (refused_) {

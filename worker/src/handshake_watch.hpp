@@ -3,6 +3,8 @@
 // with a clear message instead of silent retries. Private to fl_worker.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <zmq.hpp>
 
@@ -20,6 +22,9 @@ class HandshakeWatch {
   Status check(const std::string& endpoint, const common::PublicKey& pinned,
                const common::PublicKey& own);
   bool authenticated() const { return succeeded_; }
+  // Since when the connection has been down (as of the last check()); nullopt while it is up or
+  // before it first came up.
+  std::optional<std::chrono::steady_clock::time_point> down_since() const { return down_since_; }
 
   static constexpr int kMaxFailures = 4;
 
@@ -29,6 +34,7 @@ class HandshakeWatch {
   bool handshaking_ = false;
   int failures_ = 0;
   bool refused_ = false;
+  std::optional<std::chrono::steady_clock::time_point> down_since_;
 };
 
 }  // namespace fl::worker

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "fl/common/config_table.hpp"
@@ -20,7 +19,7 @@ std::string number_text(double v) {
   return out.str();
 }
 
-Result<TrainingHours> parse_hours(const std::string& text, const std::string& where) {
+Result<TrainingHours> parse_hours(const std::string &text, const std::string &where) {
   TrainingHours h;
   const auto dash = text.find('-');
   try {
@@ -31,8 +30,9 @@ Result<TrainingHours> parse_hours(const std::string& text, const std::string& wh
     const auto rest = text.substr(dash + 1);
     h.end = std::stoi(rest, &used);
     if (used != rest.size()) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    return make_error(ErrorCode::kInvalidArgument, where + " = \"" + text + "\": expected \"START-END\" in local hours, e.g. \"22-7\"");
+  } catch (const std::exception &) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      where + " = \"" + text + "\": expected \"START-END\" in local hours, e.g. \"22-7\"");
   }
   if (h.start < 0 || h.start > 23 || h.end < 1 || h.end > 24 || h.start == h.end) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -41,13 +41,10 @@ Result<TrainingHours> parse_hours(const std::string& text, const std::string& wh
   return h;
 }
 
-}  // namespace
-
-Result<WorkerPolicy> parse_policy(std::string_view text, const std::string& source_name) {
-  FL_ASSIGN_OR_RETURN(auto cfg, common::ConfigTable::parse_text(text, source_name));
+Result<WorkerPolicy> policy_from_table(const common::ConfigTable &cfg) {
   FL_ASSIGN_OR_RETURN(auto p, cfg.section("policy"));
   WorkerPolicy policy;
-  policy.source = source_name;
+  policy.source = cfg.source_name();
   FL_ASSIGN_OR_RETURN(auto keys, p.text_list("researchers", std::vector<std::string>{}));
   for (std::size_t i = 0; i < keys.size(); ++i) {
     auto key = common::public_key_from_hex(keys[i]);
@@ -85,16 +82,20 @@ Result<WorkerPolicy> parse_policy(std::string_view text, const std::string& sour
   return policy;
 }
 
-Result<WorkerPolicy> load_policy(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return make_error(ErrorCode::kNotFound, "policy file " + path.string() + " cannot be opened");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_policy(text.str(), path.string());
+}  // namespace
+
+Result<WorkerPolicy> parse_policy(std::string_view text, const std::string &source_name) {
+  FL_ASSIGN_OR_RETURN(auto cfg, common::ConfigTable::parse_text(text, source_name));
+  return policy_from_table(cfg);
 }
 
-std::optional<std::string> policy_refusal(const WorkerPolicy& p, const common::JobTerms& t) {
-  const auto clause = [&p](const std::string& key) { return p.source + ": " + key; };
+Result<WorkerPolicy> load_policy(const std::filesystem::path &path) {
+  FL_ASSIGN_OR_RETURN(auto cfg, common::ConfigTable::parse_file(path));
+  return policy_from_table(cfg);
+}
+
+std::optional<std::string> policy_refusal(const WorkerPolicy &p, const common::JobTerms &t) {
+  const auto clause = [&p](const std::string &key) { return p.source + ": " + key; };
   if (!p.researchers.empty() &&
       std::find(p.researchers.begin(), p.researchers.end(), t.researcher) == p.researchers.end()) {
     return clause("researchers") + " does not list the job's researcher " + common::to_hex(t.researcher);
@@ -103,11 +104,13 @@ std::optional<std::string> policy_refusal(const WorkerPolicy& p, const common::J
     return clause("min_reward_per_round = " + std::to_string(p.min_reward_per_round)) + ", but the job pays " +
            std::to_string(t.reward_per_round) + " a round";
   }
-  if (p.require_dp && !t.privacy) return clause("require_dp = true") + ", but the job makes no differential-privacy promise";
+  if (p.require_dp && !t.privacy)
+    return clause("require_dp = true") + ", but the job makes no differential-privacy promise";
   if (p.max_epsilon) {
     if (!t.privacy) {
       return clause("max_epsilon = " + number_text(*p.max_epsilon)) +
-             ", but the job makes no differential-privacy promise (epsilon is unbounded)";
+             ", but the job makes no differential-privacy promise (epsilon is "
+             "unbounded)";
     }
     if (t.privacy->epsilon > *p.max_epsilon) {
       return clause("max_epsilon = " + number_text(*p.max_epsilon)) + ", but the job's DP target is epsilon " +
@@ -125,26 +128,26 @@ std::optional<std::string> policy_refusal(const WorkerPolicy& p, const common::J
   const auto kind = common::model_kind(t.model);
   if (!p.models.empty() && std::find(p.models.begin(), p.models.end(), kind) == p.models.end()) {
     std::string listed;
-    for (const auto& m : p.models) listed += (listed.empty() ? "" : ", ") + m;
+    for (const auto &m : p.models) listed += (listed.empty() ? "" : ", ") + m;
     return clause("models = [" + listed + "]") + ", but the job runs a '" + kind + "' model";
   }
   return std::nullopt;
 }
 
-bool may_train_at(const WorkerPolicy& p, std::time_t now) {
+bool may_train_at(const WorkerPolicy &p, std::time_t now) {
   if (!p.hours) return true;
   std::tm local{};
   localtime_r(&now, &local);
   const int h = local.tm_hour;
-  const auto& w = *p.hours;
+  const auto &w = *p.hours;
   return w.start < w.end ? (h >= w.start && h < w.end) : (h >= w.start || h < w.end);
 }
 
-std::string to_string(const TrainingHours& hours) {
+std::string to_string(const TrainingHours &hours) {
   return std::to_string(hours.start) + "-" + std::to_string(hours.end);
 }
 
-Status apply_resource_limits(const WorkerPolicy& p, int& threads) {
+Status apply_resource_limits(const WorkerPolicy &p, int &threads) {
   if (p.threads > 0 && (threads <= 0 || threads > p.threads)) threads = p.threads;
   if (p.memory_mb > 0) {
     const rlim_t bytes = static_cast<rlim_t>(p.memory_mb) << 20;

@@ -62,8 +62,8 @@ Status check_connection_options(const WorkerOptions& options) {
                  "(messages are still checked against coordinator key {})",
                  options.coordinator, common::short_id(*options.coordinator_key));
   }
-  if (auto s = common::check_endpoint(options.coordinator); !s.ok()) {
-    return with_context(s.error(), "--coordinator");
+  for (const auto& endpoint : coordinator_endpoints(options.coordinator)) {
+    if (auto s = common::check_endpoint(endpoint); !s.ok()) return with_context(s.error(), "--coordinator");
   }
   return ok_status();
 }
@@ -92,6 +92,21 @@ Status run_checked(WorkerOptions options) {
 }
 
 }  // namespace
+
+std::vector<std::string> coordinator_endpoints(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = list.find(',', start);
+    auto item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
 
 Result<JobCheck> check_job(const WorkerOptions& options) {
   try {

@@ -28,6 +28,10 @@ namespace {
 constexpr std::chrono::milliseconds kPoll{200};
 constexpr double kFirstRetrySeconds = 1.0;
 constexpr double kMaxRetrySeconds = 30.0;
+// With several coordinators: how long the connection may stay down before the next is tried,
+// and the longest wait between registration tries (a standby takes a job within its lease TTL).
+constexpr std::chrono::seconds kFailover{3};
+constexpr double kMaxRetrySecondsAmongMembers = 4.0;
 
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
@@ -54,12 +58,26 @@ Result<JobCheck> WorkerSession::check() {
     FL_ASSIGN_OR_RETURN(auto joined, register_with_coordinator());
     if (joined == Joined::kStopped) return make_error(ErrorCode::kUnavailable, "stopped by a signal");
     if (joined == Joined::kJobOver || !checked_) {
-      return make_error(ErrorCode::kUnavailable, "the coordinator at " + o_.coordinator + " ended the job before answering");
+      return make_error(ErrorCode::kUnavailable, "the coordinator at " + endpoint() + " ended the job before answering");
     }
     return *checked_;
   } catch (const zmq::error_t& e) {
     return make_error(ErrorCode::kIo, std::string("ZeroMQ: ") + e.what());
   }
+}
+
+bool WorkerSession::next_endpoint() {
+  if (endpoints_.size() < 2) return false;
+  current_ = (current_ + 1) % endpoints_.size();
+  spdlog::info("trying the job's next coordinator, at {}", endpoint());
+  return true;
+}
+
+Result<bool> WorkerSession::coordinator_lost() {
+  if (endpoints_.size() < 2 || !watch_) return false;
+  FL_RETURN_IF_ERROR(watch_->check(endpoint(), coordinator_key_, key_.public_key));
+  const auto since = watch_->down_since();
+  return since && Clock::now() - *since > kFailover;
 }
 
 Status WorkerSession::connect() {
@@ -76,9 +94,9 @@ Status WorkerSession::connect() {
     socket_.set(zmq::sockopt::reconnect_ivl, 100);
     socket_.set(zmq::sockopt::reconnect_ivl_max, 1000);
     socket_.set(zmq::sockopt::maxmsgsize, std::int64_t{1} << 32);
-    socket_.connect(o_.coordinator);
+    socket_.connect(endpoint());
   } catch (const zmq::error_t& e) {
-    return make_error(ErrorCode::kIo, "cannot connect to " + o_.coordinator + ": " + e.what());
+    return make_error(ErrorCode::kIo, "cannot connect to " + endpoint() + ": " + e.what());
   }
   return ok_status();
 }
@@ -117,7 +135,7 @@ std::optional<Result<WorkerSession::Joined>> WorkerSession::answer_to_registrati
   if (env.type == MessageType::kShutdown) {
     std::string reason;
     if (!signed_shutdown(env, &reason)) return std::nullopt;
-    spdlog::info("coordinator at {} ended the job before this worker joined: {}", o_.coordinator, reason);
+    spdlog::info("coordinator at {} ended the job before this worker joined: {}", endpoint(), reason);
     return Result<Joined>(Joined::kJobOver);
   }
   if (env.type != MessageType::kRegisterAck) return std::nullopt;
@@ -132,7 +150,7 @@ std::optional<Result<WorkerSession::Joined>> WorkerSession::answer_to_registrati
     return std::nullopt;
   }
   if (!o_.job_id.empty() && ack->job_id != o_.job_id) {
-    return Result<Joined>(make_error(ErrorCode::kPrecondition, "the coordinator at " + o_.coordinator +
+    return Result<Joined>(make_error(ErrorCode::kPrecondition, "the coordinator at " + endpoint() +
                                                                    " runs job '" + ack->job_id +
                                                                    "', not '" + o_.job_id + "' of the job card"));
   }
@@ -159,10 +177,10 @@ std::optional<Result<WorkerSession::Joined>> WorkerSession::answer_to_registrati
   if (!ack->accepted) {
     return Result<Joined>(
         make_error(ErrorCode::kPrecondition,
-                   "coordinator at " + o_.coordinator + " refused registration: " + ack->reason));
+                   "coordinator at " + endpoint() + " refused registration: " + ack->reason));
   }
   job_id_ = ack->job_id;
-  spdlog::info("registered with {} (key {}, {}) for job '{}' as {} ({} samples)", o_.coordinator,
+  spdlog::info("registered with {} (key {}, {}) for job '{}' as {} ({} samples)", endpoint(),
                common::short_id(coordinator_key_), o_.plaintext ? "plaintext" : "CURVE", job_id_,
                common::short_id(key_.public_key), local_.indices.size());
   return Result<Joined>(Joined::kRegistered);
@@ -181,14 +199,14 @@ Result<WorkerSession::Joined> WorkerSession::register_with_coordinator() {
   const bool forever = o_.connect_timeout_s <= 0;
   const auto deadline = started + to_ms(o_.connect_timeout_s);
   double wait_s = kFirstRetrySeconds;
-  spdlog::info("connecting to {} to register", o_.coordinator);
+  spdlog::info("connecting to {} to register", endpoint());
   (void)send(MessageType::kRegister, first_contact());
   while (true) {
     auto until = Clock::now() + to_ms(wait_s);
     if (!forever) until = std::min(until, deadline);
     while (Clock::now() < until) {
       if (stopping()) return Joined::kStopped;
-      if (watch_) FL_RETURN_IF_ERROR(watch_->check(o_.coordinator, coordinator_key_, key_.public_key));
+      if (watch_) FL_RETURN_IF_ERROR(watch_->check(endpoint(), coordinator_key_, key_.public_key));
       auto msg = common::receive_message(socket_, common::SocketRole::kDealer, kPoll);
       if (!msg.ok() || !msg->has_value()) continue;
       if (auto answer = answer_to_registration(**msg)) return std::move(*answer);
@@ -197,17 +215,19 @@ Result<WorkerSession::Joined> WorkerSession::register_with_coordinator() {
     const double waited_s = std::chrono::duration<double>(Clock::now() - started).count();
     if (!forever && Clock::now() >= deadline) {
       return make_error(ErrorCode::kTimeout,
-                        "no answer from the coordinator at " + o_.coordinator + " after " +
+                        "no answer from the coordinator at " + endpoint() + " after " +
                             std::to_string(static_cast<int>(waited_s)) +
                             " s; check the address and that fl-coordinator is running there "
                             "(--connect-timeout SECONDS waits longer, 0 forever)");
     }
-    // The coordinator may be down or restarting: a fresh socket, and ask again.
+    // The coordinator may be down or restarting: a fresh socket (to the next of the job's
+    // coordinators, when there are several), and ask again.
+    const bool moved = next_endpoint();
     FL_RETURN_IF_ERROR(connect());
     (void)send(MessageType::kRegister, first_contact());
-    wait_s = std::min(wait_s * 2, kMaxRetrySeconds);
+    wait_s = std::min(wait_s * 2, moved ? kMaxRetrySecondsAmongMembers : kMaxRetrySeconds);
     spdlog::warn("connecting to {}; no answer yet after {:.0f}s, retrying (next try in {:.0f}s)",
-                 o_.coordinator, waited_s, wait_s);
+                 endpoint(), waited_s, wait_s);
   }
 }
 
@@ -444,6 +464,16 @@ Status WorkerSession::serve() {
   const auto beat = to_ms(o_.heartbeat_s);
   while (true) {
     if (stopping()) return stopped();
+    FL_ASSIGN_OR_RETURN(const bool lost, coordinator_lost());
+    if (lost) {
+      spdlog::warn("the coordinator at {} has been unreachable for {} s", endpoint(), kFailover.count());
+      next_endpoint();
+      FL_RETURN_IF_ERROR(connect());
+      FL_ASSIGN_OR_RETURN(joined, register_with_coordinator());
+      if (joined == Joined::kStopped) return stopped();
+      if (joined == Joined::kJobOver) return ok_status();
+      continue;
+    }
     if (Clock::now() >= next_heartbeat) {
       (void)send(MessageType::kHeartbeat,
                  common::encode(common::Heartbeat{key_.public_key, common::now_ms()}));

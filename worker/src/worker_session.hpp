@@ -31,7 +31,8 @@ class WorkerSession {
  public:
   WorkerSession(const WorkerOptions& o, common::KeyPair key, LocalData data, torch::Device device)
       : o_(o), key_(std::move(key)), local_(std::move(data)), device_(device),
-        coordinator_key_(o.coordinator_key.value_or(common::PublicKey{})) {}
+        coordinator_key_(o.coordinator_key.value_or(common::PublicKey{})),
+        endpoints_(coordinator_endpoints(o.coordinator)) {}
 
   // Ok when the job ends or a stop signal arrives. Never throws.
   Status run();
@@ -58,6 +59,12 @@ class WorkerSession {
   void request_model_file(const common::Digest& digest, common::Envelope task);
   void handle_model_file(const common::Envelope& env);
   bool stopping() const;
+  // The job's coordinators (--coordinator A,B,C): the one tried now, and the move to the next
+  // when it stops answering (the job's owner died and another member takes it over).
+  const std::string& endpoint() const { return endpoints_[current_]; }
+  bool next_endpoint();  // false with a single endpoint
+  // True when the connection has been down past the failover time and another endpoint exists.
+  Result<bool> coordinator_lost();
   Status send(common::MessageType type, const std::string& header,
               std::span<const std::uint8_t> payload = {}) {
     return common::send_message(socket_, common::SocketRole::kDealer, {}, type, header, payload);
@@ -83,6 +90,8 @@ class WorkerSession {
   std::ofstream receipts_;
   std::optional<common::Envelope> waiting_task_;  // the latest task waiting for its model file
   std::set<common::Digest> verified_model_files_;  // cached files whose digest was checked
+  std::vector<std::string> endpoints_;
+  std::size_t current_ = 0;
 };
 
 }  // namespace fl::worker

@@ -103,6 +103,9 @@ Result<KeyPair> load_key_file(const std::filesystem::path& path);
 Status save_public_key_file(const std::filesystem::path& path, const PublicKey& key);
 // Reads either a key file or a public-key file and returns its public key.
 Result<PublicKey> load_public_key_file(const std::filesystem::path& path);
+// A public key given as text: 64 hex digits, or else the path of a key or public-key file
+// (relative to `base_dir` when relative).
+Result<PublicKey> public_key_from_text(std::string_view text, const std::filesystem::path& base_dir = {});
 
 // CurveZMQ keys from an Ed25519 identity (libsodium's Ed25519 -> X25519 map), so each party
 // has one identity: the key that signs its messages also authenticates its connections.

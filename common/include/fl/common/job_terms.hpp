@@ -58,6 +58,8 @@ std::string terms_text(const JobTerms& terms);  // canonical JSON
 Result<JobTerms> parse_terms(std::string_view text);
 // BLAKE2b-256("fl-terms-v1" || terms_text(terms)).
 Digest terms_digest(const JobTerms& terms);
+// The same digest of terms already in canonical text (as offered in a challenge).
+Digest terms_text_digest(std::string_view canonical_text);
 // A human-readable listing, one "name: value" line per term (fl-worker check, fl-ledger show).
 std::string describe_terms(const JobTerms& terms);
 

@@ -11,6 +11,7 @@
 #include "fl/common/result.hpp"
 #include "fl/coordinator/job_config.hpp"
 #include "fl/ledger/chain_watchdog.hpp"
+#include "fl/ledger/etcd_job_models.hpp"
 #include "fl/ledger/job_owner_lease.hpp"
 #include "fl/ledger/ledger.hpp"
 
@@ -19,6 +20,8 @@ namespace fl::coordinator {
 struct EtcdLedger {
   std::unique_ptr<ledger::JobOwnerLease> owner;
   std::unique_ptr<ledger::ChainWatchdog> watchdog;
+  // The job's latest model beside the chain, for a member that takes the job over.
+  std::unique_ptr<ledger::EtcdJobModels> models;
   std::unique_ptr<ledger::Ledger> ledger;  // declared last: goes first
 };
 

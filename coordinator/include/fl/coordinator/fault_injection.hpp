@@ -15,4 +15,9 @@ inline constexpr std::string_view kFaultSteps[] = {"collected", "checkpoint", "l
 
 void fault_point(std::string_view step, std::uint64_t round);
 
+// RESEARCH MODE, for the audit tests: with FL_FAULT_TAMPER="aggregate:ROUND" the coordinator
+// publishes (stores and records) a global model for ROUND that its updates do not produce (the
+// first parameter moved by 0.01), as a dishonest coordinator would. True when it should.
+bool tamper_with_aggregate(std::uint64_t round);
+
 }  // namespace fl::coordinator

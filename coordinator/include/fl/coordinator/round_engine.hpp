@@ -58,7 +58,6 @@ struct EngineSettings {
   // offered with every challenge; a registration without consent to them is refused. Empty: a
   // job without terms (simulate, unit tests).
   std::string terms;
-  common::Digest terms_digest{};
   common::Signature terms_signature{};
   // Called for each equivocation (the coordinator keeps it as evidence).
   std::function<void(std::uint64_t round, const Equivocation&)> on_equivocation;

@@ -32,6 +32,8 @@ struct TaskBounds {
 };
 
 struct WorkerOptions {
+  // The coordinator's endpoint, or the job's coordinators "tcp://A,tcp://B,...": the worker
+  // moves to the next when the one it serves stays unreachable (a member took the job over).
   std::string coordinator = "tcp://127.0.0.1:5555";
   // The coordinator's Ed25519 key this worker pins (from --job-card or --coordinator-key):
   // CURVE accepts only a server proving it, and tasks, shutdowns and acknowledgements must be
@@ -65,6 +67,9 @@ struct WorkerOptions {
   // Empty: $XDG_CACHE_HOME/fedledger/models, else ~/.cache/fedledger/models.
   std::filesystem::path model_cache_dir;
 };
+
+// "tcp://A,tcp://B" -> {"tcp://A", "tcp://B"} (spaces around commas ignored; one endpoint: itself).
+std::vector<std::string> coordinator_endpoints(const std::string& list);
 
 // Runs until the coordinator says the job is over or a stop signal arrives (Ok), or something
 // unrecoverable happens (a malformed endpoint, a refused registration, no answer within

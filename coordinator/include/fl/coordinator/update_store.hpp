@@ -1,0 +1,52 @@
+// The coordinator's content-addressed store of what its rounds were made of: every accepted
+// update (its signed header and payload, as received) under its update digest, and every global
+// model under its model digest, in a folder (`<output>/store/`). The ledger names both digests,
+// so the store is a cache the ledger checks: whatever is read back is verified against the
+// digest it was asked for (and an update against its worker's signature). Kept for the job's
+// terms' retention_days, then removed. No torch here.
+#pragma once
+
+#include <filesystem>
+#include <span>
+#include <vector>
+
+#include "fl/common/crypto.hpp"
+#include "fl/common/result.hpp"
+#include "fl/common/tensor_codec.hpp"
+#include "fl/common/wire.hpp"
+
+namespace fl::coordinator {
+
+struct StoredUpdate {
+  common::UpdateHeader header;
+  std::vector<float> values;
+};
+
+class UpdateStore {
+ public:
+  explicit UpdateStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  const std::filesystem::path& dir() const { return dir_; }
+
+  // Both write to a temporary file, fsync it and rename it into place; an existing entry (same
+  // digest, so the same bytes) is left as it is.
+  Status put_update(const common::UpdateHeader& header,
+                    std::span<const std::uint8_t> payload) const;
+  Status put_model(const common::Digest& digest, const common::TensorLayout& layout,
+                   std::span<const float> values) const;
+
+  // kNotFound when absent ("... is not in the store at DIR"); kCorrupt when the bytes do not
+  // decode, or do not match the digest or the worker's signature.
+  Result<StoredUpdate> update(const common::Digest& update_digest) const;
+  Result<std::vector<float>> model(const common::Digest& model_digest) const;
+
+  // Removes entries written more than `days` days ago; returns how many.
+  Result<std::size_t> remove_older_than(std::uint64_t days) const;
+
+  std::filesystem::path update_path(const common::Digest& d) const;
+  std::filesystem::path model_path(const common::Digest& d) const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+}  // namespace fl::coordinator

@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# The multi-coordinator demo: installs what is missing, builds, starts a 3-member etcd cluster
+# and 3 coordinators for one job on loopback (one owns the job, two stand by), and 4 workers
+# that know all three. Mid-job it kills the job's owner (a standby takes the job over and the
+# workers follow it), later the etcd leader (a new one is elected; the member comes back).
+# It ends by printing every replica's height and head hash, `fl-ledger verify` and `fl-ledger
+# audit` on each, and the checkpoint 3 witnesses cosigned after auditing every round.
+#
+# Usage: deploy/federation-demo.sh [--rounds R] [--workers N] [--run-dir DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+rounds=6 workers=4 run_dir=""
+while (($#)); do
+  case "$1" in
+    --rounds) rounds=$2; shift 2 ;;
+    --workers) workers=$2; shift 2 ;;
+    --run-dir) run_dir=$2; shift 2 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "federation-demo.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+((rounds >= 4)) || { echo "federation-demo.sh: --rounds must be at least 4" >&2; exit 2; }
+
+deploy/install-deps.sh
+echo "== building (Release)"
+deploy/build.sh
+bin=$root/${FL_BUILD_DIR:-build}/bin
+
+run_dir=${run_dir:-$root/runs/federation-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$run_dir"
+run_dir=$(cd "$run_dir" && pwd)
+cd "$run_dir"
+rm -rf etcd c0 c1 c2 store-all witness-* ./*.log
+mkdir -p keys logs
+echo "== run folder: $run_dir"
+
+pids=()
+etcd_pids=()
+cleanup() {
+  for p in "${pids[@]}" "${etcd_pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# Free loopback ports: 6 for etcd (client, peer) and 3 for the coordinators.
+ports=()
+port=$((20000 + RANDOM % 20000))
+while ((${#ports[@]} < 9)); do
+  if ! ss -Htln "sport = :$port" | grep -q .; then ports+=("$port"); fi
+  port=$((port + 1))
+done
+
+echo "== etcd: 3 members on loopback"
+initial="" clients=""
+for i in 0 1 2; do
+  initial+="${initial:+,}m$i=http://127.0.0.1:${ports[2 * i + 1]}"
+  clients+="${clients:+,}http://127.0.0.1:${ports[2 * i]}"
+done
+start_member() {
+  local i=$1
+  etcd --name "m$i" --data-dir "etcd/m$i" \
+    --listen-client-urls "http://127.0.0.1:${ports[2 * i]}" --advertise-client-urls "http://127.0.0.1:${ports[2 * i]}" \
+    --listen-peer-urls "http://127.0.0.1:${ports[2 * i + 1]}" --initial-advertise-peer-urls "http://127.0.0.1:${ports[2 * i + 1]}" \
+    --initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token fl-demo \
+    --heartbeat-interval 50 --election-timeout 500 --log-level warn >>"logs/etcd-m$i.log" 2>&1 &
+  etcd_pids[i]=$!
+}
+for i in 0 1 2; do start_member "$i"; done
+for _ in $(seq 1 100); do
+  ETCDCTL_API=3 etcdctl --endpoints "$clients" endpoint health >/dev/null 2>&1 && break
+  sleep 0.2
+done
+ETCDCTL_API=3 etcdctl --endpoints "$clients" endpoint health 2>&1 | sed 's/^/   /'
+
+# One authority key shared by the members (consortium genesis is future work), one researcher.
+"$bin/fl-worker" keygen --out keys/coordinator.key >/dev/null
+"$bin/fl-worker" keygen --out keys/researcher.key >/dev/null
+allow=""
+for ((k = 0; k < workers; k++)); do
+  "$bin/fl-worker" keygen --out "keys/worker-$k.key" >/dev/null
+  allow+="\"$run_dir/keys/worker-$k.key.pub\", "
+done
+endpoints=""
+for c in 0 1 2; do endpoints+="${endpoints:+,}tcp://127.0.0.1:${ports[6 + c]}"; done
+
+for c in 0 1 2; do
+  mkdir -p "c$c"
+  cat >"c$c.toml" <<TOML
+# Written by deploy/federation-demo.sh: coordinator $c of 3 for one job.
+[job]
+id = "federation-demo"
+model = "mlp"
+rounds = $rounds
+seed = 42
+[data]
+dir = "/usr/share/datasets/fashion-mnist"
+eval_limit = 3000
+[training]
+epochs = 1
+batch_size = 32
+learning_rate = 0.05
+[round]
+min_workers = $workers
+quorum_fraction = 0.75
+soft_deadline_s = 30
+deadline_s = 90
+registration_wait_s = 120
+[enrolment]
+allow_files = [${allow%, }]
+[network]
+bind = "tcp://127.0.0.1:${ports[6 + c]}"
+[ledger]
+reward_per_round = 1000
+etcd = "$clients"
+lease_ttl_s = 3
+[terms]
+purpose = "FedLedger federation demo: one job, three coordinators, one replicated ledger"
+[output]
+dir = "$run_dir/c$c"
+live_table = false
+coordinator_key = "$run_dir/keys/coordinator.key"
+researcher_key = "$run_dir/keys/researcher.key"
+TOML
+done
+
+echo "== coordinators: c0 owns the job, c1 and c2 stand by (each with its own replica of the chain)"
+"$bin/fl-coordinator" run --config c0.toml 2>logs/c0.log &
+pids+=($!)
+owner_pid=$!
+for _ in $(seq 1 300); do [[ -s c0/endpoint ]] && break; sleep 0.1; done
+[[ -s c0/endpoint ]] || { echo "c0 did not start:"; tail -20 logs/c0.log; exit 1; }
+declare -A coordinator_pid
+coordinator_pid[0]=$owner_pid
+for c in 1 2; do
+  "$bin/fl-coordinator" run --config "c$c.toml" 2>"logs/c$c.log" &
+  pids+=($!)
+  coordinator_pid[$c]=$!
+done
+"$bin/fl-coordinator" job-card --config c0.toml --endpoint "$(cat c0/endpoint)" --out job.card
+
+echo "== $workers workers; each knows the three coordinators: $endpoints"
+for ((k = 0; k < workers; k++)); do
+  "$bin/fl-worker" run --job-card job.card --coordinator "$endpoints" --key "keys/worker-$k.key" \
+    --partition "$k/$workers" --partitioner dirichlet:1.0 --partition-seed 42 --threads 1 \
+    --receipts "logs/worker-$k.receipts.jsonl" >"logs/worker-$k.log" 2>&1 &
+  pids+=($!)
+done
+
+rows() { [[ -f "$1/metrics.jsonl" ]] && wc -l <"$1/metrics.jsonl" || echo 0; }
+wait_rows() {  # wait_rows DIR N: until DIR has recorded N rounds
+  for _ in $(seq 1 1800); do (($(rows "$1") >= $2)) && return 0; sleep 0.1; done
+  echo "timed out waiting for round $2 in $1"; return 1
+}
+wait_rows c0 2
+echo "== round 2 recorded by c0; killing the job's owner c0 (SIGKILL)"
+kill -9 "$owner_pid"
+killed=$(date +%s.%N)
+new_owner=""
+for _ in $(seq 1 300); do
+  for c in 1 2; do [[ -s c$c/endpoint ]] && new_owner=$c; done
+  [[ -n $new_owner ]] && break
+  sleep 0.1
+done
+[[ -n $new_owner ]] || { echo "no standby took the job over"; tail -5 logs/c1.log logs/c2.log; exit 1; }
+takeover=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $killed}")
+echo "   c$new_owner took the job over ${takeover} s after the kill (lease TTL 3 s); $(grep -h 'taking over job' "logs/c$new_owner.log" | sed 's/.*taking over/taking over/')"
+
+wait_rows "c$new_owner" 1
+# `endpoint status` prints "URL, ID, VERSION, SIZE, IS_LEADER, ...", one member per line.
+leader_url=$(ETCDCTL_API=3 etcdctl --endpoints "$clients" endpoint status 2>/dev/null |
+  awk -F', ' '$5 == "true" {print $1}' | head -1)
+leader=0
+for i in 0 1 2; do [[ $leader_url == "http://127.0.0.1:${ports[2 * i]}" ]] && leader=$i; done
+echo "== killing the etcd leader m$leader (SIGKILL); the other two elect a new one"
+kill -9 "${etcd_pids[leader]}"
+wait_rows "c$new_owner" 2
+echo "   round recorded without m$leader; starting m$leader again"
+etcd --name "m$leader" --data-dir "etcd/m$leader" \
+  --listen-client-urls "http://127.0.0.1:${ports[2 * leader]}" --advertise-client-urls "http://127.0.0.1:${ports[2 * leader]}" \
+  --listen-peer-urls "http://127.0.0.1:${ports[2 * leader + 1]}" --initial-advertise-peer-urls "http://127.0.0.1:${ports[2 * leader + 1]}" \
+  --initial-cluster "$initial" --initial-cluster-state existing --initial-cluster-token fl-demo \
+  --heartbeat-interval 50 --election-timeout 500 --log-level warn >>"logs/etcd-m$leader.log" 2>&1 &
+etcd_pids[leader]=$!
+
+if ! wait "${coordinator_pid[$new_owner]}"; then
+  echo "c$new_owner failed:"; tail -20 "logs/c$new_owner.log"; exit 1
+fi
+other=$((3 - new_owner))
+# The last standby takes the finished job's lease, finds every round recorded and ends.
+for _ in $(seq 1 200); do kill -0 "${coordinator_pid[$other]}" 2>/dev/null || break; sleep 0.1; done
+kill "${coordinator_pid[$other]}" 2>/dev/null || true
+
+echo
+echo "== every replica against etcd (fl-ledger replicate: height, head hash, full verification)"
+for c in 0 1 2; do
+  printf "   c%s: " "$c"
+  "$bin/fl-ledger" replicate --etcd "$clients" --db "c$c/ledger.db" --json 2>&1 |
+    tr -d '\n ' | sed -E 's/.*"etcd":\{"hash":"([0-9a-f]{16})[0-9a-f]*","height":([0-9]+)\}.*"ok":(true|false).*/etcd height \2 head \1... ok=\3/' || true
+  echo
+done
+for c in 0 1 2; do
+  printf "   c%s verify: " "$c"
+  "$bin/fl-ledger" verify --db "c$c/ledger.db" 2>&1 | tail -1
+done
+
+# The rounds' updates are in the stores of the coordinators that ran them (content-addressed,
+# so putting them side by side is a copy).
+mkdir -p store-all/updates store-all/models
+for c in 0 1 2; do
+  for kind in updates models; do [[ -d c$c/store/$kind ]] && cp -n c$c/store/$kind/* "store-all/$kind/" 2>/dev/null || true; done
+done
+echo
+echo "== fl-ledger audit: every round re-run from the updates it names"
+for c in 0 1 2; do
+  echo "   replica c$c:"
+  "$bin/fl-ledger" audit federation-demo --db "c$c/ledger.db" --store store-all 2>&1 | sed 's/^/     /' | tail -$((rounds + 1))
+done
+echo
+echo "== 3 witnesses audit every round, then cosign the head"
+for w in 1 2 3; do
+  "$bin/fl-worker" keygen --out "keys/witness-$w.key" >/dev/null
+  "$bin/fl-ledger" witness init --key "keys/witness-$w.key" --state "witness-$w" >/dev/null
+  "$bin/fl-ledger" witness cosign --db "c$new_owner/ledger.db" --key "keys/witness-$w.key" --state "witness-$w" \
+    --audit store-all --out "witness-$w/checkpoint.json" >"logs/witness-$w.log" 2>&1 || {
+    echo "   witness $w refused:"; cat "logs/witness-$w.log"; exit 1; }
+  echo "   witness $w: $(tr -d '\n ' <"witness-$w/checkpoint.json" | sed -E 's/.*"height":([0-9]+),"head_hash":"([0-9a-f]{16}).*/height \1, head \2.../')"
+done
+echo
+echo "== done: the job ran on c0 until it was killed and finished on c$new_owner (takeover ${takeover} s)"
+echo "   run folder: $run_dir (c0/ c1/ c2/: replicas, stores and metrics; logs/; witness-*/)"
