@@ -3,7 +3,8 @@
 // with every replica at etcd's head; a block rewritten while a job runs is named by the
 // coordinator's alarm and fails verification at its height; an owner paused past its lease
 // cannot append, no round is recorded twice, and the job resumes when the owner starts again;
-// a killed owner's job is taken over by a standby member, and the workers follow it.
+// a killed owner's job is taken over by a standby member, and the workers follow it; with two
+// of three members down nothing is recorded, and every member ends at one head.
 // Skipped when etcd is not installed.
 #include <fstream>
 
@@ -209,6 +210,57 @@ TEST_F(EtcdFederation, APausedOwnerPastItsLeaseCannotAppendAndTheJobResumesWitho
   EXPECT_EQ(rounds_in(dir_ / "final.db", "itest"), (std::set<std::uint64_t>{1, 2, 3, 4, 5}));
 }
 
+TEST_F(EtcdFederation,
+       WithTwoOfThreeMembersKilledNoRoundIsRecordedUntilOneReturnsAndEveryMemberEndsAtOneHead) {
+  start_cluster(3);
+  JobSpec spec;
+  spec.rounds = 4;
+  spec.min_workers = 2;
+  write_etcd_configs(spec);
+  auto coordinator = start_coordinator();
+  const auto endpoint = wait_for_endpoint();
+  std::vector<ChildProcess> workers;
+  for (int k = 0; k < 2; ++k) workers.push_back(start_worker(k, 2, endpoint, 0));
+  ASSERT_TRUE(test::wait_until([&] { return rows_recorded(run_) >= 1; }, 90s))
+      << test::read_file(dir_ / "coordinator.out");
+  cluster_->kill(0);
+  cluster_->kill(1);
+  std::this_thread::sleep_for(1s);
+  const auto before = rows_recorded(run_);
+  std::this_thread::sleep_for(6s);  // rounds train and close; none can be recorded
+  EXPECT_EQ(rows_recorded(run_), before) << "a round was recorded without a quorum";
+  ASSERT_TRUE(cluster_->restart(0).ok());
+  ASSERT_EQ(coordinator.wait(180s), 0) << test::read_file(dir_ / "coordinator.out");
+  for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0);
+  ASSERT_TRUE(cluster_->restart(1).ok());  // the member that missed the rest catches up
+  ASSERT_TRUE(cluster_->wait_for_leader(20s).ok());
+
+  // Each member alone serves the same chain: every round once, one head.
+  int code0 = -1;
+  const auto expected = replicate(run_ / "ledger.db", &code0);
+  ASSERT_EQ(code0, 0) << last_cli_;
+  std::set<std::string> heads;
+  const auto urls = cluster_->client_urls();
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    const auto db = dir_ / ("member" + std::to_string(i) + ".db");
+    int code = -1;
+    std::string head;
+    for (int attempt = 0; attempt < 20; ++attempt) {  // a returning member may lag a moment
+      std::filesystem::remove(db);
+      const auto j = cli({"replicate", "--etcd", urls[i], "--db", db.string()}, &code);
+      if (code == 0 && j["etcd"]["height"] == expected["etcd"]["height"]) {
+        head = j["etcd"]["head"].get<std::string>();
+        break;
+      }
+      std::this_thread::sleep_for(250ms);
+    }
+    ASSERT_FALSE(head.empty()) << "member " << i << ": " << last_cli_;
+    heads.insert(head);
+    EXPECT_EQ(rounds_in(db, "itest"), (std::set<std::uint64_t>{1, 2, 3, 4}));
+  }
+  EXPECT_EQ(heads.size(), 1u);
+}
+
 TEST_F(EtcdFederation, WhenTheJobsOwnerIsKilledAnotherMemberTakesTheJobOverAndItsWorkersFollow) {
   start_cluster(3);
   JobSpec spec;
@@ -225,23 +277,28 @@ TEST_F(EtcdFederation, WhenTheJobsOwnerIsKilledAnotherMemberTakesTheJobOverAndIt
   const std::string b = "tcp://127.0.0.1:" + std::to_string((*ports)[1]);
   auto owner = start_coordinator(a);
   wait_for_endpoint();
-  ChildProcess standby({test::binary("fl-coordinator"), "run", "--config", (dir_ / "standby.toml").string(), "--bind", b},
+  ChildProcess standby({test::binary("fl-coordinator"), "run", "--config",
+                        (dir_ / "standby.toml").string(), "--bind", b},
                        dir_ / "standby.out");
   std::vector<ChildProcess> workers;
   for (int k = 0; k < 2; ++k) {
-    workers.push_back(start_worker(k, 2, a, 0, {"--coordinator", a + "," + b, "--coordinator-key",
-                                                coordinator_key_file().string()}));
+    workers.push_back(start_worker(
+        k, 2, a, 0,
+        {"--coordinator", a + "," + b, "--coordinator-key", coordinator_key_file().string()}));
   }
   ASSERT_TRUE(test::wait_until([&] { return rows_recorded(run_) >= 2; }, 120s))
       << test::read_file(dir_ / "coordinator.out");
-  EXPECT_FALSE(std::filesystem::exists(run_b_ / "endpoint")) << "the standby serves nothing while the owner lives";
+  EXPECT_FALSE(std::filesystem::exists(run_b_ / "endpoint"))
+      << "the standby serves nothing while the owner lives";
   owner.kill(SIGKILL);
   (void)owner.wait(10s);
   const auto killed = std::chrono::steady_clock::now();
   ASSERT_TRUE(test::wait_until([&] { return std::filesystem::exists(run_b_ / "endpoint"); }, 30s))
       << test::read_file(dir_ / "standby.out");
-  const double takeover_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
-  std::cout << "takeover: the standby served the job " << takeover_s << " s after the owner was killed\n";
+  const double takeover_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  std::cout << "takeover: the standby served the job " << takeover_s
+            << " s after the owner was killed\n";
   EXPECT_LT(takeover_s, 3 + 2 + 3) << "lease TTL + 2 s, and the standby's own start-up";
   ASSERT_EQ(standby.wait(180s), 0) << test::read_file(dir_ / "standby.out");
   for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0) << test::read_file(dir_ / "worker0.out");
@@ -256,13 +313,15 @@ TEST_F(EtcdFederation, WhenTheJobsOwnerIsKilledAnotherMemberTakesTheJobOverAndIt
   const auto blocks = cli({"blocks", "--db", (dir_ / "final.db").string()}, &code);
   ASSERT_EQ(code, 0) << last_cli_;
   std::map<std::uint64_t, std::string> hash_at;
-  for (const auto& blk : blocks) hash_at[blk["height"].get<std::uint64_t>()] = blk["hash"].get<std::string>();
+  for (const auto& blk : blocks)
+    hash_at[blk["height"].get<std::uint64_t>()] = blk["hash"].get<std::string>();
   std::ifstream receipts(dir_ / "w0.receipts");
   std::string line;
   int checked = 0;
   while (std::getline(receipts, line)) {
     const auto r = nlohmann::json::parse(line);
-    EXPECT_EQ(hash_at[r["block_height"].get<std::uint64_t>()], r["block_hash"].get<std::string>()) << line;
+    EXPECT_EQ(hash_at[r["block_height"].get<std::uint64_t>()], r["block_hash"].get<std::string>())
+        << line;
     ++checked;
   }
   EXPECT_GE(checked, 3) << "receipts from both coordinators";

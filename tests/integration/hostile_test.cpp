@@ -141,7 +141,7 @@ TEST_F(Federation, TwoThousandIdleConnectionsUnderA1024DescriptorLimitDoNotStopH
   const auto code = coordinator.wait(120s);
   for (int fd : idle) close(fd);
   setrlimit(RLIMIT_NOFILE, &saved);
-  ASSERT_EQ(code, 0) << test::read_file(dir_ / "coordinator.out");
+  ASSERT_EQ(code, 0) << test::read_file(dir_ / "coordinator.out") << test::read_file(dir_ / "worker0.out");
   const auto rows = read_metrics(run_);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["accepted"], 2);
