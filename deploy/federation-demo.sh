@@ -156,6 +156,7 @@ wait_rows() {  # wait_rows DIR N: until DIR has recorded N rounds
 wait_rows c0 2
 echo "== round 2 recorded by c0; killing the job's owner c0 (SIGKILL)"
 kill -9 "$owner_pid"
+wait "$owner_pid" 2>/dev/null || true
 killed=$(date +%s.%N)
 new_owner=""
 for _ in $(seq 1 300); do
@@ -175,6 +176,7 @@ leader=0
 for i in 0 1 2; do [[ $leader_url == "http://127.0.0.1:${ports[2 * i]}" ]] && leader=$i; done
 echo "== killing the etcd leader m$leader (SIGKILL); the other two elect a new one"
 kill -9 "${etcd_pids[leader]}"
+wait "${etcd_pids[leader]}" 2>/dev/null || true
 wait_rows "c$new_owner" 2
 echo "   round recorded without m$leader; starting m$leader again"
 etcd --name "m$leader" --data-dir "etcd/m$leader" \
@@ -195,10 +197,8 @@ kill "${coordinator_pid[$other]}" 2>/dev/null || true
 echo
 echo "== every replica against etcd (fl-ledger replicate: height, head hash, full verification)"
 for c in 0 1 2; do
-  printf "   c%s: " "$c"
-  "$bin/fl-ledger" replicate --etcd "$clients" --db "c$c/ledger.db" --json 2>&1 |
-    tr -d '\n ' | sed -E 's/.*"etcd":\{"hash":"([0-9a-f]{16})[0-9a-f]*","height":([0-9]+)\}.*"ok":(true|false).*/etcd height \2 head \1... ok=\3/' || true
-  echo
+  echo "   c$c:"
+  "$bin/fl-ledger" replicate --etcd "$clients" --db "c$c/ledger.db" 2>&1 | sed 's/^/     /' || true
 done
 for c in 0 1 2; do
   printf "   c%s verify: " "$c"
