@@ -58,16 +58,16 @@ for i in 0 1 2; do
   initial+="${initial:+,}m$i=http://127.0.0.1:${ports[2 * i + 1]}"
   clients+="${clients:+,}http://127.0.0.1:${ports[2 * i]}"
 done
-start_member() {
+start_member() {  # start_member I new|existing
   local i=$1
   etcd --name "m$i" --data-dir "etcd/m$i" \
     --listen-client-urls "http://127.0.0.1:${ports[2 * i]}" --advertise-client-urls "http://127.0.0.1:${ports[2 * i]}" \
     --listen-peer-urls "http://127.0.0.1:${ports[2 * i + 1]}" --initial-advertise-peer-urls "http://127.0.0.1:${ports[2 * i + 1]}" \
-    --initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token fl-demo \
+    --initial-cluster "$initial" --initial-cluster-state "$2" --initial-cluster-token fl-demo \
     --heartbeat-interval 50 --election-timeout 500 --log-level warn >>"logs/etcd-m$i.log" 2>&1 &
   etcd_pids[i]=$!
 }
-for i in 0 1 2; do start_member "$i"; done
+for i in 0 1 2; do start_member "$i" new; done
 for _ in $(seq 1 100); do
   ETCDCTL_API=3 etcdctl --endpoints "$clients" endpoint health >/dev/null 2>&1 && break
   sleep 0.2
@@ -179,12 +179,7 @@ kill -9 "${etcd_pids[leader]}"
 wait "${etcd_pids[leader]}" 2>/dev/null || true
 wait_rows "c$new_owner" 2
 echo "   round recorded without m$leader; starting m$leader again"
-etcd --name "m$leader" --data-dir "etcd/m$leader" \
-  --listen-client-urls "http://127.0.0.1:${ports[2 * leader]}" --advertise-client-urls "http://127.0.0.1:${ports[2 * leader]}" \
-  --listen-peer-urls "http://127.0.0.1:${ports[2 * leader + 1]}" --initial-advertise-peer-urls "http://127.0.0.1:${ports[2 * leader + 1]}" \
-  --initial-cluster "$initial" --initial-cluster-state existing --initial-cluster-token fl-demo \
-  --heartbeat-interval 50 --election-timeout 500 --log-level warn >>"logs/etcd-m$leader.log" 2>&1 &
-etcd_pids[leader]=$!
+start_member "$leader" existing
 
 if ! wait "${coordinator_pid[$new_owner]}"; then
   echo "c$new_owner failed:"; tail -20 "logs/c$new_owner.log"; exit 1

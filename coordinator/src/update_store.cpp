@@ -25,6 +25,18 @@ Result<std::string> read_all(const std::filesystem::path& path, const std::strin
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// False when `path` is already there (an entry's bytes never change); else makes its folder.
+Result<bool> needs_writing(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return false;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo,
+                      "cannot create " + path.parent_path().string() + ": " + ec.message());
+  }
+  return true;
+}
+
 }  // namespace
 
 std::filesystem::path UpdateStore::update_path(const common::Digest& d) const {
@@ -37,12 +49,8 @@ std::filesystem::path UpdateStore::model_path(const common::Digest& d) const {
 Status UpdateStore::put_update(const common::UpdateHeader& header,
                                std::span<const std::uint8_t> payload) const {
   const auto path = update_path(common::update_signing_digest(header));
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return ok_status();
-  std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec)
-    return make_error(ErrorCode::kIo,
-                      "cannot create " + path.parent_path().string() + ": " + ec.message());
+  FL_ASSIGN_OR_RETURN(const bool write, needs_writing(path));
+  if (!write) return ok_status();
   const std::string head = common::encode(header);
   std::string bytes(kMagic, sizeof kMagic);
   const auto n = static_cast<std::uint32_t>(head.size());
@@ -55,12 +63,8 @@ Status UpdateStore::put_update(const common::UpdateHeader& header,
 Status UpdateStore::put_model(const common::Digest& digest, const common::TensorLayout& layout,
                               std::span<const float> values) const {
   const auto path = model_path(digest);
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return ok_status();
-  std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec)
-    return make_error(ErrorCode::kIo,
-                      "cannot create " + path.parent_path().string() + ": " + ec.message());
+  FL_ASSIGN_OR_RETURN(const bool write, needs_writing(path));
+  if (!write) return ok_status();
   common::ModelFileHeader header;
   header.layout = layout;
   header.digest = digest;
