@@ -38,7 +38,7 @@ struct AuditRange {
 };
 
 // kNotFound for an unknown job or a range without recorded rounds; kInvalidArgument for a
-// stateful rule (bucketing, centered clipping) audited from past its first round. Everything
+// stateful rule (centered clipping) audited from past its first round. Everything
 // else, a missing update included, is a failed RoundAudit naming the round.
 Result<std::vector<RoundAudit>> audit_rounds(const ledger::Chain& chain, const std::string& job_id,
                                              const UpdateStore& store, AuditRange range);
