@@ -32,7 +32,15 @@ int main(int argc, char** argv) {
   std::optional<std::string> genesis;
   auto* verify = with_db(app.add_subcommand("verify", "check every hash link, Merkle root, signature, nonce and balance"));
   verify->add_option("--genesis", genesis, "the hash of block 0 the chain must start with (hex)");
-  verify->callback([&] { run = [&](const auto& c) { return fl::ledger::command_verify(c, genesis); }; });
+  std::optional<std::string> verify_consortium;
+  verify->add_option("--consortium", verify_consortium, "the consortium file the genesis block must name (TOML)");
+  verify->callback([&] {
+    run = [&](const auto& c) {
+      std::optional<std::filesystem::path> file;
+      if (verify_consortium) file = *verify_consortium;
+      return fl::ledger::command_verify(c, genesis, file);
+    };
+  });
   std::string etcd_endpoints, chain = "main";
   auto* replicate = with_db(app.add_subcommand(
       "replicate", "bring a SQLite replica up to the chain in etcd and verify it in full"));
@@ -194,6 +202,47 @@ int main(int argc, char** argv) {
   cverify->add_flag("--json", json, "print JSON");
   cverify->callback([&] {
     run = [&](const auto& c) { return fl::ledger::command_checkpoint_verify(c, checkpoint_file, witnesses, k); };
+  });
+  fl::ledger::ConsortiumTarget consortium_target;
+  std::string consortium_file, change_file;
+  auto* consortium = app.add_subcommand("consortium", "who runs the federation: members, witnesses, quorum, minters");
+  consortium->require_subcommand(1);
+  auto with_target = [&](CLI::App* sub) {
+    with_db(sub)->add_option("--etcd", consortium_target.etcd,
+                             "write to the etcd chain (\"http://HOST:PORT,...\"), --db its replica");
+    sub->add_option("--chain", consortium_target.chain, "the chain's name in etcd");
+    return sub;
+  };
+  with_db(consortium->add_subcommand("show", "the consortium now and the one the genesis named"))
+      ->callback([&] { run = fl::ledger::command_consortium_show; });
+  auto* found = with_target(consortium->add_subcommand("found", "write the genesis block naming a consortium"));
+  found->add_option("--consortium", consortium_file, "consortium file (TOML: members, witnesses, quorum, minters)")
+      ->required();
+  found->add_option("--key", key_file, "key file of the member proposing the genesis block")->required();
+  found->callback([&] {
+    run = [&](const auto& c) {
+      return fl::ledger::command_consortium_found(c, consortium_target, key_file, consortium_file);
+    };
+  });
+  auto* propose = with_db(consortium->add_subcommand("propose", "write a membership change for the members to approve"));
+  propose->add_option("--consortium", consortium_file, "the new consortium (TOML)")->required();
+  propose->add_option("--out", change_file, "the change file to write (JSON)")->required();
+  propose->callback([&] {
+    run = [&](const auto& c) { return fl::ledger::command_consortium_propose(c, consortium_file, change_file); };
+  });
+  auto* approve = with_db(consortium->add_subcommand("approve", "add a member's approval to a change file"));
+  approve->add_option("CHANGE", change_file, "change file from `consortium propose`")->required();
+  approve->add_option("--key", key_file, "the approving member's key file")->required();
+  approve->callback([&] {
+    run = [&](const auto& c) { return fl::ledger::command_consortium_approve(c, change_file, key_file); };
+  });
+  auto* csubmit = with_target(consortium->add_subcommand("submit", "append an approved change to the ledger"));
+  csubmit->add_option("CHANGE", change_file, "change file with a quorum of approvals")->required();
+  csubmit->add_option("--key", key_file, "key file of the member appending it")->required();
+  csubmit->callback([&] {
+    run = [&](const auto& c) {
+      return fl::ledger::command_consortium_submit(c, consortium_target, change_file, key_file);
+    };
   });
   std::string listen = "127.0.0.1:8080", token;
   auto* serve = app.add_subcommand("serve", "the ledger API (/api/ledger/...) and the dashboard over HTTP");

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "json_fields.hpp"
+#include "fl/common/json_fields.hpp"
 
 namespace fl::common {
 namespace {

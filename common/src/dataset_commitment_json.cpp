@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fl/common/dataset_commitment.hpp"
-#include "json_fields.hpp"
+#include "fl/common/json_fields.hpp"
 
 namespace fl::common {
 namespace {

@@ -5,7 +5,7 @@
 #include <set>
 #include <sstream>
 
-#include "json_fields.hpp"
+#include "fl/common/json_fields.hpp"
 
 namespace fl::common {
 

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "json_fields.hpp"
+#include "fl/common/json_fields.hpp"
 
 namespace fl::common {
 namespace {

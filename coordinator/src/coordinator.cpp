@@ -227,7 +227,18 @@ Status Coordinator::State::open_ledger_and_resume() {
     FL_ASSIGN_OR_RETURN(ledger, ledger::Ledger::open(db));
   }
   if (ledger) {
-    FL_RETURN_IF_ERROR(ledger->initialize(key));
+    FL_RETURN_IF_ERROR(ledger->initialize(key, config.ledger_consortium));
+    const auto& consortium = ledger->state().consortium();
+    if (config.bounty == 0 && config.reward_per_round > 0 && !consortium.is_minter(key.public_key)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "the coordinator key " + common::short_id(key.public_key) +
+                            " is a member but not a minter of the ledger's consortium, so it cannot mint the rounds' "
+                            "rewards: pay them out of a bounty ([ledger] bounty) or set [ledger] reward_per_round = 0");
+    }
+    if (consortium.members.size() > 1) {
+      spdlog::info("ledger consortium {}; this coordinator is {}a minter", ledger::describe_consortium(consortium),
+                   consortium.is_minter(key.public_key) ? "" : "not ");
+    }
     FL_RETURN_IF_ERROR(ledger::check_bounty(ledger->state(), config.job_id, researcher.public_key, config.bounty));
     if (config.bounty > 0) {
       spdlog::info("rewards: paid out of a bounty of {} escrowed by researcher {}", config.bounty,

@@ -188,6 +188,12 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
                       led.where("chain") + " must be a non-empty name without '/', e.g. \"main\"");
   }
   FL_ASSIGN_OR_RETURN(job.ledger_lease_ttl_s, led.number("lease_ttl_s", 10, 2, 3600));
+  FL_ASSIGN_OR_RETURN(auto consortium_file, led.text("consortium", ""));
+  if (!consortium_file.empty()) {
+    auto consortium = ledger::load_consortium_file(resolve_config_path(base_dir, consortium_file));
+    if (!consortium.ok()) return with_context(consortium.error(), led.where("consortium"));
+    job.ledger_consortium = std::move(consortium).value();
+  }
 
   FL_ASSIGN_OR_RETURN(auto terms, cfg.section("terms"));
   FL_RETURN_IF_ERROR(read_terms(terms, base_dir, job.terms));

@@ -18,7 +18,18 @@ using common::to_hex;
 int command_verify(const CommandContext& c) { return command_verify(c, std::nullopt); }
 
 int command_verify(const CommandContext& c, const std::optional<std::string>& genesis_hex) {
+  return command_verify(c, genesis_hex, std::nullopt);
+}
+
+int command_verify(const CommandContext& c, const std::optional<std::string>& genesis_hex,
+                   const std::optional<std::filesystem::path>& consortium_file) {
   const auto start = std::chrono::steady_clock::now();
+  std::optional<Consortium> consortium;
+  if (consortium_file) {
+    auto loaded = load_consortium_file(*consortium_file);
+    if (!loaded.ok()) return fail(c, with_context(loaded.error(), "--consortium"));
+    consortium = std::move(loaded).value();
+  }
   std::optional<common::Digest> genesis;
   if (genesis_hex) {
     auto parsed = common::digest_from_hex(*genesis_hex);
@@ -35,6 +46,13 @@ int command_verify(const CommandContext& c, const std::optional<std::string>& ge
                                                    " is not the expected " + to_hex(*genesis) +
                                                    " (--genesis): this is another chain"};
   }
+  if (consortium && report->ok && report->founding_consortium != *consortium) {
+    report->ok = false;
+    report->failure = VerifyFailure{0, {}, {}, "the genesis block names the consortium " +
+                                                   describe_consortium(report->founding_consortium) +
+                                                   ", not the one in " + consortium_file->string() +
+                                                   " (--consortium): this is another federation's chain"};
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto& r = *report;
   if (c.json) {
@@ -44,7 +62,8 @@ int command_verify(const CommandContext& c, const std::optional<std::string>& ge
   } else if (r.ok) {
     c.out << "ok: " << r.blocks << " blocks, " << r.transactions << " transactions, " << r.signatures_checked
           << " signatures checked in " << std::fixed << std::setprecision(3) << seconds << " s\n"
-          << "authority " << to_hex(r.authority) << "\nhead      " << to_hex(r.head_hash)
+          << "authority " << to_hex(r.authority) << "\nconsortium " << describe_consortium(r.consortium)
+          << "\nhead      " << to_hex(r.head_hash)
           << "\ngenesis   " << to_hex(r.genesis_hash) << "\nminted " << r.minted
           << ", slashed " << r.slashed << " = balances " << r.total_balances << " + stakes " << r.total_stakes
           << (r.total_escrow ? " + escrow " + std::to_string(r.total_escrow) : std::string()) << '\n';

@@ -136,9 +136,9 @@ Status LedgerState::apply_escrow(const Transaction& tx, AccountState& issuer) {
     accounts_[tx.issuer] = issuer;
     return ok_status();
   }
-  if (tx.issuer != job.researcher && tx.issuer != authority_) {
+  if (tx.issuer != job.researcher && !consortium_.is_member(tx.issuer)) {
     return rule_error("refund for job '" + job_id + "' by " + short_id(tx.issuer) +
-                      ", neither its researcher nor the authority");
+                      ", neither its researcher nor a member of the consortium");
   }
   if (amount != job.escrow) {
     return rule_error("refund of " + std::to_string(amount) + " for job '" + job_id + "', whose escrow holds " +

@@ -79,6 +79,10 @@ json body_json(const TxBody& body) {
           return {{"to", to_hex(b.to)}, {"amount", b.amount}};
         } else if constexpr (std::is_same_v<T, EscrowBody> || std::is_same_v<T, RefundBody>) {
           return {{"job", b.job_id}, {"amount", b.amount}};
+        } else if constexpr (std::is_same_v<T, ConsortiumBody>) {
+          json approvals = json::array();
+          for (const auto& a : b.approvals) approvals.push_back(to_hex(a.member));
+          return {{"consortium", consortium_json(b.consortium)}, {"approved_by", approvals}};
         } else if constexpr (std::is_same_v<T, SlashBody>) {
           json out = {{"account", to_hex(b.account)}, {"reason", b.reason}, {"amount", b.amount}};
           if (b.evidence) out["evidence"] = evidence_json(*b.evidence);
@@ -271,6 +275,8 @@ json verify_json(const VerifyReport& r) {
          {"transactions", r.transactions},
          {"signatures_checked", r.signatures_checked},
          {"authority", to_hex(r.authority)},
+         {"consortium", consortium_json(r.consortium)},
+         {"founding_consortium", consortium_json(r.founding_consortium)},
          {"head_hash", to_hex(r.head_hash)},
          {"genesis_hash", to_hex(r.genesis_hash)},
          {"minted", r.minted},

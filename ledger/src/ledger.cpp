@@ -112,18 +112,29 @@ Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<BlockStore> store) 
   return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
 }
 
-Status Ledger::initialize(const common::KeyPair& authority) {
+Status Ledger::initialize(const common::KeyPair& member, const std::optional<Consortium>& consortium) {
   for (int attempt = 1;; ++attempt) {
     FL_RETURN_IF_ERROR(impl_->catch_up());
     if (impl_->chain.block_count > 0) {
-      if (impl_->chain.state.authority() != authority.public_key) {
-        return make_error(ErrorCode::kAlreadyExists, impl_->store->name() + ": ledger belongs to authority " +
-                                                         short_id(impl_->chain.state.authority()) + ", not " +
-                                                         short_id(authority.public_key));
+      const auto& state = impl_->chain.state;
+      if (consortium && state.founding_consortium() != *consortium) {
+        return make_error(ErrorCode::kAlreadyExists,
+                          impl_->store->name() + ": the ledger was founded by another consortium (" +
+                              std::to_string(state.founding_consortium().members.size()) + " members, founder " +
+                              short_id(state.authority()) + ") than the one configured; check the consortium file");
+      }
+      if (!state.consortium().is_member(member.public_key)) {
+        return make_error(ErrorCode::kAlreadyExists,
+                          impl_->store->name() + ": " + short_id(member.public_key) +
+                              " is not a member of the ledger's consortium (epoch " +
+                              std::to_string(state.consortium().epoch) + ", founder " + short_id(state.authority()) +
+                              "); `fl-ledger consortium show` lists the members");
       }
       return ok_status();
     }
-    auto genesis = impl_->write_block(authority, {}, false);
+    std::vector<Transaction> txs;
+    if (consortium) txs.push_back(make_signed(member, 1, now_ms(), ConsortiumBody{*consortium, {}}));
+    auto genesis = impl_->write_block(member, std::move(txs), false);
     if (genesis.ok()) return ok_status();
     if (genesis.error().code != ErrorCode::kAlreadyExists || attempt == kAppendAttempts) return genesis.error();
   }
@@ -150,9 +161,9 @@ Result<std::vector<RoundReceipt>> Ledger::record_round(const common::KeyPair& au
                                                        std::span<const RegistrationRecord> registrations,
                                                        const RoundRecord& round) {
   if (!initialized()) return make_error(ErrorCode::kPrecondition, "record_round on a ledger without a genesis block");
-  if (authority.public_key != impl_->chain.state.authority()) {
+  if (!impl_->chain.state.consortium().is_member(authority.public_key)) {
     return make_error(ErrorCode::kPrecondition, "record_round signed by " + short_id(authority.public_key) +
-                                                    ", not the ledger's authority " + short_id(impl_->chain.state.authority()));
+                                                    ", which is not a member of the ledger's consortium");
   }
   if (job.job_id != round.job_id) {
     return make_error(ErrorCode::kInvalidArgument, "round names job '" + round.job_id + "', job record '" + job.job_id + "'");

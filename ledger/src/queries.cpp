@@ -224,6 +224,9 @@ std::string describe(const Transaction& tx) {
           return "stake " + std::to_string(b.amount) + " by " + who;
         } else if constexpr (std::is_same_v<T, UnstakeBody>) {
           return "unstake " + std::to_string(b.amount) + " by " + who;
+        } else if constexpr (std::is_same_v<T, ConsortiumBody>) {
+          return "consortium " + describe_consortium(b.consortium) + " by " + who +
+                 (b.approvals.empty() ? "" : ", approved by " + std::to_string(b.approvals.size()) + " members");
         } else {
           return "slash " + std::to_string(b.amount) + " of " + short_id(b.account) + ": " + b.reason +
                  (b.evidence ? " (equivocation evidence for round " + std::to_string(b.evidence->first.round) + ")" : "");

@@ -31,10 +31,7 @@ class BlockReplay {
     if (integrity_) {
       if (auto f = check_contents()) return f;
     }
-    if (height == 0) {
-      if (!txs_.empty()) return fail("genesis block holds transactions");
-      c_.state = LedgerState(block_.header.proposer);
-    }
+    if (height == 0) c_.state = LedgerState(block_.header.proposer);
     c_.state.begin_block(height);
     if (auto st = c_.state.check_block_contents(block_.header, txs_); !st.ok())
       return fail(st.error());

@@ -74,14 +74,15 @@ Status LedgerState::apply(const Transaction& tx) {
 }
 
 Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
-  const bool by_authority = tx.issuer == authority_;
-  auto require_authority = [&]() -> Status {
-    if (!by_authority) {
-      return rule_error(std::string(to_string(tx.type())) + " issued by " + short_id(tx.issuer) +
-                        ", which is not the minting authority " + short_id(authority_));
-    }
-    return ok_status();
+  auto require = [&](bool minter) -> Status {
+    if (minter ? consortium_.is_minter(tx.issuer) : consortium_.is_member(tx.issuer)) return ok_status();
+    return rule_error(std::string(to_string(tx.type())) + " issued by " + short_id(tx.issuer) + ", which is not " +
+                      (minter ? "a minter" : "a member") + " of the consortium (epoch " +
+                      std::to_string(consortium_.epoch) + ", " + std::to_string(consortium_.members.size()) +
+                      " members; `fl-ledger consortium show`)");
   };
+  auto require_member = [&] { return require(false); };
+  auto require_minter = [&] { return require(true); };
   auto commit_issuer = [&] { accounts_[tx.issuer] = issuer; };
 
   switch (tx.type()) {
@@ -110,17 +111,23 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
       return ok_status();
     }
     case TxType::kRoundResult:
-      FL_RETURN_IF_ERROR(require_authority());
+      FL_RETURN_IF_ERROR(require_member());
       return apply_round_result(tx, issuer);
     case TxType::kRewardMint:
-    case TxType::kPayout:
-      FL_RETURN_IF_ERROR(require_authority());
+      FL_RETURN_IF_ERROR(require_minter());
       return apply_payment(tx, issuer);
+    case TxType::kPayout:
+      FL_RETURN_IF_ERROR(require_member());
+      return apply_payment(tx, issuer);
+    case TxType::kConsortium:
+      FL_RETURN_IF_ERROR(apply_consortium(tx));
+      commit_issuer();
+      return ok_status();
     case TxType::kEscrow:
     case TxType::kRefund:
       return apply_escrow(tx, issuer);
     case TxType::kIssue: {
-      FL_RETURN_IF_ERROR(require_authority());
+      FL_RETURN_IF_ERROR(require_minter());
       const auto& b = std::get<IssueBody>(tx.body);
       if (b.amount == 0) return rule_error("issue of 0 tokens");
       if (add_overflows(minted_, b.amount)) return rule_error("issue overflows the token supply");
@@ -168,7 +175,7 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
       return ok_status();
     }
     case TxType::kSlash: {
-      FL_RETURN_IF_ERROR(require_authority());
+      FL_RETURN_IF_ERROR(require_member());
       const auto& b = std::get<SlashBody>(tx.body);
       if (b.amount == 0) return rule_error("slash of 0 tokens");
       std::optional<std::tuple<common::PublicKey, std::string, std::uint64_t>> offence;
@@ -200,15 +207,68 @@ Status LedgerState::apply_body(const Transaction& tx, AccountState& issuer) {
   return make_error(ErrorCode::kInternal, "unhandled transaction type");
 }
 
+Status LedgerState::apply_consortium(const Transaction& tx) {
+  const auto& b = std::get<ConsortiumBody>(tx.body);
+  const auto& next = b.consortium;
+  if (auto problem = consortium_problem(next)) return rule_error("consortium: " + *problem);
+  if (height_ == 0) {
+    // The founding consortium: named by the genesis proposer, who must be one of its members.
+    if (next.epoch != 0) return rule_error("the genesis consortium has epoch " + std::to_string(next.epoch) + ", not 0");
+    if (!b.approvals.empty()) return rule_error("the genesis consortium carries approvals (it needs none)");
+    if (tx.issuer != authority_ || !next.is_member(tx.issuer)) {
+      return rule_error("the genesis consortium must be issued by the genesis proposer " + short_id(authority_) +
+                        " and name it a member");
+    }
+    consortium_ = founding_ = next;
+    return ok_status();
+  }
+  if (!consortium_.is_member(tx.issuer)) {
+    return rule_error("consortium change issued by " + short_id(tx.issuer) + ", which is not a member");
+  }
+  if (next.epoch != consortium_.epoch + 1) {
+    return rule_error("consortium change to epoch " + std::to_string(next.epoch) + ", not the next epoch " +
+                      std::to_string(consortium_.epoch + 1));
+  }
+  const auto digest = consortium_change_digest(consortium_, next);
+  std::set<common::PublicKey> approvers;
+  for (const auto& a : b.approvals) {
+    if (!consortium_.is_member(a.member)) {
+      return rule_error("consortium change approved by " + short_id(a.member) + ", which is not a member");
+    }
+    if (!approvers.insert(a.member).second) {
+      return rule_error("consortium change approved twice by " + short_id(a.member));
+    }
+    if (!common::verify(a.member, digest, a.signature)) {
+      return rule_error("consortium change: the approval of " + short_id(a.member) +
+                        " does not verify (it approves another change, or was altered)");
+    }
+  }
+  if (approvers.size() < consortium_.quorum) {
+    return rule_error("consortium change approved by " + std::to_string(approvers.size()) + " of the " +
+                      std::to_string(consortium_.members.size()) + " members; the quorum is " +
+                      std::to_string(consortium_.quorum));
+  }
+  consortium_ = next;
+  return ok_status();
+}
+
 Status LedgerState::check_block_contents(const BlockHeader& header, std::span<const Transaction> txs) const {
-  if (header.proposer == authority_) return ok_status();
+  if (height_ == 0) {
+    if (txs.empty()) return ok_status();
+    if (txs.size() != 1 || txs[0].type() != TxType::kConsortium || txs[0].issuer != header.proposer) {
+      return rule_error("the genesis block may hold only one consortium transaction by its proposer, not " +
+                        std::to_string(txs.size()) + " transactions");
+    }
+    return ok_status();
+  }
+  if (consortium_.is_member(header.proposer)) return ok_status();
   for (std::size_t i = 0; i < txs.size(); ++i) {
     const auto type = txs[i].type();
     const bool holder_type = type == TxType::kTransfer || type == TxType::kStake || type == TxType::kUnstake ||
                              type == TxType::kEscrow || type == TxType::kRefund;
     if (!holder_type || txs[i].issuer != header.proposer) {
       return rule_error("tx " + std::to_string(i) + ": a block proposed by " + short_id(header.proposer) +
-                        " (not the authority) may hold only its own transfers, stakes, unstakes, escrows and refunds, not a " +
+                        " (not a member of the consortium) may hold only its own transfers, stakes, unstakes, escrows and refunds, not a " +
                         std::string(to_string(type)) + " by " + short_id(txs[i].issuer));
     }
   }

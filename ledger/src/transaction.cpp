@@ -244,6 +244,19 @@ void write_body(ByteWriter& w, const TxBody& body, std::uint8_t version) {
         } else if constexpr (std::is_same_v<T, ConsentBody>) {
           w.text(b.job_id);
           w.fixed(b.terms_digest);
+        } else if constexpr (std::is_same_v<T, ConsortiumBody>) {
+          const auto& c = b.consortium;
+          w.u64(c.epoch);
+          w.u64(c.quorum);
+          for (const auto* keys : {&c.members, &c.witnesses, &c.minters}) {
+            w.u64(keys->size());
+            for (const auto& k : *keys) w.fixed(k);
+          }
+          w.u64(b.approvals.size());
+          for (const auto& a : b.approvals) {
+            w.fixed(a.member);
+            w.fixed(a.signature);
+          }
         } else {  // StakeBody, UnstakeBody
           w.u64(b.amount);
         }
@@ -496,6 +509,27 @@ bool read_body(ByteReader& r, std::uint8_t version, TxType type, TxBody& out) {
       out = std::move(b);
       return true;
     }
+    case TxType::kConsortium: {
+      ConsortiumBody b;
+      auto& c = b.consortium;
+      if (!r.u64(c.epoch, "consortium epoch") || !r.u64(c.quorum, "consortium quorum")) return false;
+      for (auto* keys : {&c.members, &c.witnesses, &c.minters}) {
+        std::uint64_t n = 0;
+        if (!r.count(n, 32, "consortium key count")) return false;
+        keys->resize(n);
+        for (auto& k : *keys) {
+          if (!r.fixed(k, "consortium key")) return false;
+        }
+      }
+      std::uint64_t m = 0;
+      if (!r.count(m, 96, "approval count")) return false;
+      b.approvals.resize(m);
+      for (auto& a : b.approvals) {
+        if (!r.fixed(a.member, "approving member") || !r.fixed(a.signature, "approval signature")) return false;
+      }
+      out = std::move(b);
+      return true;
+    }
     case TxType::kSlash: {
       SlashBody b;
       if (!r.fixed(b.account, "slashed account") || !r.text(b.reason, "slash reason") || !r.u64(b.amount, "amount"))
@@ -524,6 +558,7 @@ std::string_view to_string(TxType type) {
     case TxType::kRefund: return "refund";
     case TxType::kIssue: return "issue";
     case TxType::kConsent: return "consent";
+    case TxType::kConsortium: return "consortium";
   }
   return "unknown";
 }
@@ -640,6 +675,12 @@ std::vector<common::PublicKey> accounts_named(const Transaction& tx) {
           out.push_back(b.to);
         } else if constexpr (std::is_same_v<T, SlashBody>) {
           out.push_back(b.account);
+        } else if constexpr (std::is_same_v<T, ConsortiumBody>) {
+          for (const auto* keys : {&b.consortium.members, &b.consortium.witnesses, &b.consortium.minters}) {
+            for (const auto& k : *keys) {
+              if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+            }
+          }
         }
       },
       tx.body);

@@ -35,6 +35,8 @@ Result<VerifyReport> verify_records(const BlockStore& store, const std::string& 
   report.transactions = cursor.transactions;
   report.signatures_checked = cursor.signatures_checked;
   report.authority = cursor.state.authority();
+  report.consortium = cursor.state.consortium();
+  report.founding_consortium = cursor.state.founding_consortium();
   if (failure) {
     report.failure = failure->at;
     return report;

@@ -46,7 +46,7 @@ TEST_F(CliEconomyTest, TheAuthorityIssuesAndAResearcherEscrowsAndRefunds) {
   EXPECT_EQ(issued.parsed()["ok"], true);
   auto stranger = run("issue --key " + researcher + " --to " + rhex + " --amount 5 " + db());
   EXPECT_EQ(stranger.code, 1);
-  EXPECT_NE(stranger.err.find("not the authority"), std::string::npos) << stranger.err;
+  EXPECT_NE(stranger.err.find("not a member of the consortium"), std::string::npos) << stranger.err;
 
   auto escrow = run("escrow --key " + researcher + " --job job-1 --amount 3000 " + db());
   ASSERT_EQ(escrow.code, 0) << escrow.err;

@@ -207,7 +207,7 @@ TEST_F(EconomyTest, APartialRefundAndAStrangersEscrowAreRefused) {
 TEST_F(EconomyTest, OnlyTheAuthorityIssues) {
   auto issued = led_->submit(test::worker_key(0), IssueBody{test::worker_key(0).public_key, 5});
   ASSERT_FALSE(issued.ok());
-  EXPECT_NE(issued.error().message.find("not the authority"), std::string::npos) << issued.error().message;
+  EXPECT_NE(issued.error().message.find("not a member of the consortium"), std::string::npos) << issued.error().message;
 }
 
 TEST_F(EconomyTest, ARoundThatDoesNotLowerTheValidationLossPaysATenth) {

@@ -73,7 +73,8 @@ inline std::unique_ptr<ledger::Ledger> make_ledger(const std::filesystem::path& 
 
 // Appends a well-signed block holding `txs` straight into the SQLite file, past the writer's
 // rule checks: what an authority that lies could write. Returns the new block's height.
-inline std::uint64_t append_unchecked(const std::filesystem::path& db, std::vector<ledger::Transaction> txs) {
+inline std::uint64_t append_unchecked(const std::filesystem::path& db, std::vector<ledger::Transaction> txs,
+                                      const common::KeyPair& proposer = authority_key()) {
   auto store = ledger::open_sqlite_block_store(db, ledger::StoreAccess::kReadWrite).value();
   const auto head = ledger::to_block(store->head().value().value()).value();
   std::vector<std::vector<std::uint8_t>> bodies;
@@ -83,8 +84,8 @@ inline std::uint64_t append_unchecked(const std::filesystem::path& db, std::vect
     hashes.push_back(ledger::tx_hash(bodies.back(), tx.signature));
   }
   ledger::BlockHeader header{head.header.height + 1, head.hash, common::merkle_root(hashes),
-                             head.header.time_ms,    txs.size(), authority_key().public_key};
-  EXPECT_TRUE(store->append(ledger::seal_block(header, authority_key()), txs, bodies, hashes).ok());
+                             head.header.time_ms,    txs.size(), proposer.public_key};
+  EXPECT_TRUE(store->append(ledger::seal_block(header, proposer), txs, bodies, hashes).ok());
   return header.height;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "fl/coordinator/rate_limiter.hpp"
 #include "fl/coordinator/scoring/scoring_context.hpp"
 #include "fl/coordinator/update_bounds.hpp"
+#include "fl/ledger/consortium.hpp"
 
 namespace fl::coordinator {
 
@@ -85,6 +87,10 @@ struct JobConfig {
   std::vector<std::string> ledger_etcd;
   std::string ledger_chain = "main";  // etcd keys under /fedledger/<chain>/
   double ledger_lease_ttl_s = 10;     // the job's owner lease in etcd
+  // consortium = "consortium.toml": the federation's members, witnesses, quorum and minters
+  // (fl/ledger/consortium.hpp). A new ledger's genesis names it; an existing one must have been
+  // founded by it, with the coordinator key a member now. Unset: the coordinator key alone.
+  std::optional<ledger::Consortium> ledger_consortium;
   std::uint64_t reward_per_round = 1000;
   // > 0: the researcher escrows this bounty when the job opens; rounds are paid out of it
   // (never minted) and what is left returns to the researcher when the job ends.

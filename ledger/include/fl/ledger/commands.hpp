@@ -25,6 +25,10 @@ int command_verify(const CommandContext& c);
 // With `genesis_hex` (the hash of block 0 the caller trusts), a chain with any other genesis
 // fails at block 0, however valid it is otherwise.
 int command_verify(const CommandContext& c, const std::optional<std::string>& genesis_hex);
+// And with `consortium_file` (consortium.hpp), a chain founded by any other consortium fails
+// at block 0.
+int command_verify(const CommandContext& c, const std::optional<std::string>& genesis_hex,
+                   const std::optional<std::filesystem::path>& consortium_file);
 int command_blocks(const CommandContext& c);
 int command_tx(const CommandContext& c, const std::string& id);
 int command_accounts(const CommandContext& c);
@@ -81,6 +85,26 @@ int command_checkpoint_verify(const CommandContext& c, const std::filesystem::pa
 // prints etcd's and the replica's height and head hash. Fails (1) naming the height when a
 // block in etcd differs from the replica's, is gone, or fails verification.
 int command_replicate(const CommandContext& c, const std::string& endpoints, const std::string& chain);
+
+// `consortium`: the federation's members, witnesses, quorum and minters (consortium.hpp).
+// show: the consortium now (and the founding one). found: writes the genesis block naming the
+// consortium in `consortium_file`, proposed by the member `key_file`. propose: writes a change
+// to the consortium in `consortium_file` (the next epoch) to `out_file`; approve: adds the
+// member's approval to that file; submit: appends it once a quorum approved. found and submit
+// write to c.db, or with target.etcd to the etcd chain (c.db its replica).
+struct ConsortiumTarget {
+  std::string etcd;  // "http://HOST:PORT,..." or empty
+  std::string chain = "main";
+};
+int command_consortium_show(const CommandContext& c);
+int command_consortium_found(const CommandContext& c, const ConsortiumTarget& target,
+                             const std::filesystem::path& key_file, const std::filesystem::path& consortium_file);
+int command_consortium_propose(const CommandContext& c, const std::filesystem::path& consortium_file,
+                               const std::filesystem::path& out_file);
+int command_consortium_approve(const CommandContext& c, const std::filesystem::path& change_file,
+                               const std::filesystem::path& key_file);
+int command_consortium_submit(const CommandContext& c, const ConsortiumTarget& target,
+                              const std::filesystem::path& change_file, const std::filesystem::path& key_file);
 
 // A token amount typed on the command line: decimal digits only, 1 to 2^64-1. "-5", "1.5",
 // "1e3" and anything above 18446744073709551615 are refused with a message naming `option`.

@@ -81,9 +81,12 @@ class Ledger {
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Creates the genesis block with `authority` if the ledger is empty; if it exists with the
-  // same authority, does nothing; a different authority is an error.
-  Status initialize(const common::KeyPair& authority);
+  // On an empty ledger, writes the genesis block, proposed by `member`: with `consortium`
+  // (which must name `member` a member), one consortium transaction; without, none, so
+  // `member` alone is the consortium (the authority). On an existing ledger, checks that
+  // `member` is a member of its consortium now and that `consortium`, when given, is the one
+  // its genesis block named; an error names what differs.
+  Status initialize(const common::KeyPair& member, const std::optional<Consortium>& consortium = std::nullopt);
   bool initialized() const;
   common::PublicKey authority() const;
   std::uint64_t height() const;  // height of the newest block (0: genesis, or empty)
@@ -96,7 +99,8 @@ class Ledger {
   // coordinator resumes after it.
   std::optional<RecordedRound> last_round(std::string_view job_id) const;
 
-  // Appends ONE block signed by `authority`: the registrations not yet on the ledger (a key
+  // Appends ONE block signed by `authority` (a member of the consortium; a minter unless the
+  // job pays out of an escrow): the registrations not yet on the ledger (a key
   // registered twice is skipped), the open-job tx if the job is new (signed by `researcher`)
   // and its escrow if it has a bounty, the consents to the job's terms not yet recorded, the
   // round-result tx (naming the terms' digest) and one reward mint (or escrow payout) per
@@ -135,7 +139,9 @@ struct VerifyReport {
   std::uint64_t blocks = 0;        // blocks checked
   std::uint64_t transactions = 0;  // transactions checked
   std::uint64_t signatures_checked = 0;
-  common::PublicKey authority{};
+  common::PublicKey authority{};  // the genesis block's proposer
+  Consortium consortium{};         // the consortium at the head
+  Consortium founding_consortium{};
   common::Digest head_hash{};
   common::Digest genesis_hash{};  // the chain's identity (block 0), when it decodes
   std::uint64_t minted = 0, slashed = 0, total_balances = 0, total_stakes = 0, total_escrow = 0;

@@ -18,6 +18,7 @@
 #include "fl/common/rdp_composition.hpp"
 #include "fl/common/result.hpp"
 #include "fl/ledger/block.hpp"
+#include "fl/ledger/consortium.hpp"
 #include "fl/ledger/transaction.hpp"
 
 namespace fl::ledger {
@@ -73,21 +74,30 @@ struct ExpectedPayment {
 class LedgerState {
  public:
   LedgerState() = default;
-  explicit LedgerState(const common::PublicKey& authority) : authority_(authority) {}
+  // The state before the genesis block's transactions: `founder` (the genesis proposer) alone
+  // is the consortium until a consortium transaction in the genesis block names it.
+  explicit LedgerState(const common::PublicKey& founder)
+      : authority_(founder), consortium_(consortium_of_one(founder)), founding_(consortium_) {}
 
   // The height of the block whose transactions follow (recorded with each round result).
   void begin_block(std::uint64_t height) { height_ = height; }
   // Checks `tx` against the rules (not its signature: see signature_valid) and applies it.
   // On error the state is unchanged.
   Status apply(const Transaction& tx);
-  // Block-level rules: a block not proposed by the authority holds only transfers, stakes and
-  // unstakes issued by its proposer.
+  // Block-level rules: the genesis block holds nothing or one consortium transaction by its
+  // proposer; a block not proposed by a member of the consortium holds only transfers, stakes,
+  // unstakes, escrows and refunds issued by its proposer.
   Status check_block_contents(const BlockHeader& header, std::span<const Transaction> txs) const;
   // After a block: every reward mint a round result called for is present, and the supply
   // invariant holds.
   Status check_block_end() const;
 
+  // The genesis block's proposer (the founder; the one authority of a ledger without a
+  // consortium transaction).
   const common::PublicKey& authority() const { return authority_; }
+  // The consortium now, and the one the genesis block named (epoch 0).
+  const Consortium& consortium() const { return consortium_; }
+  const Consortium& founding_consortium() const { return founding_; }
   const std::map<common::PublicKey, AccountState>& accounts() const { return accounts_; }
   const std::map<std::string, JobState>& jobs() const { return jobs_; }
   const AccountState* find(const common::PublicKey& key) const;
@@ -107,8 +117,11 @@ class LedgerState {
   Status apply_round_result(const Transaction& tx, AccountState& issuer);
   Status apply_payment(const Transaction& tx, AccountState& issuer);
   Status apply_escrow(const Transaction& tx, AccountState& issuer);
+  Status apply_consortium(const Transaction& tx);
 
   common::PublicKey authority_{};
+  Consortium consortium_{};
+  Consortium founding_{};
   std::map<common::PublicKey, AccountState> accounts_;
   std::map<std::string, JobState> jobs_;
   std::deque<ExpectedPayment> pending_payments_;

@@ -20,6 +20,8 @@
 //   refund       text job_id, u64 amount
 //   issue        to[32], u64 amount
 //   consent      text job_id, terms_digest[32]
+//   consortium   u64 epoch, u64 quorum, then members, witnesses and minters each as u64 n, n x
+//                key[32], then u64 m, m x (member[32], signature[64]) approvals (consortium.hpp)
 // Versions 1 to 3 are what earlier ledgers hold and stay valid byte for byte: version 2 is a
 // round result that names its scorer, version 3 an open-job with a privacy budget or a round
 // result with its DP parameters.
@@ -51,6 +53,7 @@
 #include "fl/common/job_terms.hpp"
 #include "fl/common/wire.hpp"
 #include "fl/common/result.hpp"
+#include "fl/ledger/consortium.hpp"
 
 namespace fl::ledger {
 
@@ -68,6 +71,7 @@ enum class TxType : std::uint8_t {
   kRefund = 11,  // the unspent escrow back to the researcher; the job is then closed
   kIssue = 12,   // protocol emission by the minting authority (e.g. to fund researchers)
   kConsent = 13,  // a worker's signed acceptance of a job's terms, given at registration
+  kConsortium = 14,  // the federation's members, witnesses, quorum and minters (consortium.hpp)
 };
 std::string_view to_string(TxType type);
 
@@ -190,11 +194,17 @@ struct ConsentBody {
   std::string job_id;
   common::Digest terms_digest{};
 };
+// In the genesis block (epoch 0, no approvals): the consortium the chain starts with. Later:
+// its replacement (epoch + 1), approved by a quorum of the current members.
+struct ConsortiumBody {
+  Consortium consortium;
+  std::vector<ConsortiumApproval> approvals;
+};
 
 // Alternatives in TxType order (index + 1 == type).
 using TxBody = std::variant<RegisterBody, OpenJobBody, RoundResultBody, RewardMintBody, TransferBody,
                             StakeBody, UnstakeBody, SlashBody, EscrowBody, PayoutBody, RefundBody,
-                            IssueBody, ConsentBody>;
+                            IssueBody, ConsentBody, ConsortiumBody>;
 
 struct Transaction {
   common::PublicKey issuer{};
