@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -54,13 +55,29 @@ fl::Status pin_coordinator(const std::string& card_path, const std::string& key_
                  card.endpoint, fl::common::short_id(card.coordinator_key), fl::common::short_id(card.researcher_key));
   }
   if (!key_text.empty()) {
-    FL_ASSIGN_OR_RETURN(auto key, parse_coordinator_key(key_text));
-    if (o.coordinator_key && *o.coordinator_key != key) {
+    // One key for every endpoint, or one per endpoint (members with their own keys).
+    std::vector<fl::common::PublicKey> keys;
+    for (const auto& item : fl::worker::coordinator_endpoints(key_text)) {
+      FL_ASSIGN_OR_RETURN(auto key, parse_coordinator_key(item));
+      keys.push_back(key);
+    }
+    if (o.coordinator_key && std::find(keys.begin(), keys.end(), *o.coordinator_key) == keys.end()) {
       return fl::make_error(fl::ErrorCode::kInvalidArgument,
-                            "--coordinator-key " + fl::common::short_id(key) + " differs from the job card's " +
+                            "--coordinator-key " + fl::common::short_id(keys.front()) +
+                                (keys.size() > 1 ? " (and the others listed)" : "") + " differs from the job card's " +
                                 fl::common::short_id(*o.coordinator_key));
     }
-    o.coordinator_key = key;
+    if (keys.size() == 1) {
+      o.coordinator_key = keys.front();
+    } else {
+      if (o.coordinator_key && keys.front() != *o.coordinator_key) {
+        return fl::make_error(fl::ErrorCode::kInvalidArgument,
+                              "--coordinator-key: the first key must be the job card's " +
+                                  fl::common::short_id(*o.coordinator_key) + " (the card's endpoint comes first)");
+      }
+      o.coordinator_key = keys.front();
+      o.coordinator_keys = std::move(keys);
+    }
   }
   return fl::ok_status();
 }
@@ -127,7 +144,8 @@ int main(int argc, char** argv) {
           ->capture_default_str();
   run->add_option("--job-card", job_card, "signed job card from the researcher: endpoint, job, coordinator key");
   run->add_option("--coordinator-key", coordinator_key,
-                  "pin the coordinator's key: 64 hex digits or its public-key file (instead of a job card)");
+                  "pin the coordinator's key: 64 hex digits or its public-key file (instead of a job card); "
+                  "with several --coordinator endpoints whose members hold their own keys, one per endpoint: K1,K2,...");
   run->add_flag("--plaintext", o.plaintext,
                 "RESEARCH MODE: no CURVE encryption (only with a job that sets network.plaintext = true)");
   run->add_option("--max-epochs", o.bounds.max_epochs, "refuse tasks asking for more epochs")->capture_default_str();

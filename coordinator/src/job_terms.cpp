@@ -1,5 +1,6 @@
 #include "fl/coordinator/job_terms.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "fl/models/dataset_spec.hpp"
@@ -44,10 +45,12 @@ Result<common::JobTerms> make_job_terms(const JobConfig &c, const common::Tensor
   t.retention_days = c.terms.retention_days;
   t.readers = c.terms.readers;
   if (t.readers.empty() && t.retention_days > 0) t.readers = {"coordinators"};
-  t.coordinators.push_back(coordinator);
-  for (const auto &k : c.terms.coordinators) {
-    if (k != coordinator) t.coordinators.push_back(k);
-  }
+  // Every member of a federation must offer the same terms (one digest on the ledger and on
+  // the job card): a list that names this coordinator is taken as written; otherwise this
+  // coordinator comes first.
+  const auto& listed = c.terms.coordinators;
+  if (std::find(listed.begin(), listed.end(), coordinator) == listed.end()) t.coordinators.push_back(coordinator);
+  for (const auto &k : listed) t.coordinators.push_back(k);
   if (auto problem = common::terms_problem(t)) {
     return make_error(ErrorCode::kInvalidArgument, "the job's terms ([terms] in the config): " + *problem);
   }

@@ -3,7 +3,8 @@
 // with every replica at etcd's head; a block rewritten while a job runs is named by the
 // coordinator's alarm and fails verification at its height; an owner paused past its lease
 // cannot append, no round is recorded twice, and the job resumes when the owner starts again;
-// a killed owner's job is taken over by a standby member, and the workers follow it; with two
+// a killed owner's job is taken over by a standby member with its own key (the two founded the
+// chain as a consortium), and the workers follow it; with two
 // of three members down nothing is recorded, and every member ends at one head.
 // Skipped when etcd is not installed.
 #include <fstream>
@@ -208,6 +209,17 @@ TEST_F(EtcdFederation, APausedOwnerPastItsLeaseCannotAppendAndTheJobResumesWitho
   (void)replicate(dir_ / "final.db", &code);
   ASSERT_EQ(code, 0) << last_cli_;
   EXPECT_EQ(rounds_in(dir_ / "final.db", "itest"), (std::set<std::uint64_t>{1, 2, 3, 4, 5}));
+  // Both members proposed blocks, each with its own key, under the consortium they founded.
+  const auto verified = cli({"verify", "--db", (dir_ / "final.db").string(), "--consortium",
+                             (dir_ / "consortium.toml").string()}, &code);
+  ASSERT_EQ(code, 0) << last_cli_;
+  EXPECT_EQ(verified["consortium"]["members"].size(), 2u);
+  std::set<std::string> proposers;
+  for (const auto& blk : cli({"blocks", "--db", (dir_ / "final.db").string()}, &code)) {
+    proposers.insert(blk["proposer"].get<std::string>());
+  }
+  EXPECT_EQ(proposers, (std::set<std::string>{common::to_hex(coordinator_key().public_key),
+                                              common::to_hex(common::key_pair_from_label("itest-standby").public_key)}));
 }
 
 TEST_F(EtcdFederation,
@@ -267,9 +279,24 @@ TEST_F(EtcdFederation, WhenTheJobsOwnerIsKilledAnotherMemberTakesTheJobOverAndIt
   spec.rounds = 5;
   spec.min_workers = 2;
   write_etcd_configs(spec, 3);  // a 3 s lease
-  // The standby: the same job and keys, its own run folder.
+  // Two members with their own keys, founded as one consortium (both mint, quorum 2); one
+  // researcher; both offer the same terms, which allow both to run the job.
+  const auto standby_key = dir_ / "standby.key";
+  ASSERT_TRUE(common::save_key_file(standby_key, common::key_pair_from_label("itest-standby")).ok());
+  ASSERT_TRUE(common::save_key_file(dir_ / "researcher.key", common::key_pair_from_label("itest-researcher")).ok());
+  const std::string members = "[\"" + coordinator_key_file().string() + "\", \"" + standby_key.string() + "\"]";
+  std::ofstream(dir_ / "consortium.toml") << "members = " << members << "\nwitnesses = " << members
+                                          << "\nquorum = 2\nminters = " << members << "\n";
   std::string text = test::read_file(dir_ / "job.toml");
+  text += "consortium = \"" + (dir_ / "consortium.toml").string() + "\"\n[terms]\ncoordinators = " + members + "\n";
+  const std::string owner_key_line = "coordinator_key = \"" + coordinator_key_file().string() + "\"\n";
+  text.replace(text.find(owner_key_line), owner_key_line.size(),
+               owner_key_line + "researcher_key = \"" + (dir_ / "researcher.key").string() + "\"\n");
+  std::ofstream(dir_ / "job.toml") << text;
+  // The standby: the same job, its own key and run folder.
   text.replace(text.find(run_.string()), run_.string().size(), run_b_.string());
+  text.replace(text.find(owner_key_line), owner_key_line.size(),
+               "coordinator_key = \"" + standby_key.string() + "\"\n");
   std::ofstream(dir_ / "standby.toml") << text;
   auto ports = test::free_ports(2);
   ASSERT_TRUE(ports.ok());
@@ -284,7 +311,8 @@ TEST_F(EtcdFederation, WhenTheJobsOwnerIsKilledAnotherMemberTakesTheJobOverAndIt
   for (int k = 0; k < 2; ++k) {
     workers.push_back(start_worker(
         k, 2, a, 0,
-        {"--coordinator", a + "," + b, "--coordinator-key", coordinator_key_file().string()}));
+        {"--coordinator", a + "," + b, "--coordinator-key",
+         coordinator_key_file().string() + "," + standby_key.string()}));
   }
   ASSERT_TRUE(test::wait_until([&] { return rows_recorded(run_) >= 2; }, 120s))
       << test::read_file(dir_ / "coordinator.out");
@@ -309,6 +337,17 @@ TEST_F(EtcdFederation, WhenTheJobsOwnerIsKilledAnotherMemberTakesTheJobOverAndIt
   (void)replicate(dir_ / "final.db", &code);
   ASSERT_EQ(code, 0) << last_cli_;
   EXPECT_EQ(rounds_in(dir_ / "final.db", "itest"), (std::set<std::uint64_t>{1, 2, 3, 4, 5}));
+  // Both members proposed blocks, each with its own key, under the consortium they founded.
+  const auto verified = cli({"verify", "--db", (dir_ / "final.db").string(), "--consortium",
+                             (dir_ / "consortium.toml").string()}, &code);
+  ASSERT_EQ(code, 0) << last_cli_;
+  EXPECT_EQ(verified["consortium"]["members"].size(), 2u);
+  std::set<std::string> proposers;
+  for (const auto& blk : cli({"blocks", "--db", (dir_ / "final.db").string()}, &code)) {
+    proposers.insert(blk["proposer"].get<std::string>());
+  }
+  EXPECT_EQ(proposers, (std::set<std::string>{common::to_hex(coordinator_key().public_key),
+                                              common::to_hex(common::key_pair_from_label("itest-standby").public_key)}));
   // Receipts from before the takeover name blocks of the final chain.
   const auto blocks = cli({"blocks", "--db", (dir_ / "final.db").string()}, &code);
   ASSERT_EQ(code, 0) << last_cli_;

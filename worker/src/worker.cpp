@@ -62,8 +62,15 @@ Status check_connection_options(const WorkerOptions& options) {
                  "(messages are still checked against coordinator key {})",
                  options.coordinator, common::short_id(*options.coordinator_key));
   }
-  for (const auto& endpoint : coordinator_endpoints(options.coordinator)) {
+  const auto endpoints = coordinator_endpoints(options.coordinator);
+  for (const auto& endpoint : endpoints) {
     if (auto s = common::check_endpoint(endpoint); !s.ok()) return with_context(s.error(), "--coordinator");
+  }
+  if (!options.coordinator_keys.empty() && options.coordinator_keys.size() != endpoints.size()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "--coordinator-key lists " + std::to_string(options.coordinator_keys.size()) + " keys for " +
+                          std::to_string(endpoints.size()) +
+                          " --coordinator endpoints: give one key for all, or one per endpoint in the same order");
   }
   return ok_status();
 }

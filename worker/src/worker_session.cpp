@@ -69,7 +69,8 @@ Result<JobCheck> WorkerSession::check() {
 bool WorkerSession::next_endpoint() {
   if (endpoints_.size() < 2) return false;
   current_ = (current_ + 1) % endpoints_.size();
-  spdlog::info("trying the job's next coordinator, at {}", endpoint());
+  if (!o_.coordinator_keys.empty()) coordinator_key_ = o_.coordinator_keys.at(current_);
+  spdlog::info("trying the job's next coordinator, at {} (key {})", endpoint(), common::short_id(coordinator_key_));
   return true;
 }
 

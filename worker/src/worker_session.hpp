@@ -62,7 +62,7 @@ class WorkerSession {
   // The job's coordinators (--coordinator A,B,C): the one tried now, and the move to the next
   // when it stops answering (the job's owner died and another member takes it over).
   const std::string& endpoint() const { return endpoints_[current_]; }
-  bool next_endpoint();  // false with a single endpoint
+  bool next_endpoint();  // false with a single endpoint; pins the next endpoint's key
   // True when the connection has been down past the failover time and another endpoint exists.
   Result<bool> coordinator_lost();
   Status send(common::MessageType type, const std::string& header,

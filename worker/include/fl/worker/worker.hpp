@@ -39,6 +39,9 @@ struct WorkerOptions {
   // CURVE accepts only a server proving it, and tasks, shutdowns and acknowledgements must be
   // signed by it. Required.
   std::optional<common::PublicKey> coordinator_key;
+  // When the federation's members hold their own keys: one per endpoint of `coordinator`, in
+  // its order (coordinator_key is then the first). Empty: coordinator_key for every endpoint.
+  std::vector<common::PublicKey> coordinator_keys;
   std::string job_id;  // from the job card: the job this worker joins ("" takes the coordinator's)
   // From the job card: the terms and researcher it names; the coordinator must offer them.
   std::optional<common::Digest> card_terms_digest;
