@@ -196,9 +196,10 @@ int main(int argc, char** argv) {
   checkpoint->require_subcommand(1);
   auto* cverify = checkpoint->add_subcommand("verify", "check k cosignatures of a checkpoint or a misbehaviour proof");
   cverify->add_option("FILE", checkpoint_file, "cosigned checkpoint or proof of misbehaviour (JSON)")->required();
-  cverify->add_option("--witness", witnesses, "an allowed witness: key file or hex public key (repeatable)")
-      ->required();
-  cverify->add_option("--k", k, "cosignatures required (from 1)")->required();
+  cverify->add_option("--witness", witnesses, "an allowed witness: key file or hex public key (repeatable)");
+  cverify->add_option("--k", k, "cosignatures required (from 1; with --db: the consortium's quorum)");
+  cverify->add_option("--db", db, "instead of --witness: the ledger whose consortium names the witnesses")
+      ->excludes("--witness");
   cverify->add_flag("--json", json, "print JSON");
   cverify->callback([&] {
     run = [&](const auto& c) { return fl::ledger::command_checkpoint_verify(c, checkpoint_file, witnesses, k); };
@@ -242,6 +243,17 @@ int main(int argc, char** argv) {
   csubmit->callback([&] {
     run = [&](const auto& c) {
       return fl::ledger::command_consortium_submit(c, consortium_target, change_file, key_file);
+    };
+  });
+  std::vector<std::string> combine_files;
+  std::string combine_out;
+  auto* combine = checkpoint->add_subcommand("combine", "gather the witnesses' cosignatures of one checkpoint");
+  combine->add_option("FILES", combine_files, "cosigned checkpoints of the same head (JSON)")->required();
+  combine->add_option("--out", combine_out, "the combined checkpoint to write")->required();
+  combine->callback([&] {
+    run = [&](const auto& c) {
+      return fl::ledger::command_checkpoint_combine(
+          c, std::vector<std::filesystem::path>(combine_files.begin(), combine_files.end()), combine_out);
     };
   });
   std::string listen = "127.0.0.1:8080", token;

@@ -1,9 +1,9 @@
 // fl-ledger consortium: show who runs the federation, found a ledger with a consortium, and
 // change the membership with a quorum of approvals (propose -> approve by each member -> submit).
 #include <fstream>
-#include <sstream>
 
 #include "command_format.hpp"
+#include "fl/common/text_file.hpp"
 #include "fl/ledger/replicated_block_store.hpp"
 
 namespace fl::ledger {
@@ -25,11 +25,8 @@ Result<std::unique_ptr<Ledger>> open_ledger(const CommandContext& c, const Conso
 }
 
 Result<ConsortiumChange> read_change(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) return make_error(ErrorCode::kIo, "cannot read " + file.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  auto change = parse_consortium_change(text.str());
+  FL_ASSIGN_OR_RETURN(auto text, common::read_text_file(file));
+  auto change = parse_consortium_change(text);
   if (!change.ok()) return with_context(change.error(), file.string());
   return change;
 }

@@ -8,6 +8,7 @@
 
 #include "command_format.hpp"
 #include "fl/common/checkpoint.hpp"
+#include "fl/common/text_file.hpp"
 #include "fl/ledger/checkpoint.hpp"
 #include "fl/ledger/commands.hpp"
 #include "fl/ledger/witness.hpp"
@@ -64,18 +65,14 @@ int command_witness_cosign(const CommandContext& c, const std::filesystem::path&
 
 namespace {
 
-// A witness named on the command line: a key or public-key file, or 64 hex
-// digits.
+// A witness named on the command line: a key or public-key file, or 64 hex digits.
 Result<common::PublicKey> witness_key(const std::string& arg) {
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(arg, ec)) return common::load_public_key_file(arg);
-  auto key = common::public_key_from_hex(arg);
-  if (!key.ok()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "--witness " + arg + " is neither a key file nor a 64-digit public key");
-  }
+  auto key = common::public_key_from_text(arg);
+  if (!key.ok()) return with_context(key.error(), "--witness (a key file or 64 hex digits)");
   return key;
 }
+
+Result<std::string> read_text(const std::filesystem::path& file) { return common::read_text_file(file); }
 
 }  // namespace
 
@@ -87,10 +84,31 @@ int command_checkpoint_verify(const CommandContext& c, const std::filesystem::pa
     if (!key.ok()) return fail(c, key.error());
     witnesses.push_back(*key);
   }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(c, make_error(ErrorCode::kNotFound, "cannot read " + file.string()));
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const json j = json::parse(text, nullptr, false);
+  std::optional<common::Digest> chain_id;
+  if (!witness_args.empty() && k == 0) {
+    return fail(c, make_error(ErrorCode::kInvalidArgument, "--k (how many of the --witness keys must cosign) is required"));
+  }
+  if (witness_args.empty()) {  // the ledger's consortium says who witnesses and how many must
+    if (c.db.empty()) {
+      return fail(c, make_error(ErrorCode::kInvalidArgument,
+                                "give the allowed witnesses (--witness KEY ... --k N) or the ledger (--db) whose "
+                                "consortium names them"));
+    }
+    auto chain = load_chain(c.db);
+    if (!chain.ok()) return fail(c, chain.error());
+    if (chain->blocks.empty()) return fail(c, make_error(ErrorCode::kNotFound, c.db.string() + " has no genesis block"));
+    const auto& consortium = chain->state.consortium();
+    if (consortium.witnesses.empty()) {
+      return fail(c, make_error(ErrorCode::kPrecondition,
+                                c.db.string() + ": the ledger's consortium names no witnesses (`fl-ledger consortium show`)"));
+    }
+    witnesses = consortium.witnesses;
+    if (k == 0) k = consortium.quorum;
+    chain_id = chain->blocks.front().hash;
+  }
+  auto text = read_text(file);
+  if (!text.ok()) return fail(c, text.error());
+  const json j = json::parse(*text, nullptr, false);
   Status st;
   std::string what;
   if (j.is_object() && j.contains("conflicting_block")) {
@@ -99,12 +117,16 @@ int command_checkpoint_verify(const CommandContext& c, const std::filesystem::pa
     st = verify_misbehaviour_proof(*proof, witnesses, k);
     what = "proof of misbehaviour: " + proof->conflict;
   } else {
-    auto cp = common::cosigned_checkpoint_from_json(text);
+    auto cp = common::cosigned_checkpoint_from_json(*text);
     if (!cp.ok()) return fail(c, with_context(cp.error(), file.string()));
     st = common::verify_cosigned(*cp, witnesses, k);
+    if (st.ok() && chain_id && cp->checkpoint.chain_id != *chain_id) {
+      st = make_error(ErrorCode::kPrecondition, "the checkpoint is about chain " + short_hex(cp->checkpoint.chain_id) +
+                                                    ", not this ledger's " + short_hex(*chain_id));
+    }
     what = "checkpoint at height " + std::to_string(cp->checkpoint.height) + " (head " +
-           short_hex(cp->checkpoint.head_hash) + ") has at least " + std::to_string(k) +
-           " valid cosignature(s)";
+           short_hex(cp->checkpoint.head_hash) + ") has at least " + std::to_string(k) + " valid cosignature(s)" +
+           (chain_id ? ": final by the consortium's quorum" : "");
   }
   if (c.json) {
     c.out << json{{"ok", st.ok()}, {"error", st.ok() ? "" : st.error().to_string()}}.dump(2)
@@ -115,6 +137,40 @@ int command_checkpoint_verify(const CommandContext& c, const std::filesystem::pa
   if (!st.ok())
     c.err << "fl-ledger checkpoint verify: " << file.string() << ": " << st.error().message << '\n';
   return st.ok() ? 0 : 1;
+}
+
+int command_checkpoint_combine(const CommandContext& c, const std::vector<std::filesystem::path>& files,
+                               const std::filesystem::path& out_file) {
+  std::optional<common::CosignedCheckpoint> combined;
+  for (const auto& file : files) {
+    auto text = read_text(file);
+    if (!text.ok()) return fail(c, text.error());
+    auto cp = common::cosigned_checkpoint_from_json(*text);
+    if (!cp.ok()) return fail(c, with_context(cp.error(), file.string()));
+    if (!combined) {
+      combined = std::move(cp).value();
+      continue;
+    }
+    if (!(cp->checkpoint == combined->checkpoint)) {
+      return fail(c, make_error(ErrorCode::kInvalidArgument,
+                                file.string() + " cosigns height " + std::to_string(cp->checkpoint.height) + " head " +
+                                    short_hex(cp->checkpoint.head_hash) + ", not the same checkpoint as " +
+                                    files.front().string() + " (height " + std::to_string(combined->checkpoint.height) +
+                                    "): only cosignatures of one checkpoint combine"));
+    }
+    for (const auto& sig : cp->cosignatures) {
+      const bool known = std::any_of(combined->cosignatures.begin(), combined->cosignatures.end(),
+                                     [&](const auto& held) { return held.witness == sig.witness; });
+      if (!known) combined->cosignatures.push_back(sig);
+    }
+  }
+  if (!combined) return fail(c, make_error(ErrorCode::kInvalidArgument, "no checkpoint files given"));
+  if (auto st = common::write_file_durably(out_file, common::cosigned_checkpoint_to_json(*combined, 2) + "\n"); !st.ok()) {
+    return fail(c, st.error());
+  }
+  c.out << "checkpoint at height " << combined->checkpoint.height << " with " << combined->cosignatures.size()
+        << " cosignatures written to " << out_file.string() << '\n';
+  return 0;
 }
 
 }  // namespace fl::ledger

@@ -69,6 +69,43 @@ TEST_F(CliConsortiumTest, FoundsShowsChangesByQuorumAndVerifiesTheFoundingFile) 
   EXPECT_NE(other.out.find("another federation's chain"), std::string::npos) << other.out;
 }
 
+TEST_F(CliConsortiumTest, ACheckpointIsFinalWhenAQuorumOfTheConsortiumsWitnessesCosignedIt) {
+  ASSERT_EQ(run("consortium found " + db() + " --key " + key(0) + " --consortium " + consortium_file("c.toml", 3, 2)).code, 0);
+  std::vector<std::string> files;
+  for (int w : {0, 1, 5}) {  // two members, and an outside witness the consortium does not name
+    const auto state = (dir_ / ("witness-" + std::to_string(w))).string();
+    ASSERT_EQ(run("witness init --key " + key(w) + " --state " + state).code, 0);
+    files.push_back((dir_ / ("cp-" + std::to_string(w) + ".json")).string());
+    auto cosigned = run("witness cosign " + db() + " --key " + key(w) + " --state " + state + " --out " + files.back());
+    ASSERT_EQ(cosigned.code, 0) << cosigned.err;
+  }
+  auto one = run("checkpoint verify " + files[0] + " " + db());
+  EXPECT_EQ(one.code, 1);
+  EXPECT_NE(one.out.find("1 valid cosignature(s) of the 2 required"), std::string::npos) << one.out;
+  const auto both = (dir_ / "final.json").string();
+  auto combined = run("checkpoint combine " + files[0] + " " + files[2] + " " + files[1] + " " + files[0] + " --out " + both);
+  ASSERT_EQ(combined.code, 0) << combined.err;
+  EXPECT_NE(combined.out.find("with 3 cosignatures"), std::string::npos) << combined.out;
+  auto final_cp = run("checkpoint verify " + both + " " + db());
+  EXPECT_EQ(final_cp.code, 0) << final_cp.out << final_cp.err;
+  EXPECT_NE(final_cp.out.find("final by the consortium's quorum"), std::string::npos) << final_cp.out;
+  // The same witnesses' checkpoint says nothing about another chain.
+  const auto other_db = dir_ / "other.db";
+  ASSERT_EQ(run("consortium found --db " + other_db.string() + " --key " + key(1) + " --consortium " +
+                (dir_ / "c.toml").string()).code, 0);
+  auto other = run("checkpoint verify " + both + " --db " + other_db.string());
+  EXPECT_EQ(other.code, 1);
+  EXPECT_NE(other.out.find("not this ledger's"), std::string::npos) << other.out;
+  // Cosignatures of two different heads do not combine.
+  ASSERT_EQ(run("issue --key " + key(0) + " --to " + hex(member(1).public_key) + " --amount 5 " + db()).code, 0);
+  const auto later = (dir_ / "later.json").string();
+  ASSERT_EQ(run("witness cosign " + db() + " --key " + key(0) + " --state " + (dir_ / "witness-0").string() + " --out " +
+                later).code, 0);
+  auto mixed = run("checkpoint combine " + files[1] + " " + later + " --out " + (dir_ / "mixed.json").string());
+  EXPECT_EQ(mixed.code, 1);
+  EXPECT_NE(mixed.err.find("only cosignatures of one checkpoint combine"), std::string::npos) << mixed.err;
+}
+
 TEST_F(CliConsortiumTest, RefusesAFounderOutsideTheConsortiumAndABadFile) {
   const auto file = consortium_file("c.toml", 2, 1);
   auto outsider = run("consortium found " + db() + " --key " + key(5) + " --consortium " + file);

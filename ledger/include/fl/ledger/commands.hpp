@@ -77,8 +77,13 @@ int command_witness_cosign(const CommandContext& c, const std::filesystem::path&
                            const std::optional<std::filesystem::path>& out_file);
 // Offline: a cosigned checkpoint (or a witness's proof of misbehaviour) must carry k valid
 // cosignatures by distinct keys among `witnesses` (key files or hex public keys).
+// With no `witnesses`, the ledger c.db's consortium names them and the quorum is k (unless k is
+// given), and the checkpoint must be about that ledger's chain: ok means final.
 int command_checkpoint_verify(const CommandContext& c, const std::filesystem::path& file,
                               const std::vector<std::string>& witnesses, std::size_t k);
+// Cosignatures of one checkpoint from several files (one per witness) into `out_file`.
+int command_checkpoint_combine(const CommandContext& c, const std::vector<std::filesystem::path>& files,
+                               const std::filesystem::path& out_file);
 
 // `replicate`: brings the SQLite replica c.db (created when missing) up to the chain in etcd
 // (`endpoints`: "http://HOST:PORT,..."; keys under /fedledger/<chain>/) and verifies it in full;
