@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The multi-coordinator demo: installs what is missing, builds, starts a 3-member etcd cluster
-# and 3 coordinators for one job on loopback (one owns the job, two stand by), and 4 workers
-# that know all three. Mid-job it kills the job's owner (a standby takes the job over and the
+# and 3 coordinators for one job on loopback (each with its own key; the three found the chain
+# as one consortium: members, witnesses and minters, quorum 2), one owns the job, two stand by,
+# and 4 workers that know all three and their keys. Mid-job it kills the job's owner (a standby takes the job over and the
 # workers follow it), later the etcd leader (a new one is elected; the member comes back).
 # It ends by printing every replica's height and head hash, `fl-ledger verify` and `fl-ledger
-# audit` on each, and the checkpoint 3 witnesses cosigned after auditing every round.
+# audit` on each, and the checkpoint the consortium's 3 witnesses cosigned after auditing every
+# round (final: a quorum of them), and who proposed each block.
 #
 # Usage: deploy/federation-demo.sh [--rounds R] [--workers N] [--run-dir DIR]
 set -euo pipefail
@@ -17,7 +19,7 @@ while (($#)); do
     --rounds) rounds=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
     --run-dir) run_dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "federation-demo.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -32,7 +34,7 @@ run_dir=${run_dir:-$root/runs/federation-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$run_dir"
 run_dir=$(cd "$run_dir" && pwd)
 cd "$run_dir"
-rm -rf etcd c0 c1 c2 store-all witness-* ./*.log
+rm -rf etcd c0 c1 c2 store-all witness-* final-checkpoint.json ./*.log
 mkdir -p keys logs
 echo "== run folder: $run_dir"
 
@@ -74,8 +76,20 @@ for _ in $(seq 1 100); do
 done
 ETCDCTL_API=3 etcdctl --endpoints "$clients" endpoint health 2>&1 | sed 's/^/   /'
 
-# One authority key shared by the members (consortium genesis is future work), one researcher.
-"$bin/fl-worker" keygen --out keys/coordinator.key >/dev/null
+# Each member its own key; the three found the chain as one consortium (each a member, a
+# witness and a minter; quorum 2). One researcher.
+members=""
+for c in 0 1 2; do
+  "$bin/fl-worker" keygen --out "keys/c$c.key" >/dev/null
+  members+="${members:+, }\"$run_dir/keys/c$c.key.pub\""
+done
+cat >consortium.toml <<TOML
+# Written by deploy/federation-demo.sh: the federation's members (fl-ledger consortium show).
+members = [$members]
+witnesses = [$members]
+quorum = 2
+minters = [$members]
+TOML
 "$bin/fl-worker" keygen --out keys/researcher.key >/dev/null
 allow=""
 for ((k = 0; k < workers; k++)); do
@@ -115,12 +129,14 @@ bind = "tcp://127.0.0.1:${ports[6 + c]}"
 reward_per_round = 1000
 etcd = "$clients"
 lease_ttl_s = 3
+consortium = "$run_dir/consortium.toml"
 [terms]
 purpose = "FedLedger federation demo: one job, three coordinators, one replicated ledger"
+coordinators = [$members]
 [output]
 dir = "$run_dir/c$c"
 live_table = false
-coordinator_key = "$run_dir/keys/coordinator.key"
+coordinator_key = "$run_dir/keys/c$c.key"
 researcher_key = "$run_dir/keys/researcher.key"
 TOML
 done
@@ -140,9 +156,10 @@ for c in 1 2; do
 done
 "$bin/fl-coordinator" job-card --config c0.toml --endpoint "$(cat c0/endpoint)" --out job.card
 
-echo "== $workers workers; each knows the three coordinators: $endpoints"
+member_keys="keys/c0.key.pub,keys/c1.key.pub,keys/c2.key.pub"
+echo "== $workers workers; each knows the three coordinators and their keys: $endpoints"
 for ((k = 0; k < workers; k++)); do
-  "$bin/fl-worker" run --job-card job.card --coordinator "$endpoints" --key "keys/worker-$k.key" \
+  "$bin/fl-worker" run --job-card job.card --coordinator "$endpoints" --coordinator-key "$member_keys" --key "keys/worker-$k.key" \
     --partition "$k/$workers" --partitioner dirichlet:1.0 --partition-seed 42 --threads 1 \
     --receipts "logs/worker-$k.receipts.jsonl" >"logs/worker-$k.log" 2>&1 &
   pids+=($!)
@@ -213,15 +230,22 @@ for c in 0 1 2; do
   "$bin/fl-ledger" audit federation-demo --db "c$c/ledger.db" --store store-all 2>&1 | sed 's/^/     /' | tail -$((rounds + 1))
 done
 echo
-echo "== 3 witnesses audit every round, then cosign the head"
-for w in 1 2 3; do
-  "$bin/fl-worker" keygen --out "keys/witness-$w.key" >/dev/null
-  "$bin/fl-ledger" witness init --key "keys/witness-$w.key" --state "witness-$w" >/dev/null
-  "$bin/fl-ledger" witness cosign --db "c$new_owner/ledger.db" --key "keys/witness-$w.key" --state "witness-$w" \
+echo "== the consortium's 3 witnesses (the members' keys) audit every round, then cosign the head"
+for w in 0 1 2; do
+  "$bin/fl-ledger" witness init --key "keys/c$w.key" --state "witness-$w" >/dev/null
+  "$bin/fl-ledger" witness cosign --db "c$new_owner/ledger.db" --key "keys/c$w.key" --state "witness-$w" \
     --audit store-all --out "witness-$w/checkpoint.json" >"logs/witness-$w.log" 2>&1 || {
-    echo "   witness $w refused:"; cat "logs/witness-$w.log"; exit 1; }
-  echo "   witness $w: $(tr -d '\n ' <"witness-$w/checkpoint.json" | sed -E 's/.*"height":([0-9]+),"head_hash":"([0-9a-f]{16}).*/height \1, head \2.../')"
+    echo "   witness c$w refused:"; cat "logs/witness-$w.log"; exit 1; }
+  echo "   witness c$w: $(tr -d '\n ' <"witness-$w/checkpoint.json" | sed -E 's/.*"height":([0-9]+),"head_hash":"([0-9a-f]{16}).*/height \1, head \2.../')"
 done
+"$bin/fl-ledger" checkpoint combine witness-0/checkpoint.json witness-1/checkpoint.json witness-2/checkpoint.json \
+  --out final-checkpoint.json | sed 's/^/   /'
+printf "   "
+"$bin/fl-ledger" checkpoint verify final-checkpoint.json --db "c$new_owner/ledger.db" 2>&1 | tail -1
+echo
+echo "== the consortium (genesis) and who proposed each block"
+"$bin/fl-ledger" verify --db "c$new_owner/ledger.db" --consortium consortium.toml 2>&1 | grep -E "^(ok|consortium|FAILED)" | sed 's/^/   /'
+"$bin/fl-ledger" blocks --db "c$new_owner/ledger.db" | sed 's/^/   /'
 echo
 echo "== done: the job ran on c0 until it was killed and finished on c$new_owner (takeover ${takeover} s)"
 echo "   run folder: $run_dir (c0/ c1/ c2/: replicas, stores and metrics; logs/; witness-*/)"
