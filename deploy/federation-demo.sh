@@ -34,7 +34,7 @@ run_dir=${run_dir:-$root/runs/federation-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$run_dir"
 run_dir=$(cd "$run_dir" && pwd)
 cd "$run_dir"
-rm -rf etcd c0 c1 c2 store-all witness-* final-checkpoint.json ./*.log
+rm -rf etcd c0 c1 c2 witness-* stranger-store final-checkpoint.json ./*.log
 mkdir -p keys logs
 echo "== run folder: $run_dir"
 
@@ -46,10 +46,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Free loopback ports: 6 for etcd (client, peer) and 3 for the coordinators.
+# Free loopback ports: 6 for etcd (client, peer), 3 for the coordinators, 3 for their store servers.
 ports=()
 port=$((20000 + RANDOM % 20000))
-while ((${#ports[@]} < 9)); do
+while ((${#ports[@]} < 12)); do
   if ! ss -Htln "sport = :$port" | grep -q .; then ports+=("$port"); fi
   port=$((port + 1))
 done
@@ -217,24 +217,45 @@ for c in 0 1 2; do
   "$bin/fl-ledger" verify --db "c$c/ledger.db" 2>&1 | tail -1
 done
 
-# The rounds' updates are in the stores of the coordinators that ran them (content-addressed,
-# so putting them side by side is a copy).
-mkdir -p store-all/updates store-all/models
+# The rounds' updates are in the stores of the coordinators that ran them. Each member serves
+# its own store over CURVE to the consortium's keys (fl-ledger store serve); an auditor fetches
+# what its store lacks from the others, pinning each member's key, and checks every entry.
+echo
+echo "== each member serves its update store to the consortium (fl-ledger store serve, CURVE)"
+peers_of() {  # the other members' store servers, ENDPOINT@KEY
+  local list="" o
+  for o in 0 1 2; do
+    ((o == $1)) || list+="${list:+,}tcp://127.0.0.1:${ports[9 + o]}@keys/c$o.key.pub"
+  done
+  echo "$list"
+}
 for c in 0 1 2; do
-  for kind in updates models; do [[ -d c$c/store/$kind ]] && cp -n c$c/store/$kind/* "store-all/$kind/" 2>/dev/null || true; done
+  mkdir -p "c$c/store"
+  "$bin/fl-ledger" store serve --store "c$c/store" --key "keys/c$c.key" --db "c$c/ledger.db" \
+    --listen "tcp://127.0.0.1:${ports[9 + c]}" >"logs/store-c$c.log" 2>&1 &
+  pids+=($!)
+done
+for c in 0 1 2; do
+  for _ in $(seq 1 100); do grep -q "^serving" "logs/store-c$c.log" && break; sleep 0.1; done
+  echo "   c$c: $(head -1 "logs/store-c$c.log")"
 done
 echo
-echo "== fl-ledger audit: every round re-run from the updates it names"
+echo "== fl-ledger audit: every round re-run from the updates it names, fetched from the other members"
 for c in 0 1 2; do
-  echo "   replica c$c:"
-  "$bin/fl-ledger" audit federation-demo --db "c$c/ledger.db" --store store-all 2>&1 | sed 's/^/     /' | tail -$((rounds + 1))
+  echo "   replica c$c (its own store, the rest fetched):"
+  "$bin/fl-ledger" audit federation-demo --db "c$c/ledger.db" --store "c$c/store" \
+    --fetch "$(peers_of "$c")" --key "keys/c$c.key" 2>&1 | sed 's/^/     /' | tail -$((rounds + 2))
 done
+printf "   a key outside the consortium asking c0's store: "
+"$bin/fl-worker" keygen --out keys/stranger.key >/dev/null
+"$bin/fl-ledger" audit federation-demo --db c0/ledger.db --store stranger-store \
+  --fetch "tcp://127.0.0.1:${ports[9]}@keys/c0.key.pub" --key keys/stranger.key 2>&1 | grep -m1 -E "did not answer|fetched" || true
 echo
 echo "== the consortium's 3 witnesses (the members' keys) audit every round, then cosign the head"
 for w in 0 1 2; do
   "$bin/fl-ledger" witness init --key "keys/c$w.key" --state "witness-$w" >/dev/null
   "$bin/fl-ledger" witness cosign --db "c$new_owner/ledger.db" --key "keys/c$w.key" --state "witness-$w" \
-    --audit store-all --out "witness-$w/checkpoint.json" >"logs/witness-$w.log" 2>&1 || {
+    --audit "c$w/store" --fetch "$(peers_of "$w")" --out "witness-$w/checkpoint.json" >"logs/witness-$w.log" 2>&1 || {
     echo "   witness c$w refused:"; cat "logs/witness-$w.log"; exit 1; }
   echo "   witness c$w: $(tr -d '\n ' <"witness-$w/checkpoint.json" | sed -E 's/.*"height":([0-9]+),"head_hash":"([0-9a-f]{16}).*/height \1, head \2.../')"
 done

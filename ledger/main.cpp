@@ -164,16 +164,39 @@ int main(int argc, char** argv) {
                       "first re-run every recorded round from this update store (a coordinator's <output>/store) "
                       "and refuse to cosign when one does not follow from its updates");
   wcosign->add_option("--audit-job", audit_jobs, "audit only this job (repeatable; default: every job with rounds)");
+  fl::ledger::ConsortiumTarget publish;
+  wcosign->add_option("--publish", publish.etcd,
+                      "also put the cosignature beside this etcd chain (\"http://HOST:PORT,...\"), where the job's "
+                      "owner hands the final checkpoint to its workers");
+  wcosign->add_option("--chain", publish.chain, "with --publish: the chain's name in etcd")->capture_default_str();
+  std::string fetch_peers;
+  wcosign->add_option("--fetch", fetch_peers,
+                      "fetch what the --audit store lacks from the members' store servers first: "
+                      "\"tcp://HOST:PORT@KEY,...\" (asked with the witness's --key)")
+      ->needs("--audit");
+  // --fetch PEERS with the key that asks: the store peers, parsed, or the error to print.
+  auto store_fetch = [&](const std::string& command) -> std::optional<std::optional<fl::coordinator::StoreFetch>> {
+    if (fetch_peers.empty()) return std::optional<fl::coordinator::StoreFetch>{};
+    auto peers = fl::coordinator::parse_store_peers(fetch_peers);
+    if (!peers.ok()) {
+      std::cerr << "fl-ledger " << command << ": --fetch: " << peers.error().message << '\n';
+      return std::nullopt;
+    }
+    return std::optional<fl::coordinator::StoreFetch>(fl::coordinator::StoreFetch{*peers, key_file});
+  };
   wcosign->callback([&] {
     run = [&](const auto& c) {
       if (!audit_store.empty()) {
-        if (auto s = fl::coordinator::audit_chain(c.db, audit_store, audit_jobs); !s.ok()) {
+        const auto fetch = store_fetch("witness cosign");
+        if (!fetch) return 1;
+        if (auto s = fl::coordinator::audit_chain(c.db, audit_store, audit_jobs, *fetch, &c.err); !s.ok()) {
           c.err << "fl-ledger witness cosign: refused: " << s.error().message << '\n';
           return 1;
         }
       }
       return fl::ledger::command_witness_cosign(
-          c, key_file, state_dir, cosign_out ? std::optional<std::filesystem::path>(*cosign_out) : std::nullopt);
+          c, key_file, state_dir, cosign_out ? std::optional<std::filesystem::path>(*cosign_out) : std::nullopt,
+          publish);
     };
   });
   std::string store_dir;
@@ -185,12 +208,31 @@ int main(int argc, char** argv) {
   audit->add_option("--round", audit_round, "audit this round only");
   audit->add_option("--from", audit_from, "first round to audit (default: the job's first)")->excludes("--round");
   audit->add_option("--to", audit_to, "last round to audit (default: the job's last)")->excludes("--round");
+  auto* audit_key =
+      audit->add_option("--key", key_file, "with --fetch: the key the auditor asks with (the consortium must name it)");
+  audit->add_option("--fetch", fetch_peers,
+                    "fetch what --store lacks from the members' store servers first: \"tcp://HOST:PORT@KEY,...\"")
+      ->needs(audit_key);
   audit->callback([&] {
     run = [&](const auto& c) {
       fl::coordinator::AuditRange range{audit_from, audit_to};
       if (audit_round) range = {audit_round, audit_round};
-      return fl::coordinator::command_audit(c, job, store_dir, range);
+      const auto fetch = store_fetch("audit");
+      if (!fetch) return 1;
+      return fl::coordinator::command_audit(c, job, store_dir, range, *fetch);
     };
+  });
+  std::string store_listen = "tcp://127.0.0.1:0";
+  auto* store = app.add_subcommand("store", "a member's update store, served to the consortium");
+  store->require_subcommand(1);
+  auto* sserve = store->add_subcommand("serve", "serve the store over CURVE to the consortium's members and witnesses");
+  sserve->add_option("--store", store_dir, "the update store: a coordinator's <output>/store")->required();
+  sserve->add_option("--key", key_file, "this member's key file (the key fetchers pin)")->required();
+  sserve->add_option("--db", db, "the ledger (or replica) whose consortium may fetch")->required();
+  sserve->add_option("--listen", store_listen, "tcp://HOST:PORT to bind (default: a free loopback port)")
+      ->capture_default_str();
+  sserve->callback([&] {
+    run = [&](const auto& c) { return fl::coordinator::command_store_serve(c, store_dir, key_file, store_listen); };
   });
   auto* checkpoint = app.add_subcommand("checkpoint", "cosigned checkpoints");
   checkpoint->require_subcommand(1);

@@ -186,6 +186,14 @@ int main(int argc, char** argv) {
                   "give up when the coordinator has not answered registration after SECONDS (0: never)")
       ->capture_default_str();
   run->add_option("--receipts", o.receipts_file, "append verified ledger receipts to this JSON-lines file");
+  std::string witnesses;
+  run->add_option("--witness", witnesses,
+                  "the federation's witnesses, KEY,KEY,... (64 hex digits or key files): check the final ledger "
+                  "checkpoint each task carries and keep the highest (exit 4, with both as evidence, on a lower "
+                  "or diverging one)");
+  run->add_option("--witness-quorum", o.checkpoint_quorum, "cosignatures a checkpoint needs (with --witness)");
+  run->add_option("--checkpoint", o.checkpoint_file,
+                  "file holding the latest checkpoint (default: the --receipts file + .checkpoint.json)");
   run->add_option("--attack", attack,
                   "RESEARCH MODE: none | label_flip | sign_flip | gaussian | scaled | zero | noise | "
                   "replay_global | replay_noise | lazy | inflate_samples")
@@ -262,8 +270,30 @@ int main(int argc, char** argv) {
   const bool noisy = o.attack.kind == fl::worker::AttackKind::kNoise || o.attack.kind == fl::worker::AttackKind::kReplayNoise;
   if (noisy && run->count("--attack-sigma") == 0) o.attack.sigma = 1e-2;
   o.stop_signal = &fl::worker::install_stop_handlers();
+  if (!witnesses.empty()) {
+    for (const auto& item : fl::worker::coordinator_endpoints(witnesses)) {
+      auto key = fl::common::public_key_from_text(item);
+      if (!key.ok()) return fail(fl::with_context(key.error(), "--witness '" + item + "' (64 hex digits or a key file)"));
+      o.checkpoint_witnesses.push_back(*key);
+    }
+    if (o.checkpoint_quorum == 0 || o.checkpoint_quorum > o.checkpoint_witnesses.size()) {
+      return fail(fl::make_error(fl::ErrorCode::kInvalidArgument,
+                                 "--witness-quorum K (1 to " + std::to_string(o.checkpoint_witnesses.size()) +
+                                     ", the consortium's quorum) is required with --witness"));
+    }
+    if (o.checkpoint_file.empty()) {
+      if (o.receipts_file.empty()) {
+        return fail(fl::make_error(fl::ErrorCode::kInvalidArgument,
+                                   "--witness needs a file to keep the latest checkpoint in: --checkpoint FILE "
+                                   "(or --receipts FILE, beside which it is kept)"));
+      }
+      o.checkpoint_file = o.receipts_file;
+      o.checkpoint_file += ".checkpoint.json";
+    }
+  }
   auto s = fl::worker::run_worker(o);
   // Exit 3: the coordinator could not prove the pinned key (or refused this worker's key).
+  if (!s.ok() && s.error().message.starts_with("LEDGER MISBEHAVIOUR")) return (fail(s.error()), 4);
   if (!s.ok()) return s.error().code == fl::ErrorCode::kBadSignature ? (fail(s.error()), 3) : fail(s.error());
   return 0;
 }

@@ -110,13 +110,14 @@ template <class A> void get(A& ar, RegisterRequest& m) {
 
 template <class A> void put_unsigned(A& ar, const RegisterAck& m) {
   ar(m.accepted); put_text(ar, m.reason); put_text(ar, m.job_id); put_bytes(ar, m.coordinator_key);
-  put_bytes(ar, m.challenge); put_text(ar, m.terms); put_bytes(ar, m.terms_signature);
+  put_bytes(ar, m.challenge); put_text(ar, m.terms); put_bytes(ar, m.terms_signature); put_bytes(ar, m.owner_key);
 }
 template <class A> void put(A& ar, const RegisterAck& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
 template <class A> void get(A& ar, RegisterAck& m) {
   get_flag(ar, m.accepted, "accepted"); get_text(ar, m.reason, "reason"); get_text(ar, m.job_id, "job_id");
   get_bytes(ar, m.coordinator_key); get_bytes(ar, m.challenge);
-  get_text(ar, m.terms, "terms", kMaxTermsBytes); get_bytes(ar, m.terms_signature); get_bytes(ar, m.signature);
+  get_text(ar, m.terms, "terms", kMaxTermsBytes); get_bytes(ar, m.terms_signature); get_bytes(ar, m.owner_key);
+  get_bytes(ar, m.signature);
 }
 
 template <class A> void put(A& ar, const Heartbeat& m) { put_bytes(ar, m.worker_key); ar(m.timestamp_ms); }
@@ -140,7 +141,7 @@ template <class A> void get(A& ar, TrainingSettings& t) {
 template <class A> void put_unsigned(A& ar, const RoundTask& m) {
   ar(m.version); put_text(ar, m.job_id); ar(m.round); put_text(ar, m.model);
   put_bytes(ar, m.model_file_digest); put_layout(ar, m.layout); put_bytes(ar, m.model_digest); put(ar, m.training); ar(m.seed, m.deadline_ms);
-  ar(m.privacy.clip_norm, m.privacy.noise_multiplier, m.privacy.min_workers);
+  ar(m.privacy.clip_norm, m.privacy.noise_multiplier, m.privacy.min_workers); put_text(ar, m.checkpoint);
 }
 template <class A> void put(A& ar, const RoundTask& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
 template <class A> void get(A& ar, RoundTask& m) {
@@ -149,6 +150,7 @@ template <class A> void get(A& ar, RoundTask& m) {
   ar(m.seed, m.deadline_ms);
   ar(m.privacy.clip_norm, m.privacy.noise_multiplier, m.privacy.min_workers);
   if (auto st = check_task_privacy(m.privacy); !st.ok()) throw FieldError(st.error().message);
+  get_text(ar, m.checkpoint, "checkpoint", kMaxCheckpointBytes);
   get_bytes(ar, m.signature);
 }
 
@@ -221,7 +223,16 @@ template <class A> void put(A& ar, const ModelFileReply& m) {
   put_bytes(ar, m.file_digest); ar(m.found); put_text(ar, m.reason);
 }
 template <class A> void get(A& ar, ModelFileReply& m) {
-  get_bytes(ar, m.file_digest); ar(m.found); get_text(ar, m.reason, "reason");
+  get_bytes(ar, m.file_digest); get_flag(ar, m.found, "found"); get_text(ar, m.reason, "reason");
+}
+template <class A> void put(A& ar, const StoreRequest& m) { ar(m.model); put_bytes(ar, m.digest); }
+template <class A> void get(A& ar, StoreRequest& m) { get_flag(ar, m.model, "model"); get_bytes(ar, m.digest); }
+template <class A> void put(A& ar, const StoreReply& m) {
+  ar(m.model); put_bytes(ar, m.digest); ar(m.found); put_text(ar, m.reason);
+}
+template <class A> void get(A& ar, StoreReply& m) {
+  get_flag(ar, m.model, "model"); get_bytes(ar, m.digest); get_flag(ar, m.found, "found");
+  get_text(ar, m.reason, "reason");
 }
 
 // Reads straight out of the received frame.
@@ -262,12 +273,14 @@ std::string_view to_string(MessageType type) {
     case MessageType::kTaskError: return "task-error";
     case MessageType::kModelFileRequest: return "model-file-request";
     case MessageType::kModelFileReply: return "model-file-reply";
+    case MessageType::kStoreRequest: return "store-request";
+    case MessageType::kStoreReply: return "store-reply";
   }
   return "unknown";
 }
 
 Result<MessageType> parse_message_type(std::span<const std::uint8_t> frame) {
-  if (frame.size() != 1 || frame[0] < 1 || frame[0] > static_cast<std::uint8_t>(MessageType::kModelFileReply)) {
+  if (frame.size() != 1 || frame[0] < 1 || frame[0] > static_cast<std::uint8_t>(MessageType::kStoreReply)) {
     return make_error(ErrorCode::kProtocol, "unknown message type frame (" +
                                                 std::to_string(frame.size()) + " bytes)");
   }
@@ -323,6 +336,8 @@ FL_WIRE_INSTANTIATE(TaskError)
 FL_WIRE_INSTANTIATE(ModelFileRequest)
 FL_WIRE_INSTANTIATE(ModelFileReply)
 FL_WIRE_INSTANTIATE(ModelFileHeader)
+FL_WIRE_INSTANTIATE(StoreRequest)
+FL_WIRE_INSTANTIATE(StoreReply)
 #undef FL_WIRE_INSTANTIATE
 
 Digest header_digest(const UpdateHeader& header) {

@@ -1,5 +1,7 @@
 #include "fl/common/zmq_channel.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace fl::common {
@@ -134,6 +136,39 @@ Result<std::string> bind_socket(zmq::socket_t& socket, const std::string& endpoi
   } catch (const zmq::error_t& e) {
     return make_error(ErrorCode::kIo, "cannot bind " + endpoint + ": " + e.what());
   }
+}
+
+std::optional<std::string> answer_zap_request(zmq::socket_t& zap,
+                                              const std::function<std::string(const CurvePublicKey&)>& refusal) {
+  std::vector<zmq::message_t> frames;
+  do {
+    zmq::message_t frame;
+    if (!zap.recv(frame, zmq::recv_flags::dontwait)) break;
+    frames.push_back(std::move(frame));
+  } while (zap.get(zmq::sockopt::rcvmore));
+  if (frames.empty()) return std::nullopt;
+  frames.resize(std::max<std::size_t>(frames.size(), 2));  // REP must answer every request
+  // Frames: version, request id, domain, address, identity, mechanism, credentials.
+  std::string code = "400", text = "malformed ZAP request", user;
+  if (frames.size() >= 7 && frames[5].to_string() == "CURVE" && frames[6].size() == 32) {
+    CurvePublicKey key{};
+    std::memcpy(key.data(), frames[6].data(), key.size());
+    text = refusal(key);
+    if (text.empty()) {
+      code = "200";
+      text = "OK";
+      user = to_hex(key);
+    }
+  }
+  const std::string version = "1.0";
+  zap.send(zmq::buffer(version), zmq::send_flags::sndmore);
+  zap.send(frames[1], zmq::send_flags::sndmore);
+  zap.send(zmq::buffer(code), zmq::send_flags::sndmore);
+  zap.send(zmq::buffer(text), zmq::send_flags::sndmore);
+  zap.send(zmq::buffer(user), zmq::send_flags::sndmore);
+  zap.send(zmq::str_buffer(""), zmq::send_flags::none);
+  if (code == "200") return std::nullopt;
+  return text;
 }
 
 }  // namespace fl::common

@@ -1,5 +1,6 @@
 // fl-ledger audit: the command over audit_rounds (round_audit.hpp).
 #include <iomanip>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "fl/coordinator/round_audit.hpp"
@@ -13,7 +14,7 @@ std::string short_hex(const common::Digest& d) { return common::to_hex(d).substr
 }  // namespace
 
 Status audit_chain(const std::filesystem::path& db, const std::filesystem::path& store_dir,
-                   const std::vector<std::string>& jobs) {
+                   const std::vector<std::string>& jobs, const std::optional<StoreFetch>& fetch, std::ostream* log) {
   FL_ASSIGN_OR_RETURN(const auto chain, ledger::load_chain(db));
   std::vector<std::string> to_audit = jobs;
   if (to_audit.empty()) {
@@ -22,6 +23,10 @@ Status audit_chain(const std::filesystem::path& db, const std::filesystem::path&
     }
   }
   const UpdateStore store(store_dir);
+  if (fetch) {
+    std::ostringstream quiet;
+    FL_RETURN_IF_ERROR(fetch_for_audit(chain, to_audit, store, *fetch, log ? *log : quiet));
+  }
   for (const auto& id : to_audit) {
     FL_ASSIGN_OR_RETURN(const auto audits, audit_rounds(chain, id, store, {}));
     for (const auto& a : audits) {
@@ -36,19 +41,23 @@ Status audit_chain(const std::filesystem::path& db, const std::filesystem::path&
 }
 
 int command_audit(const ledger::CommandContext& c, const std::string& job_id,
-                  const std::filesystem::path& store_dir, AuditRange range) {
+                  const std::filesystem::path& store_dir, AuditRange range, const std::optional<StoreFetch>& fetch) {
   const auto fail = [&](const Error& e) {
     c.err << "fl-ledger audit: " << e.message << '\n';
     return 1;
   };
   std::error_code ec;
-  if (!std::filesystem::is_directory(store_dir, ec)) {
-    return fail(make_error(
-        ErrorCode::kNotFound,
-        "--store " + store_dir.string() + " is not a folder; give a coordinator's <output>/store"));
+  if (!fetch && !std::filesystem::is_directory(store_dir, ec)) {
+    return fail(make_error(ErrorCode::kNotFound, "--store " + store_dir.string() +
+                                                     " is not a folder; give a coordinator's <output>/store, or "
+                                                     "--fetch the entries from the members' store servers into it"));
   }
   auto chain = ledger::load_chain(c.db);
   if (!chain.ok()) return fail(chain.error());
+  if (fetch) {
+    auto fetched = fetch_for_audit(*chain, {job_id}, UpdateStore(store_dir), *fetch, c.json ? c.err : c.out);
+    if (!fetched.ok()) return fail(fetched.error());
+  }
   auto audits = audit_rounds(*chain, job_id, UpdateStore(store_dir), range);
   if (!audits.ok()) return fail(audits.error());
   bool all_ok = true;

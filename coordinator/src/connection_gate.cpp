@@ -10,12 +10,13 @@
 #include <cstring>
 #include <vector>
 
+#include "fl/common/zmq_channel.hpp"
+
 namespace fl::coordinator {
 
 namespace {
 
 constexpr auto kLogEvery = std::chrono::seconds(5);
-constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 
 struct PeerAddress {
   std::string ip;
@@ -42,7 +43,6 @@ std::optional<PeerAddress> peer_address(int fd) {
   return PeerAddress{text, std::string(text) + ":" + std::to_string(port)};
 }
 
-std::string frame_text(const zmq::message_t& frame) { return frame.to_string(); }
 
 }  // namespace
 
@@ -65,7 +65,7 @@ Result<std::unique_ptr<ConnectionGate>> ConnectionGate::start(zmq::context_t& co
   try {
     zmq::socket_t zap(context, zmq::socket_type::rep);
     zap.set(zmq::sockopt::linger, 0);
-    if (settings.curve) zap.bind(kZapEndpoint);
+    if (settings.curve) zap.bind(common::kZapEndpoint);
     zmq::socket_t monitor(context, zmq::socket_type::pair);
     monitor.set(zmq::sockopt::linger, 0);
     monitor.connect(monitor_endpoint);
@@ -114,35 +114,13 @@ void ConnectionGate::loop() {
 // the answer's user id is the client's X25519 key in hex, read back as the message property
 // "User-Id" on every message of that connection.
 void ConnectionGate::answer_zap() {
-  std::vector<zmq::message_t> frames;
-  do {
-    zmq::message_t frame;
-    if (!zap_.recv(frame, zmq::recv_flags::dontwait)) break;
-    frames.push_back(std::move(frame));
-  } while (zap_.get(zmq::sockopt::rcvmore));
-  if (frames.empty()) return;
-  frames.resize(std::max<std::size_t>(frames.size(), 2));  // REP must answer every request
-  std::string code = "400", text = "malformed ZAP request", user;
-  if (frames.size() >= 7 && frame_text(frames[5]) == "CURVE" && frames[6].size() == 32) {
-    common::CurvePublicKey key{};
-    std::memcpy(key.data(), frames[6].data(), key.size());
-    if (settings_.open_enrolment || settings_.allowed.count(key)) {
-      code = "200";
-      text = "OK";
-      user = common::to_hex(key);
-    } else {
-      text = "key not enrolled";
-      std::lock_guard lock(mutex_);
-      ++refused_["key not on the allow-list"];
-    }
+  const auto refused = common::answer_zap_request(zap_, [this](const common::CurvePublicKey& key) {
+    return settings_.open_enrolment || settings_.allowed.count(key) ? std::string() : std::string("key not enrolled");
+  });
+  if (refused && *refused == "key not enrolled") {
+    std::lock_guard lock(mutex_);
+    ++refused_["key not on the allow-list"];
   }
-  const std::string version = "1.0";
-  zap_.send(zmq::buffer(version), zmq::send_flags::sndmore);
-  zap_.send(frames[1], zmq::send_flags::sndmore);
-  zap_.send(zmq::buffer(code), zmq::send_flags::sndmore);
-  zap_.send(zmq::buffer(text), zmq::send_flags::sndmore);
-  zap_.send(zmq::buffer(user), zmq::send_flags::sndmore);
-  zap_.send(zmq::str_buffer(""), zmq::send_flags::none);
 }
 
 void ConnectionGate::read_monitor_event() {

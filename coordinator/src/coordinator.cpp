@@ -10,6 +10,7 @@
 
 #include "fl/common/model_file.hpp"
 #include "fl/coordinator/etcd_ledger.hpp"
+#include "fl/coordinator/owner_redirect.hpp"
 #include "fl/coordinator/fault_injection.hpp"
 #include "fl/coordinator/http/job_monitor.hpp"
 #include "fl/coordinator/http/job_server.hpp"
@@ -162,6 +163,7 @@ Status Coordinator::State::open() {
                  "enrolment.min_stake or enrolment.approval_file to resist sybils)");
   }
   engine = std::make_unique<RoundEngine>(std::move(settings), *channel, registry, key, *stop);
+  refresh_checkpoint();
   if (c.close.privacy.enabled()) spdlog::info("privacy: {}", describe(c.close.privacy));
   if (c.rule == "fedavg" && !c.close.privacy.enabled()) {
     spdlog::warn("rule fedavg is not Byzantine-robust: one worker's update can move the model anywhere "
@@ -204,7 +206,30 @@ Status Coordinator::State::open_ledger_and_resume() {
       auto to_monitor = [this](const ledger::ChainRewrite& rw) {
         if (auto* m = alarm_monitor.load()) m->on_ledger_alarm(rw.height);
       };
-      FL_ASSIGN_OR_RETURN(replicated, open_etcd_ledger(config, common::to_hex(key.public_key), stop, to_monitor));
+      // While another member owns the job, workers that reach this one's endpoint are told
+      // who does (a port picked at random, :0, is one no worker knows: nothing to answer there).
+      std::unique_ptr<OwnerRedirect> redirect;
+      const auto waiting = [&, tried = false](const std::string& holder) mutable {
+        if (!tried && !config.bind.ends_with(":0")) {
+          tried = true;
+          auto started = OwnerRedirect::start(config.bind, key, config.job_id, config.plaintext);
+          if (started.ok()) {
+            redirect = std::move(started).value();
+            spdlog::info("standing by: workers reaching {} are sent to the job's owner {}", redirect->endpoint(),
+                         holder.substr(0, 8));
+          } else {
+            spdlog::warn("cannot answer workers while standing by: {}", started.error().message);
+          }
+        }
+        if (redirect) redirect->set_owner(holder);
+      };
+      auto opened = open_etcd_ledger(config, common::to_hex(key.public_key), stop, to_monitor, waiting);
+      if (redirect && redirect->redirected() > 0) {
+        spdlog::info("sent {} registrations to the job's owner while standing by", redirect->redirected());
+      }
+      redirect.reset();  // the endpoint is this member's to bind now
+      if (!opened.ok()) return opened.error();
+      replicated = std::move(opened).value();
       ledger = std::move(replicated.ledger);
       view.db_existed = true;  // the chain in etcd is the record of the rounds
     }
@@ -245,6 +270,7 @@ Status Coordinator::State::open_ledger_and_resume() {
                    common::short_id(researcher.public_key));
     }
   }
+  FL_RETURN_IF_ERROR(start_store_server());
   return resume_privacy_budget();
 }
 
@@ -336,6 +362,8 @@ Status Coordinator::State::run_round(std::uint64_t round) {
   fault_point("checkpoint", round);
   const auto ledger_start = Clock::now();
   FL_ASSIGN_OR_RETURN(auto receipts, record_on_ledger(round, collected, closed, spend));
+  refresh_store_readers();
+  refresh_checkpoint();
   if (replicated.models) {
     if (auto s = replicated.models->put(config.job_id, closed.model_digest, closed.global); !s.ok()) {
       spdlog::error("round {}: the model is not in etcd ({}); no other member can take the job over from this round",

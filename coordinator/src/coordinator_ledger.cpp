@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "coordinator_state.hpp"
+#include "fl/common/checkpoint.hpp"
 #include "fl/ledger/economy.hpp"
+#include "fl/ledger/etcd_checkpoints.hpp"
 #include "fl/ledger/json.hpp"
 #include "fl/common/model_file.hpp"
 #include "fl/coordinator/round_recipe.hpp"
@@ -128,6 +130,55 @@ Status Coordinator::State::open_update_store() {
   spdlog::info("accepted updates and global models kept {} days in {} for audits (`fl-ledger audit`)",
                terms.retention_days, store->dir().string());
   return ok_status();
+}
+
+Status Coordinator::State::start_store_server() {
+  if (config.ledger_store_listen.empty()) return ok_status();
+  if (!store || !ledger) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[ledger] store_listen serves the update store to the consortium, but this job keeps " +
+                          std::string(!ledger ? "no ledger ([ledger] enabled = false)"
+                                              : "no updates ([terms] retention_days = 0)") +
+                          ": remove store_listen or keep them");
+  }
+  refresh_store_readers();
+  auto readers = store_allowed;
+  FL_ASSIGN_OR_RETURN(store_server, StoreServer::start(store->dir(), key, config.ledger_store_listen,
+                                                       [readers] { return readers->get(); }));
+  spdlog::info("serving the update store at {} to the consortium's {} member and witness keys (fl-ledger audit "
+               "--fetch {}@{})",
+               store_server->endpoint(), store_allowed->get().size(), store_server->endpoint(),
+               common::to_hex(key.public_key));
+  return ok_status();
+}
+
+void Coordinator::State::refresh_store_readers() {
+  if (!ledger) return;
+  store_allowed->set(coordinator::store_readers(ledger->state().consortium()));
+}
+
+void Coordinator::State::refresh_checkpoint() {
+  if (config.ledger_etcd.empty() || !ledger || !engine) return;
+  const auto& consortium = ledger->state().consortium();
+  if (consortium.witnesses.empty()) return;
+  ledger::EtcdStoreOptions options;
+  options.etcd.endpoints = config.ledger_etcd;
+  options.chain = config.ledger_chain;
+  constexpr std::uint64_t kLookBack = 64;  // blocks below the head searched for cosignatures
+  const auto height = ledger->height();
+  auto found = ledger::latest_final_checkpoint(options, ledger->genesis_hash(), consortium.witnesses,
+                                               consortium.quorum, height > kLookBack ? height - kLookBack : 0);
+  if (!found.ok()) {
+    spdlog::warn("cannot read the witnesses' checkpoints from etcd: {}", found.error().message);
+    return;
+  }
+  if (!*found || (*found)->checkpoint.height <= checkpoint_height) return;
+  checkpoint_height = (*found)->checkpoint.height;
+  engine->set_checkpoint(common::cosigned_checkpoint_to_json(**found));
+  spdlog::info("ledger final at height {} (head {}): {} cosignatures of the consortium's witnesses, quorum {}; "
+               "the next round tasks carry it to the workers",
+               checkpoint_height, common::to_hex((*found)->checkpoint.head_hash).substr(0, 16),
+               (*found)->cosignatures.size(), consortium.quorum);
 }
 
 Status Coordinator::State::store_round(const CollectedRound& collected, const ClosedRound& closed) const {

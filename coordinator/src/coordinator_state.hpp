@@ -23,6 +23,7 @@
 #include "fl/coordinator/round_engine.hpp"
 #include "fl/coordinator/round_metrics.hpp"
 #include "fl/coordinator/run_folder.hpp"
+#include "fl/coordinator/store_service.hpp"
 #include "fl/coordinator/update_store.hpp"
 #include "fl/coordinator/worker_registry.hpp"
 #include "fl/ledger/ledger.hpp"
@@ -50,6 +51,8 @@ struct Coordinator::State {
   std::vector<RoundObserver*> observers;  // the metrics writer, then any others
   std::unique_ptr<RoundEngine> engine;
   std::optional<UpdateStore> store;  // the round's updates and models, kept for the terms' retention
+  std::shared_ptr<SharedKeys> store_allowed = std::make_shared<SharedKeys>();  // the consortium's keys
+  std::unique_ptr<StoreServer> store_server;  // with [ledger] store_listen
   std::vector<float> global;
   common::Digest global_digest{};
   std::uint64_t next_round = 1;
@@ -68,6 +71,14 @@ struct Coordinator::State {
   Status check_terms_unchanged() const;
   Status run_round(std::uint64_t round);
   Status open_update_store();
+  // With [ledger] store_listen: serves the store to the ledger's consortium (members and
+  // witnesses, refreshed after each recorded round).
+  Status start_store_server();
+  void refresh_store_readers();
+  // On the etcd chain with witnesses: the highest checkpoint k witnesses cosigned (published
+  // beside the chain, etcd_checkpoints.hpp) goes with every later round task.
+  void refresh_checkpoint();
+  std::uint64_t checkpoint_height = 0;  // of the one the tasks carry (0: none yet)
   // A member taking over a job whose owner died holds none of its files: the model the ledger's
   // last round recorded comes from etcd (checked against the ledger's digest) into the run folder.
   Status fetch_model_from_etcd(std::uint64_t round, const common::Digest& digest) const;

@@ -36,14 +36,15 @@ ledger::ChainWatchdog::Hook alarm_file(const std::filesystem::path& path,
 
 Result<EtcdLedger> open_etcd_ledger(const JobConfig& config, const std::string& owner,
                                     const std::atomic<bool>* stop,
-                                    ledger::ChainWatchdog::Hook on_alarm) {
+                                    ledger::ChainWatchdog::Hook on_alarm,
+                                    const ledger::JobOwnerLease::Waiting& waiting) {
   ledger::EtcdStoreOptions store;
   store.etcd.endpoints = config.ledger_etcd;
   store.chain = config.ledger_chain;
   EtcdLedger out;
   const auto ttl = static_cast<std::int64_t>(config.ledger_lease_ttl_s);
   FL_ASSIGN_OR_RETURN(out.owner,
-                      ledger::JobOwnerLease::acquire(store, config.job_id, owner, ttl, stop));
+                      ledger::JobOwnerLease::acquire(store, config.job_id, owner, ttl, stop, waiting));
   FL_ASSIGN_OR_RETURN(out.watchdog, ledger::ChainWatchdog::start(
                                         store, alarm_file(config.output_dir / "alarms.jsonl",
                                                           std::move(on_alarm))));

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "fl/common/config_table.hpp"
+#include "fl/common/zmq_channel.hpp"
 #include "fl/coordinator/aggregation/rule_config.hpp"
 #include "fl/coordinator/contribution.hpp"
 #include "fl/ledger/http_server.hpp"
@@ -193,6 +194,12 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
     auto consortium = ledger::load_consortium_file(resolve_config_path(base_dir, consortium_file));
     if (!consortium.ok()) return with_context(consortium.error(), led.where("consortium"));
     job.ledger_consortium = std::move(consortium).value();
+  }
+  FL_ASSIGN_OR_RETURN(job.ledger_store_listen, led.text("store_listen", ""));
+  if (!job.ledger_store_listen.empty()) {
+    if (auto s = common::check_endpoint(job.ledger_store_listen); !s.ok()) {
+      return with_context(s.error(), led.where("store_listen") + " (e.g. \"tcp://127.0.0.1:7300\")");
+    }
   }
 
   FL_ASSIGN_OR_RETURN(auto terms, cfg.section("terms"));

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <system_error>
 
 #include "fl/common/checkpoint.hpp"
@@ -114,6 +115,35 @@ Result<std::vector<float>> UpdateStore::model(const common::Digest& digest) cons
     return make_error(ErrorCode::kCorrupt, "model file " + path.string() + " holds another model");
   }
   return std::move(file.parameters);
+}
+
+Result<std::string> UpdateStore::raw(bool model, const common::Digest& digest) const {
+  return read_all(model ? model_path(digest) : update_path(digest),
+                  std::string(model ? "model " : "update ") + common::to_hex(digest).substr(0, 16));
+}
+
+bool UpdateStore::has(bool model, const common::Digest& digest) const {
+  std::error_code ec;
+  return std::filesystem::exists(model ? model_path(digest) : update_path(digest), ec);
+}
+
+Status UpdateStore::put_raw(bool model, const common::Digest& digest, std::string_view bytes) const {
+  const auto path = model ? model_path(digest) : update_path(digest);
+  FL_ASSIGN_OR_RETURN(const bool write, needs_writing(path));
+  if (!write) return ok_status();
+  FL_RETURN_IF_ERROR(common::write_file_durably(path, bytes));
+  std::optional<Error> problem;
+  if (model) {
+    if (auto m = this->model(digest); !m.ok()) problem = m.error();
+  } else if (auto u = update(digest); !u.ok()) {
+    problem = u.error();
+  }
+  if (!problem) return ok_status();
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+  return make_error(ErrorCode::kCorrupt, "the fetched " + std::string(model ? "model " : "update ") +
+                                             common::to_hex(digest).substr(0, 16) +
+                                             " does not check out: " + problem->message);
 }
 
 Result<std::size_t> UpdateStore::remove_older_than(std::uint64_t days) const {

@@ -17,7 +17,8 @@ Result<std::unique_ptr<JobOwnerLease>> JobOwnerLease::acquire(const EtcdStoreOpt
                                                               const std::string& job_id,
                                                               const std::string& owner,
                                                               std::int64_t ttl_s,
-                                                              const std::atomic<bool>* stop) {
+                                                              const std::atomic<bool>* stop,
+                                                              const Waiting& waiting) {
   FL_ASSIGN_OR_RETURN(auto client, EtcdClient::create(options.etcd));
   const std::string key = owner_key(chain_prefix(options.chain), job_id);
   const std::string where = "job '" + job_id + "' owner key " + key;
@@ -31,8 +32,9 @@ Result<std::unique_ptr<JobOwnerLease>> JobOwnerLease::acquire(const EtcdStoreOpt
       return with_context(r.error(), "cannot take " + where);
     }
     if (r->succeeded) break;
+    const auto& kvs = r->responses.empty() ? std::vector<KeyValue>{} : r->responses[0].kvs;
+    if (waiting && !kvs.empty()) waiting(kvs.front().value);
     if (!told) {
-      const auto& kvs = r->responses.empty() ? std::vector<KeyValue>{} : r->responses[0].kvs;
       spdlog::info("{} is held by {} (lease {}); waiting until it lets go or its lease expires",
                    where, kvs.empty() ? "another member" : kvs.front().value,
                    kvs.empty() ? 0 : kvs.front().lease);

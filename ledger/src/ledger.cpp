@@ -89,6 +89,7 @@ Result<AppendedBlock> Ledger::Impl::write_block(const common::KeyPair& proposer,
   chain.state = std::move(next);
   chain.block_count = header.height + 1;
   chain.head_hash = out.block.hash;
+  if (header.height == 0) chain.genesis_hash = out.block.hash;
   chain.head_time_ms = header.time_ms;
   chain.transactions += out.txs.size();
   return out;
@@ -145,6 +146,7 @@ common::PublicKey Ledger::authority() const { return impl_->chain.state.authorit
 std::uint64_t Ledger::height() const { return impl_->chain.block_count == 0 ? 0 : impl_->chain.block_count - 1; }
 std::uint64_t Ledger::block_count() const { return impl_->chain.block_count; }
 common::Digest Ledger::head_hash() const { return impl_->chain.head_hash; }
+common::Digest Ledger::genesis_hash() const { return impl_->chain.genesis_hash; }
 const LedgerState& Ledger::state() const { return impl_->chain.state; }
 std::uint64_t Ledger::next_nonce(const common::PublicKey& account) const {
   return impl_->chain.state.next_nonce(account);

@@ -41,6 +41,7 @@ class BlockReplay {
     if (auto st = c_.state.check_block_end(); !st.ok()) return fail(st.error());
     c_.block_count = height + 1;
     c_.head_hash = block_.hash;
+    if (height == 0) c_.genesis_hash = block_.hash;
     c_.head_time_ms = block_.header.time_ms;
     c_.transactions += txs_.size();
     return std::nullopt;

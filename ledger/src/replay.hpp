@@ -28,6 +28,7 @@ struct ReplayCursor {
   LedgerState state;
   std::uint64_t block_count = 0;
   common::Digest head_hash{};
+  common::Digest genesis_hash{};  // block 0's hash: the chain's identity
   std::uint64_t head_time_ms = 0;
   std::uint64_t transactions = 0;        // replayed
   std::uint64_t signatures_checked = 0;  // with check_integrity

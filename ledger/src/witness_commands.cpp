@@ -8,9 +8,12 @@
 
 #include "command_format.hpp"
 #include "fl/common/checkpoint.hpp"
+#include "fl/common/checkpoint_keeper.hpp"
 #include "fl/common/text_file.hpp"
 #include "fl/ledger/checkpoint.hpp"
 #include "fl/ledger/commands.hpp"
+#include "fl/ledger/etcd_checkpoints.hpp"
+#include "fl/ledger/replicated_block_store.hpp"
 #include "fl/ledger/witness.hpp"
 
 namespace fl::ledger {
@@ -36,7 +39,7 @@ int command_witness_init(const CommandContext& c, const std::filesystem::path& k
 
 int command_witness_cosign(const CommandContext& c, const std::filesystem::path& key_file,
                            const std::filesystem::path& state_dir,
-                           const std::optional<std::filesystem::path>& out_file) {
+                           const std::optional<std::filesystem::path>& out_file, const ConsortiumTarget& publish) {
   auto key = common::load_key_file(key_file);
   if (!key.ok()) return fail(c, key.error());
   auto witness = Witness::open(state_dir, std::move(key).value());
@@ -58,6 +61,14 @@ int command_witness_cosign(const CommandContext& c, const std::filesystem::path&
   const std::string text = common::cosigned_checkpoint_to_json(*outcome->cosigned, 2) + "\n";
   if (out_file) {
     if (auto st = common::write_file_durably(*out_file, text); !st.ok()) return fail(c, st.error());
+  }
+  if (!publish.etcd.empty()) {
+    auto urls = parse_etcd_endpoints(publish.etcd, "--publish");
+    if (!urls.ok()) return fail(c, urls.error());
+    EtcdStoreOptions options;
+    options.etcd.endpoints = *urls;
+    options.chain = publish.chain;
+    if (auto st = publish_cosignatures(options, *outcome->cosigned); !st.ok()) return fail(c, st.error());
   }
   c.out << text;
   return 0;
@@ -116,6 +127,16 @@ int command_checkpoint_verify(const CommandContext& c, const std::filesystem::pa
     if (!proof.ok()) return fail(c, with_context(proof.error(), file.string()));
     st = verify_misbehaviour_proof(*proof, witnesses, k);
     what = "proof of misbehaviour: " + proof->conflict;
+  } else if (j.is_object() && j.contains("held") && j.contains("offered")) {  // a worker's evidence
+    auto held = common::cosigned_checkpoint_from_json(j["held"].dump());
+    auto offered = common::cosigned_checkpoint_from_json(j["offered"].dump());
+    if (!held.ok()) return fail(c, with_context(held.error(), file.string() + ": held"));
+    if (!offered.ok()) return fail(c, with_context(offered.error(), file.string() + ": offered"));
+    common::CheckpointEvidence evidence{*held, *offered, ""};
+    st = common::verify_checkpoint_evidence(evidence, witnesses, k);
+    what = "proof of misbehaviour: both checkpoints carry " + std::to_string(k) +
+           " valid cosignatures and cannot both be of one append-only chain (" +
+           common::checkpoint_conflict(held->checkpoint, offered->checkpoint).value_or("") + ")";
   } else {
     auto cp = common::cosigned_checkpoint_from_json(*text);
     if (!cp.ok()) return fail(c, with_context(cp.error(), file.string()));

@@ -139,6 +139,27 @@ TEST(Wire, RoundTaskNamesTheModelFileDigestAndTheFileMessagesRoundTrip) {
   }
 }
 
+TEST(Wire, StoreRequestsAndRepliesRoundTripAndABadFlagIsRefused) {
+  const auto digest = blake2b_256(std::string_view("an update"));
+  auto request = decode<StoreRequest>(bytes_of(encode(StoreRequest{true, digest})));
+  ASSERT_TRUE(request.ok()) << request.error().to_string();
+  EXPECT_TRUE(request->model);
+  EXPECT_EQ(request->digest, digest);
+  auto reply = decode<StoreReply>(bytes_of(encode(StoreReply{false, digest, false, "not in the store"})));
+  ASSERT_TRUE(reply.ok()) << reply.error().to_string();
+  EXPECT_FALSE(reply->model);
+  EXPECT_FALSE(reply->found);
+  EXPECT_EQ(reply->digest, digest);
+  EXPECT_EQ(reply->reason, "not in the store");
+  std::string bytes = encode(StoreRequest{false, digest});
+  bytes[4] = 3;  // the model flag follows the format
+  EXPECT_FALSE(decode<StoreRequest>(bytes_of(bytes)).ok());
+  for (const auto type : {MessageType::kStoreRequest, MessageType::kStoreReply}) {
+    const auto frame = static_cast<std::uint8_t>(type);
+    EXPECT_EQ(parse_message_type({&frame, 1}).value(), type);
+  }
+}
+
 TEST(Wire, FlagOtherThanZeroOrOneIsRejected) {
   // Found by fuzzing: a byte of 2 read straight into a bool is undefined behaviour.
   UpdateAck ack;

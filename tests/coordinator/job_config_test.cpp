@@ -68,6 +68,18 @@ TEST(JobConfig, LedgerEtcdThatIsNotAListOfUrlsNamesTheKeyAndTheForm) {
   EXPECT_NE(cfg.error().message.find("http://HOST:PORT"), std::string::npos) << cfg.error().message;
 }
 
+TEST(JobConfig, StoreListenTakesAZeroMqEndpointAndNamesTheKeyWhenItIsNot) {
+  auto none = parse("[enrolment]\nopen = true\n");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->ledger_store_listen.empty()) << "the store is not served unless asked";
+  auto cfg = parse("[enrolment]\nopen = true\n[ledger]\nstore_listen = \"tcp://127.0.0.1:7300\"\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  EXPECT_EQ(cfg->ledger_store_listen, "tcp://127.0.0.1:7300");
+  auto bad = parse("[enrolment]\nopen = true\n[ledger]\nstore_listen = \"127.0.0.1:7300\"\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("ledger.store_listen"), std::string::npos) << bad.error().message;
+}
+
 TEST(JobConfig, AllowListTakesHexKeys) {
   auto cfg = parse("[enrolment]\nallow = [\"" + std::string(64, 'a') + "\"]\n");
   ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();

@@ -1,10 +1,12 @@
 // Rounds anyone can re-check: a real coordinator keeps every accepted update and global model in
 // its store, `fl-ledger audit` re-runs each recorded round from them, and a witness run with
 // --audit cosigns only a chain whose rounds follow from their updates. A coordinator that
-// publishes another aggregate (FL_FAULT_TAMPER, research mode) is named by round.
+// publishes another aggregate (FL_FAULT_TAMPER, research mode) is named by round. A witness
+// with an empty store fetches the rounds from the coordinator's store server.
 #include <cstdlib>
 
 #include "federation_fixture.hpp"
+#include "support/etcd_cluster.hpp"
 
 namespace fl {
 namespace {
@@ -109,6 +111,61 @@ TEST_F(AuditFederation, AnAggregateItsUpdatesDoNotProduceIsNamedByRoundAndGetsNo
   auto refused = cosign();
   EXPECT_EQ(refused.code, 1) << refused.out;
   EXPECT_NE(refused.err.find("round 2"), std::string::npos) << refused.err;
+}
+
+// A member whose store is empty (a fresh disk, an outside auditor named a witness) fetches the
+// rounds' updates and models from the running coordinator's store server ([ledger]
+// store_listen, CURVE, the coordinator's key pinned) and re-runs them; a key outside the
+// consortium gets nothing, and the audit names the rounds it could not re-run.
+TEST_F(AuditFederation, AWitnessWithAnEmptyStoreFetchesTheRoundsFromTheRunningCoordinator) {
+  JobSpec spec;
+  spec.rounds = 4;
+  spec.min_workers = 2;
+  write_config(spec);
+  auto port = test::free_ports(1);
+  ASSERT_TRUE(port.ok());
+  const std::string store_endpoint = "tcp://127.0.0.1:" + std::to_string((*port)[0]);
+  const auto auditor_key = dir_ / "auditor.key";
+  ASSERT_TRUE(common::save_key_file(auditor_key, common::key_pair_from_label("itest-auditor")).ok());
+  ASSERT_TRUE(common::save_key_file(dir_ / "stranger.key", common::key_pair_from_label("itest-stranger")).ok());
+  std::ofstream(dir_ / "consortium.toml") << "members = [\"" << coordinator_key_file().string()
+                                          << "\"]\nwitnesses = [\"" << auditor_key.string()
+                                          << "\"]\nquorum = 1\nminters = [\"" << coordinator_key_file().string()
+                                          << "\"]\n";
+  std::ofstream(dir_ / "job.toml", std::ios::app)
+      << "[ledger]\nconsortium = \"" << (dir_ / "consortium.toml").string() << "\"\nstore_listen = \""
+      << store_endpoint << "\"\n";
+  auto coordinator = start_coordinator();
+  const auto endpoint = wait_for_endpoint();
+  std::vector<ChildProcess> workers;
+  for (int k = 0; k < 2; ++k) workers.push_back(start_worker(k, 2, endpoint));
+  ASSERT_TRUE(test::wait_until([&] { return read_metrics(run_).size() >= 2; }, 120s))
+      << test::read_file(dir_ / "coordinator.out");
+  // Without its workers, round 3 waits for its deadline: the coordinator keeps serving.
+  for (auto& w : workers) w.kill(SIGKILL);
+  EXPECT_NE(test::read_file(dir_ / "coordinator.out").find("serving the update store at " + store_endpoint),
+            std::string::npos);
+  const auto fetch = store_endpoint + "@" + coordinator_key_file().string();
+  const auto mine = dir_ / "auditor-store";
+  auto r = fl_ledger({"audit", "itest", "--db", (run_ / "ledger.db").string(), "--store", mine.string(), "--from",
+                      "1", "--to", "2", "--fetch", fetch, "--key", auditor_key.string()});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("fetched from 1 member"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("audit: ok, 2 round(s)"), std::string::npos) << r.out << r.err;
+  EXPECT_TRUE(std::filesystem::exists(mine / "updates"));
+  auto again = fl_ledger({"audit", "itest", "--db", (run_ / "ledger.db").string(), "--store", mine.string(),
+                          "--from", "1", "--to", "2", "--fetch", fetch, "--key", auditor_key.string()});
+  EXPECT_EQ(again.code, 0) << again.out << again.err;
+  EXPECT_NE((again.out + again.err).find(" 0 fetched"), std::string::npos) << "all present now: " << again.err;
+
+  auto refused = fl_ledger({"audit", "itest", "--db", (run_ / "ledger.db").string(), "--store",
+                            (dir_ / "stranger-store").string(), "--round", "1", "--fetch", fetch, "--key",
+                            (dir_ / "stranger.key").string()});
+  EXPECT_EQ(refused.code, 1) << refused.out << refused.err;
+  EXPECT_NE((refused.out + refused.err).find("did not answer"), std::string::npos) << refused.out << refused.err;
+  EXPECT_NE((refused.out + refused.err).find("round 1"), std::string::npos) << refused.out << refused.err;
+  coordinator.kill(SIGTERM);
+  coordinator.wait(30s);
 }
 
 }  // namespace

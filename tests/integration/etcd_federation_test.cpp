@@ -1,10 +1,11 @@
 // Coordinators whose ledger is the replicated etcd chain ([ledger] etcd), as real processes with
-// real workers and real etcd members on loopback: two coordinators on one 3-member cluster end
-// with every replica at etcd's head; a block rewritten while a job runs is named by the
+// real workers and real etcd members on loopback: three jobs on three coordinators on one
+// 3-member cluster make one chain and end with every replica at etcd's head; a block rewritten while a job runs is named by the
 // coordinator's alarm and fails verification at its height; an owner paused past its lease
 // cannot append, no round is recorded twice, and the job resumes when the owner starts again;
 // a killed owner's job is taken over by a standby member with its own key (the two founded the
-// chain as a consortium), and the workers follow it; with two
+// chain as a consortium; while standing by it sends workers that reach it to the owner), and the
+// workers follow it; with two
 // of three members down nothing is recorded, and every member ends at one head.
 // Skipped when etcd is not installed.
 #include <fstream>
@@ -32,21 +33,27 @@ class EtcdFederation : public Federation {
     for (const auto& u : cluster_->client_urls()) s += (s.empty() ? "" : ",") + u;
     return s;
   }
-  // job.toml for job "itest" in run/ and, with `second`, job2.toml for "itest-b" in run-b/.
-  void write_etcd_configs(const JobSpec& spec, double lease_ttl_s = 10, bool second = false) {
+  // job.toml for job "itest" in run/ and, for each of `more` jobs, job2.toml for "itest-b" in
+  // run-b/, job3.toml for "itest-c" in run-c/.
+  void write_etcd_configs(const JobSpec& spec, double lease_ttl_s = 10, int more = 0) {
     write_config(spec);
     std::ofstream(dir_ / "job.toml", std::ios::app)
         << "[ledger]\netcd = \"" << endpoints() << "\"\nlease_ttl_s = " << lease_ttl_s << "\n";
-    if (!second) return;
-    std::string text = test::read_file(dir_ / "job.toml");
-    text.replace(text.find("id = \"itest\""), 12, "id = \"itest-b\"");
-    text.replace(text.find(run_.string()), run_.string().size(), run_b_.string());
-    std::ofstream(dir_ / "job2.toml") << text;
+    for (int j = 1; j <= more; ++j) {
+      std::string text = test::read_file(dir_ / "job.toml");
+      text.replace(text.find("id = \"itest\""), 12, "id = \"itest-" + std::string(1, char('a' + j)) + "\"");
+      text.replace(text.find(run_.string()), run_.string().size(), extra_run(j).string());
+      std::ofstream(dir_ / ("job" + std::to_string(j + 1) + ".toml")) << text;
+    }
   }
-  ChildProcess start_second_coordinator() {
+  std::filesystem::path extra_run(int j) const {
+    return tmp_.path() / ("run-" + std::string(1, char('a' + j)));
+  }
+  ChildProcess start_second_coordinator(int j = 1) {
+    const auto n = std::to_string(j + 1);
     return ChildProcess(
-        {test::binary("fl-coordinator"), "run", "--config", (dir_ / "job2.toml").string()},
-        dir_ / "coordinator2.out");
+        {test::binary("fl-coordinator"), "run", "--config", (dir_ / ("job" + n + ".toml")).string()},
+        dir_ / ("coordinator" + n + ".out"));
   }
   // `fl-ledger ARGS... --json`, parsed; its exit code in `code`.
   nlohmann::json cli(std::vector<std::string> args, int* code) {
@@ -92,35 +99,39 @@ class EtcdFederation : public Federation {
   std::string last_cli_;
 };
 
-TEST_F(EtcdFederation, TwoCoordinatorsOnOneThreeMemberClusterEndWithEveryReplicaAtEtcdsHead) {
+TEST_F(EtcdFederation, ThreeJobsOnThreeCoordinatorsAtOnceMakeOneChainAndEveryReplicaEndsAtEtcdsHead) {
   start_cluster(3);
   JobSpec spec;
   spec.rounds = 3;
   spec.min_workers = 2;
-  write_etcd_configs(spec, 10, true);
+  write_etcd_configs(spec, 10, 2);
   auto a = start_coordinator();
-  auto b = start_second_coordinator();
+  auto b = start_second_coordinator(1);
+  auto c = start_second_coordinator(2);
   const auto endpoint_a = wait_for_endpoint();
-  ASSERT_TRUE(test::wait_until([&] { return !read_endpoint(run_b_).empty(); }, 60s));
+  for (int j = 1; j <= 2; ++j)
+    ASSERT_TRUE(test::wait_until([&] { return !read_endpoint(extra_run(j)).empty(); }, 60s));
   std::vector<ChildProcess> workers;
-  for (int k = 0; k < 2; ++k) workers.push_back(start_worker(k, 4, endpoint_a));
-  for (int k = 2; k < 4; ++k) workers.push_back(start_worker(k, 4, read_endpoint(run_b_)));
-  ASSERT_EQ(a.wait(120s), 0) << test::read_file(dir_ / "coordinator.out");
-  ASSERT_EQ(b.wait(120s), 0) << test::read_file(dir_ / "coordinator2.out");
+  for (int k = 0; k < 6; ++k)
+    workers.push_back(start_worker(k, 6, k < 2 ? endpoint_a : read_endpoint(extra_run(k / 2))));
+  ASSERT_EQ(a.wait(180s), 0) << test::read_file(dir_ / "coordinator.out");
+  ASSERT_EQ(b.wait(180s), 0) << test::read_file(dir_ / "coordinator2.out");
+  ASSERT_EQ(c.wait(180s), 0) << test::read_file(dir_ / "coordinator3.out");
 
   std::set<std::string> heads;
-  for (const auto& db : {run_ / "ledger.db", run_b_ / "ledger.db", dir_ / "fresh-replica.db"}) {
+  for (const auto& db : {run_ / "ledger.db", extra_run(1) / "ledger.db", extra_run(2) / "ledger.db",
+                         dir_ / "fresh-replica.db"}) {
     int code = -1;
     const auto j = replicate(db, &code);
     ASSERT_EQ(code, 0) << db << ": " << last_cli_;
-    EXPECT_EQ(j["etcd"]["height"], 6) << last_cli_;  // genesis and 3 rounds of each job
+    EXPECT_EQ(j["etcd"]["height"], 9) << last_cli_;  // genesis and 3 rounds of each job
     EXPECT_EQ(j["replica"]["height"], j["etcd"]["height"]) << last_cli_;
     EXPECT_EQ(j["replica"]["head"], j["etcd"]["head"]) << last_cli_;
     heads.insert(j["etcd"]["head"].get<std::string>());
   }
-  EXPECT_EQ(heads.size(), 1u);
-  EXPECT_EQ(rounds_in(dir_ / "fresh-replica.db", "itest"), (std::set<std::uint64_t>{1, 2, 3}));
-  EXPECT_EQ(rounds_in(dir_ / "fresh-replica.db", "itest-b"), (std::set<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(heads.size(), 1u) << "one chain, no fork";
+  for (const auto* job : {"itest", "itest-b", "itest-c"})
+    EXPECT_EQ(rounds_in(dir_ / "fresh-replica.db", job), (std::set<std::uint64_t>{1, 2, 3})) << job;
 }
 
 TEST_F(EtcdFederation, ABlockRewrittenWhileTheJobRunsRaisesAnAlarmNamingItsHeight) {
@@ -307,15 +318,23 @@ TEST_F(EtcdFederation, WhenTheJobsOwnerIsKilledAnotherMemberTakesTheJobOverAndIt
   ChildProcess standby({test::binary("fl-coordinator"), "run", "--config",
                         (dir_ / "standby.toml").string(), "--bind", b},
                        dir_ / "standby.out");
+  // The standby answers workers that reach it with the owner's key; worker 1 lists it first.
+  ASSERT_TRUE(test::wait_until(
+      [&] { return test::read_file(dir_ / "standby.out").find("standing by: workers reaching") != std::string::npos; },
+      60s))
+      << test::read_file(dir_ / "standby.out");
   std::vector<ChildProcess> workers;
-  for (int k = 0; k < 2; ++k) {
-    workers.push_back(start_worker(
-        k, 2, a, 0,
-        {"--coordinator", a + "," + b, "--coordinator-key",
-         coordinator_key_file().string() + "," + standby_key.string()}));
-  }
+  workers.push_back(start_worker(
+      0, 2, a, 0,
+      {"--coordinator", a + "," + b, "--coordinator-key", coordinator_key_file().string() + "," + standby_key.string()}));
+  workers.push_back(start_worker(
+      1, 2, b, 0,
+      {"--coordinator", b + "," + a, "--coordinator-key", standby_key.string() + "," + coordinator_key_file().string()}));
   ASSERT_TRUE(test::wait_until([&] { return rows_recorded(run_) >= 2; }, 120s))
       << test::read_file(dir_ / "coordinator.out");
+  EXPECT_NE(test::read_file(dir_ / "worker1.out").find("stands by for this job; moving to its owner"),
+            std::string::npos)
+      << "the standby sent worker 1 to the owner: " << test::read_file(dir_ / "worker1.out");
   EXPECT_FALSE(std::filesystem::exists(run_b_ / "endpoint"))
       << "the standby serves nothing while the owner lives";
   owner.kill(SIGKILL);
@@ -364,6 +383,93 @@ TEST_F(EtcdFederation, WhenTheJobsOwnerIsKilledAnotherMemberTakesTheJobOverAndIt
     ++checked;
   }
   EXPECT_GE(checked, 3) << "receipts from both coordinators";
+}
+
+// Test 7, the worker's side: job A runs, the consortium's witness cosigns its head and publishes
+// the cosignature in etcd; job B's tasks carry that final checkpoint and the workers keep it.
+// Then the last blocks are deleted from etcd and the head rewound below it: the honest witness
+// refuses to cosign the shorter chain, a witness that forgot its view cosigns it, and when job C's
+// tasks carry that lower checkpoint every worker stops (exit 4) with both cosigned checkpoints
+// as evidence, which `fl-ledger checkpoint verify` accepts as proof of misbehaviour.
+TEST_F(EtcdFederation, AWorkerHoldingAFinalCheckpointCatchesTheHeadRewoundBelowIt) {
+  start_cluster(1);
+  JobSpec spec;
+  spec.rounds = 3;
+  spec.min_workers = 2;
+  write_etcd_configs(spec, 10, 2);
+  const auto witness_key = dir_ / "witness.key";
+  ASSERT_TRUE(common::save_key_file(witness_key, common::key_pair_from_label("itest-witness")).ok());
+  const std::string member = "[\"" + coordinator_key_file().string() + "\"]";
+  std::ofstream(dir_ / "consortium.toml") << "members = " << member << "\nwitnesses = [\"" << witness_key.string()
+                                          << "\"]\nquorum = 1\nminters = " << member << "\n";
+  for (const auto* file : {"job.toml", "job2.toml", "job3.toml"})
+    std::ofstream(dir_ / file, std::ios::app) << "consortium = \"" << (dir_ / "consortium.toml").string() << "\"\n";
+  const std::vector<std::string> check = {"--witness", witness_key.string(), "--witness-quorum", "1"};
+  const auto run_job = [&](ChildProcess coordinator, const std::filesystem::path& run) {
+    ASSERT_TRUE(test::wait_until([&] { return !read_endpoint(run).empty(); }, 60s));
+    std::vector<ChildProcess> workers;
+    for (int k = 0; k < 2; ++k) workers.push_back(start_worker(k, 2, read_endpoint(run), 600, {}, check));
+    ASSERT_EQ(coordinator.wait(120s), 0) << test::read_file(dir_ / "coordinator.out");
+    for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0) << test::read_file(dir_ / "worker0.out");
+  };
+  // The witness syncs a replica of etcd's chain, cosigns its head and publishes the cosignature.
+  const auto cosign = [&](const std::string& view, const std::string& replica) {
+    int code = -1;
+    (void)replicate(dir_ / replica, &code);
+    EXPECT_EQ(code, 0) << last_cli_;
+    if (!std::filesystem::exists(dir_ / view)) {
+      (void)cli({"witness", "init", "--key", witness_key.string(), "--state", (dir_ / view).string()}, &code);
+      EXPECT_EQ(code, 0) << last_cli_;
+    }
+    (void)cli({"witness", "cosign", "--db", (dir_ / replica).string(), "--key", witness_key.string(), "--state",
+               (dir_ / view).string(), "--publish", endpoints()},
+              &code);
+    return code;
+  };
+
+  run_job(start_coordinator(), run_);
+  ASSERT_EQ(cosign("view", "witness.db"), 0) << last_cli_;  // height 3: genesis and 3 rounds
+  run_job(start_second_coordinator(1), extra_run(1));
+  const auto held_file = dir_ / "w0.receipts.checkpoint.json";
+  ASSERT_TRUE(std::filesystem::exists(held_file)) << test::read_file(dir_ / "worker0.out");
+  EXPECT_NE(test::read_file(held_file).find("\"height\": 3"), std::string::npos) << test::read_file(held_file);
+  EXPECT_NE(test::read_file(dir_ / "worker0.out").find("ledger final at height 3"), std::string::npos);
+
+  // Blocks 2-6 deleted, the head rewound to block 1, the published cosignatures removed.
+  int code = -1;
+  std::map<std::uint64_t, std::string> hash_at;
+  for (const auto& blk : cli({"blocks", "--db", (extra_run(1) / "ledger.db").string()}, &code))
+    hash_at[blk["height"].get<std::uint64_t>()] = blk["hash"].get<std::string>();
+  ASSERT_EQ(hash_at.size(), 7u) << last_cli_;
+  ledger::EtcdStoreOptions options;
+  options.etcd = cluster_->options();
+  auto store = ledger::EtcdBlockStore::open(options);
+  ASSERT_TRUE(store.ok()) << store.error().to_string();
+  auto& client = (*store)->client();
+  const auto prefix = (*store)->prefix();
+  ASSERT_TRUE(client.erase(ledger::block_key(prefix, 2), ledger::block_key(prefix, 7)).ok());
+  ASSERT_TRUE(client.erase(prefix + "checkpoint/", ledger::prefix_end(prefix + "checkpoint/")).ok());
+  ASSERT_TRUE(client.put(prefix + "head", "{\"height\":1,\"hash\":\"" + hash_at[1] + "\"}").ok());
+
+  EXPECT_EQ(cosign("view", "rewound.db"), 1) << "the honest witness refuses: " << last_cli_;
+  EXPECT_NE(last_cli_.find("went back from height 3"), std::string::npos) << last_cli_;
+  ASSERT_EQ(cosign("forgetful-view", "rewound-2.db"), 0) << last_cli_;  // cosigns height 1
+
+  auto c = start_second_coordinator(2);
+  ASSERT_TRUE(test::wait_until([&] { return !read_endpoint(extra_run(2)).empty(); }, 60s))
+      << test::read_file(dir_ / "coordinator3.out");
+  std::vector<ChildProcess> workers;
+  for (int k = 0; k < 2; ++k) workers.push_back(start_worker(k, 2, read_endpoint(extra_run(2)), 600, {}, check));
+  for (auto& w : workers) EXPECT_EQ(w.wait(60s), 4) << test::read_file(dir_ / "worker0.out");
+  const auto log = test::read_file(dir_ / "worker0.out");
+  EXPECT_NE(log.find("LEDGER MISBEHAVIOUR"), std::string::npos) << log;
+  EXPECT_NE(log.find("rewound from height 3 to 1"), std::string::npos) << log;
+  EXPECT_NE(test::read_file(held_file).find("\"height\": 3"), std::string::npos) << "the higher one is kept";
+  const auto evidence = dir_ / "w0.receipts.checkpoint.json.misbehaviour.json";
+  (void)cli({"checkpoint", "verify", evidence.string(), "--witness", witness_key.string(), "--k", "1"}, &code);
+  EXPECT_EQ(code, 0) << last_cli_;
+  c.kill(SIGTERM);
+  (void)c.wait(30s);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "fl/common/merkle.hpp"
+#include "fl/ledger/consortium.hpp"
 #include "ledger_fixture.hpp"
 
 namespace fl::ledger {
@@ -230,6 +231,13 @@ class TransactionRules : public LedgerTest, public ::testing::WithParamInterface
         sign_transaction(consent, w0);
         return {type, {make_signed(r, nonce(r), 1, OpenJobBody{"job-2", "cnn", "mean", 50, std::nullopt, t}), consent}, 1};
       }
+      case TxType::kConsortium: {
+        auto next = led_->state().consortium();
+        next.epoch += 1;
+        next.witnesses = {a.public_key};
+        ConsortiumBody b{next, {approve_consortium_change(led_->state().consortium(), next, a)}};
+        return {type, {make_signed(a, nonce(a), 1, b)}};
+      }
     }
     return {};
   }
@@ -323,7 +331,7 @@ INSTANTIATE_TEST_SUITE_P(EveryType, TransactionRules,
                          ::testing::Values(TxType::kRegister, TxType::kOpenJob, TxType::kRoundResult,
                                            TxType::kRewardMint, TxType::kTransfer, TxType::kStake, TxType::kUnstake,
                                            TxType::kSlash, TxType::kEscrow, TxType::kPayout, TxType::kRefund,
-                                           TxType::kIssue, TxType::kConsent),
+                                           TxType::kIssue, TxType::kConsent, TxType::kConsortium),
                          [](const auto& info) {
                            std::string n(to_string(info.param));
                            n.erase(std::remove(n.begin(), n.end(), '-'), n.end());

@@ -74,6 +74,23 @@ bool WorkerSession::next_endpoint() {
   return true;
 }
 
+bool WorkerSession::follow_redirect(const common::PublicKey& owner) {
+  constexpr int kMaxRedirects = 8;
+  if (endpoints_.size() < 2 || ++redirects_ > kMaxRedirects) return false;
+  const auto from = endpoint();
+  if (o_.coordinator_keys.empty() || owner == coordinator_key_) {
+    if (!next_endpoint()) return false;
+  } else {
+    const auto it = std::find(o_.coordinator_keys.begin(), o_.coordinator_keys.end(), owner);
+    if (it == o_.coordinator_keys.end()) return false;
+    current_ = static_cast<std::size_t>(it - o_.coordinator_keys.begin());
+    coordinator_key_ = owner;
+  }
+  spdlog::info("the coordinator at {} stands by for this job; moving to its owner {} at {}", from,
+               common::short_id(owner), endpoint());
+  return true;
+}
+
 Result<bool> WorkerSession::coordinator_lost() {
   if (endpoints_.size() < 2 || !watch_) return false;
   FL_RETURN_IF_ERROR(watch_->check(endpoint(), coordinator_key_, key_.public_key));
@@ -175,11 +192,19 @@ std::optional<Result<WorkerSession::Joined>> WorkerSession::answer_to_registrati
     (void)send(MessageType::kRegister, registration_header(ack->challenge, ack->job_id));
     return std::nullopt;
   }
+  if (!ack->accepted && ack->owner_key != common::PublicKey{}) {
+    if (follow_redirect(ack->owner_key)) return Result<Joined>(Joined::kRedirected);
+    return Result<Joined>(make_error(
+        ErrorCode::kPrecondition, "coordinator at " + endpoint() + " refused registration: " + ack->reason +
+                                      "; give the worker every member of the job (--coordinator A,B,... with "
+                                      "--coordinator-key KA,KB,...)"));
+  }
   if (!ack->accepted) {
     return Result<Joined>(
         make_error(ErrorCode::kPrecondition,
                    "coordinator at " + endpoint() + " refused registration: " + ack->reason));
   }
+  redirects_ = 0;
   job_id_ = ack->job_id;
   spdlog::info("registered with {} (key {}, {}) for job '{}' as {} ({} samples)", endpoint(),
                common::short_id(coordinator_key_), o_.plaintext ? "plaintext" : "CURVE", job_id_,
@@ -210,7 +235,14 @@ Result<WorkerSession::Joined> WorkerSession::register_with_coordinator() {
       if (watch_) FL_RETURN_IF_ERROR(watch_->check(endpoint(), coordinator_key_, key_.public_key));
       auto msg = common::receive_message(socket_, common::SocketRole::kDealer, kPoll);
       if (!msg.ok() || !msg->has_value()) continue;
-      if (auto answer = answer_to_registration(**msg)) return std::move(*answer);
+      auto answer = answer_to_registration(**msg);
+      if (!answer) continue;
+      if (answer->ok() && **answer == Joined::kRedirected) {
+        FL_RETURN_IF_ERROR(connect());
+        (void)send(MessageType::kRegister, first_contact());
+        continue;
+      }
+      return std::move(*answer);
     }
     if (stopping()) return Joined::kStopped;
     const double waited_s = std::chrono::duration<double>(Clock::now() - started).count();
@@ -411,6 +443,10 @@ void WorkerSession::serve_task(common::Envelope env) {
     spdlog::warn("ignoring task for job '{}' (registered for '{}')", task->job_id, job_id_);
     return;
   }
+  if (!task->checkpoint.empty()) {
+    offer_checkpoint(task->checkpoint);
+    if (misbehaviour_) return;  // no work for a ledger that went back on what its witnesses signed
+  }
   if (task->model_file_digest != common::Digest{} && !have_model_file(task->model_file_digest)) {
     return request_model_file(task->model_file_digest, std::move(env));
   }
@@ -421,6 +457,41 @@ void WorkerSession::serve_task(common::Envelope env) {
     done = make_error(ErrorCode::kInternal, models::exception_summary(e));
   }
   if (!done.ok()) report_task_error(*task, done.error());
+}
+
+void WorkerSession::offer_checkpoint(const std::string& json) {
+  if (!checkpoints_) return;
+  auto cp = common::cosigned_checkpoint_from_json(json);
+  if (!cp.ok()) {
+    spdlog::warn("ignoring a malformed ledger checkpoint in the task: {}", cp.error().message);
+    return;
+  }
+  auto offered = checkpoints_->offer(*cp);
+  if (!offered.ok()) {
+    spdlog::warn("ignoring the task's ledger checkpoint at height {}: {}", cp->checkpoint.height,
+                 offered.error().message);
+    return;
+  }
+  if (offered->adopted) {
+    spdlog::info("ledger final at height {} (head {}): {} cosignatures, kept in {}", cp->checkpoint.height,
+                 common::to_hex(cp->checkpoint.head_hash).substr(0, 16), cp->cosignatures.size(),
+                 o_.checkpoint_file.string());
+  }
+  if (!offered->misbehaviour) return;
+  const auto& e = *offered->misbehaviour;
+  auto evidence = o_.checkpoint_file;
+  evidence += ".misbehaviour.json";
+  const std::string text = "{\"conflict\": " + nlohmann::json(e.conflict).dump() +
+                           ",\n \"held\": " + common::cosigned_checkpoint_to_json(e.held) +
+                           ",\n \"offered\": " + common::cosigned_checkpoint_to_json(e.offered) + "}\n";
+  const auto written = common::write_file_durably(evidence, text);
+  misbehaviour_ = make_error(
+      ErrorCode::kCorrupt,
+      "LEDGER MISBEHAVIOUR: the coordinator at " + endpoint() + " handed over a checkpoint the witnesses cosigned that " +
+          "conflicts with the one this worker holds (" + e.conflict + "); both cosigned checkpoints are " +
+          (written.ok() ? "in " + evidence.string() : "below (" + written.error().message + "):\n" + text) +
+          ". The worker stops: report it to the federation's members");
+  spdlog::error("{}", misbehaviour_->message);
 }
 
 void WorkerSession::handle_ack(const common::Envelope& env) {
@@ -457,6 +528,15 @@ Status WorkerSession::serve() {
     return ok_status();
   };
   if (!o_.receipts_file.empty()) receipts_.open(o_.receipts_file, std::ios::app);
+  if (!o_.checkpoint_witnesses.empty()) {
+    auto keeper = common::CheckpointKeeper::open(o_.checkpoint_file, o_.checkpoint_witnesses, o_.checkpoint_quorum);
+    if (!keeper.ok()) return with_context(keeper.error(), "--checkpoint " + o_.checkpoint_file.string());
+    checkpoints_.emplace(std::move(keeper).value());
+    if (const auto& held = checkpoints_->latest()) {
+      spdlog::info("holding the ledger checkpoint at height {} (head {}) from {}", held->checkpoint.height,
+                   common::to_hex(held->checkpoint.head_hash).substr(0, 16), o_.checkpoint_file.string());
+    }
+  }
   FL_RETURN_IF_ERROR(connect());
   FL_ASSIGN_OR_RETURN(auto joined, register_with_coordinator());
   if (joined == Joined::kStopped) return stopped();
@@ -490,6 +570,7 @@ Status WorkerSession::serve() {
     switch (env.type) {
       case MessageType::kRoundTask:
         serve_task(std::move(env));
+        if (misbehaviour_) return *misbehaviour_;
         break;
       case MessageType::kModelFileReply:
         handle_model_file(env);

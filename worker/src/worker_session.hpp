@@ -11,6 +11,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "fl/common/checkpoint_keeper.hpp"
 #include "fl/common/crypto.hpp"
 #include "fl/common/zmq_channel.hpp"
 #include "fl/worker/job_check.hpp"
@@ -40,7 +41,8 @@ class WorkerSession {
   Result<JobCheck> check();
 
  private:
-  enum class Joined { kRegistered, kJobOver, kStopped, kChecked };
+  // kRedirected: a standby member named the job's owner and the session now points at it.
+  enum class Joined { kRegistered, kJobOver, kStopped, kChecked, kRedirected };
 
   Status serve();
   Status connect();
@@ -53,6 +55,12 @@ class WorkerSession {
   Status prepare_model(const common::RoundTask& task);
   void report_task_error(const common::RoundTask& task, const Error& error);
   void handle_ack(const common::Envelope& env);
+  // A task's final checkpoint (RoundTask::checkpoint), offered to the keeper: adopted when
+  // higher, ignored (with a warning) when it does not carry the quorum's cosignatures; a lower
+  // or diverging one sets misbehaviour_, which ends the session.
+  void offer_checkpoint(const std::string& json);
+  std::optional<common::CheckpointKeeper> checkpoints_;
+  std::optional<Error> misbehaviour_;
   // TorchScript tasks: the model file comes from the coordinator by digest and is cached.
   bool have_model_file(const common::Digest& digest);
   std::filesystem::path cached_model_path(const common::Digest& digest) const;
@@ -63,6 +71,11 @@ class WorkerSession {
   // when it stops answering (the job's owner died and another member takes it over).
   const std::string& endpoint() const { return endpoints_[current_]; }
   bool next_endpoint();  // false with a single endpoint; pins the next endpoint's key
+  // A standby's refusal named the job's owner: points the session at the owner's endpoint (the
+  // one whose pinned key is the owner's, or the next when all share one key); false when the
+  // owner is not among the job's coordinators, or after too many redirects in a row.
+  bool follow_redirect(const common::PublicKey& owner);
+  int redirects_ = 0;
   // True when the connection has been down past the failover time and another endpoint exists.
   Result<bool> coordinator_lost();
   Status send(common::MessageType type, const std::string& header,

@@ -30,6 +30,7 @@ namespace fl::common {
 inline constexpr std::uint32_t kProtocolVersion = 6;
 inline constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
 inline constexpr std::size_t kMaxTextBytes = 4096;        // any string field in a header
+inline constexpr std::size_t kMaxCheckpointBytes = 256 * 1024;  // RoundTask.checkpoint (~1,000 cosignatures)
 inline constexpr std::size_t kMaxListItems = 1 << 16;     // any list field in a header
 
 enum class MessageType : std::uint8_t {
@@ -44,6 +45,8 @@ enum class MessageType : std::uint8_t {
   kTaskError = 9,    // worker -> coordinator: this round's task could not be done, and why
   kModelFileRequest = 10,  // worker -> coordinator: send me the model file with this digest
   kModelFileReply = 11,    // coordinator -> worker: the file's bytes (payload), or why not
+  kStoreRequest = 12,      // member -> member's store server: an update or model by digest
+  kStoreReply = 13,        // store server -> member: the stored file (payload), or why not
 };
 
 std::string_view to_string(MessageType type);
@@ -80,6 +83,9 @@ struct RegisterAck {
   // the researcher's signature over their digest.
   std::string terms;
   Signature terms_signature{};
+  // A refusal by a member of the federation that does not own the job now: the owner's key, so a
+  // worker holding the job's list of coordinators moves to it at once (zero otherwise).
+  PublicKey owner_key{};
   Signature signature{};   // coordinator's, over register_ack_digest()
 };
 
@@ -102,6 +108,11 @@ struct RoundTask {
   std::uint64_t seed = 0;
   std::uint64_t deadline_ms = 0;  // wall-clock deadline (ms since epoch) for the update
   TaskPrivacy privacy{};          // distributed DP: clip and add noise before sending (dp_noise.hpp)
+  // The latest checkpoint of the ledger that k of the consortium's witnesses cosigned
+  // (cosigned_checkpoint_to_json), or empty. A worker keeps the highest it saw and reports a
+  // lower or diverging one (checkpoint_keeper.hpp); the cosignatures, not the coordinator's
+  // signature, are what make it worth keeping.
+  std::string checkpoint;
   Signature signature{};          // coordinator's, over round_task_digest()
 };
 
@@ -171,6 +182,21 @@ struct ModelFileRequest {
 // the reason it cannot be served.
 struct ModelFileReply {
   Digest file_digest{};
+  bool found = false;
+  std::string reason;
+};
+
+// A consortium member asks another member's store server (coordinator/store_service.hpp) for
+// one entry of its update store: an accepted update (model = false) or a global model, by
+// digest. The reply carries the stored file as its payload when found; the asker checks it
+// against the digest (and an update against its worker's signature) before keeping it.
+struct StoreRequest {
+  bool model = false;
+  Digest digest{};
+};
+struct StoreReply {
+  bool model = false;
+  Digest digest{};
   bool found = false;
   std::string reason;
 };

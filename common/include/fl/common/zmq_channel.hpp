@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -57,6 +58,14 @@ Result<std::optional<Envelope>> receive_message(zmq::socket_t& socket, SocketRol
 Status set_curve_client(zmq::socket_t& socket, const KeyPair& own, const PublicKey& server);
 // Makes `socket` a CurveZMQ server with the key `own`. Call before bind().
 Status set_curve_server(zmq::socket_t& socket, const KeyPair& own);
+
+// The ZAP endpoint a context's CURVE servers ask (bind a REP socket to it before they bind).
+inline constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
+// Answers one ZAP request waiting on `zap` (without blocking; nothing waiting: nullopt). A CURVE
+// client is admitted (200, its X25519 key in hex as the user id) when `refusal(key)` is empty;
+// otherwise refused (400) with that text, which is returned. A malformed request is refused.
+std::optional<std::string> answer_zap_request(zmq::socket_t& zap,
+                                              const std::function<std::string(const CurvePublicKey&)>& refusal);
 
 std::uint64_t now_ms();  // wall clock, ms since the epoch
 

@@ -27,9 +27,11 @@ struct EtcdLedger {
 
 // Takes the job's owner lease (waiting while another member holds it, until `stop`), opens the
 // replica through the etcd store guarded by the lease, and starts the watch. `owner`: what the
-// owner key says (the coordinator's public key). `on_alarm` (optional) also hears each alarm.
+// owner key says (the coordinator's public key). `on_alarm` (optional) also hears each alarm;
+// `waiting` (optional) hears the current owner's value while another member holds the job.
 Result<EtcdLedger> open_etcd_ledger(const JobConfig& config, const std::string& owner,
                                     const std::atomic<bool>* stop,
-                                    ledger::ChainWatchdog::Hook on_alarm = {});
+                                    ledger::ChainWatchdog::Hook on_alarm = {},
+                                    const ledger::JobOwnerLease::Waiting& waiting = {});
 
 }  // namespace fl::coordinator

@@ -91,6 +91,9 @@ struct JobConfig {
   // (fl/ledger/consortium.hpp). A new ledger's genesis names it; an existing one must have been
   // founded by it, with the coordinator key a member now. Unset: the coordinator key alone.
   std::optional<ledger::Consortium> ledger_consortium;
+  // store_listen = "tcp://HOST:PORT": serve the update store to the consortium's members and
+  // witnesses over CURVE while the job runs (store_service.hpp); empty: not served.
+  std::string ledger_store_listen;
   std::uint64_t reward_per_round = 1000;
   // > 0: the researcher escrows this bounty when the job opens; rounds are paid out of it
   // (never minted) and what is left returns to the researcher when the job ends.

@@ -10,10 +10,12 @@
 
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "fl/common/result.hpp"
+#include "fl/coordinator/store_service.hpp"
 #include "fl/coordinator/update_store.hpp"
 #include "fl/ledger/commands.hpp"
 #include "fl/ledger/queries.hpp"
@@ -43,16 +45,34 @@ struct AuditRange {
 Result<std::vector<RoundAudit>> audit_rounds(const ledger::Chain& chain, const std::string& job_id,
                                              const UpdateStore& store, AuditRange range);
 
+// Where an audit fetches the entries its store lacks (`--fetch PEERS --key KEY`): the members'
+// store servers, asked with the auditor's key (which the consortium must name).
+struct StoreFetch {
+  std::vector<StorePeer> peers;
+  std::filesystem::path key_file;
+};
+// Fetches what auditing every round of `jobs` reads into `store` (store_service.hpp), printing
+// what was present, fetched and missing to `log`. Missing entries are left to the audit to name.
+Status fetch_for_audit(const ledger::Chain& chain, const std::vector<std::string>& jobs, const UpdateStore& store,
+                       const StoreFetch& fetch, std::ostream& log);
+
 // What a witness runs before it cosigns (`fl-ledger witness cosign --audit STORE`): every round
 // of `jobs` (empty: every job with recorded rounds) re-run from the store. The error names the
 // first round that fails.
 Status audit_chain(const std::filesystem::path& db, const std::filesystem::path& store_dir,
-                   const std::vector<std::string>& jobs);
+                   const std::vector<std::string>& jobs, const std::optional<StoreFetch>& fetch = std::nullopt,
+                   std::ostream* log = nullptr);
 
 // `fl-ledger audit JOB --store DIR [--round N | --from A --to B] [--json]`: prints one line (or
 // JSON object) per round; exit 0 when every round passes, 1 when one fails (naming it) or the
 // ledger cannot be read.
 int command_audit(const ledger::CommandContext& c, const std::string& job_id,
-                  const std::filesystem::path& store_dir, AuditRange range);
+                  const std::filesystem::path& store_dir, AuditRange range,
+                  const std::optional<StoreFetch>& fetch = std::nullopt);
+
+// `fl-ledger store serve --store DIR --key KEY --db LEDGER --listen tcp://HOST:PORT`: serves the
+// store to the members and witnesses of the ledger's consortium until SIGINT/SIGTERM.
+int command_store_serve(const ledger::CommandContext& c, const std::filesystem::path& store_dir,
+                        const std::filesystem::path& key_file, const std::string& listen);
 
 }  // namespace fl::coordinator

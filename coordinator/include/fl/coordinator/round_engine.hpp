@@ -75,6 +75,9 @@ class RoundEngine {
   // One round's collection from `global` (whose digest is `global_digest`).
   Result<CollectedRound> collect(std::uint64_t round, std::span<const float> global,
                                  const common::Digest& global_digest);
+  // The latest final checkpoint of the ledger (cosigned_checkpoint_to_json), carried by every
+  // later round task.
+  void set_checkpoint(std::string json) { settings_.task_template.checkpoint = std::move(json); }
   // Signs and sends an acknowledgement (receipts go this way once the round is recorded).
   void send_ack(const common::PublicKey& worker, common::UpdateAck ack);
   // Tells every registered worker the job is over.

@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "fl/common/crypto.hpp"
@@ -38,6 +40,13 @@ class UpdateStore {
   // decode, or do not match the digest or the worker's signature.
   Result<StoredUpdate> update(const common::Digest& update_digest) const;
   Result<std::vector<float>> model(const common::Digest& model_digest) const;
+
+  // An entry's file as stored (what a member's store server sends); kNotFound when absent.
+  Result<std::string> raw(bool model, const common::Digest& digest) const;
+  // Keeps an entry fetched from another member: written like the others, then read back through
+  // update() / model(); bytes that do not check out are removed again (kCorrupt, naming why).
+  Status put_raw(bool model, const common::Digest& digest, std::string_view bytes) const;
+  bool has(bool model, const common::Digest& digest) const;
 
   // Removes entries written more than `days` days ago; returns how many.
   Result<std::size_t> remove_older_than(std::uint64_t days) const;

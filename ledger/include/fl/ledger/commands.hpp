@@ -70,11 +70,14 @@ int command_slash(const CommandContext& c, const std::filesystem::path& key_file
 // `witness cosign` cosigns the head of c.db (opened read-only) when its chain verifies and extends
 // the view, printing the cosigned checkpoint (and writing it to out_file); a refusal prints why,
 // naming the height(s), with the proof of misbehaviour when there is one, and returns 1.
+// With `publish.etcd`, the cosignature is also put beside that etcd chain (etcd_checkpoints.hpp),
+// where the job's owner picks it up for its workers.
+struct ConsortiumTarget;
 int command_witness_init(const CommandContext& c, const std::filesystem::path& key_file,
                          const std::filesystem::path& state_dir);
 int command_witness_cosign(const CommandContext& c, const std::filesystem::path& key_file,
                            const std::filesystem::path& state_dir,
-                           const std::optional<std::filesystem::path>& out_file);
+                           const std::optional<std::filesystem::path>& out_file, const ConsortiumTarget& publish);
 // Offline: a cosigned checkpoint (or a witness's proof of misbehaviour) must carry k valid
 // cosignatures by distinct keys among `witnesses` (key files or hex public keys).
 // With no `witnesses`, the ledger c.db's consortium names them and the quorum is k (unless k is

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,11 +24,14 @@ class JobOwnerLease {
  public:
   // Grants a lease of `ttl_s` and puts the job's owner key (value: `owner`) on it, waiting while
   // another owner holds the key (until its lease expires or it lets go, or `stop` is set).
+  // `waiting`, when set, hears the holder's value on each try while another owner holds it.
+  using Waiting = std::function<void(const std::string& holder)>;
   static Result<std::unique_ptr<JobOwnerLease>> acquire(const EtcdStoreOptions& options,
                                                         const std::string& job_id,
                                                         const std::string& owner,
                                                         std::int64_t ttl_s,
-                                                        const std::atomic<bool>* stop);
+                                                        const std::atomic<bool>* stop,
+                                                        const Waiting& waiting = {});
   ~JobOwnerLease();  // stops renewing and revokes the lease (the key goes with it)
   JobOwnerLease(const JobOwnerLease&) = delete;
   JobOwnerLease& operator=(const JobOwnerLease&) = delete;

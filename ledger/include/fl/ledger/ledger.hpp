@@ -92,6 +92,7 @@ class Ledger {
   std::uint64_t height() const;  // height of the newest block (0: genesis, or empty)
   std::uint64_t block_count() const;
   common::Digest head_hash() const;
+  common::Digest genesis_hash() const;  // the chain's identity (zero when empty)
   const LedgerState& state() const;
   std::uint64_t next_nonce(const common::PublicKey& account) const;
   // The newest round recorded for `job_id` (its number, global model digest and block), as of

@@ -66,6 +66,13 @@ struct WorkerOptions {
   const std::atomic<int>* stop_signal = nullptr;
   AttackOptions attack;
   std::filesystem::path receipts_file;  // JSON lines of verified receipts; empty: none
+  // The federation's witnesses and how many must cosign (--witness, --witness-quorum): each
+  // final checkpoint a round task carries is checked against them and the highest is kept in
+  // `checkpoint_file`; a lower or diverging one ends the worker with both as evidence
+  // (`<checkpoint_file>.misbehaviour.json`). No witnesses: checkpoints are not checked.
+  std::vector<common::PublicKey> checkpoint_witnesses;
+  std::size_t checkpoint_quorum = 0;
+  std::filesystem::path checkpoint_file;
   // Where TorchScript model files fetched from the coordinator are kept, named by digest.
   // Empty: $XDG_CACHE_HOME/fedledger/models, else ~/.cache/fedledger/models.
   std::filesystem::path model_cache_dir;
