@@ -92,6 +92,21 @@ class EtcdFederation : public Federation {
     }
     return seen;
   }
+  // Both members proposed blocks of `db`, each with its own key, under the consortium they
+  // founded (consortium.toml: the coordinator's key and "itest-standby").
+  void expect_both_members_proposed(const std::filesystem::path& db) {
+    int code = -1;
+    const auto verified = cli({"verify", "--db", db.string(), "--consortium", (dir_ / "consortium.toml").string()},
+                              &code);
+    ASSERT_EQ(code, 0) << last_cli_;
+    EXPECT_EQ(verified["consortium"]["members"].size(), 2u);
+    std::set<std::string> proposers;
+    for (const auto& blk : cli({"blocks", "--db", db.string()}, &code)) {
+      proposers.insert(blk["proposer"].get<std::string>());
+    }
+    EXPECT_EQ(proposers, (std::set<std::string>{common::to_hex(coordinator_key().public_key),
+                                                common::to_hex(common::key_pair_from_label("itest-standby").public_key)}));
+  }
   std::size_t rows_recorded(const std::filesystem::path& run) { return read_metrics(run).size(); }
 
   std::filesystem::path run_b_ = tmp_.path() / "run-b";
@@ -220,17 +235,7 @@ TEST_F(EtcdFederation, APausedOwnerPastItsLeaseCannotAppendAndTheJobResumesWitho
   (void)replicate(dir_ / "final.db", &code);
   ASSERT_EQ(code, 0) << last_cli_;
   EXPECT_EQ(rounds_in(dir_ / "final.db", "itest"), (std::set<std::uint64_t>{1, 2, 3, 4, 5}));
-  // Both members proposed blocks, each with its own key, under the consortium they founded.
-  const auto verified = cli({"verify", "--db", (dir_ / "final.db").string(), "--consortium",
-                             (dir_ / "consortium.toml").string()}, &code);
-  ASSERT_EQ(code, 0) << last_cli_;
-  EXPECT_EQ(verified["consortium"]["members"].size(), 2u);
-  std::set<std::string> proposers;
-  for (const auto& blk : cli({"blocks", "--db", (dir_ / "final.db").string()}, &code)) {
-    proposers.insert(blk["proposer"].get<std::string>());
-  }
-  EXPECT_EQ(proposers, (std::set<std::string>{common::to_hex(coordinator_key().public_key),
-                                              common::to_hex(common::key_pair_from_label("itest-standby").public_key)}));
+  expect_both_members_proposed(dir_ / "final.db");
 }
 
 TEST_F(EtcdFederation,
@@ -356,17 +361,7 @@ TEST_F(EtcdFederation, WhenTheJobsOwnerIsKilledAnotherMemberTakesTheJobOverAndIt
   (void)replicate(dir_ / "final.db", &code);
   ASSERT_EQ(code, 0) << last_cli_;
   EXPECT_EQ(rounds_in(dir_ / "final.db", "itest"), (std::set<std::uint64_t>{1, 2, 3, 4, 5}));
-  // Both members proposed blocks, each with its own key, under the consortium they founded.
-  const auto verified = cli({"verify", "--db", (dir_ / "final.db").string(), "--consortium",
-                             (dir_ / "consortium.toml").string()}, &code);
-  ASSERT_EQ(code, 0) << last_cli_;
-  EXPECT_EQ(verified["consortium"]["members"].size(), 2u);
-  std::set<std::string> proposers;
-  for (const auto& blk : cli({"blocks", "--db", (dir_ / "final.db").string()}, &code)) {
-    proposers.insert(blk["proposer"].get<std::string>());
-  }
-  EXPECT_EQ(proposers, (std::set<std::string>{common::to_hex(coordinator_key().public_key),
-                                              common::to_hex(common::key_pair_from_label("itest-standby").public_key)}));
+  expect_both_members_proposed(dir_ / "final.db");
   // Receipts from before the takeover name blocks of the final chain.
   const auto blocks = cli({"blocks", "--db", (dir_ / "final.db").string()}, &code);
   ASSERT_EQ(code, 0) << last_cli_;
