@@ -55,7 +55,7 @@ int command_audit(const ledger::CommandContext& c, const std::string& job_id,
   auto chain = ledger::load_chain(c.db);
   if (!chain.ok()) return fail(chain.error());
   if (fetch) {
-    auto fetched = fetch_for_audit(*chain, {job_id}, UpdateStore(store_dir), *fetch, c.json ? c.err : c.out);
+    auto fetched = fetch_for_audit(*chain, {job_id}, UpdateStore(store_dir), *fetch, c.json ? c.err : c.out, range);
     if (!fetched.ok()) return fail(fetched.error());
   }
   auto audits = audit_rounds(*chain, job_id, UpdateStore(store_dir), range);

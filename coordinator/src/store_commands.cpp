@@ -73,10 +73,10 @@ int command_store_serve(const ledger::CommandContext& c, const std::filesystem::
 }
 
 Status fetch_for_audit(const ledger::Chain& chain, const std::vector<std::string>& jobs, const UpdateStore& store,
-                       const StoreFetch& fetch, std::ostream& log) {
+                       const StoreFetch& fetch, std::ostream& log, AuditRange range) {
   std::vector<StoreEntry> wanted;
   for (const auto& id : jobs) {
-    auto entries = entries_for_rounds(chain, id, 0, UINT64_MAX);
+    auto entries = entries_for_rounds(chain, id, range.from.value_or(0), range.to.value_or(UINT64_MAX));
     wanted.insert(wanted.end(), entries.begin(), entries.end());
   }
   FL_ASSIGN_OR_RETURN(auto key, common::load_key_file(fetch.key_file));

@@ -156,7 +156,7 @@ TEST_F(AuditFederation, AWitnessWithAnEmptyStoreFetchesTheRoundsFromTheRunningCo
   auto again = fl_ledger({"audit", "itest", "--db", (run_ / "ledger.db").string(), "--store", mine.string(),
                           "--from", "1", "--to", "2", "--fetch", fetch, "--key", auditor_key.string()});
   EXPECT_EQ(again.code, 0) << again.out << again.err;
-  EXPECT_NE((again.out + again.err).find(" 0 fetched"), std::string::npos) << "all present now: " << again.err;
+  EXPECT_NE((again.out + again.err).find(" 0 fetched"), std::string::npos) << "all present now: " << again.out << again.err;
 
   auto refused = fl_ledger({"audit", "itest", "--db", (run_ / "ledger.db").string(), "--store",
                             (dir_ / "stranger-store").string(), "--round", "1", "--fetch", fetch, "--key",

@@ -51,10 +51,11 @@ struct StoreFetch {
   std::vector<StorePeer> peers;
   std::filesystem::path key_file;
 };
-// Fetches what auditing every round of `jobs` reads into `store` (store_service.hpp), printing
-// what was present, fetched and missing to `log`. Missing entries are left to the audit to name.
+// Fetches what auditing the rounds of `jobs` in `range` reads into `store` (store_service.hpp),
+// printing what was present, fetched and missing to `log`. Missing entries are left to the
+// audit to name.
 Status fetch_for_audit(const ledger::Chain& chain, const std::vector<std::string>& jobs, const UpdateStore& store,
-                       const StoreFetch& fetch, std::ostream& log);
+                       const StoreFetch& fetch, std::ostream& log, AuditRange range = {});
 
 // What a witness runs before it cosigns (`fl-ledger witness cosign --audit STORE`): every round
 // of `jobs` (empty: every job with recorded rounds) re-run from the store. The error names the
