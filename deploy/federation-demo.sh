@@ -248,8 +248,9 @@ for c in 0 1 2; do
 done
 printf "   a key outside the consortium asking c0's store: "
 "$bin/fl-worker" keygen --out keys/stranger.key >/dev/null
-"$bin/fl-ledger" audit federation-demo --db c0/ledger.db --store stranger-store \
-  --fetch "tcp://127.0.0.1:${ports[9]}@keys/c0.key.pub" --key keys/stranger.key 2>&1 | grep -m1 -E "did not answer|fetched" || true
+"$bin/fl-ledger" audit federation-demo --db c0/ledger.db --store stranger-store --round 1 \
+  --fetch "tcp://127.0.0.1:${ports[9]}@keys/c0.key.pub" --key keys/stranger.key 2>&1 |
+  grep -m1 -oE "did not answer.*|fetched.*" || true
 echo
 echo "== the consortium's 3 witnesses (the members' keys) audit every round, then cosign the head"
 for w in 0 1 2; do
