@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "fl/common/config_table.hpp"
-#include "fl/common/zmq_channel.hpp"
 #include "fl/coordinator/aggregation/rule_config.hpp"
 #include "fl/coordinator/contribution.hpp"
 #include "fl/ledger/http_server.hpp"
@@ -196,10 +195,11 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
     job.ledger_consortium = std::move(consortium).value();
   }
   FL_ASSIGN_OR_RETURN(job.ledger_store_listen, led.text("store_listen", ""));
-  if (!job.ledger_store_listen.empty()) {
-    if (auto s = common::check_endpoint(job.ledger_store_listen); !s.ok()) {
-      return with_context(s.error(), led.where("store_listen") + " (e.g. \"tcp://127.0.0.1:7300\")");
-    }
+  // The full check is the bind at start; this one catches the usual slip early, by name.
+  const auto& sl = job.ledger_store_listen;
+  if (!sl.empty() && (!sl.starts_with("tcp://") || sl.find(':', 6) == std::string::npos)) {
+    return make_error(ErrorCode::kInvalidArgument, led.where("store_listen") + " is '" + sl +
+                                                       "': expected tcp://HOST:PORT, e.g. \"tcp://127.0.0.1:7300\"");
   }
 
   FL_ASSIGN_OR_RETURN(auto terms, cfg.section("terms"));
