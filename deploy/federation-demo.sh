@@ -4,9 +4,12 @@
 # as one consortium: members, witnesses and minters, quorum 2), one owns the job, two stand by,
 # and 4 workers that know all three and their keys. Mid-job it kills the job's owner (a standby takes the job over and the
 # workers follow it), later the etcd leader (a new one is elected; the member comes back).
-# It ends by printing every replica's height and head hash, `fl-ledger verify` and `fl-ledger
-# audit` on each, and the checkpoint the consortium's 3 witnesses cosigned after auditing every
-# round (final: a quorum of them), and who proposed each block.
+# Meanwhile the members serve their update stores to each other over CURVE and the consortium's
+# 3 witnesses audit, cosign and publish the head in etcd, so the workers' tasks carry the final
+# checkpoint. It ends by printing every replica's height and head hash, `fl-ledger verify` and
+# `fl-ledger audit` on each (updates fetched from the other members), the checkpoint each worker
+# kept, the checkpoint the witnesses cosigned last (final: a quorum of them), and who proposed
+# each block.
 #
 # Usage: deploy/federation-demo.sh [--rounds R] [--workers N] [--run-dir DIR]
 set -euo pipefail
@@ -34,7 +37,7 @@ run_dir=${run_dir:-$root/runs/federation-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$run_dir"
 run_dir=$(cd "$run_dir" && pwd)
 cd "$run_dir"
-rm -rf etcd c0 c1 c2 witness-* stranger-store final-checkpoint.json ./*.log
+rm -rf etcd c0 c1 c2 witness-* stranger-store consortium.db logs/stop-witnesses final-checkpoint.json ./*.log
 mkdir -p keys logs
 echo "== run folder: $run_dir"
 
@@ -156,12 +159,53 @@ for c in 1 2; do
 done
 "$bin/fl-coordinator" job-card --config c0.toml --endpoint "$(cat c0/endpoint)" --out job.card
 
+# Each member serves its update store over CURVE to the consortium's keys (fl-ledger store
+# serve, its own process, so it outlives a killed coordinator); an auditor fetches what its
+# store lacks from the others, pinning each member's key, and checks every entry.
+echo "== each member serves its update store to the consortium (fl-ledger store serve, CURVE)"
+"$bin/fl-ledger" replicate --etcd "$clients" --db consortium.db >/dev/null  # who may fetch
+peers_of() {  # the other members' store servers, ENDPOINT@KEY
+  local list="" o
+  for o in 0 1 2; do
+    ((o == $1)) || list+="${list:+,}tcp://127.0.0.1:${ports[9 + o]}@keys/c$o.key.pub"
+  done
+  echo "$list"
+}
+for c in 0 1 2; do
+  mkdir -p "c$c/store"
+  "$bin/fl-ledger" store serve --store "c$c/store" --key "keys/c$c.key" --db consortium.db \
+    --listen "tcp://127.0.0.1:${ports[9 + c]}" >"logs/store-c$c.log" 2>&1 &
+  pids+=($!)
+done
+for c in 0 1 2; do
+  for _ in $(seq 1 100); do grep -q "^serving" "logs/store-c$c.log" && break; sleep 0.1; done
+  echo "   c$c: $(head -1 "logs/store-c$c.log")"
+done
+
+# The consortium's 3 witnesses (the members' keys) run while the job does: each syncs a replica,
+# audits every round (fetching updates from the members' stores), cosigns the head and publishes
+# the cosignature in etcd, where the job's owner picks up the final checkpoint for its workers.
+echo "== 3 witnesses audit and cosign the chain every few seconds and publish beside it in etcd"
+for w in 0 1 2; do "$bin/fl-ledger" witness init --key "keys/c$w.key" --state "witness-$w" >/dev/null; done
+witness_round() {  # witness_round W [--publish]: one audited cosign of the head by witness W
+  "$bin/fl-ledger" replicate --etcd "$clients" --db "witness-$1.db" >/dev/null 2>&1 &&
+    "$bin/fl-ledger" witness cosign --db "witness-$1.db" --key "keys/c$1.key" --state "witness-$1" \
+      --audit "c$1/store" --fetch "$(peers_of "$1")" --publish "$clients" "${@:2}"
+}
+(while [[ ! -e logs/stop-witnesses ]]; do
+  for w in 0 1 2; do witness_round "$w" >>"logs/witness-loop-$w.log" 2>&1 || true; done
+  sleep 2
+done) &
+witness_loop=$!
+pids+=($witness_loop)
+
 member_keys="keys/c0.key.pub,keys/c1.key.pub,keys/c2.key.pub"
 echo "== $workers workers; each knows the three coordinators and their keys: $endpoints"
 for ((k = 0; k < workers; k++)); do
   "$bin/fl-worker" run --job-card job.card --coordinator "$endpoints" --coordinator-key "$member_keys" --key "keys/worker-$k.key" \
     --partition "$k/$workers" --partitioner dirichlet:1.0 --partition-seed 42 --threads 1 \
-    --receipts "logs/worker-$k.receipts.jsonl" >"logs/worker-$k.log" 2>&1 &
+    --receipts "logs/worker-$k.receipts.jsonl" --witness "$member_keys" --witness-quorum 2 \
+    >"logs/worker-$k.log" 2>&1 &
   pids+=($!)
 done
 
@@ -217,28 +261,6 @@ for c in 0 1 2; do
   "$bin/fl-ledger" verify --db "c$c/ledger.db" 2>&1 | tail -1
 done
 
-# The rounds' updates are in the stores of the coordinators that ran them. Each member serves
-# its own store over CURVE to the consortium's keys (fl-ledger store serve); an auditor fetches
-# what its store lacks from the others, pinning each member's key, and checks every entry.
-echo
-echo "== each member serves its update store to the consortium (fl-ledger store serve, CURVE)"
-peers_of() {  # the other members' store servers, ENDPOINT@KEY
-  local list="" o
-  for o in 0 1 2; do
-    ((o == $1)) || list+="${list:+,}tcp://127.0.0.1:${ports[9 + o]}@keys/c$o.key.pub"
-  done
-  echo "$list"
-}
-for c in 0 1 2; do
-  mkdir -p "c$c/store"
-  "$bin/fl-ledger" store serve --store "c$c/store" --key "keys/c$c.key" --db "c$c/ledger.db" \
-    --listen "tcp://127.0.0.1:${ports[9 + c]}" >"logs/store-c$c.log" 2>&1 &
-  pids+=($!)
-done
-for c in 0 1 2; do
-  for _ in $(seq 1 100); do grep -q "^serving" "logs/store-c$c.log" && break; sleep 0.1; done
-  echo "   c$c: $(head -1 "logs/store-c$c.log")"
-done
 echo
 echo "== fl-ledger audit: every round re-run from the updates it names, fetched from the other members"
 for c in 0 1 2; do
@@ -248,15 +270,25 @@ for c in 0 1 2; do
 done
 printf "   a key outside the consortium asking c0's store: "
 "$bin/fl-worker" keygen --out keys/stranger.key >/dev/null
-"$bin/fl-ledger" audit federation-demo --db c0/ledger.db --store stranger-store --round 1 \
-  --fetch "tcp://127.0.0.1:${ports[9]}@keys/c0.key.pub" --key keys/stranger.key 2>&1 |
-  grep -m1 -oE "did not answer.*|fetched.*" || true
+stranger=$("$bin/fl-ledger" audit federation-demo --db c0/ledger.db --store stranger-store --round 1 \
+  --fetch "tcp://127.0.0.1:${ports[9]}@keys/c0.key.pub" --key keys/stranger.key 2>&1 || true)
+grep -m1 -oE "did not answer within [0-9]+ ms.*" <<<"$stranger" || echo "answered (this should not happen)"
 echo
-echo "== the consortium's 3 witnesses (the members' keys) audit every round, then cosign the head"
+touch logs/stop-witnesses  # the loop ends after its current pass
+wait "$witness_loop" 2>/dev/null || true
+echo "== the workers kept the highest final checkpoint their tasks carried (--witness, quorum 2)"
+for ((k = 0; k < workers; k++)); do
+  f="logs/worker-$k.receipts.jsonl.checkpoint.json"
+  if [[ -s $f ]]; then
+    echo "   worker $k: height $(tr -d '\n ' <"$f" | sed -E 's/.*"height":([0-9]+).*/\1/'), $(grep -c '"witness"' "$f") cosignatures"
+  else
+    echo "   worker $k: none yet (the witnesses had not cosigned before its last task)"
+  fi
+done
+echo
+echo "== the consortium's 3 witnesses (the members' keys) audit every round, then cosign the last head"
 for w in 0 1 2; do
-  "$bin/fl-ledger" witness init --key "keys/c$w.key" --state "witness-$w" >/dev/null
-  "$bin/fl-ledger" witness cosign --db "c$new_owner/ledger.db" --key "keys/c$w.key" --state "witness-$w" \
-    --audit "c$w/store" --fetch "$(peers_of "$w")" --out "witness-$w/checkpoint.json" >"logs/witness-$w.log" 2>&1 || {
+  witness_round "$w" --out "witness-$w/checkpoint.json" >"logs/witness-$w.log" 2>&1 || {
     echo "   witness c$w refused:"; cat "logs/witness-$w.log"; exit 1; }
   echo "   witness c$w: $(tr -d '\n ' <"witness-$w/checkpoint.json" | sed -E 's/.*"height":([0-9]+),"head_hash":"([0-9a-f]{16}).*/height \1, head \2.../')"
 done
