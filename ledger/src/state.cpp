@@ -223,7 +223,8 @@ Status LedgerState::apply_consortium(const Transaction& tx) {
     return ok_status();
   }
   if (!consortium_.is_member(tx.issuer)) {
-    return rule_error("consortium change issued by " + short_id(tx.issuer) + ", which is not a member");
+    return rule_error("consortium change issued by " + short_id(tx.issuer) +
+                      ", which is not a member of the consortium");
   }
   if (next.epoch != consortium_.epoch + 1) {
     return rule_error("consortium change to epoch " + std::to_string(next.epoch) + ", not the next epoch " +
@@ -233,7 +234,8 @@ Status LedgerState::apply_consortium(const Transaction& tx) {
   std::set<common::PublicKey> approvers;
   for (const auto& a : b.approvals) {
     if (!consortium_.is_member(a.member)) {
-      return rule_error("consortium change approved by " + short_id(a.member) + ", which is not a member");
+      return rule_error("consortium change approved by " + short_id(a.member) +
+                        ", which is not a member of the consortium");
     }
     if (!approvers.insert(a.member).second) {
       return rule_error("consortium change approved twice by " + short_id(a.member));

@@ -317,7 +317,7 @@ TEST_P(TransactionRules, AuthorityOnlyTypesAreRejectedFromOthers) {
   auto& tx = c.block[c.tested];
   const auto t = tx.type();
   if (t != TxType::kRoundResult && t != TxType::kRewardMint && t != TxType::kSlash && t != TxType::kPayout &&
-      t != TxType::kRefund && t != TxType::kIssue)
+      t != TxType::kRefund && t != TxType::kIssue && t != TxType::kConsortium)
     GTEST_SKIP();
   tx.issuer = worker_key(0).public_key;
   tx.nonce = nonce(worker_key(0));
