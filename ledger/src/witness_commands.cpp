@@ -40,6 +40,14 @@ int command_witness_init(const CommandContext& c, const std::filesystem::path& k
 int command_witness_cosign(const CommandContext& c, const std::filesystem::path& key_file,
                            const std::filesystem::path& state_dir,
                            const std::optional<std::filesystem::path>& out_file, const ConsortiumTarget& publish) {
+  std::optional<EtcdStoreOptions> publish_to;  // checked before anything is cosigned
+  if (!publish.etcd.empty()) {
+    auto urls = parse_etcd_endpoints(publish.etcd, "--publish");
+    if (!urls.ok()) return fail(c, urls.error());
+    publish_to.emplace();
+    publish_to->etcd.endpoints = *urls;
+    publish_to->chain = publish.chain;
+  }
   auto key = common::load_key_file(key_file);
   if (!key.ok()) return fail(c, key.error());
   auto witness = Witness::open(state_dir, std::move(key).value());
@@ -62,13 +70,8 @@ int command_witness_cosign(const CommandContext& c, const std::filesystem::path&
   if (out_file) {
     if (auto st = common::write_file_durably(*out_file, text); !st.ok()) return fail(c, st.error());
   }
-  if (!publish.etcd.empty()) {
-    auto urls = parse_etcd_endpoints(publish.etcd, "--publish");
-    if (!urls.ok()) return fail(c, urls.error());
-    EtcdStoreOptions options;
-    options.etcd.endpoints = *urls;
-    options.chain = publish.chain;
-    if (auto st = publish_cosignatures(options, *outcome->cosigned); !st.ok()) return fail(c, st.error());
+  if (publish_to) {
+    if (auto st = publish_cosignatures(*publish_to, *outcome->cosigned); !st.ok()) return fail(c, st.error());
   }
   c.out << text;
   return 0;
