@@ -293,7 +293,7 @@ int main(int argc, char** argv) {
   }
   auto s = fl::worker::run_worker(o);
   // Exit 3: the coordinator could not prove the pinned key (or refused this worker's key).
-  if (!s.ok() && s.error().message.starts_with("LEDGER MISBEHAVIOUR")) return (fail(s.error()), 4);
+  if (!s.ok() && s.error().message.starts_with(fl::worker::kLedgerMisbehaviour)) return (fail(s.error()), 4);
   if (!s.ok()) return s.error().code == fl::ErrorCode::kBadSignature ? (fail(s.error()), 3) : fail(s.error());
   return 0;
 }

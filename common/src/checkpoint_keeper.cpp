@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 
 namespace fl::common {
 
@@ -23,6 +24,30 @@ Status verify_checkpoint_evidence(const CheckpointEvidence& e, std::span<const P
                           std::to_string(e.held.checkpoint.height) + ")");
   }
   return ok_status();
+}
+
+std::string checkpoint_evidence_to_json(const CheckpointEvidence& e) {
+  nlohmann::json j;
+  j["conflict"] = e.conflict;
+  j["held"] = nlohmann::json::parse(cosigned_checkpoint_to_json(e.held));
+  j["offered"] = nlohmann::json::parse(cosigned_checkpoint_to_json(e.offered));
+  return j.dump(2) + "\n";
+}
+
+Result<CheckpointEvidence> checkpoint_evidence_from_json(std::string_view text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("held") || !j.contains("offered")) {
+    return make_error(ErrorCode::kInvalidArgument, "checkpoint evidence needs \"held\" and \"offered\"");
+  }
+  CheckpointEvidence e;
+  auto held = cosigned_checkpoint_from_json(j["held"].dump());
+  if (!held.ok()) return with_context(held.error(), "held");
+  auto offered = cosigned_checkpoint_from_json(j["offered"].dump());
+  if (!offered.ok()) return with_context(offered.error(), "offered");
+  e.held = std::move(held).value();
+  e.offered = std::move(offered).value();
+  e.conflict = checkpoint_conflict(e.held.checkpoint, e.offered.checkpoint).value_or("");
+  return e;
 }
 
 Result<CheckpointKeeper> CheckpointKeeper::open(const std::filesystem::path& file,

@@ -21,10 +21,6 @@ struct StoreServerSockets {
 
 namespace {
 
-std::string entry_name(bool model, const common::Digest& d) {
-  return std::string(model ? "model " : "update ") + common::to_hex(d).substr(0, 16);
-}
-
 std::string trim(std::string s) {
   while (!s.empty() && s.front() == ' ') s.erase(s.begin());
   while (!s.empty() && s.back() == ' ') s.pop_back();
@@ -216,7 +212,7 @@ Result<FetchReport> fetch_missing(const UpdateStore& store, const std::vector<St
       auto kept = store.put_raw(e.model, e.digest,
                                 {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
       if (!kept.ok()) {
-        report.problems.push_back("the store at " + peer.endpoint + " served a bad " + entry_name(e.model, e.digest) +
+        report.problems.push_back("the store at " + peer.endpoint + " served a bad " + UpdateStore::entry_name(e.model, e.digest) +
                                   ": " + kept.error().message);
         still.push_back(e);
         continue;
@@ -225,7 +221,7 @@ Result<FetchReport> fetch_missing(const UpdateStore& store, const std::vector<St
     }
     missing = std::move(still);
   }
-  for (const auto& e : missing) report.problems.push_back(entry_name(e.model, e.digest) + ": no member's store has it");
+  for (const auto& e : missing) report.problems.push_back(UpdateStore::entry_name(e.model, e.digest) + ": no member's store has it");
   return report;
 }
 

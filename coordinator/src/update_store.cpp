@@ -72,9 +72,16 @@ Status UpdateStore::put_model(const common::Digest& digest, const common::Tensor
   return common::save_model_file(path, header, values);
 }
 
+std::string UpdateStore::entry_name(bool model, const common::Digest& d) {
+  return std::string(model ? "model " : "update ") + common::to_hex(d).substr(0, 16);
+}
+
 Result<StoredUpdate> UpdateStore::update(const common::Digest& digest) const {
-  const auto path = update_path(digest);
-  const auto what = "update " + common::to_hex(digest).substr(0, 16);
+  return update_at(update_path(digest), digest);
+}
+
+Result<StoredUpdate> UpdateStore::update_at(const std::filesystem::path& path, const common::Digest& digest) const {
+  const auto what = entry_name(false, digest);
   FL_ASSIGN_OR_RETURN(const auto bytes, read_all(path, what));
   const auto corrupt = [&](const std::string& why) {
     return make_error(ErrorCode::kCorrupt, what + " in the store (" + path.string() + "): " + why);
@@ -104,11 +111,14 @@ Result<StoredUpdate> UpdateStore::update(const common::Digest& digest) const {
 }
 
 Result<std::vector<float>> UpdateStore::model(const common::Digest& digest) const {
-  const auto path = model_path(digest);
+  return model_at(model_path(digest), digest);
+}
+
+Result<std::vector<float>> UpdateStore::model_at(const std::filesystem::path& path,
+                                                 const common::Digest& digest) const {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    return make_error(ErrorCode::kNotFound, "model " + common::to_hex(digest).substr(0, 16) +
-                                                " is not in the store at " + dir_.string());
+    return make_error(ErrorCode::kNotFound, entry_name(true, digest) + " is not in the store at " + dir_.string());
   }
   FL_ASSIGN_OR_RETURN(auto file, common::load_model_file(path));
   if (file.header.digest != digest) {
@@ -118,32 +128,36 @@ Result<std::vector<float>> UpdateStore::model(const common::Digest& digest) cons
 }
 
 Result<std::string> UpdateStore::raw(bool model, const common::Digest& digest) const {
-  return read_all(model ? model_path(digest) : update_path(digest),
-                  std::string(model ? "model " : "update ") + common::to_hex(digest).substr(0, 16));
+  return read_all(entry_path(model, digest), entry_name(model, digest));
 }
 
 bool UpdateStore::has(bool model, const common::Digest& digest) const {
   std::error_code ec;
-  return std::filesystem::exists(model ? model_path(digest) : update_path(digest), ec);
+  return std::filesystem::exists(entry_path(model, digest), ec);
 }
 
 Status UpdateStore::put_raw(bool model, const common::Digest& digest, std::string_view bytes) const {
-  const auto path = model ? model_path(digest) : update_path(digest);
+  const auto path = entry_path(model, digest);
   FL_ASSIGN_OR_RETURN(const bool write, needs_writing(path));
   if (!write) return ok_status();
-  FL_RETURN_IF_ERROR(common::write_file_durably(path, bytes));
+  auto fetched = path;
+  fetched += ".fetched";
+  FL_RETURN_IF_ERROR(common::write_file_durably(fetched, bytes));
   std::optional<Error> problem;
   if (model) {
-    if (auto m = this->model(digest); !m.ok()) problem = m.error();
-  } else if (auto u = update(digest); !u.ok()) {
+    if (auto m = model_at(fetched, digest); !m.ok()) problem = m.error();
+  } else if (auto u = update_at(fetched, digest); !u.ok()) {
     problem = u.error();
   }
-  if (!problem) return ok_status();
   std::error_code ec;
-  std::filesystem::remove(path, ec);
-  return make_error(ErrorCode::kCorrupt, "the fetched " + std::string(model ? "model " : "update ") +
-                                             common::to_hex(digest).substr(0, 16) +
-                                             " does not check out: " + problem->message);
+  if (problem) {
+    std::filesystem::remove(fetched, ec);
+    return make_error(ErrorCode::kCorrupt,
+                      "the fetched " + entry_name(model, digest) + " does not check out: " + problem->message);
+  }
+  std::filesystem::rename(fetched, path, ec);
+  if (ec) return make_error(ErrorCode::kIo, "cannot keep the fetched " + entry_name(model, digest) + ": " + ec.message());
+  return ok_status();
 }
 
 Result<std::size_t> UpdateStore::remove_older_than(std::uint64_t days) const {

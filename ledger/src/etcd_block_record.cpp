@@ -13,10 +13,14 @@ std::string chain_prefix(std::string_view chain) {
   return "/fedledger/" + std::string(chain) + "/";
 }
 
-std::string block_key(std::string_view prefix, std::uint64_t height) {
+std::string height_digits(std::uint64_t height) {
   char digits[24];
   std::snprintf(digits, sizeof digits, "%020llu", static_cast<unsigned long long>(height));
-  return std::string(prefix) + "block/" + digits;
+  return digits;
+}
+
+std::string block_key(std::string_view prefix, std::uint64_t height) {
+  return std::string(prefix) + "block/" + height_digits(height);
 }
 
 namespace {

@@ -1,6 +1,5 @@
 #include "fl/ledger/etcd_checkpoints.hpp"
 
-#include <cstdio>
 #include <map>
 
 #include "fl/ledger/etcd_client.hpp"
@@ -11,16 +10,10 @@ namespace {
 
 std::string checkpoints_prefix(std::string_view prefix) { return std::string(prefix) + "checkpoint/"; }
 
-std::string height_part(std::uint64_t height) {
-  char digits[21];
-  std::snprintf(digits, sizeof digits, "%020llu", static_cast<unsigned long long>(height));
-  return digits;
-}
-
 }  // namespace
 
 std::string checkpoint_key(std::string_view prefix, std::uint64_t height, const common::PublicKey& witness) {
-  return checkpoints_prefix(prefix) + height_part(height) + "/" + common::to_hex(witness);
+  return checkpoints_prefix(prefix) + height_digits(height) + "/" + common::to_hex(witness);
 }
 
 Status publish_cosignatures(const EtcdStoreOptions& options, const common::CosignedCheckpoint& cp) {
@@ -44,7 +37,7 @@ Result<std::optional<common::CosignedCheckpoint>> latest_final_checkpoint(const 
   FL_ASSIGN_OR_RETURN(auto client, EtcdClient::create(options.etcd));
   const auto prefix = checkpoints_prefix(chain_prefix(options.chain));
   RangeRequest request;
-  request.key = prefix + height_part(from_height);
+  request.key = prefix + height_digits(from_height);
   request.range_end = prefix_end(prefix);
   FL_ASSIGN_OR_RETURN(const auto found, client->range(request));
   // The cosignatures of each checkpoint (by its digest), highest heights last.

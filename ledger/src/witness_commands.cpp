@@ -131,15 +131,11 @@ int command_checkpoint_verify(const CommandContext& c, const std::filesystem::pa
     st = verify_misbehaviour_proof(*proof, witnesses, k);
     what = "proof of misbehaviour: " + proof->conflict;
   } else if (j.is_object() && j.contains("held") && j.contains("offered")) {  // a worker's evidence
-    auto held = common::cosigned_checkpoint_from_json(j["held"].dump());
-    auto offered = common::cosigned_checkpoint_from_json(j["offered"].dump());
-    if (!held.ok()) return fail(c, with_context(held.error(), file.string() + ": held"));
-    if (!offered.ok()) return fail(c, with_context(offered.error(), file.string() + ": offered"));
-    common::CheckpointEvidence evidence{*held, *offered, ""};
-    st = common::verify_checkpoint_evidence(evidence, witnesses, k);
+    auto evidence = common::checkpoint_evidence_from_json(*text);
+    if (!evidence.ok()) return fail(c, with_context(evidence.error(), file.string()));
+    st = common::verify_checkpoint_evidence(*evidence, witnesses, k);
     what = "proof of misbehaviour: both checkpoints carry " + std::to_string(k) +
-           " valid cosignatures and cannot both be of one append-only chain (" +
-           common::checkpoint_conflict(held->checkpoint, offered->checkpoint).value_or("") + ")";
+           " valid cosignatures and cannot both be of one append-only chain (" + evidence->conflict + ")";
   } else {
     auto cp = common::cosigned_checkpoint_from_json(*text);
     if (!cp.ok()) return fail(c, with_context(cp.error(), file.string()));

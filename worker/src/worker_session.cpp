@@ -481,13 +481,11 @@ void WorkerSession::offer_checkpoint(const std::string& json) {
   const auto& e = *offered->misbehaviour;
   auto evidence = o_.checkpoint_file;
   evidence += ".misbehaviour.json";
-  const std::string text = "{\"conflict\": " + nlohmann::json(e.conflict).dump() +
-                           ",\n \"held\": " + common::cosigned_checkpoint_to_json(e.held) +
-                           ",\n \"offered\": " + common::cosigned_checkpoint_to_json(e.offered) + "}\n";
+  const std::string text = common::checkpoint_evidence_to_json(e);
   const auto written = common::write_file_durably(evidence, text);
   misbehaviour_ = make_error(
       ErrorCode::kCorrupt,
-      "LEDGER MISBEHAVIOUR: the coordinator at " + endpoint() + " handed over a checkpoint the witnesses cosigned that " +
+      std::string(kLedgerMisbehaviour) + ": the coordinator at " + endpoint() + " handed over a checkpoint the witnesses cosigned that " +
           "conflicts with the one this worker holds (" + e.conflict + "); both cosigned checkpoints are " +
           (written.ok() ? "in " + evidence.string() : "below (" + written.error().message + "):\n" + text) +
           ". The worker stops: report it to the federation's members");

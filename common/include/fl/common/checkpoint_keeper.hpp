@@ -31,6 +31,12 @@ struct CheckpointEvidence {
 Status verify_checkpoint_evidence(const CheckpointEvidence& e, std::span<const PublicKey> witnesses,
                                   std::size_t k);
 
+// {"conflict": "...", "held": <cosigned checkpoint>, "offered": <cosigned checkpoint>}: what a
+// worker writes when it catches one (`fl-ledger checkpoint verify` reads it back). The reader
+// is strict: kInvalidArgument naming the missing or malformed part.
+std::string checkpoint_evidence_to_json(const CheckpointEvidence& e);
+Result<CheckpointEvidence> checkpoint_evidence_from_json(std::string_view text);
+
 struct CheckpointOffer {
   bool adopted = false;  // the offered checkpoint is now the one held (and on disk)
   std::optional<CheckpointEvidence> misbehaviour;  // set when it conflicts with the one held

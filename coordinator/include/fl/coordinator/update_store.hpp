@@ -43,8 +43,9 @@ class UpdateStore {
 
   // An entry's file as stored (what a member's store server sends); kNotFound when absent.
   Result<std::string> raw(bool model, const common::Digest& digest) const;
-  // Keeps an entry fetched from another member: written like the others, then read back through
-  // update() / model(); bytes that do not check out are removed again (kCorrupt, naming why).
+  // Keeps an entry fetched from another member: written beside its place, read back through the
+  // same checks as update() / model(), and renamed into place only when it checks out, so the
+  // digest's name never holds bytes that do not (kCorrupt, naming why).
   Status put_raw(bool model, const common::Digest& digest, std::string_view bytes) const;
   bool has(bool model, const common::Digest& digest) const;
 
@@ -53,8 +54,15 @@ class UpdateStore {
 
   std::filesystem::path update_path(const common::Digest& d) const;
   std::filesystem::path model_path(const common::Digest& d) const;
+  std::filesystem::path entry_path(bool model, const common::Digest& d) const {
+    return model ? model_path(d) : update_path(d);
+  }
+  // "update 3fa1c09e..." / "model 9a41...": an entry as messages name it.
+  static std::string entry_name(bool model, const common::Digest& d);
 
  private:
+  Result<StoredUpdate> update_at(const std::filesystem::path& path, const common::Digest& digest) const;
+  Result<std::vector<float>> model_at(const std::filesystem::path& path, const common::Digest& digest) const;
   std::filesystem::path dir_;
 };
 

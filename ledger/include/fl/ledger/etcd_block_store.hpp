@@ -43,6 +43,7 @@ struct EtcdStoreOptions {
 };
 
 std::string chain_prefix(std::string_view chain);  // "/fedledger/<chain>/"
+std::string height_digits(std::uint64_t height);  // 20 digits, zero-padded: keys sort by height
 std::string block_key(std::string_view prefix, std::uint64_t height);
 
 // A block's record as the store keeps it (the columns the SQLite store keeps, in one value).

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
@@ -30,6 +31,10 @@ struct TaskBounds {
   std::uint32_t max_dp_workers = 1000;
   double min_noise_multiplier = 0;
 };
+
+// How the error that ends a worker holding proof of a rewound or forked ledger begins
+// (fl-worker exits 4 on it).
+inline constexpr std::string_view kLedgerMisbehaviour = "LEDGER MISBEHAVIOUR";
 
 struct WorkerOptions {
   // The coordinator's endpoint, or the job's coordinators "tcp://A,tcp://B,...": the worker
@@ -70,7 +75,7 @@ struct WorkerOptions {
   // final checkpoint a round task carries is checked against them and the highest is kept in
   // `checkpoint_file`; a lower or diverging one ends the worker with both as evidence
   // (`<checkpoint_file>.misbehaviour.json`). No witnesses: checkpoints are not checked.
-  std::vector<common::PublicKey> checkpoint_witnesses;
+  std::vector<common::PublicKey> checkpoint_witnesses;  // see kLedgerMisbehaviour
   std::size_t checkpoint_quorum = 0;
   std::filesystem::path checkpoint_file;
   // Where TorchScript model files fetched from the coordinator are kept, named by digest.
