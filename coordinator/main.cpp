@@ -1,4 +1,4 @@
-// fl-coordinator: run | job-card | aggregate | simulate | compare | export | dp-epsilon.
+// fl-coordinator: run | edge | job-card | aggregate | simulate | compare | export | dp-epsilon.
 // Parses arguments and calls fl_coordinator.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -12,6 +12,7 @@
 #include "fl/coordinator/aggregation/aggregate_file.hpp"
 #include "fl/coordinator/aggregation/rule_registry.hpp"
 #include "fl/coordinator/coordinator.hpp"
+#include "fl/coordinator/edge.hpp"
 #include "fl/coordinator/job_card_writer.hpp"
 #include "fl/coordinator/job_config.hpp"
 #include "fl/coordinator/run_comparison.hpp"
@@ -53,6 +54,13 @@ int main(int argc, char** argv) {
   std::string bind_override;
   run->add_option("--config", config_path, "job config (TOML)")->required()->check(CLI::ExistingFile);
   run->add_option("--bind", bind_override, "override network.bind, e.g. tcp://127.0.0.1:5555");
+
+  auto* edge = app.add_subcommand(
+      "edge", "run an edge coordinator: combine a subset of a job's workers and send the result to the job's owner");
+  std::string edge_config, edge_bind;
+  edge->add_option("--config", edge_config, "edge config (TOML: [edge] parent and parent_key, this level's rule)")
+      ->required()->check(CLI::ExistingFile);
+  edge->add_option("--bind", edge_bind, "override network.bind, e.g. tcp://127.0.0.1:5556");
 
   auto* card = app.add_subcommand("job-card", "write the signed job card device owners pass to fl-worker --job-card");
   std::string card_config, card_out = "job.card", card_endpoint;
@@ -173,6 +181,22 @@ int main(int argc, char** argv) {
     if (!weights_path.empty()) weights = weights_path;
     auto s = fl::coordinator::aggregate_npy_file(in_path, out_path, rule_spec, rule, weights);
     if (!s.ok()) return fail(s.error());
+    return 0;
+  }
+
+  if (*edge) {
+    auto config = fl::coordinator::load_edge_config(edge_config);
+    if (!config.ok()) return fail(config.error());
+    if (!edge_bind.empty()) config->level.bind = edge_bind;
+    std::error_code ec;
+    std::filesystem::create_directories(config->level.output_dir, ec);
+    if (auto s = fl::common::init_logging(config->level.log_level, "edge",
+                                          (config->level.output_dir / "edge.log").string());
+        !s.ok()) {
+      return fail(s.error());
+    }
+    install_stop_handlers();
+    if (auto s = fl::coordinator::run_edge(*config, g_stop); !s.ok()) return fail(s.error());
     return 0;
   }
 

@@ -49,6 +49,19 @@ int main(int argc, char** argv) {
   replicate->callback([&] {
     run = [&](const auto& c) { return fl::ledger::command_replicate(c, etcd_endpoints, chain); };
   });
+  std::string archive_checkpoint, archive_key;
+  auto* archive = with_db(app.add_subcommand(
+      "archive", "move the blocks below a final checkpoint out of etcd; the replicas keep them"));
+  archive->add_option("--etcd", etcd_endpoints, "etcd members: \"http://HOST:PORT,...\"")->required();
+  archive->add_option("--chain", chain, "the chain's name in etcd (keys under /fedledger/NAME/)");
+  archive->add_option("--checkpoint", archive_checkpoint,
+                      "a cosigned checkpoint (checkpoint combine); default: the highest final one published in etcd");
+  archive->add_option("--key", archive_key, "this member's key file (named in the archive marker)")->required();
+  archive->callback([&] {
+    run = [&](const auto& c) {
+      return fl::ledger::command_archive(c, etcd_endpoints, chain, archive_checkpoint, archive_key);
+    };
+  });
   with_db(app.add_subcommand("blocks", "list block headers"))->callback([&] { run = fl::ledger::command_blocks; });
   auto* tx = with_db(app.add_subcommand("tx", "show one transaction"));
   tx->add_option("ID", id, "transaction hash (or a unique prefix of 8+ hex digits)")->required();

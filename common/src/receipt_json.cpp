@@ -45,6 +45,24 @@ std::string receipt_to_json_line(std::string_view job_id, std::uint64_t round, c
   j["leaf_index"] = r.leaf_index;
   j["tree_size"] = r.tree_size;
   j["proof"] = std::move(proof);
+  if (r.edge) {
+    // The edge coordinator's signed partial result, whole (hex of its wire encoding: what
+    // verify_edge_link() re-checks), and the path of this update to its inputs root.
+    const auto& e = *r.edge;
+    nlohmann::ordered_json path = nlohmann::ordered_json::array();
+    for (const auto &d : e.proof) path.push_back(to_hex(d));
+    const auto header = encode(e.edge_update);
+    nlohmann::ordered_json edge = nlohmann::ordered_json::object();
+    edge["key"] = to_hex(e.edge_update.worker_key);
+    edge["partial_result"] = to_hex(recorded_update(r));
+    edge["inputs_root"] = to_hex(e.edge_update.inputs_root);
+    edge["inputs"] = e.edge_update.inputs;
+    edge["leaf_index"] = e.leaf_index;
+    edge["proof"] = std::move(path);
+    edge["header"] = to_hex(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t *>(header.data()),
+                                                          header.size()));
+    j["edge"] = std::move(edge);
+  }
   j["proof_verified"] = proof_verified;
   return j.dump();
 }
@@ -70,6 +88,23 @@ Result<ReceiptLine> receipt_from_json_line(std::string_view line) {
                       kFields.list<Digest>(j, "proof", [](const json &v, const std::string &what) {
                         return kFields.hex_value<32>(v, what);
                       }));
+  if (j.contains("edge")) {
+    const auto &e = j["edge"];
+    if (!e.is_object()) return bad("\"edge\" is not an object");
+    const JsonFields edge_fields("receipt edge ");
+    FL_ASSIGN_OR_RETURN(auto header_hex, edge_fields.text(e, "header"));
+    auto bytes = from_hex(header_hex);
+    if (!bytes.ok()) return with_context(bytes.error(), "receipt edge \"header\"");
+    auto header = decode<UpdateHeader>(*bytes);
+    if (!header.ok()) return with_context(header.error(), "receipt edge \"header\"");
+    auto &link = r.edge.emplace();
+    link.edge_update = std::move(header).value();
+    FL_ASSIGN_OR_RETURN(link.leaf_index, edge_fields.u64(e, "leaf_index"));
+    FL_ASSIGN_OR_RETURN(link.proof,
+                        edge_fields.list<Digest>(e, "proof", [&](const json &v, const std::string &what) {
+                          return edge_fields.hex_value<32>(v, what);
+                        }));
+  }
   FL_ASSIGN_OR_RETURN(out.proof_verified, kFields.boolean(j, "proof_verified"));
   return out;
 }

@@ -7,6 +7,7 @@
 #include <streambuf>
 
 #include "fl/common/job_terms.hpp"
+#include "fl/common/merkle.hpp"
 #include "fl/common/model_file.hpp"
 #include "fl/common/registration.hpp"
 
@@ -158,12 +159,14 @@ template <class A> void put_unsigned(A& ar, const UpdateHeader& m) {
   ar(m.version); put_text(ar, m.job_id); ar(m.round); put_bytes(ar, m.worker_key);
   put_bytes(ar, m.base_model_digest); put_layout(ar, m.layout); put_bytes(ar, m.payload_digest);
   ar(m.num_samples, m.train_loss, m.train_seconds);
+  put_bytes(ar, m.inputs_root); ar(m.inputs);
 }
 template <class A> void put(A& ar, const UpdateHeader& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
 template <class A> void get(A& ar, UpdateHeader& m) {
   ar(m.version); get_text(ar, m.job_id, "job_id"); ar(m.round); get_bytes(ar, m.worker_key);
   get_bytes(ar, m.base_model_digest); get_layout(ar, m.layout); get_bytes(ar, m.payload_digest);
-  ar(m.num_samples, m.train_loss, m.train_seconds); get_bytes(ar, m.signature);
+  ar(m.num_samples, m.train_loss, m.train_seconds);
+  get_bytes(ar, m.inputs_root); ar(m.inputs); get_bytes(ar, m.signature);
 }
 
 template <class A> void put(A& ar, const Receipt& m) {
@@ -171,12 +174,26 @@ template <class A> void put(A& ar, const Receipt& m) {
   put_bytes(ar, m.block_hash); put_bytes(ar, m.merkle_root); ar(m.leaf_index, m.tree_size);
   ar(cereal::make_size_tag(static_cast<cereal::size_type>(m.proof.size())));
   for (const auto& d : m.proof) put_bytes(ar, d);
+  ar(m.edge.has_value());
+  if (!m.edge) return;
+  put(ar, m.edge->edge_update);
+  ar(m.edge->leaf_index);
+  ar(cereal::make_size_tag(static_cast<cereal::size_type>(m.edge->proof.size())));
+  for (const auto& d : m.edge->proof) put_bytes(ar, d);
 }
 template <class A> void get(A& ar, Receipt& m) {
   get_bytes(ar, m.update_digest); ar(m.reward); get_bytes(ar, m.tx_hash); ar(m.block_height);
   get_bytes(ar, m.block_hash); get_bytes(ar, m.merkle_root); ar(m.leaf_index, m.tree_size);
   m.proof.resize(get_count(ar, 64, "receipt.proof"));
   for (auto& d : m.proof) get_bytes(ar, d);
+  bool has_edge = false;
+  get_flag(ar, has_edge, "receipt.has_edge");
+  if (!has_edge) return;
+  auto& e = m.edge.emplace();
+  get(ar, e.edge_update);
+  ar(e.leaf_index);
+  e.proof.resize(get_count(ar, 64, "receipt.edge.proof"));
+  for (auto& d : e.proof) get_bytes(ar, d);
 }
 
 template <class A> void put_unsigned(A& ar, const UpdateAck& m) {
@@ -369,6 +386,26 @@ bool claim_signature_valid(const UpdateClaim& claim) {
 
 void sign_update(UpdateHeader& header, const SecretKey& key) {
   header.signature = sign(key, update_signing_digest(header));
+}
+
+Status verify_edge_link(const Receipt& receipt) {
+  if (!receipt.edge) return ok_status();
+  const auto& e = *receipt.edge;
+  const auto& h = e.edge_update;
+  if (!verify(h.worker_key, update_signing_digest(h), h.signature)) {
+    return make_error(ErrorCode::kBadSignature,
+                      "the edge coordinator's partial result is not signed by its key " + short_id(h.worker_key));
+  }
+  if (!verify_inclusion(receipt.update_digest, e.leaf_index, h.inputs, e.proof, h.inputs_root)) {
+    return make_error(ErrorCode::kCorrupt, "update " + short_id(receipt.update_digest) +
+                                               " is not among the updates the edge coordinator " +
+                                               short_id(h.worker_key) + " combined (Merkle path to its inputs root)");
+  }
+  return ok_status();
+}
+
+Digest recorded_update(const Receipt& receipt) {
+  return receipt.edge ? update_signing_digest(receipt.edge->edge_update) : receipt.update_digest;
 }
 
 Status verify_update(const UpdateHeader& header, std::span<const std::uint8_t> payload) {

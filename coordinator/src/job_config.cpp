@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "fl/common/config_table.hpp"
+#include "fl/common/text_file.hpp"
 #include "fl/coordinator/aggregation/rule_config.hpp"
 #include "fl/coordinator/contribution.hpp"
 #include "fl/ledger/http_server.hpp"
@@ -71,6 +72,50 @@ Status read_terms(const ConfigTable& section, const std::filesystem::path& base_
   return ok_status();
 }
 
+// [round], [limits] and [network]: what a job's coordinator and an edge coordinator read alike.
+Status read_round(const ConfigTable& cfg, JobConfig& job) {
+  FL_ASSIGN_OR_RETURN(auto r, cfg.section("round"));
+  FL_ASSIGN_OR_RETURN(job.sample_fraction, r.number("sample_fraction", 1.0, 1e-6, 1.0));
+  FL_ASSIGN_OR_RETURN(auto min_workers, r.integer("min_workers", 2, 1, 100000));
+  job.min_workers = static_cast<int>(min_workers);
+  FL_ASSIGN_OR_RETURN(job.quorum_fraction, r.number("quorum_fraction", 0.5, 1e-6, 1.0));
+  FL_ASSIGN_OR_RETURN(job.soft_deadline_s, r.number("soft_deadline_s", 30, 0, 1e6));
+  FL_ASSIGN_OR_RETURN(job.deadline_s, r.number("deadline_s", 120, 0.1, 1e6));
+  if (job.soft_deadline_s > job.deadline_s) {
+    return make_error(ErrorCode::kInvalidArgument, r.where("soft_deadline_s") + " (" +
+                                                       std::to_string(job.soft_deadline_s) +
+                                                       ") must not exceed round.deadline_s");
+  }
+  FL_ASSIGN_OR_RETURN(job.registration_wait_s, r.number("registration_wait_s", 60, 0, 1e6));
+  FL_ASSIGN_OR_RETURN(job.heartbeat_timeout_s, r.number("heartbeat_timeout_s", 15, 0.1, 1e6));
+  return ok_status();
+}
+
+Status read_limits(const ConfigTable& cfg, JobConfig& job) {
+  FL_ASSIGN_OR_RETURN(auto l, cfg.section("limits"));
+  FL_ASSIGN_OR_RETURN(auto max_mb, l.integer("max_message_mb", 64, 1, 16384));
+  job.max_message_bytes = static_cast<std::uint64_t>(max_mb) << 20;
+  FL_ASSIGN_OR_RETURN(auto max_samples, l.integer("max_samples_per_update", 10'000'000, 1, INT64_MAX));
+  job.max_samples_per_update = static_cast<std::uint64_t>(max_samples);
+  FL_ASSIGN_OR_RETURN(job.max_update_norm, l.number("max_update_norm", 0, 0, 1e30));
+  FL_ASSIGN_OR_RETURN(job.peer_messages.per_second,
+                      l.number("peer_messages_per_s", job.peer_messages.per_second, 0, 1e9));
+  FL_ASSIGN_OR_RETURN(job.peer_messages.burst, l.number("peer_burst", job.peer_messages.burst, 1, 1e9));
+  return ok_status();
+}
+
+Status read_network(const ConfigTable& cfg, JobConfig& job) {
+  FL_ASSIGN_OR_RETURN(auto n, cfg.section("network"));
+  FL_ASSIGN_OR_RETURN(job.bind, n.text("bind", job.bind));
+  FL_ASSIGN_OR_RETURN(job.plaintext, n.boolean("plaintext", false));
+  FL_ASSIGN_OR_RETURN(auto max_conn, n.integer("max_connections", 20000, 1, 10'000'000));
+  job.max_connections = static_cast<std::size_t>(max_conn);
+  FL_ASSIGN_OR_RETURN(auto per_address, n.integer("max_connections_per_address", 64, 1, 10'000'000));
+  job.max_connections_per_address = static_cast<std::size_t>(per_address);
+  FL_ASSIGN_OR_RETURN(job.register_timeout_s, n.number("register_timeout_s", 10, 0.1, 3600));
+  return ok_status();
+}
+
 Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& base_dir) {
   JobConfig job;
   FL_ASSIGN_OR_RETURN(auto j, cfg.section("job"));
@@ -100,20 +145,7 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(auto t, cfg.section("training"));
   FL_RETURN_IF_ERROR(common::read_training_settings(t, job.training));
 
-  FL_ASSIGN_OR_RETURN(auto r, cfg.section("round"));
-  FL_ASSIGN_OR_RETURN(job.sample_fraction, r.number("sample_fraction", 1.0, 1e-6, 1.0));
-  FL_ASSIGN_OR_RETURN(auto min_workers, r.integer("min_workers", 2, 1, 100000));
-  job.min_workers = static_cast<int>(min_workers);
-  FL_ASSIGN_OR_RETURN(job.quorum_fraction, r.number("quorum_fraction", 0.5, 1e-6, 1.0));
-  FL_ASSIGN_OR_RETURN(job.soft_deadline_s, r.number("soft_deadline_s", 30, 0, 1e6));
-  FL_ASSIGN_OR_RETURN(job.deadline_s, r.number("deadline_s", 120, 0.1, 1e6));
-  if (job.soft_deadline_s > job.deadline_s) {
-    return make_error(ErrorCode::kInvalidArgument, r.where("soft_deadline_s") + " (" +
-                                                       std::to_string(job.soft_deadline_s) +
-                                                       ") must not exceed round.deadline_s");
-  }
-  FL_ASSIGN_OR_RETURN(job.registration_wait_s, r.number("registration_wait_s", 60, 0, 1e6));
-  FL_ASSIGN_OR_RETURN(job.heartbeat_timeout_s, r.number("heartbeat_timeout_s", 15, 0.1, 1e6));
+  FL_RETURN_IF_ERROR(read_round(cfg, job));
 
   FL_ASSIGN_OR_RETURN(auto a, cfg.section("aggregation"));
   FL_ASSIGN_OR_RETURN(job.rule, a.text("rule", job.rule));
@@ -139,27 +171,12 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(auto sc, cfg.section("scoring"));
   FL_RETURN_IF_ERROR(read_scoring_settings(sc, job.scoring));
 
-  FL_ASSIGN_OR_RETURN(auto l, cfg.section("limits"));
-  FL_ASSIGN_OR_RETURN(auto max_mb, l.integer("max_message_mb", 64, 1, 16384));
-  job.max_message_bytes = static_cast<std::uint64_t>(max_mb) << 20;
-  FL_ASSIGN_OR_RETURN(auto max_samples, l.integer("max_samples_per_update", 10'000'000, 1, INT64_MAX));
-  job.max_samples_per_update = static_cast<std::uint64_t>(max_samples);
-  FL_ASSIGN_OR_RETURN(job.max_update_norm, l.number("max_update_norm", 0, 0, 1e30));
-  FL_ASSIGN_OR_RETURN(job.peer_messages.per_second,
-                      l.number("peer_messages_per_s", job.peer_messages.per_second, 0, 1e9));
-  FL_ASSIGN_OR_RETURN(job.peer_messages.burst, l.number("peer_burst", job.peer_messages.burst, 1, 1e9));
+  FL_RETURN_IF_ERROR(read_limits(cfg, job));
 
   FL_ASSIGN_OR_RETURN(auto e, cfg.section("enrolment"));
   FL_RETURN_IF_ERROR(read_enrolment(e, base_dir, job));
 
-  FL_ASSIGN_OR_RETURN(auto n, cfg.section("network"));
-  FL_ASSIGN_OR_RETURN(job.bind, n.text("bind", job.bind));
-  FL_ASSIGN_OR_RETURN(job.plaintext, n.boolean("plaintext", false));
-  FL_ASSIGN_OR_RETURN(auto max_conn, n.integer("max_connections", 20000, 1, 10'000'000));
-  job.max_connections = static_cast<std::size_t>(max_conn);
-  FL_ASSIGN_OR_RETURN(auto per_address, n.integer("max_connections_per_address", 64, 1, 10'000'000));
-  job.max_connections_per_address = static_cast<std::size_t>(per_address);
-  FL_ASSIGN_OR_RETURN(job.register_timeout_s, n.number("register_timeout_s", 10, 0.1, 3600));
+  FL_RETURN_IF_ERROR(read_network(cfg, job));
 
   FL_ASSIGN_OR_RETURN(auto http, cfg.section("http"));
   FL_ASSIGN_OR_RETURN(job.http_listen, http.text("listen", ""));
@@ -222,7 +239,70 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
   return job;
 }
 
+Result<EdgeConfig> parse_edge(const ConfigTable& cfg, const std::filesystem::path& base_dir) {
+  EdgeConfig edge;
+  FL_ASSIGN_OR_RETURN(auto eg, cfg.section("edge"));
+  FL_ASSIGN_OR_RETURN(edge.parent, eg.text("parent"));
+  if (!edge.parent.starts_with("tcp://") || edge.parent.find(':', 6) == std::string::npos) {
+    return make_error(ErrorCode::kInvalidArgument, eg.where("parent") + " is '" + edge.parent +
+                                                       "': expected the job owner's endpoint, tcp://HOST:PORT");
+  }
+  FL_ASSIGN_OR_RETURN(auto parent_key, eg.text("parent_key"));
+  auto key = common::public_key_from_text(parent_key, base_dir);
+  if (!key.ok()) return with_context(key.error(), eg.where("parent_key") + " (64 hex digits or a public-key file)");
+  edge.parent_key = *key;
+  FL_ASSIGN_OR_RETURN(edge.job_id, eg.text("job", ""));
+  FL_ASSIGN_OR_RETURN(edge.heartbeat_s, eg.number("heartbeat_s", edge.heartbeat_s, 0.05, 3600));
+  FL_ASSIGN_OR_RETURN(edge.connect_timeout_s, eg.number("connect_timeout_s", edge.connect_timeout_s, 0, 1e6));
+  FL_ASSIGN_OR_RETURN(edge.margin_s, eg.number("margin_s", edge.margin_s, 0, 3600));
+
+  auto& job = edge.level;
+  FL_RETURN_IF_ERROR(read_round(cfg, job));
+  FL_ASSIGN_OR_RETURN(auto a, cfg.section("aggregation"));
+  FL_ASSIGN_OR_RETURN(job.rule, a.text("rule", job.rule));
+  FL_RETURN_IF_ERROR(read_rule_options(a, job.rule_options));
+  FL_RETURN_IF_ERROR(read_close_settings(a, job.close));
+  if (job.close.server_learning_rate != 1.0 || job.close.bounds.rescale_to_reference) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      a.where("server_learning_rate") + " and aggregation.rescale_to_reference are the job owner's: an "
+                                                        "edge forwards what its rule combines, unscaled");
+  }
+  FL_RETURN_IF_ERROR(make_rule(job.rule, job.rule_options));
+  FL_RETURN_IF_ERROR(read_limits(cfg, job));
+  FL_ASSIGN_OR_RETURN(auto e, cfg.section("enrolment"));
+  FL_RETURN_IF_ERROR(read_enrolment(e, base_dir, job));
+  FL_RETURN_IF_ERROR(read_network(cfg, job));
+  FL_ASSIGN_OR_RETURN(auto o, cfg.section("output"));
+  FL_ASSIGN_OR_RETURN(auto out_dir, o.text("dir", "runs/edge"));
+  job.output_dir = resolve_config_path(base_dir, out_dir);
+  FL_ASSIGN_OR_RETURN(auto ckey, o.text("coordinator_key", ""));
+  job.coordinator_key =
+      ckey.empty() ? job.output_dir / "keys" / "edge.key" : resolve_config_path(base_dir, ckey);
+  FL_ASSIGN_OR_RETURN(job.log_level, o.text("log_level", "info"));
+  if (auto unknown = cfg.reject_unknown_keys(); !unknown.ok()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      unknown.error().message +
+                          " (an edge config has [edge], [round], [aggregation], [limits], [enrolment], [network] and "
+                          "[output]; the model, data, training, rounds and terms come from the job's owner)");
+  }
+  return edge;
+}
+
 }  // namespace
+
+Result<EdgeConfig> parse_edge_config(std::string_view text, const std::string& source_name,
+                                     const std::filesystem::path& base_dir) {
+  FL_ASSIGN_OR_RETURN(auto cfg, ConfigTable::parse_text(text, source_name));
+  return parse_edge(cfg, base_dir);
+}
+
+Result<EdgeConfig> load_edge_config(const std::filesystem::path& path) {
+  FL_ASSIGN_OR_RETURN(auto text, common::read_text_file(path));
+  std::error_code ec;
+  auto folder = std::filesystem::absolute(path, ec).parent_path();
+  if (ec) folder = path.parent_path();
+  return parse_edge_config(text, path.string(), folder);
+}
 
 Result<JobConfig> parse_job_config(std::string_view text, const std::string& source_name,
                                    const std::filesystem::path& base_dir) {

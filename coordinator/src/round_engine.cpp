@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "fl/common/zmq_channel.hpp"  // now_ms
 
 namespace fl::coordinator {
@@ -31,7 +33,23 @@ RoundEngine::RoundEngine(EngineSettings settings, WorkerChannel& channel, Worker
       key_(coordinator_key),
       stop_(stop),
       gate_(settings_.sampling_requirement, settings_.stake_of),
-      peer_limiter_(settings_.peer_messages, settings_.max_peers_tracked) {}
+      peer_limiter_(settings_.peer_messages, settings_.max_peers_tracked),
+      own_soft_deadline_s_(settings_.soft_deadline_s),
+      own_deadline_s_(settings_.deadline_s) {}
+
+void RoundEngine::follow(const common::RoundTask& parent_task, double margin_s) {
+  settings_.model = parent_task.model;
+  settings_.layout = parent_task.layout;
+  settings_.task_template.training = parent_task.training;
+  settings_.task_template.privacy = parent_task.privacy;
+  settings_.task_template.model_file_digest = parent_task.model_file_digest;
+  settings_.task_template.checkpoint = parent_task.checkpoint;
+  parent_seed_ = parent_task.seed;
+  const double left_s =
+      (static_cast<double>(parent_task.deadline_ms) - static_cast<double>(common::now_ms())) / 1000.0 - margin_s;
+  settings_.deadline_s = std::clamp(left_s, 1.0, own_deadline_s_);
+  settings_.soft_deadline_s = std::min(own_soft_deadline_s_, settings_.deadline_s);
+}
 
 template <typename... Args>
 void RoundEngine::warn_untrusted(spdlog::format_string_t<Args...> format, Args&&... args) {
@@ -96,7 +114,7 @@ Result<CollectedRound> RoundEngine::collect(std::uint64_t round, std::span<const
   task.model = settings_.model;
   task.layout = settings_.layout;
   task.model_digest = global_digest;
-  task.seed = settings_.seed * 7919 + round;
+  task.seed = parent_seed_.value_or(settings_.seed * 7919 + round);
   task.deadline_ms = common::now_ms() + static_cast<std::uint64_t>(settings_.deadline_s * 1000);
   common::sign_round_task(task, key_.secret_key);
   const std::string task_header = common::encode(task);
@@ -163,6 +181,7 @@ Status RoundEngine::send_task(const common::PublicKey& worker, const std::string
 }
 
 void RoundEngine::pump(std::chrono::milliseconds timeout) {
+  if (settings_.on_idle) settings_.on_idle();
   auto received = channel_.receive(timeout);
   if (received.malformed_from || !received.error.empty()) {
     if (received.malformed_from && !admit(*received.malformed_from)) return;

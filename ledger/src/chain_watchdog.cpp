@@ -27,9 +27,15 @@ ChainWatchdog::~ChainWatchdog() {
 void ChainWatchdog::loop() {
   using namespace std::chrono_literals;
   while (!stop_) {
+    std::vector<ChainArchived> archived;
     auto events =
-        watch_ ? watch_->poll(500ms)
+        watch_ ? watch_->poll(500ms, &archived)
                : Result<std::vector<ChainRewrite>>(make_error(ErrorCode::kUnavailable, "no watch"));
+    for (const auto& a : archived) {
+      spdlog::info("blocks below {} were archived out of etcd by {} (the replicas keep them, and check the archive's "
+                   "final checkpoint at their next read)",
+                   a.below, common::short_id(a.by));
+    }
     if (!events.ok()) {
       // The stream cannot go on (every member gone past the retry budget): start a new one.
       spdlog::warn("the ledger watch on etcd stopped ({}); starting it again",

@@ -1,6 +1,7 @@
 // EtcdBlockStore: the key layout and append protocol are described in etcd_block_store.hpp.
 #include "fl/ledger/etcd_block_store.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <exception>
 #include <nlohmann/json.hpp>
@@ -43,7 +44,56 @@ std::uint64_t get_u64(std::string_view in) {
   return v;
 }
 
+// The chunk digests a block value's manifest names (none for an inline block).
+std::vector<std::string> manifest_chunks(std::string_view prefix, std::string_view v) {
+  std::vector<std::string> out;
+  if (v.size() < kMagic.size() + 1 || static_cast<std::uint8_t>(v[kMagic.size()]) != kManifest) return out;
+  const std::string_view rest = v.substr(kMagic.size() + 1);
+  for (std::size_t off = 16; off + 32 <= rest.size(); off += 32) {
+    out.push_back(std::string(prefix) + "chunk/" + common::to_hex(as_bytes(rest.substr(off, 32))));
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string archive_marker_json(const ArchiveMarker& m) {
+  nlohmann::ordered_json j;
+  j["below"] = m.below;
+  j["by"] = common::to_hex(m.by);
+  j["checkpoint"] = nlohmann::json::parse(common::cosigned_checkpoint_to_json(m.checkpoint));
+  j["chunks"] = m.chunks;
+  return j.dump();
+}
+
+Result<ArchiveMarker> archive_marker_from_json(std::string_view text) {
+  const auto bad = [](const std::string& what) {
+    return make_error(ErrorCode::kCorrupt, "archive marker: " + what);
+  };
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return bad("not a JSON object");
+  ArchiveMarker m;
+  if (!j.contains("below") || !j["below"].is_number_unsigned()) return bad("\"below\" is not a height");
+  m.below = j["below"].get<std::uint64_t>();
+  if (!j.contains("by") || !j["by"].is_string()) return bad("\"by\" is not a key");
+  auto by = common::public_key_from_hex(j["by"].get<std::string>());
+  if (!by.ok()) return bad("\"by\": " + by.error().message);
+  m.by = *by;
+  if (!j.contains("checkpoint")) return bad("no \"checkpoint\"");
+  auto cp = common::cosigned_checkpoint_from_json(j["checkpoint"].dump());
+  if (!cp.ok()) return bad("\"checkpoint\": " + cp.error().message);
+  m.checkpoint = std::move(cp).value();
+  if (!j.contains("chunks") || !j["chunks"].is_array()) return bad("\"chunks\" is not a list");
+  for (const auto& c : j["chunks"]) {
+    if (!c.is_string()) return bad("\"chunks\" holds a non-string");
+    m.chunks.push_back(c.get<std::string>());
+  }
+  if (m.checkpoint.checkpoint.height != m.below) {
+    return bad("its checkpoint is at height " + std::to_string(m.checkpoint.checkpoint.height) + ", not " +
+               std::to_string(m.below));
+  }
+  return m;
+}
 
 EtcdBlockStore::EtcdBlockStore(EtcdStoreOptions options, std::unique_ptr<EtcdClient> client)
     : options_(std::move(options)),
@@ -136,7 +186,54 @@ Result<ChainRecords> EtcdBlockStore::read_from(std::uint64_t from_height) const 
     if (!r.more || r.kvs.empty()) break;
     page.key = r.kvs.back().key + std::string(1, '\0');
   }
+  if (out.blocks.empty() || out.blocks.front().height != from_height) {
+    const std::string first = out.blocks.empty() ? "none" : std::to_string(out.blocks.front().height);
+    return make_error(ErrorCode::kPrecondition,
+                      name() + " does not hold block " + std::to_string(from_height) + " (its first block from there is " +
+                          first + "): older history was archived out of etcd (`fl-ledger archive`) or deleted; read "
+                          "a member's replica instead (`fl-ledger replicate --db REPLICA` keeps one)");
+  }
   return out;
+}
+
+Result<std::optional<ArchiveMarker>> EtcdBlockStore::archive_marker() const {
+  FL_ASSIGN_OR_RETURN(auto kv, client_->get(prefix_ + "archive"));
+  if (!kv) return std::optional<ArchiveMarker>{};
+  auto m = archive_marker_from_json(kv->value);
+  if (!m.ok()) return with_context(m.error(), name() + " key " + prefix_ + "archive");
+  return std::optional<ArchiveMarker>(std::move(m).value());
+}
+
+Result<std::vector<std::string>> EtcdBlockStore::chunk_keys(std::uint64_t from, std::uint64_t below) const {
+  std::vector<std::string> out;
+  if (from >= below) return out;
+  RangeRequest page{block_key(prefix_, from), block_key(prefix_, below), 0, kPageBlocks, false};
+  while (true) {
+    FL_ASSIGN_OR_RETURN(auto r, client_->range(page));
+    for (const auto& kv : r.kvs) {
+      for (auto& c : manifest_chunks(prefix_, kv.value)) out.push_back(std::move(c));
+    }
+    if (!r.more || r.kvs.empty()) break;
+    page.key = r.kvs.back().key + std::string(1, '\0');
+  }
+  return out;
+}
+
+Status EtcdBlockStore::archive(const ArchiveMarker& marker, const std::optional<ArchiveMarker>& previous) const {
+  const std::string key = prefix_ + "archive";
+  const auto guard = previous ? Compare::value_is(key, archive_marker_json(*previous)) : Compare::absent(key);
+  FL_ASSIGN_OR_RETURN(auto put, client_->txn({guard}, {TxnOp::put(key, archive_marker_json(marker))}, {}));
+  if (!put.succeeded) {
+    return make_error(ErrorCode::kAlreadyExists,
+                      name() + ": another archive marker was written meanwhile; read it and try again");
+  }
+  // One range delete for the blocks; the chunks (content-addressed keys) one by one.
+  auto erased = client_->erase(block_key(prefix_, 0), block_key(prefix_, marker.below));
+  if (!erased.ok()) return with_context(erased.error(), name() + ": deleting the archived blocks");
+  for (const auto& chunk : marker.chunks) {
+    if (auto e = client_->erase(chunk); !e.ok()) return with_context(e.error(), name() + ": deleting " + chunk);
+  }
+  return ok_status();
 }
 
 Result<std::uint64_t> EtcdBlockStore::block_count() const {
@@ -251,22 +348,42 @@ Result<std::unique_ptr<ChainRewriteWatch>> ChainRewriteWatch::start(const EtcdSt
   const std::string prefix = chain_prefix(options.chain);
   FL_ASSIGN_OR_RETURN(auto watch, EtcdWatch::start(options.etcd, prefix + "block/",
                                                    prefix_end(prefix + "chunk/"), start_revision));
-  return std::unique_ptr<ChainRewriteWatch>(new ChainRewriteWatch(std::move(watch), prefix));
+  FL_ASSIGN_OR_RETURN(auto store, EtcdBlockStore::open(options));
+  return std::unique_ptr<ChainRewriteWatch>(new ChainRewriteWatch(std::move(watch), std::move(store)));
 }
 
-Result<std::vector<ChainRewrite>> ChainRewriteWatch::poll(std::chrono::milliseconds wait) {
+Result<std::vector<ChainRewrite>> ChainRewriteWatch::poll(std::chrono::milliseconds wait,
+                                                          std::vector<ChainArchived>* archived) {
   FL_ASSIGN_OR_RETURN(auto events, watch_->poll(wait));
   std::vector<ChainRewrite> out;
-  const std::string blocks = prefix_ + "block/";
+  const std::string& prefix = store_->prefix();
+  const std::string blocks = prefix + "block/";
+  std::optional<ArchiveMarker> marker;  // read once, at the first delete of this batch
+  bool read_marker = false;
   for (const auto& e : events) {
     const bool deleted = e.kind == WatchEvent::Kind::kDelete;
     if (!deleted && e.kv.version <= 1) continue;  // the one write of a new block or chunk
     ChainRewrite rw{0, e.kv.key, deleted};
-    if (e.kv.key.rfind(blocks, 0) == 0) {
+    const bool block = e.kv.key.rfind(blocks, 0) == 0;
+    if (block) {
       const std::string_view digits = std::string_view(e.kv.key).substr(blocks.size());
       std::from_chars(digits.data(), digits.data() + digits.size(), rw.height);
     }
-    out.push_back(std::move(rw));
+    if (deleted && !read_marker) {
+      read_marker = true;
+      auto m = store_->archive_marker();
+      if (m.ok()) marker = std::move(*m);  // unreadable: every delete stays an alarm
+    }
+    const bool accounted =
+        deleted && marker &&
+        (block ? rw.height < marker->below
+               : std::find(marker->chunks.begin(), marker->chunks.end(), e.kv.key) != marker->chunks.end());
+    if (!accounted) {
+      out.push_back(std::move(rw));
+    } else if (marker->below > archived_below_) {
+      archived_below_ = marker->below;
+      if (archived) archived->push_back({marker->below, marker->by});
+    }
   }
   return out;
 }

@@ -77,6 +77,7 @@ int verify_proof_document(const CommandContext& c, const std::filesystem::path& 
 // that its transaction is under that root, and (with --block-hash) that the block is the one
 // trusted.
 Status check_receipt(const common::Receipt& r, const TrustedValues& trusted) {
+  FL_RETURN_IF_ERROR(common::verify_edge_link(r));
   if (!common::verify_inclusion(r.tx_hash, r.leaf_index, r.tree_size, r.proof, r.merkle_root)) {
     return make_error(ErrorCode::kCorrupt,
                       "Merkle path does not lead from transaction " + short_hex(r.tx_hash) +
@@ -141,7 +142,17 @@ int verify_receipts(const CommandContext& c, const std::filesystem::path& file,
                     {"block_height", r.block_height},
                     {"block_hash", to_hex(r.block_hash)},
                     {"reward", r.reward}});
-      if (!c.json) {
+      if (r.edge) {
+        entry["edge"] = to_hex(r.edge->edge_update.worker_key);
+        entry["partial_result"] = to_hex(common::recorded_update(r));
+      }
+      if (!c.json && r.edge) {
+        c.out << "line " << n << ": ok: update " << short_hex(r.update_digest) << " of job '" << line->job_id
+              << "' round " << line->round << " is input " << r.edge->leaf_index << " of edge "
+              << short_hex(r.edge->edge_update.worker_key) << "'s partial result "
+              << short_hex(common::recorded_update(r)) << ", in transaction " << short_hex(r.tx_hash)
+              << " under the root of block " << r.block_height << " (" << short_hex(r.block_hash) << ")\n";
+      } else if (!c.json) {
         c.out << "line " << n << ": ok: update " << short_hex(r.update_digest) << " of job '"
               << line->job_id << "' round " << line->round << " is in transaction "
               << short_hex(r.tx_hash) << " under the root of block " << r.block_height << " ("

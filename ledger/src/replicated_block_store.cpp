@@ -95,14 +95,25 @@ Result<std::uint64_t> ReplicatedBlockStore::sync() const {
 
 Result<std::uint64_t> ReplicatedBlockStore::sync_locked(bool compare_all) const {
   FL_ASSIGN_OR_RETURN(const std::uint64_t have, replica_->block_count());
-  const std::uint64_t from = compare_all || have == 0 ? 0 : have - 1;
+  std::uint64_t from = compare_all || have == 0 ? 0 : have - 1;
+  const std::string replica = "the local replica " + options_.replica_db.string();
+  FL_ASSIGN_OR_RETURN(auto marker,
+                      with_quorum("reading the archive marker", [&] { return etcd_->archive_marker(); }));
+  if (marker && have < marker->below) {
+    return make_error(ErrorCode::kPrecondition,
+                      etcd_->name() + " holds the chain from block " + std::to_string(marker->below) +
+                          " on: older blocks were archived out of etcd by " + common::short_id(marker->by) +
+                          ", and " + replica + " holds " + std::to_string(have) +
+                          " blocks. Seed it with a copy of a member's replica (copy that member's ledger.db while it "
+                          "is stopped, or with `sqlite3 ledger.db .backup COPY`) and open it again");
+  }
+  if (marker) from = std::max(from, marker->below);
   FL_ASSIGN_OR_RETURN(auto records,
                       with_quorum("reading the chain", [&] { return etcd_->read_from(from); }));
   ChainRecords local;
   if (have > from) {
     FL_ASSIGN_OR_RETURN(local, replica_->read_from(from));
   }
-  const std::string replica = "the local replica " + options_.replica_db.string();
   const auto theirs = by_height(records);
   for (const auto& [height, mine] : by_height(local)) {
     const auto it = theirs.find(height);
@@ -132,6 +143,11 @@ Result<std::uint64_t> ReplicatedBlockStore::sync_locked(bool compare_all) const 
   for (const auto& t : records.txs) {
     if (t.height >= have) fresh.txs.push_back(t);
   }
+  if (marker && marker->below != archive_checked_) {
+    if (!verified_ || verified_->block_count != have) FL_RETURN_IF_ERROR(replay_replica());
+    FL_RETURN_IF_ERROR(check_archive(*marker, records));
+    archive_checked_ = marker->below;
+  }
   if (fresh.blocks.empty()) return have;
   if (!verified_ || verified_->block_count != have) FL_RETURN_IF_ERROR(replay_replica());
   auto next = std::make_unique<ReplayCursor>(*verified_);
@@ -151,6 +167,39 @@ Result<std::uint64_t> ReplicatedBlockStore::sync_locked(bool compare_all) const 
   }
   verified_ = std::move(next);
   return replica_->block_count();
+}
+
+Status ReplicatedBlockStore::check_archive(const ArchiveMarker& marker, const ChainRecords& etcd_records) const {
+  const auto& cp = marker.checkpoint;
+  const std::string what = "the archive marker in " + etcd_->name() + " (blocks below " +
+                           std::to_string(marker.below) + " archived by " + common::short_id(marker.by) + ")";
+  const std::string advice = "; nothing is served from this chain until the marker is replaced by a true one (the "
+                             "blocks below it may have been deleted from etcd: restore them from a replica)";
+  if (cp.checkpoint.chain_id != verified_->genesis_hash) {
+    return make_error(ErrorCode::kCorrupt, what + " names a checkpoint of another chain (genesis " +
+                                               common::to_hex(cp.checkpoint.chain_id).substr(0, 16) + ")" + advice);
+  }
+  const auto& consortium = verified_->state.consortium();
+  if (auto st = common::verify_cosigned(cp, consortium.witnesses, consortium.quorum); !st.ok()) {
+    return make_error(ErrorCode::kCorrupt,
+                      what + ": its checkpoint is not final by the consortium's witnesses (" + st.error().message + ")" +
+                          advice);
+  }
+  std::optional<BlockRecord> block;
+  for (const auto& b : etcd_records.blocks) {
+    if (b.height == marker.below) block = b;
+  }
+  if (!block) {
+    FL_ASSIGN_OR_RETURN(auto local, replica_->read_from(marker.below));
+    if (!local.blocks.empty() && local.blocks.front().height == marker.below) block = local.blocks.front();
+  }
+  if (!block || block->hash != std::vector<std::uint8_t>(cp.checkpoint.head_hash.begin(), cp.checkpoint.head_hash.end())) {
+    return make_error(ErrorCode::kCorrupt, what + ": its final checkpoint names head " +
+                                               common::to_hex(cp.checkpoint.head_hash).substr(0, 16) + " at height " +
+                                               std::to_string(marker.below) + ", but this chain's block there is " +
+                                               (block ? short_hex(block->hash) : std::string("missing")) + advice);
+  }
+  return ok_status();
 }
 
 Status ReplicatedBlockStore::replay_replica() const {

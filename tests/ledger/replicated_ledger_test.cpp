@@ -4,13 +4,16 @@
 // lease cannot append.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <future>
 
 #include "fl/ledger/chain_watchdog.hpp"
+#include "fl/ledger/checkpoint.hpp"
 #include "fl/ledger/job_owner_lease.hpp"
 #include "fl/ledger/replicated_block_store.hpp"
 #include "ledger_fixture.hpp"
 #include "support/etcd_cluster.hpp"
+#include "support/process.hpp"
 
 namespace fl::ledger {
 namespace {
@@ -44,14 +47,14 @@ class ReplicatedLedgerTest : public ::testing::Test {
     r.retry_pause = 200ms;
     return ReplicatedBlockStore::open(std::move(r));
   }
-  std::unique_ptr<Ledger> open_ledger(const std::string& name) {
+  std::unique_ptr<Ledger> open_ledger(const std::string& name, const std::optional<Consortium>& consortium = std::nullopt) {
     auto store = open_replica(name, store_options());
     EXPECT_TRUE(store.ok()) << store.error().to_string();
     if (!store.ok()) return nullptr;
     auto led = Ledger::open(std::move(store).value());
     EXPECT_TRUE(led.ok()) << led.error().to_string();
     if (!led.ok()) return nullptr;
-    EXPECT_TRUE((*led)->initialize(authority_key()).ok());
+    EXPECT_TRUE((*led)->initialize(authority_key(), consortium).ok());
     return std::move(led).value();
   }
   static Status record_round(Ledger& led, const std::string& job, int round) {
@@ -234,6 +237,115 @@ TEST_F(ReplicatedLedgerTest, AnOwnerThatLostItsLeaseCannotAppendAndTheNextOwnerC
   ASSERT_TRUE(record_round(**next, "job-1", 2).ok());
   EXPECT_EQ((*next)->last_round("job-1")->round, 2u);
   EXPECT_EQ((*next)->height(), 2u);  // round 2 once: the refused try left nothing
+}
+
+}  // namespace
+}  // namespace fl::ledger
+
+namespace fl::ledger {
+namespace {
+
+// Old history leaves etcd below a final checkpoint (`fl-ledger archive`, the real binary); the
+// replicas keep serving and recording, a replica without the archived blocks is told to seed
+// itself from a member's copy, a marker whose checkpoint the witnesses did not cosign stops the
+// replicas, and the watch stays quiet about the archived deletes but not about another one.
+TEST_F(ReplicatedLedgerTest, HistoryBelowAFinalCheckpointIsArchivedOutOfEtcdAndTheReplicasKeepIt) {
+  start_cluster(1);
+  const auto witness = common::key_pair_from_label("archive-witness-0");
+  Consortium consortium;
+  consortium.members = {authority_key().public_key};
+  consortium.witnesses = {witness.public_key, common::key_pair_from_label("archive-witness-1").public_key};
+  consortium.minters = {authority_key().public_key};
+  consortium.quorum = 1;
+  auto led = open_ledger("a.db", consortium);
+  ASSERT_TRUE(led);
+  for (int r = 1; r <= 4; ++r) ASSERT_TRUE(record_round(*led, "job-1", r).ok());
+  const auto head = led->height();
+  ASSERT_GE(head, 4u);
+  std::atomic<int> alarms{0};
+  std::atomic<std::uint64_t> alarm_height{0};
+  auto watchdog = ChainWatchdog::start(store_options(), [&](const ChainRewrite& rw) {
+    alarm_height = rw.height;
+    ++alarms;
+  });
+  ASSERT_TRUE(watchdog.ok()) << watchdog.error().to_string();
+
+  // A checkpoint at height 3, final by the consortium's quorum (one witness of two). It is read
+  // from etcd: a read-only SQLite connection to a.db opened and closed in this process would
+  // drop the process's POSIX locks on it, and the archive command's close would then remove the
+  // -wal file under the ledger still writing it.
+  auto before = EtcdBlockStore::open(store_options());
+  ASSERT_TRUE(before.ok());
+  auto chain = read_verified_chain(**before);
+  ASSERT_TRUE(chain.ok()) << chain.error().to_string();
+  const auto at = chain->checkpoint_at(3);
+  const common::CosignedCheckpoint cp{at, {common::cosign_checkpoint(at, witness)}};
+  std::ofstream(dir_ / "cp.json") << common::cosigned_checkpoint_to_json(cp);
+  ASSERT_TRUE(common::save_key_file(dir_ / "member.key", authority_key()).ok());
+  std::string urls;
+  for (const auto& e : cluster_->options().endpoints) urls += (urls.empty() ? "" : ",") + e;
+  const auto out = dir_ / "archive.out";
+  test::ChildProcess archive({test::binary("fl-ledger"), "archive", "--etcd", urls, "--chain", "replicas", "--db",
+                              replica("a.db").string(), "--checkpoint", (dir_ / "cp.json").string(), "--key",
+                              (dir_ / "member.key").string()},
+                             out);
+  ASSERT_EQ(archive.wait(60s), 0) << test::read_file(out);
+  EXPECT_NE(test::read_file(out).find("archived blocks 0-2"), std::string::npos) << test::read_file(out);
+
+  // etcd holds block 3 on, and says why it does not hold the rest.
+  auto etcd = EtcdBlockStore::open(store_options());
+  ASSERT_TRUE(etcd.ok());
+  auto gone = (*etcd)->read_from(0);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_NE(gone.error().message.find("archived"), std::string::npos) << gone.error().message;
+  auto kept = (*etcd)->read_from(3);
+  ASSERT_TRUE(kept.ok()) << kept.error().to_string();
+  EXPECT_EQ(kept->blocks.front().height, 3u);
+  auto raw = (*etcd)->client().get(block_key((*etcd)->prefix(), 2));
+  ASSERT_TRUE(raw.ok());
+  EXPECT_FALSE(raw->has_value());
+
+  // The replica keeps every block and goes on recording on the shortened etcd chain.
+  ASSERT_TRUE(record_round(*led, "job-1", 5).ok());
+  EXPECT_EQ(led->height(), head + 1);
+  auto report = verify_ledger(replica("a.db"));
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->failure->to_string();
+  EXPECT_EQ(report->blocks, head + 2);
+
+  // A replica that lacks the archived blocks is told where to get them; a copy of a member's works.
+  auto fresh = open_replica("b.db", store_options());
+  ASSERT_FALSE(fresh.ok());
+  EXPECT_NE(fresh.error().message.find("Seed it with a copy of a member's replica"), std::string::npos)
+      << fresh.error().message;
+  led.reset();
+  std::filesystem::copy_file(replica("a.db"), replica("c.db"));
+  {
+    auto copy = open_replica("c.db", store_options());
+    ASSERT_TRUE(copy.ok()) << copy.error().to_string();
+    EXPECT_EQ((*copy)->opening_report().blocks, head + 2);
+  }
+
+  // A marker whose checkpoint no witness cosigned: the replicas refuse the chain.
+  const std::string marker_key = (*etcd)->prefix() + "archive";
+  auto genuine = (*etcd)->client().get(marker_key);
+  ASSERT_TRUE(genuine.ok() && genuine->has_value());
+  ArchiveMarker forged;
+  forged.below = 4;
+  forged.checkpoint = {chain->checkpoint_at(4),
+                       {common::cosign_checkpoint(chain->checkpoint_at(4), common::key_pair_from_label("stranger"))}};
+  ASSERT_TRUE((*etcd)->client().put(marker_key, archive_marker_json(forged)).ok());
+  auto refused = open_replica("c.db", store_options());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("not final by the consortium's witnesses"), std::string::npos)
+      << refused.error().message;
+  ASSERT_TRUE((*etcd)->client().put(marker_key, (*genuine)->value).ok());
+
+  // The archived deletes raised no alarm; a delete above the archive does.
+  EXPECT_EQ(alarms.load(), 0);
+  ASSERT_TRUE((*etcd)->client().erase(block_key((*etcd)->prefix(), head + 1)).ok());
+  ASSERT_TRUE(test::wait_until([&] { return alarms.load() > 0; }, 5s));
+  EXPECT_EQ(alarm_height.load(), head + 1);
 }
 
 }  // namespace

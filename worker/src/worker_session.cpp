@@ -509,11 +509,18 @@ void WorkerSession::handle_ack(const common::Envelope& env) {
   }
   if (!ack->receipt) return;
   const auto& r = *ack->receipt;
+  const auto edge = common::verify_edge_link(r);
   const bool included =
-      common::verify_inclusion(r.tx_hash, r.leaf_index, r.tree_size, r.proof, r.merkle_root);
-  spdlog::info("round {}: receipt for update {}: block {}, reward {}, Merkle proof {}", ack->round,
-               common::short_id(r.update_digest), r.block_height, r.reward,
-               included ? "verified" : "INVALID");
+      edge.ok() && common::verify_inclusion(r.tx_hash, r.leaf_index, r.tree_size, r.proof, r.merkle_root);
+  if (r.edge) {
+    spdlog::info("round {}: receipt for update {}: through edge {} (partial result {}), block {}, Merkle proofs {}",
+                 ack->round, common::short_id(r.update_digest), common::short_id(r.edge->edge_update.worker_key),
+                 common::short_id(common::recorded_update(r)), r.block_height,
+                 included ? "verified" : "INVALID" + (edge.ok() ? std::string() : ": " + edge.error().message));
+  } else {
+    spdlog::info("round {}: receipt for update {}: block {}, reward {}, Merkle proof {}", ack->round,
+                 common::short_id(r.update_digest), r.block_height, r.reward, included ? "verified" : "INVALID");
+  }
   if (receipts_.is_open()) {
     receipts_ << common::receipt_to_json_line(ack->job_id, ack->round, r, included) << '\n';
     receipts_.flush();

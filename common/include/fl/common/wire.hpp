@@ -127,7 +127,22 @@ struct UpdateHeader {
   std::uint64_t num_samples = 0;
   float train_loss = 0.0f;
   double train_seconds = 0.0;
+  // An edge coordinator's partial result (fl/coordinator/edge.hpp): the RFC 6962 Merkle root of
+  // the signing digests of the updates it combined, in the order combined, and their number.
+  // Zero for a worker's own update.
+  Digest inputs_root{};
+  std::uint64_t inputs = 0;
   Signature signature{};  // see update_signing_digest()
+};
+
+// How a worker's update reached the ledger through an edge coordinator: the edge's signed
+// partial result (its inputs_root commits to the updates the edge combined) and the Merkle
+// path of the worker's update digest to that root. The ledger's transaction names the edge's
+// update; verify_edge_link() checks the chain from the worker's update to it.
+struct EdgeLink {
+  UpdateHeader edge_update;
+  std::uint64_t leaf_index = 0;
+  std::vector<Digest> proof;  // in a tree of edge_update.inputs leaves
 };
 
 // A receipt binds an accepted update to the ledger: the round-result transaction that names it,
@@ -143,7 +158,18 @@ struct Receipt {
   std::uint64_t leaf_index = 0;
   std::uint64_t tree_size = 0;
   std::vector<Digest> proof;
+  // Set when an edge coordinator took the update in: the rest of the receipt is then the job
+  // owner's, for the edge's partial result, and `reward` is what the edge was paid.
+  std::optional<EdgeLink> edge;
 };
+
+// Ok for a receipt without an edge link; with one: the edge's partial result is signed by its
+// key, and `receipt.update_digest` is leaf edge->leaf_index of its inputs_root. The error
+// names the link that does not hold.
+Status verify_edge_link(const Receipt& receipt);
+// The update the ledger's round transaction names for this receipt: the edge's partial
+// result when there is an edge link, else receipt.update_digest.
+Digest recorded_update(const Receipt& receipt);
 
 struct UpdateAck {
   std::string job_id;

@@ -111,6 +111,24 @@ struct JobConfig {
   bool live_table = true;
 };
 
+// An edge coordinator's config (edge.hpp): its parent, and this level's [round], [aggregation]
+// (rule, its options and the bounds), [limits], [enrolment], [network] and [output] (dir,
+// coordinator_key: the edge's own key), read as a job's are. The model, data, training,
+// rounds and terms are the job's, from the parent's tasks: those sections are refused here.
+struct EdgeConfig {
+  // [edge]
+  std::string parent;              // parent = "tcp://HOST:PORT": the job owner's endpoint
+  common::PublicKey parent_key{};  // parent_key: 64 hex digits or a public-key file (pinned)
+  std::string job_id;              // job: the job expected there (empty: the one it runs)
+  double heartbeat_s = 2;          // to the parent
+  double connect_timeout_s = 120;  // to register with the parent (0: forever)
+  double margin_s = 2;             // the level's collection ends this long before the parent's deadline
+  JobConfig level;                 // this level's sections (rule default "median")
+};
+Result<EdgeConfig> load_edge_config(const std::filesystem::path& path);
+Result<EdgeConfig> parse_edge_config(std::string_view text, const std::string& source_name,
+                                     const std::filesystem::path& base_dir);
+
 // Relative paths in the file (data.dir, output.dir, output.*_key, enrolment.allow_files, a
 // "torchscript:<path>" model) are resolved against the folder holding the file, not the
 // current directory, so a job runs the same from anywhere.

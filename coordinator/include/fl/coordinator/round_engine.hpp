@@ -61,6 +61,9 @@ struct EngineSettings {
   common::Signature terms_signature{};
   // Called for each equivocation (the coordinator keeps it as evidence).
   std::function<void(std::uint64_t round, const Equivocation&)> on_equivocation;
+  // Called between messages whenever the engine waits (an edge coordinator serves its link to
+  // the job's owner here, so it stays alive while its own workers train).
+  std::function<void()> on_idle;
 };
 
 class RoundEngine {
@@ -78,6 +81,10 @@ class RoundEngine {
   // The latest final checkpoint of the ledger (cosigned_checkpoint_to_json), carried by every
   // later round task.
   void set_checkpoint(std::string json) { settings_.task_template.checkpoint = std::move(json); }
+  // An edge coordinator's round follows its parent's task: the model, layout, training settings,
+  // seed and checkpoint of `parent_task` (so its workers train as they would under the parent),
+  // and deadlines that end the collection `margin_s` before the parent's deadline.
+  void follow(const common::RoundTask& parent_task, double margin_s);
   // Signs and sends an acknowledgement (receipts go this way once the round is recorded).
   void send_ack(const common::PublicKey& worker, common::UpdateAck ack);
   // Tells every registered worker the job is over.
@@ -123,6 +130,8 @@ class RoundEngine {
   std::uint64_t last_round_ = 0;                   // the round collected last, and
   std::set<common::PublicKey> last_newcomers_;     // the newcomers it sampled  // since the last round closed: rate-limited, malformed, refused
   RegistrationChallenges challenges_;
+  double own_soft_deadline_s_, own_deadline_s_;  // as configured (follow() shortens them)
+  std::optional<std::uint64_t> parent_seed_;      // follow(): the parent task's seed
 };
 
 }  // namespace fl::coordinator

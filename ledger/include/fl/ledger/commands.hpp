@@ -93,6 +93,12 @@ int command_checkpoint_combine(const CommandContext& c, const std::vector<std::f
 // prints etcd's and the replica's height and head hash. Fails (1) naming the height when a
 // block in etcd differs from the replica's, is gone, or fails verification.
 int command_replicate(const CommandContext& c, const std::string& endpoints, const std::string& chain);
+// `archive`: moves the blocks below a final checkpoint out of etcd, after the replica c.db is
+// synced and verified (docs/ledger-replication.md, "Archiving old history"). The checkpoint is
+// `checkpoint_file` (a cosigned checkpoint with the consortium's quorum), or the highest final
+// one published in etcd; `key_file` is the archiving member's key, named in the marker.
+int command_archive(const CommandContext& c, const std::string& endpoints, const std::string& chain,
+                    const std::string& checkpoint_file, const std::filesystem::path& key_file);
 
 // `consortium`: the federation's members, witnesses, quorum and minters (consortium.hpp).
 // show: the consortium now (and the founding one). found: writes the genesis block naming the

@@ -8,6 +8,8 @@
 //   P block/<20-digit height>  "FLB1" 0 <record>  (the block's header and transactions), or
 //                              "FLB1" 1 <manifest> (size and digests of its chunks)
 //   P chunk/<BLAKE2b-256 hex>  one piece (<= kChunkBytes) of a record over kInlineBytes
+//   P archive                  ArchiveMarker (JSON): blocks below a final checkpoint were moved
+//                              out of etcd into the members' replicas (`fl-ledger archive`)
 // Append is ONE guarded txn: head is still the parent the block names, block/<h> is absent
 // and (if configured) the owner's lease key is held by the owner's lease; then block/<h> and
 // head are put together. A big block's chunks are written first, each by its own put-if-absent
@@ -24,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "fl/common/checkpoint.hpp"
 #include "fl/common/result.hpp"
 #include "fl/ledger/block_store.hpp"
 #include "fl/ledger/etcd_client.hpp"
@@ -56,12 +59,29 @@ std::vector<std::uint8_t> encode_stored_block(const StoredBlock& stored);
 Result<StoredBlock> decode_stored_block(std::span<const std::uint8_t> bytes,
                                         const std::string& where);
 
+// Old history archived out of etcd, so etcd's size limit is not the ledger's: the blocks below
+// `below` (and the chunks they named) were deleted from etcd after this marker was written; the
+// members' SQLite replicas keep them. `checkpoint` is final by the consortium's witnesses at
+// height `below`: every replica checks that its own block there has that hash before it goes
+// on, so a forged marker (or one over another chain) stops the replicas instead of hiding a
+// truncation. A replica that lacks the archived blocks is seeded with a copy of a member's.
+struct ArchiveMarker {
+  std::uint64_t below = 0;
+  common::CosignedCheckpoint checkpoint;  // checkpoint.height == below
+  common::PublicKey by{};                 // who archived (named in logs; the checkpoint is the proof)
+  std::vector<std::string> chunks;        // the chunk keys deleted with the blocks
+};
+std::string archive_marker_json(const ArchiveMarker& marker);
+Result<ArchiveMarker> archive_marker_from_json(std::string_view text);  // errors name the field
+
 class EtcdBlockStore final : public BlockStore {
  public:
   // Checks the options and that a member answers; creates nothing until the first append.
   static Result<std::unique_ptr<EtcdBlockStore>> open(EtcdStoreOptions options);
 
-  Result<ChainRecords> read_from(std::uint64_t from_height) const override;  // one revision
+  // One revision. kPrecondition when blocks at or above from_height were archived out of etcd
+  // (read a member's replica instead).
+  Result<ChainRecords> read_from(std::uint64_t from_height) const override;
   Result<std::uint64_t> block_count() const override;
   Result<std::optional<BlockRecord>> head() const override;
   // kAlreadyExists when another writer appended at this height first; success when the same
@@ -74,6 +94,16 @@ class EtcdBlockStore final : public BlockStore {
 
   const std::string& prefix() const { return prefix_; }
   EtcdClient& client() const { return *client_; }
+
+  // The archive marker; nullopt while nothing was archived.
+  Result<std::optional<ArchiveMarker>> archive_marker() const;
+  // The chunk keys the blocks in [from, below) name (their manifests).
+  Result<std::vector<std::string>> chunk_keys(std::uint64_t from, std::uint64_t below) const;
+  // Puts `marker` (guarded: no marker yet, or the one `previous` names), then deletes the
+  // blocks below marker.below and marker.chunks. The caller has checked the marker against a
+  // verified replica (`fl-ledger archive` does). A crash in between leaves a marker whose
+  // blocks are partly still there, which readers accept; a retry deletes the rest.
+  Status archive(const ArchiveMarker& marker, const std::optional<ArchiveMarker>& previous) const;
 
  private:
   EtcdBlockStore(EtcdStoreOptions options, std::unique_ptr<EtcdClient> client);
@@ -98,19 +128,29 @@ struct ChainRewrite {
   bool deleted = false;
 };
 
+// Deletes the archive marker accounts for (blocks below it, the chunks it lists) are not
+// rewrites: the watch reports each new marker once instead, and the replicas check the marker's
+// checkpoint at their next sync.
+struct ChainArchived {
+  std::uint64_t below = 0;
+  common::PublicKey by{};
+};
+
 // Watches a chain for rewrites from `start_revision` (0: now) on.
 class ChainRewriteWatch {
  public:
   static Result<std::unique_ptr<ChainRewriteWatch>> start(const EtcdStoreOptions& options,
                                                           std::int64_t start_revision = 0);
   // Rewrites seen since the last poll, waiting up to `wait` for the first event of any kind.
-  Result<std::vector<ChainRewrite>> poll(std::chrono::milliseconds wait);
+  // `archived`, when given, gets each archive marker whose deletes were seen.
+  Result<std::vector<ChainRewrite>> poll(std::chrono::milliseconds wait, std::vector<ChainArchived>* archived = nullptr);
 
  private:
-  explicit ChainRewriteWatch(std::unique_ptr<EtcdWatch> watch, std::string prefix)
-      : watch_(std::move(watch)), prefix_(std::move(prefix)) {}
+  ChainRewriteWatch(std::unique_ptr<EtcdWatch> watch, std::unique_ptr<EtcdBlockStore> store)
+      : watch_(std::move(watch)), store_(std::move(store)) {}
   std::unique_ptr<EtcdWatch> watch_;
-  std::string prefix_;
+  std::unique_ptr<EtcdBlockStore> store_;  // reads the archive marker when deletes come
+  std::uint64_t archived_below_ = 0;       // the marker reported last
 };
 
 }  // namespace fl::ledger

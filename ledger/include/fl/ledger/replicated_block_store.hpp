@@ -39,7 +39,8 @@ struct ReplicaOptions {
 class ReplicatedBlockStore final : public BlockStore {
  public:
   // Opens etcd and the replica, checks that every block the replica holds is etcd's block at
-  // that height, copies the blocks etcd has beyond it, and verifies the replica in full (every
+  // that height (above the archive, when old history was archived out of etcd: the replica must
+  // then hold the archived blocks, and the archive's final checkpoint must name its block), copies the blocks etcd has beyond it, and verifies the replica in full (every
   // hash, signature, Merkle root and balance). A block rewritten in etcd, or one etcd no longer
   // holds, is an error naming its height; nothing is served from a chain that fails.
   static Result<std::unique_ptr<ReplicatedBlockStore>> open(ReplicaOptions options);
@@ -69,6 +70,10 @@ class ReplicatedBlockStore final : public BlockStore {
   Result<std::uint64_t> sync_locked(bool compare_all) const;
   Status copy_block(const BlockRecord& block, std::span<const TxRecord> txs) const;
   Status replay_replica() const;  // verifies the replica in full into verified_
+  // The archive marker's checkpoint is of this chain, final by the consortium's witnesses, and
+  // names this chain's block at marker.below (from the replica, or `etcd_records`).
+  Status check_archive(const ArchiveMarker& marker, const ChainRecords& etcd_records) const;
+  mutable std::uint64_t archive_checked_ = 0;  // the marker's `below` checked last
   bool stopped() const { return options_.stop && options_.stop->load(); }
   // Calls `f` until etcd answers (anything but kUnavailable or kTimeout) or stop is set.
   template <typename F>
