@@ -8,8 +8,8 @@
 # 3 witnesses audit, cosign and publish the head in etcd, so the workers' tasks carry the final
 # checkpoint. It ends by printing every replica's height and head hash, `fl-ledger verify` and
 # `fl-ledger audit` on each (updates fetched from the other members), the checkpoint each worker
-# kept, the checkpoint the witnesses cosigned last (final: a quorum of them), and who proposed
-# each block.
+# kept (and how many of its receipts became final under it), the checkpoint the witnesses
+# cosigned last (final: a quorum of them), and who proposed each block.
 #
 # Usage: deploy/federation-demo.sh [--rounds R] [--workers N] [--run-dir DIR]
 set -euo pipefail
@@ -280,7 +280,8 @@ echo "== the workers kept the highest final checkpoint their tasks carried (--wi
 for ((k = 0; k < workers; k++)); do
   f="logs/worker-$k.receipts.jsonl.checkpoint.json"
   if [[ -s $f ]]; then
-    echo "   worker $k: height $(tr -d '\n ' <"$f" | sed -E 's/.*"height":([0-9]+).*/\1/'), $(grep -c '"witness"' "$f") cosignatures"
+    echo "   worker $k: height $(tr -d '\n ' <"$f" | sed -E 's/.*"height":([0-9]+).*/\1/'), $(grep -c '"witness"' "$f") cosignatures;" \
+      "receipts final: $(grep -c . "logs/worker-$k.receipts.jsonl.final" 2>/dev/null || echo 0) of $(grep -c . "logs/worker-$k.receipts.jsonl")"
   else
     echo "   worker $k: none yet (the witnesses had not cosigned before its last task)"
   fi

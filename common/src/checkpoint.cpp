@@ -161,3 +161,46 @@ Status write_file_durably(const std::filesystem::path &path, std::string_view by
 }
 
 }  // namespace fl::common
+
+namespace fl::common {
+
+Digest block_hash(const BlockHeader& h) {
+  return Hasher()
+      .text("fl-block-v1")
+      .u64(h.height)
+      .array(h.prev_hash)
+      .array(h.merkle_root)
+      .u64(h.time_ms)
+      .u64(h.tx_count)
+      .array(h.proposer)
+      .finish();
+}
+
+Status verify_under_checkpoint(const Checkpoint& cp, std::span<const BlockHeader> headers, std::uint64_t height,
+                               const Digest& hash, const Digest& merkle_root) {
+  const auto bad = [&](const std::string& why) {
+    return make_error(ErrorCode::kCorrupt, "block " + std::to_string(height) + " is not under the checkpoint at height " +
+                                               std::to_string(cp.height) + ": " + why);
+  };
+  if (height > cp.height) return bad("it is above it");
+  if (headers.empty() || headers.back().height != cp.height || headers.front().height > height) {
+    return bad("the headers given do not reach from it to the checkpoint");
+  }
+  const std::size_t first = static_cast<std::size_t>(height - headers.front().height);
+  const auto& mine = headers[first];
+  if (mine.height != height || block_hash(mine) != hash || mine.merkle_root != merkle_root) {
+    return bad("its header does not hash to the block hash and Merkle root the receipt names");
+  }
+  Digest previous = hash;
+  for (std::size_t i = first + 1; i < headers.size(); ++i) {
+    const auto& h = headers[i];
+    if (h.height != headers[i - 1].height + 1 || h.prev_hash != previous) {
+      return bad("the header at height " + std::to_string(h.height) + " does not follow the one before it");
+    }
+    previous = block_hash(h);
+  }
+  if (previous != cp.head_hash) return bad("the headers do not end at the checkpoint's head hash");
+  return ok_status();
+}
+
+}  // namespace fl::common

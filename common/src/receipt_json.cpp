@@ -67,6 +67,21 @@ std::string receipt_to_json_line(std::string_view job_id, std::uint64_t round, c
   return j.dump();
 }
 
+std::string settled_receipt_to_json_line(std::string_view job_id, std::uint64_t round, const Receipt &r,
+                                         const CosignedCheckpoint &cp) {
+  nlohmann::ordered_json witnesses = nlohmann::ordered_json::array();
+  for (const auto &c : cp.cosignatures) witnesses.push_back(to_hex(c.witness));
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  j["job_id"] = std::string(job_id);
+  j["round"] = round;
+  j["update"] = to_hex(r.update_digest);
+  j["block_height"] = r.block_height;
+  j["block_hash"] = to_hex(r.block_hash);
+  j["final"] = {{"height", cp.checkpoint.height}, {"head_hash", to_hex(cp.checkpoint.head_hash)},
+                {"witnesses", std::move(witnesses)}};
+  return j.dump();
+}
+
 Result<ReceiptLine> receipt_from_json_line(std::string_view line) {
   const json j = json::parse(line.begin(), line.end(), nullptr, false);
   if (j.is_discarded()) return bad("line is not JSON");

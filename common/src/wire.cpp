@@ -143,6 +143,11 @@ template <class A> void put_unsigned(A& ar, const RoundTask& m) {
   ar(m.version); put_text(ar, m.job_id); ar(m.round); put_text(ar, m.model);
   put_bytes(ar, m.model_file_digest); put_layout(ar, m.layout); put_bytes(ar, m.model_digest); put(ar, m.training); ar(m.seed, m.deadline_ms);
   ar(m.privacy.clip_norm, m.privacy.noise_multiplier, m.privacy.min_workers); put_text(ar, m.checkpoint);
+  ar(cereal::make_size_tag(static_cast<cereal::size_type>(m.chain_headers.size())));
+  for (const auto& h : m.chain_headers) {
+    ar(h.height); put_bytes(ar, h.prev_hash); put_bytes(ar, h.merkle_root); ar(h.time_ms, h.tx_count);
+    put_bytes(ar, h.proposer);
+  }
 }
 template <class A> void put(A& ar, const RoundTask& m) { put_unsigned(ar, m); put_bytes(ar, m.signature); }
 template <class A> void get(A& ar, RoundTask& m) {
@@ -152,6 +157,11 @@ template <class A> void get(A& ar, RoundTask& m) {
   ar(m.privacy.clip_norm, m.privacy.noise_multiplier, m.privacy.min_workers);
   if (auto st = check_task_privacy(m.privacy); !st.ok()) throw FieldError(st.error().message);
   get_text(ar, m.checkpoint, "checkpoint", kMaxCheckpointBytes);
+  m.chain_headers.resize(get_count(ar, kMaxChainHeaders, "chain_headers"));
+  for (auto& h : m.chain_headers) {
+    ar(h.height); get_bytes(ar, h.prev_hash); get_bytes(ar, h.merkle_root); ar(h.time_ms, h.tx_count);
+    get_bytes(ar, h.proposer);
+  }
   get_bytes(ar, m.signature);
 }
 

@@ -41,7 +41,19 @@ Result<common::KeyPair> load_or_create_key(const std::filesystem::path& path) {
   return key;
 }
 
-namespace {
+ChannelOptions channel_options(const JobConfig& c, const common::KeyPair& key) {
+  ChannelOptions o;
+  o.endpoint = c.bind;
+  o.max_message_bytes = c.max_message_bytes;
+  o.plaintext = c.plaintext;
+  o.server_key = &key;
+  o.open_enrolment = c.open_enrolment;
+  o.allowed_workers = c.allowed_workers;
+  o.max_connections = c.max_connections;
+  o.max_connections_per_address = c.max_connections_per_address;
+  o.register_timeout_s = c.register_timeout_s;
+  return o;
+}
 
 EngineSettings engine_settings(const JobConfig& c, const common::TensorLayout& layout) {
   EngineSettings s;
@@ -66,6 +78,8 @@ EngineSettings engine_settings(const JobConfig& c, const common::TensorLayout& l
   s.max_update_norm = c.max_update_norm;
   return s;
 }
+
+namespace {
 
 // Runs `work` (closing a round: aggregation, scoring, evaluation) on another thread while this
 // one keeps serving the workers: heartbeats, registrations and model files are answered, so a
@@ -129,17 +143,7 @@ Status Coordinator::State::open() {
   evidence.open(c.output_dir / "evidence.jsonl", std::ios::app);
   if (!c.http_listen.empty()) FL_RETURN_IF_ERROR(start_http());
 
-  ChannelOptions channel_options;
-  channel_options.endpoint = c.bind;
-  channel_options.max_message_bytes = c.max_message_bytes;
-  channel_options.plaintext = c.plaintext;
-  channel_options.server_key = &key;
-  channel_options.open_enrolment = c.open_enrolment;
-  channel_options.allowed_workers = c.allowed_workers;
-  channel_options.max_connections = c.max_connections;
-  channel_options.max_connections_per_address = c.max_connections_per_address;
-  channel_options.register_timeout_s = c.register_timeout_s;
-  FL_ASSIGN_OR_RETURN(auto bound, bind_zmq_channel(channel_options));
+  FL_ASSIGN_OR_RETURN(auto bound, bind_zmq_channel(channel_options(c, key)));
   channel = std::move(bound.channel);
   endpoint = std::move(bound.endpoint);
   // Scripts and tests that bind port 0 read the endpoint actually bound from here.

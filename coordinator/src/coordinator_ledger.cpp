@@ -174,7 +174,12 @@ void Coordinator::State::refresh_checkpoint() {
   }
   if (!*found || (*found)->checkpoint.height <= checkpoint_height) return;
   checkpoint_height = (*found)->checkpoint.height;
-  engine->set_checkpoint(common::cosigned_checkpoint_to_json(**found));
+  // The headers up to it, so workers can settle their receipts for those blocks.
+  const auto first = checkpoint_height >= common::kMaxChainHeaders ? checkpoint_height - common::kMaxChainHeaders + 1 : 0;
+  auto headers = ledger->headers(first, checkpoint_height);
+  if (!headers.ok()) spdlog::warn("the block headers below the checkpoint are not sent: {}", headers.error().message);
+  engine->set_checkpoint(common::cosigned_checkpoint_to_json(**found),
+                         headers.ok() ? std::move(headers).value() : std::vector<common::BlockHeader>{});
   spdlog::info("ledger final at height {} (head {}): {} cosignatures of the consortium's witnesses, quorum {}; "
                "the next round tasks carry it to the workers",
                checkpoint_height, common::to_hex((*found)->checkpoint.head_hash).substr(0, 16),

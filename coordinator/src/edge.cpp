@@ -326,31 +326,12 @@ class Edge {
  private:
   Status open_level() {
     const auto& l = c_.level;
-    ChannelOptions o;
-    o.endpoint = l.bind;
-    o.max_message_bytes = l.max_message_bytes;
-    o.plaintext = l.plaintext;
-    o.server_key = &key_;
-    o.open_enrolment = l.open_enrolment;
-    o.allowed_workers = l.allowed_workers;
-    o.max_connections = l.max_connections;
-    o.max_connections_per_address = l.max_connections_per_address;
-    o.register_timeout_s = l.register_timeout_s;
-    FL_ASSIGN_OR_RETURN(auto bound, bind_zmq_channel(o));
+    FL_ASSIGN_OR_RETURN(auto bound, bind_zmq_channel(channel_options(l, key_)));
     channel_ = std::move(bound.channel);
     std::ofstream(l.output_dir / "endpoint") << bound.endpoint << '\n';
-    EngineSettings s;
+    // The model, layout, training settings and seed come with each of the owner's tasks (follow()).
+    EngineSettings s = engine_settings(l, common::TensorLayout{});
     s.job_id = link_.job_id();
-    s.sampling = {l.sample_fraction, l.min_workers};
-    s.sampling_requirement = l.sampling_requirement;
-    s.peer_messages = l.peer_messages;
-    s.quorum_fraction = l.quorum_fraction;
-    s.soft_deadline_s = l.soft_deadline_s;
-    s.deadline_s = l.deadline_s;
-    s.registration_wait_s = l.registration_wait_s;
-    s.heartbeat_timeout_s = l.heartbeat_timeout_s;
-    s.max_samples_per_update = l.max_samples_per_update;
-    s.max_update_norm = l.max_update_norm;
     s.require_authenticated_key = !l.plaintext;
     s.terms = link_.terms();
     s.terms_signature = link_.terms_signature();

@@ -44,6 +44,7 @@ void RoundEngine::follow(const common::RoundTask& parent_task, double margin_s) 
   settings_.task_template.privacy = parent_task.privacy;
   settings_.task_template.model_file_digest = parent_task.model_file_digest;
   settings_.task_template.checkpoint = parent_task.checkpoint;
+  settings_.task_template.chain_headers = parent_task.chain_headers;
   parent_seed_ = parent_task.seed;
   const double left_s =
       (static_cast<double>(parent_task.deadline_ms) - static_cast<double>(common::now_ms())) / 1000.0 - margin_s;

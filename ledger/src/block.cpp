@@ -2,18 +2,6 @@
 
 namespace fl::ledger {
 
-common::Digest block_hash(const BlockHeader& h) {
-  return common::Hasher()
-      .text("fl-block-v1")
-      .u64(h.height)
-      .array(h.prev_hash)
-      .array(h.merkle_root)
-      .u64(h.time_ms)
-      .u64(h.tx_count)
-      .array(h.proposer)
-      .finish();
-}
-
 Block seal_block(const BlockHeader& header, const common::KeyPair& proposer) {
   Block b{header, block_hash(header), {}};
   b.signature = common::sign(proposer.secret_key, b.hash);

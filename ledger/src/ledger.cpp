@@ -147,6 +147,16 @@ std::uint64_t Ledger::height() const { return impl_->chain.block_count == 0 ? 0 
 std::uint64_t Ledger::block_count() const { return impl_->chain.block_count; }
 common::Digest Ledger::head_hash() const { return impl_->chain.head_hash; }
 common::Digest Ledger::genesis_hash() const { return impl_->chain.genesis_hash; }
+Result<std::vector<BlockHeader>> Ledger::headers(std::uint64_t from, std::uint64_t to) const {
+  FL_ASSIGN_OR_RETURN(auto records, impl_->store->read_from(from));
+  std::vector<BlockHeader> out;
+  for (const auto& r : records.blocks) {
+    if (r.height > to) break;
+    FL_ASSIGN_OR_RETURN(auto block, to_block(r));
+    out.push_back(block.header);
+  }
+  return out;
+}
 const LedgerState& Ledger::state() const { return impl_->chain.state; }
 std::uint64_t Ledger::next_nonce(const common::PublicKey& account) const {
   return impl_->chain.state.next_nonce(account);

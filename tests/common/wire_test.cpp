@@ -139,6 +139,24 @@ TEST(Wire, RoundTaskNamesTheModelFileDigestAndTheFileMessagesRoundTrip) {
   }
 }
 
+TEST(Wire, RoundTaskCarriesTheHeadersBelowItsCheckpointAndSignsThem) {
+  const auto coordinator = key_pair_from_label("wire-coordinator");
+  RoundTask task;
+  task.checkpoint = "{}";
+  for (std::uint64_t h = 4; h <= 6; ++h) {
+    task.chain_headers.push_back({h, blake2b_256("prev " + std::to_string(h)), blake2b_256(std::string_view("root")),
+                                  1000 + h, h, coordinator.public_key});
+  }
+  sign_round_task(task, coordinator.secret_key);
+  auto decoded = decode<RoundTask>(bytes_of(encode(task)));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().to_string();
+  ASSERT_EQ(decoded->chain_headers.size(), 3u);
+  EXPECT_EQ(block_hash(decoded->chain_headers[2]), block_hash(task.chain_headers[2]));
+  EXPECT_TRUE(verify_round_task(*decoded, coordinator.public_key));
+  decoded->chain_headers[1].tx_count += 1;  // a header changed in transit
+  EXPECT_FALSE(verify_round_task(*decoded, coordinator.public_key));
+}
+
 TEST(Wire, StoreRequestsAndRepliesRoundTripAndABadFlagIsRefused) {
   const auto digest = blake2b_256(std::string_view("an update"));
   auto request = decode<StoreRequest>(bytes_of(encode(StoreRequest{true, digest})));

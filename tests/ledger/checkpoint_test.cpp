@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "fl/common/checkpoint_keeper.hpp"
+#include "fl/ledger/checkpoint.hpp"
 #include "witness_fixture.hpp"
 
 namespace fl::common {
@@ -133,3 +134,58 @@ TEST_F(CheckpointKeeperTest, RefusesACheckpointOfAnotherChain) {
 
 }  // namespace
 }  // namespace fl::common
+
+namespace fl::ledger {
+namespace {
+
+// A worker settles a receipt with the headers between its block and a cosigned checkpoint
+// (common::verify_under_checkpoint); the ledger's own block hashes are the ones it computes.
+TEST(ReceiptFinality, AReceiptsBlockLinksToACheckpointAboveItThroughTheHeadersBetween) {
+  test::TempDir dir{"fl-finality"};
+  auto led = test::make_ledger(dir / "ledger.db", 2);
+  auto receipts = led->record_round(test::authority_key(), test::researcher_key(), test::job_record(),
+                                    test::registrations(4), test::round_record(3, {0, 1, 2}, {0.9, 0.6, 0.3}, {3}));
+  ASSERT_TRUE(receipts.ok()) << receipts.error().to_string();
+  for (int r = 4; r <= 6; ++r) {
+    ASSERT_TRUE(led->record_round(test::authority_key(), test::researcher_key(), test::job_record(),
+                                  test::registrations(4), test::round_record(r, {0, 1, 2}, {0.9, 0.6, 0.3}, {3}))
+                    .ok());
+  }
+  auto store = open_sqlite_block_store(dir / "ledger.db", StoreAccess::kReadOnly);
+  ASSERT_TRUE(store.ok());
+  auto chain = read_verified_chain(**store);
+  ASSERT_TRUE(chain.ok()) << chain.error().to_string();
+  for (const auto& b : chain->blocks) EXPECT_EQ(common::block_hash(b.header), b.hash);
+  const auto cp = chain->checkpoint();
+  auto headers = led->headers(0, led->height());
+  ASSERT_TRUE(headers.ok()) << headers.error().to_string();
+  ASSERT_EQ(headers->size(), chain->blocks.size());
+  const common::Receipt& r = receipts->front();
+  EXPECT_TRUE(common::verify_under_checkpoint(cp, *headers, r.block_height, r.block_hash, r.merkle_root).ok());
+  // Only the headers from the receipt's block up are needed.
+  const std::span<const common::BlockHeader> from_block(headers->data() + r.block_height,
+                                                        headers->size() - r.block_height);
+  EXPECT_TRUE(common::verify_under_checkpoint(cp, from_block, r.block_height, r.block_hash, r.merkle_root).ok());
+
+  const auto refused = [&](const common::Checkpoint& at, std::span<const common::BlockHeader> hs, const common::Digest& hash,
+                           const std::string& why) {
+    auto st = common::verify_under_checkpoint(at, hs, r.block_height, hash, r.merkle_root);
+    ASSERT_FALSE(st.ok()) << why;
+    EXPECT_NE(st.error().message.find(why), std::string::npos) << st.error().message;
+  };
+  refused(chain->checkpoint_at(r.block_height - 1), *headers, r.block_hash, "it is above it");
+  refused(cp, std::span<const common::BlockHeader>(*headers).first(headers->size() - 1), r.block_hash,
+          "do not reach from it to the checkpoint");
+  auto other = r.block_hash;
+  other[0] ^= 1;
+  refused(cp, *headers, other, "does not hash to the block hash");
+  auto forked = *headers;
+  forked[r.block_height + 1].prev_hash[0] ^= 1;  // a block above that does not follow it
+  refused(cp, forked, r.block_hash, "does not follow the one before it");
+  auto last = *headers;
+  last.back().time_ms += 1;  // the chain ends at another head than the witnesses cosigned
+  refused(cp, last, r.block_hash, "do not end at the checkpoint's head hash");
+}
+
+}  // namespace
+}  // namespace fl::ledger

@@ -444,7 +444,7 @@ void WorkerSession::serve_task(common::Envelope env) {
     return;
   }
   if (!task->checkpoint.empty()) {
-    offer_checkpoint(task->checkpoint);
+    offer_checkpoint(*task);
     if (misbehaviour_) return;  // no work for a ledger that went back on what its witnesses signed
   }
   if (task->model_file_digest != common::Digest{} && !have_model_file(task->model_file_digest)) {
@@ -459,9 +459,9 @@ void WorkerSession::serve_task(common::Envelope env) {
   if (!done.ok()) report_task_error(*task, done.error());
 }
 
-void WorkerSession::offer_checkpoint(const std::string& json) {
+void WorkerSession::offer_checkpoint(const common::RoundTask& task) {
   if (!checkpoints_) return;
-  auto cp = common::cosigned_checkpoint_from_json(json);
+  auto cp = common::cosigned_checkpoint_from_json(task.checkpoint);
   if (!cp.ok()) {
     spdlog::warn("ignoring a malformed ledger checkpoint in the task: {}", cp.error().message);
     return;
@@ -477,7 +477,7 @@ void WorkerSession::offer_checkpoint(const std::string& json) {
                  common::to_hex(cp->checkpoint.head_hash).substr(0, 16), cp->cosignatures.size(),
                  o_.checkpoint_file.string());
   }
-  if (!offered->misbehaviour) return;
+  if (!offered->misbehaviour) return settle_receipts(*cp, task.chain_headers);
   const auto& e = *offered->misbehaviour;
   auto evidence = o_.checkpoint_file;
   evidence += ".misbehaviour.json";
@@ -490,6 +490,28 @@ void WorkerSession::offer_checkpoint(const std::string& json) {
           (written.ok() ? "in " + evidence.string() : "below (" + written.error().message + "):\n" + text) +
           ". The worker stops: report it to the federation's members");
   spdlog::error("{}", misbehaviour_->message);
+}
+
+void WorkerSession::settle_receipts(const common::CosignedCheckpoint& cp,
+                                    std::span<const common::BlockHeader> headers) {
+  std::erase_if(unsettled_, [&](const Unsettled& u) {
+    const auto& r = u.receipt;
+    if (r.block_height > cp.checkpoint.height) return false;
+    auto linked = common::verify_under_checkpoint(cp.checkpoint, headers, r.block_height, r.block_hash, r.merkle_root);
+    if (!linked.ok()) {
+      if (!headers.empty() && headers.front().height <= r.block_height) {
+        spdlog::warn("round {}: receipt for block {} not settled: {}", u.round, r.block_height, linked.error().message);
+      }
+      return false;  // a later task may carry the headers
+    }
+    spdlog::info("round {}: receipt final: block {} is under the checkpoint at height {} that {} witnesses cosigned",
+                 u.round, r.block_height, cp.checkpoint.height, cp.cosignatures.size());
+    if (final_receipts_.is_open()) {
+      final_receipts_ << common::settled_receipt_to_json_line(u.job_id, u.round, r, cp) << '\n';
+      final_receipts_.flush();
+    }
+    return true;
+  });
 }
 
 void WorkerSession::handle_ack(const common::Envelope& env) {
@@ -525,6 +547,11 @@ void WorkerSession::handle_ack(const common::Envelope& env) {
     receipts_ << common::receipt_to_json_line(ack->job_id, ack->round, r, included) << '\n';
     receipts_.flush();
   }
+  constexpr std::size_t kMaxUnsettled = 4096;
+  if (checkpoints_ && included) {
+    if (unsettled_.size() >= kMaxUnsettled) unsettled_.erase(unsettled_.begin());
+    unsettled_.push_back({ack->job_id, ack->round, r});
+  }
 }
 
 Status WorkerSession::serve() {
@@ -533,6 +560,11 @@ Status WorkerSession::serve() {
     return ok_status();
   };
   if (!o_.receipts_file.empty()) receipts_.open(o_.receipts_file, std::ios::app);
+  if (!o_.receipts_file.empty() && !o_.checkpoint_witnesses.empty()) {
+    auto settled = o_.receipts_file;
+    settled += ".final";
+    final_receipts_.open(settled, std::ios::app);
+  }
   if (!o_.checkpoint_witnesses.empty()) {
     auto keeper = common::CheckpointKeeper::open(o_.checkpoint_file, o_.checkpoint_witnesses, o_.checkpoint_quorum);
     if (!keeper.ok()) return with_context(keeper.error(), "--checkpoint " + o_.checkpoint_file.string());
@@ -587,6 +619,11 @@ Status WorkerSession::serve() {
         std::string reason;
         if (!signed_shutdown(env, &reason)) break;
         spdlog::info("coordinator ended job '{}': {}", job_id_, reason);
+        if (!unsettled_.empty()) {
+          spdlog::info("{} receipt(s) are not final yet: no checkpoint the witnesses cosigned reached their blocks "
+                       "while the job ran (check them later with `fl-ledger verify-proof --block-hash`)",
+                       unsettled_.size());
+        }
         return ok_status();
       }
       case MessageType::kError: {

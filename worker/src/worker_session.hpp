@@ -58,8 +58,19 @@ class WorkerSession {
   // A task's final checkpoint (RoundTask::checkpoint), offered to the keeper: adopted when
   // higher, ignored (with a warning) when it does not carry the quorum's cosignatures; a lower
   // or diverging one sets misbehaviour_, which ends the session.
-  void offer_checkpoint(const std::string& json);
+  void offer_checkpoint(const common::RoundTask& task);
   std::optional<common::CheckpointKeeper> checkpoints_;
+  // With --witness: receipts whose block no final checkpoint covers yet. A task whose checkpoint
+  // and headers link a receipt's block to the cosigned head settles it: one line in
+  // <receipts>.final (receipt_json.hpp's settled form) and a log line.
+  struct Unsettled {
+    std::string job_id;
+    std::uint64_t round = 0;
+    common::Receipt receipt;
+  };
+  void settle_receipts(const common::CosignedCheckpoint& cp, std::span<const common::BlockHeader> headers);
+  std::vector<Unsettled> unsettled_;
+  std::ofstream final_receipts_;
   std::optional<Error> misbehaviour_;
   // TorchScript tasks: the model file comes from the coordinator by digest and is cached.
   bool have_model_file(const common::Digest& digest);

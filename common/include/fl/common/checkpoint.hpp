@@ -47,6 +47,26 @@ struct CosignedCheckpoint {
 
 Cosignature cosign_checkpoint(const Checkpoint& cp, const KeyPair& witness);
 
+// A ledger block's header: what its hash covers, here so a worker can link a receipt's block to
+// a checkpoint without the ledger. block_hash() is
+// BLAKE2b-256("fl-block-v1", height, prev_hash, merkle_root, time_ms, tx_count, proposer).
+struct BlockHeader {
+  std::uint64_t height = 0;
+  Digest prev_hash{};
+  Digest merkle_root{};
+  std::uint64_t time_ms = 0;
+  std::uint64_t tx_count = 0;
+  PublicKey proposer{};
+};
+Digest block_hash(const BlockHeader& header);
+
+// Ok when `headers` hold consecutive heights up to cp.height, each naming the hash of the one
+// before, the last hashing to cp.head_hash, and the one at `height` hashes to `hash` with
+// Merkle root `merkle_root`: the block a receipt names is on the chain the checkpoint fixes.
+// The error names the first link that does not hold.
+Status verify_under_checkpoint(const Checkpoint& cp, std::span<const BlockHeader> headers, std::uint64_t height,
+                               const Digest& hash, const Digest& merkle_root);
+
 // Ok when at least k cosignatures are valid, each by a distinct key among
 // `witnesses`. The error (kBadSignature) says how many of k were valid and why
 // each other one did not count, by index and key: "not an allowed witness", "a

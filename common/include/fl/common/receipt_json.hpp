@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "fl/common/checkpoint.hpp"
 #include "fl/common/result.hpp"
 #include "fl/common/wire.hpp"
 
@@ -24,6 +25,12 @@ struct ReceiptLine {
 // One line, without the trailing newline.
 std::string receipt_to_json_line(std::string_view job_id, std::uint64_t round,
                                  const Receipt& receipt, bool proof_verified);
+// A receipt the worker settled (a line of <receipts>.final): the receipt's job, round, update
+// and block, and the checkpoint its block is under, with the witnesses who cosigned it:
+//   {"job_id":..,"round":..,"update":..,"block_height":..,"block_hash":..,
+//    "final":{"height":..,"head_hash":..,"witnesses":[<hex>...]}}
+std::string settled_receipt_to_json_line(std::string_view job_id, std::uint64_t round, const Receipt& receipt,
+                                         const CosignedCheckpoint& checkpoint);
 // Every field is required and checked (hex digests of 64 digits, non-negative integers); the
 // error names the field that is missing or wrong.
 Result<ReceiptLine> receipt_from_json_line(std::string_view line);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fl/common/checkpoint.hpp"
 #include "fl/common/crypto.hpp"
 #include "fl/common/dp_noise.hpp"
 #include "fl/common/result.hpp"
@@ -31,6 +32,7 @@ inline constexpr std::uint32_t kProtocolVersion = 6;
 inline constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
 inline constexpr std::size_t kMaxTextBytes = 4096;        // any string field in a header
 inline constexpr std::size_t kMaxCheckpointBytes = 256 * 1024;  // RoundTask.checkpoint (~1,000 cosignatures)
+inline constexpr std::size_t kMaxChainHeaders = 256;             // RoundTask.chain_headers
 inline constexpr std::size_t kMaxListItems = 1 << 16;     // any list field in a header
 
 enum class MessageType : std::uint8_t {
@@ -113,6 +115,10 @@ struct RoundTask {
   // lower or diverging one (checkpoint_keeper.hpp); the cosignatures, not the coordinator's
   // signature, are what make it worth keeping.
   std::string checkpoint;
+  // The headers of the blocks below and at that checkpoint's height (at most kMaxChainHeaders,
+  // ascending, the last at its height), so a worker can settle its receipts for those blocks:
+  // a receipt is final once verify_under_checkpoint() links its block to the cosigned head.
+  std::vector<BlockHeader> chain_headers;
   Signature signature{};          // coordinator's, over round_task_digest()
 };
 

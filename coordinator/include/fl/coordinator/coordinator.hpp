@@ -13,11 +13,19 @@
 #include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
 #include "fl/coordinator/job_config.hpp"
+#include "fl/coordinator/round_engine.hpp"
+#include "fl/coordinator/worker_channel.hpp"
 
 namespace fl::coordinator {
 
 // The key file at `path`, created (0600) when it does not exist yet.
 Result<common::KeyPair> load_or_create_key(const std::filesystem::path& path);
+
+// What a config's [network] and [enrolment] make of the worker channel, and its [round],
+// [limits], [training] and [privacy] of the round engine: a job's coordinator and an edge
+// coordinator (edge.hpp) read them alike.
+ChannelOptions channel_options(const JobConfig& c, const common::KeyPair& key);
+EngineSettings engine_settings(const JobConfig& c, const common::TensorLayout& layout);
 
 class Coordinator {
  public:

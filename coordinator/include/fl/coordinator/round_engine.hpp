@@ -79,8 +79,12 @@ class RoundEngine {
   Result<CollectedRound> collect(std::uint64_t round, std::span<const float> global,
                                  const common::Digest& global_digest);
   // The latest final checkpoint of the ledger (cosigned_checkpoint_to_json), carried by every
-  // later round task.
-  void set_checkpoint(std::string json) { settings_.task_template.checkpoint = std::move(json); }
+  // later round task;
+  // `headers`: the block headers up to its height (RoundTask::chain_headers).
+  void set_checkpoint(std::string json, std::vector<common::BlockHeader> headers = {}) {
+    settings_.task_template.checkpoint = std::move(json);
+    settings_.task_template.chain_headers = std::move(headers);
+  }
   // An edge coordinator's round follows its parent's task: the model, layout, training settings,
   // seed and checkpoint of `parent_task` (so its workers train as they would under the parent),
   // and deadlines that end the collection `margin_s` before the parent's deadline.

@@ -7,18 +7,14 @@
 
 #include <cstdint>
 
+#include "fl/common/checkpoint.hpp"
 #include "fl/common/crypto.hpp"
 
 namespace fl::ledger {
 
-struct BlockHeader {
-  std::uint64_t height = 0;
-  common::Digest prev_hash{};
-  common::Digest merkle_root{};
-  std::uint64_t time_ms = 0;
-  std::uint64_t tx_count = 0;
-  common::PublicKey proposer{};
-};
+// The header and its hash live in common (a worker checks them against checkpoints).
+using common::BlockHeader;
+using common::block_hash;
 
 struct Block {
   BlockHeader header;
@@ -26,7 +22,6 @@ struct Block {
   common::Signature signature{};
 };
 
-common::Digest block_hash(const BlockHeader& header);
 Block seal_block(const BlockHeader& header, const common::KeyPair& proposer);
 // The stored hash matches the header and the proposer's signature verifies.
 bool block_hash_valid(const Block& block);

@@ -93,6 +93,8 @@ class Ledger {
   std::uint64_t block_count() const;
   common::Digest head_hash() const;
   common::Digest genesis_hash() const;  // the chain's identity (zero when empty)
+  // The headers of blocks from..to (inclusive, to <= height()), read from the store.
+  Result<std::vector<BlockHeader>> headers(std::uint64_t from, std::uint64_t to) const;
   const LedgerState& state() const;
   std::uint64_t next_nonce(const common::PublicKey& account) const;
   // The newest round recorded for `job_id` (its number, global model digest and block), as of
