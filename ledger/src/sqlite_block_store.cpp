@@ -1,8 +1,12 @@
 // The embedded BlockStore: the ledger's blocks and transactions in one SQLite file (WAL).
+#include <sqlite3.h>
+
 #include <array>
-#include <fstream>
+#include <cstddef>
+#include <vector>
 
 #include "fl/ledger/block_store.hpp"
+
 #include "sqlite.hpp"
 
 namespace fl::ledger {
@@ -48,9 +52,24 @@ Result<FileHead> read_head(const fs::path& path) {
   if (ec)
     return make_error(ErrorCode::kIo,
                       "cannot read ledger database " + path.string() + ": " + ec.message());
-  std::ifstream in(path, std::ios::binary);
-  std::array<char, 20> bytes{};
-  if (!in.read(bytes.data(), bytes.size())) return head;
+  // Read through SQLite's own file layer, never a plain descriptor: closing any descriptor of a
+  // database file drops every POSIX lock this process holds on it, a writing connection's too,
+  // and another process's connection could then take itself for the last one and delete the
+  // -wal file under that writer. SQLite's layer keeps such a descriptor open while the process
+  // holds locks on the file.
+  sqlite3_vfs* vfs = sqlite3_vfs_find(nullptr);
+  if (vfs == nullptr) return make_error(ErrorCode::kInternal, "SQLite has no default file layer");
+  std::vector<std::max_align_t> storage(static_cast<std::size_t>(vfs->szOsFile) / sizeof(std::max_align_t) + 1);
+  auto* file = reinterpret_cast<sqlite3_file*>(storage.data());
+  const std::string name = path.string();
+  int opened_flags = 0;
+  if (vfs->xOpen(vfs, name.c_str(), file, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB, &opened_flags) != SQLITE_OK) {
+    return make_error(ErrorCode::kIo, "cannot read ledger database " + path.string());
+  }
+  std::array<unsigned char, 20> bytes{};
+  const int read = file->pMethods->xRead(file, bytes.data(), static_cast<int>(bytes.size()), 0);
+  file->pMethods->xClose(file);
+  if (read != SQLITE_OK) return head;  // shorter than a header (SQLITE_IOERR_SHORT_READ): not SQLite
   static constexpr char kMagic[16] = "SQLite format 3";  // with its NUL
   head.sqlite = std::equal(kMagic, kMagic + 16, bytes.begin());
   head.wal_mode = bytes[18] == 2;

@@ -3,6 +3,8 @@
 #include "fl/ledger/block_store.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <cstdlib>
 
 #include "ledger_fixture.hpp"
 #include "memory_block_store.hpp"
@@ -126,6 +128,42 @@ TEST_F(BlockStoreTest, ReadOnlyOpenCreatesNoFilesBesideTheLedger) {
   }
   for (const auto& e : fs::directory_iterator(dir_.path())) after += e.is_regular_file();
   EXPECT_EQ(after, before);
+}
+
+// The ledger is open for writing in this process while the same file is opened again here (as
+// the coordinator's dashboard reads its own ledger.db) and then by another process that writes
+// and closes: the writer's -wal file must survive, and its later blocks must reach the file. A
+// plain descriptor closed in this process would drop its locks and let the other process delete
+// the -wal under the writer.
+// The other process of the test above: opens FL_TEST_OPEN_RW read-write, reads, closes.
+TEST(BlockStoreHelper, OpensTheFileReadWriteAndClosesIt) {
+  const char* path = std::getenv("FL_TEST_OPEN_RW");
+  if (path == nullptr) GTEST_SKIP() << "run by ReopeningTheFileInTheWritingProcessKeepsItsWriteAheadLogSafe";
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path, &other, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(other, "SELECT count(*) FROM blocks", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+}
+
+TEST_F(BlockStoreTest, ReopeningTheFileInTheWritingProcessKeepsItsWriteAheadLogSafe) {
+  auto led = test::make_ledger(db_, 1);
+  for (int i = 0; i < 2; ++i) {  // as the dashboard does, once a request
+    auto again = open_sqlite_block_store(db_, StoreAccess::kReadOnly);
+    ASSERT_TRUE(again.ok()) << again.error().to_string();
+    ASSERT_TRUE((*again)->read_from(0).ok());
+  }
+  // Another process (this test binary again, running the helper below) opens it read-write.
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  const std::string command = "FL_TEST_OPEN_RW='" + db_.string() + "' '" + self +
+                              "' --gtest_filter=BlockStoreHelper.* > /dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  EXPECT_TRUE(fs::exists(db_.string() + "-wal"));
+  auto receipts = led->record_round(test::authority_key(), test::researcher_key(), test::job_record(),
+                                    test::registrations(4), test::round_record(2, {0, 1, 2}, {0.9, 0.6, 0.3}, {3}));
+  ASSERT_TRUE(receipts.ok()) << receipts.error().to_string();
+  auto reader = open_sqlite_block_store(db_, StoreAccess::kReadOnly);
+  ASSERT_TRUE(reader.ok()) << reader.error().to_string();
+  EXPECT_EQ((*reader)->block_count().value(), led->block_count());
 }
 
 }  // namespace
