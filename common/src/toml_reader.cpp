@@ -232,6 +232,21 @@ std::filesystem::path resolve_config_path(const std::filesystem::path& base_dir,
   return path.is_absolute() ? path : base_dir / path;
 }
 
+std::vector<std::string> split_list(std::string_view list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = list.find(',', start);
+    auto item = std::string(list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    out.push_back(std::move(item));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 std::string resolve_model_spec(const std::filesystem::path& base_dir, const std::string& spec) {
   constexpr std::string_view kTorchScript = "torchscript:";
   if (!spec.starts_with(kTorchScript)) return spec;

@@ -13,6 +13,7 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "fl/common/handshake_watch.hpp"
 #include "fl/common/job_terms.hpp"
 #include "fl/common/merkle.hpp"
 #include "fl/common/zmq_channel.hpp"
@@ -81,6 +82,10 @@ namespace {
 
 constexpr std::chrono::milliseconds kPoll{50};
 constexpr std::size_t kRoundsKept = 16;  // partial results waiting for the owner's receipt
+// With several members: how long one may stay silent at registration, and how long the served
+// one may stay unreachable before the next is tried (as fl-worker does).
+constexpr std::chrono::seconds kMemberWait{4};
+constexpr std::chrono::seconds kFailover{3};
 
 // What the job's owner sent, checked against its pinned key.
 struct FromParent {
@@ -98,22 +103,42 @@ class ParentLink {
   ParentLink(const EdgeConfig& c, const common::KeyPair& key, const std::atomic<bool>& stop)
       : c_(c), key_(key), stop_(stop) {}
 
-  // Connects and registers; the terms offered must be signed by the researcher they name and
-  // list both the owner's key and this edge's key among the job's coordinators.
+  // Connects and registers with the job's owner; the terms offered must be signed by the
+  // researcher they name and list both the owner's key and this edge's key among the job's
+  // coordinators. With several members: a standby's refusal that names the owner moves the link
+  // to the owner, and a member that does not answer within kMemberWait to the next one.
   Status join() {
     FL_RETURN_IF_ERROR(connect());
     const auto started = Clock::now();
     auto next_try = Clock::now();
-    spdlog::info("registering with the job's owner at {} (key {})", c_.parent, common::short_id(c_.parent_key));
+    auto member_until = Clock::now() + kMemberWait;
+    int redirects = 0;
+    spdlog::info("registering with the job's owner at {} (key {})", endpoint(), common::short_id(parent_key()));
     while (true) {
       if (stop_) return make_error(ErrorCode::kUnavailable, "stopped before registering with the job's owner");
       const double waited = std::chrono::duration<double>(Clock::now() - started).count();
       if (c_.connect_timeout_s > 0 && waited > c_.connect_timeout_s) {
         return make_error(ErrorCode::kTimeout,
-                          "no answer from the job's owner at " + c_.parent + " within " +
+                          "no answer from the job's owner at " + endpoint() + " within " +
                               std::to_string(static_cast<int>(c_.connect_timeout_s)) +
                               " s; check edge.parent, that edge.parent_key is the owner's key, and that "
                               "fl-coordinator run is up there (edge.connect_timeout_s waits longer)");
+      }
+      if (watch_) {
+        if (auto handshake = watch_->check(endpoint(), parent_key(), key_.public_key); !handshake.ok()) {
+          if (!move_to(next_member())) return handshake;
+          spdlog::warn("{}; trying the job's next member", handshake.error().message);
+          FL_RETURN_IF_ERROR(connect());
+          member_until = next_try = Clock::now();
+          member_until += kMemberWait;
+        }
+      }
+      if (c_.parents.size() > 1 && Clock::now() >= member_until) {
+        move_to(next_member());
+        spdlog::info("no answer yet; trying the job's next member, at {}", endpoint());
+        FL_RETURN_IF_ERROR(connect());
+        next_try = Clock::now();
+        member_until = next_try + kMemberWait;
       }
       if (Clock::now() >= next_try) {
         FL_RETURN_IF_ERROR(send_registration({}, c_.job_id, {}));
@@ -128,19 +153,33 @@ class ParentLink {
       }
       if (env.type != MessageType::kRegisterAck) continue;
       auto ack = common::decode<common::RegisterAck>(env.header_bytes());
-      if (!ack.ok() || ack->coordinator_key != c_.parent_key || !common::verify_register_ack(*ack, c_.parent_key)) {
-        spdlog::warn("ignoring a registration answer not signed by the owner's key {}", common::short_id(c_.parent_key));
+      if (!ack.ok() || ack->coordinator_key != parent_key() || !common::verify_register_ack(*ack, parent_key())) {
+        spdlog::warn("ignoring a registration answer not signed by the pinned key {}", common::short_id(parent_key()));
         continue;
       }
       if (!c_.job_id.empty() && ack->job_id != c_.job_id) {
-        return make_error(ErrorCode::kPrecondition, "the owner at " + c_.parent + " runs job '" + ack->job_id +
+        return make_error(ErrorCode::kPrecondition, "the coordinator at " + endpoint() + " runs job '" + ack->job_id +
                                                         "', not '" + c_.job_id + "' (edge.job)");
       }
       if (ack->accepted) {
         job_id_ = ack->job_id;
-        spdlog::info("registered with the job's owner {} for job '{}' as edge {}", common::short_id(c_.parent_key),
-                     job_id_, common::short_id(key_.public_key));
+        spdlog::info("registered with the job's owner {} at {} for job '{}' as edge {}", common::short_id(parent_key()),
+                     endpoint(), job_id_, common::short_id(key_.public_key));
         return ok_status();
+      }
+      if (ack->owner_key != common::PublicKey{}) {  // a standby names the job's owner
+        constexpr int kMaxRedirects = 8;
+        if (++redirects > kMaxRedirects || !move_to(member_with_key(ack->owner_key))) {
+          return make_error(ErrorCode::kPrecondition, "the coordinator at " + endpoint() + " stands by and names the owner " +
+                                                          common::short_id(ack->owner_key) +
+                                                          ", which is not among edge.parent's members");
+        }
+        spdlog::info("the coordinator there stands by for this job; moving to its owner {} at {}",
+                     common::short_id(ack->owner_key), endpoint());
+        FL_RETURN_IF_ERROR(connect());
+        next_try = Clock::now();
+        member_until = next_try + kMemberWait;
+        continue;
       }
       if (ack->challenge == common::Digest{} || ack->challenge == answered_) {
         return make_error(ErrorCode::kPrecondition, "the job's owner refused this edge's registration: " + ack->reason);
@@ -153,8 +192,26 @@ class ParentLink {
     }
   }
 
+  // With several members: true once the connection to the one served has been down past
+  // kFailover (its owner died; another member takes the job over within its lease).
+  Result<bool> lost() {
+    if (c_.parents.size() < 2 || !watch_) return false;
+    FL_RETURN_IF_ERROR(watch_->check(endpoint(), parent_key(), key_.public_key));
+    const auto since = watch_->down_since();
+    return since && Clock::now() - *since > kFailover;
+  }
+  // Moves to the next member and registers there again.
+  Status rejoin() {
+    move_to(next_member());
+    spdlog::warn("the job's owner stayed unreachable for {} s; registering with the next member, at {}",
+                 std::chrono::duration_cast<std::chrono::seconds>(kFailover).count(), endpoint());
+    return join();
+  }
+
   // Sends a heartbeat when one is due and returns at most one checked message.
   Result<std::optional<FromParent>> poll(std::chrono::milliseconds timeout) {
+    FL_ASSIGN_OR_RETURN(const bool gone, lost());
+    if (gone) FL_RETURN_IF_ERROR(rejoin());
     if (Clock::now() >= next_heartbeat_) {
       (void)send(MessageType::kHeartbeat, common::encode(common::Heartbeat{key_.public_key, common::now_ms()}));
       next_heartbeat_ = Clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(c_.heartbeat_s * 1000));
@@ -173,21 +230,46 @@ class ParentLink {
   }
 
   const std::string& job_id() const { return job_id_; }
+  const std::string& endpoint() const { return c_.parents[current_]; }
   const std::string& terms() const { return terms_; }
   const common::Signature& terms_signature() const { return terms_signature_; }
 
  private:
+  const common::PublicKey& parent_key() const { return c_.parent_keys[current_]; }
+  std::optional<std::size_t> next_member() const {
+    if (c_.parents.size() < 2) return std::nullopt;
+    return (current_ + 1) % c_.parents.size();
+  }
+  // The member pinned with `owner`: the next one when all share one key.
+  std::optional<std::size_t> member_with_key(const common::PublicKey& owner) const {
+    if (owner == parent_key()) return next_member();
+    const auto& keys = c_.parent_keys;
+    const auto it = std::find(keys.begin(), keys.end(), owner);
+    if (it == keys.end()) return std::nullopt;
+    return static_cast<std::size_t>(it - keys.begin());
+  }
+  bool move_to(std::optional<std::size_t> member) {
+    if (!member) return false;
+    current_ = *member;
+    return true;
+  }
+
   Status connect() {
     try {
+      watch_.reset();
       socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
       socket_.set(zmq::sockopt::linger, 0);
-      if (!c_.level.plaintext) FL_RETURN_IF_ERROR(common::set_curve_client(socket_, key_, c_.parent_key));
+      if (!c_.level.plaintext) {
+        FL_RETURN_IF_ERROR(common::set_curve_client(socket_, key_, parent_key()));
+        watch_.emplace(context_, socket_);
+      }
+      answered_ = {};
       socket_.set(zmq::sockopt::reconnect_ivl, 100);
       socket_.set(zmq::sockopt::reconnect_ivl_max, 1000);
       socket_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(c_.level.max_message_bytes));
-      socket_.connect(c_.parent);
+      socket_.connect(endpoint());
     } catch (const zmq::error_t& e) {
-      return make_error(ErrorCode::kIo, "cannot connect to the job's owner at " + c_.parent + ": " + e.what());
+      return make_error(ErrorCode::kIo, "cannot connect to the job's owner at " + endpoint() + ": " + e.what());
     }
     return ok_status();
   }
@@ -212,7 +294,7 @@ class ParentLink {
     req.timestamp_ms = common::now_ms();
     req.device = "edge";
     req.job_id = job_id;
-    req.coordinator_key = c_.parent_key;
+    req.coordinator_key = parent_key();
     req.challenge = challenge;
     if (challenge != common::Digest{} && !terms.empty()) req.terms_digest = common::terms_text_digest(terms);
     common::sign_registration(req, key_.secret_key);
@@ -227,6 +309,11 @@ class ParentLink {
       return make_error(ErrorCode::kBadSignature, "the job's terms are not signed by the researcher they name");
     }
     const auto& allowed = terms.coordinators;
+    if (std::find(allowed.begin(), allowed.end(), parent_key()) == allowed.end()) {
+      return make_error(ErrorCode::kPrecondition, "the job's terms do not allow the coordinator " +
+                                                      common::short_id(parent_key()) + " at " + endpoint() +
+                                                      " to run the job");
+    }
     if (std::find(allowed.begin(), allowed.end(), key_.public_key) == allowed.end()) {
       return make_error(ErrorCode::kPrecondition,
                         "the job's terms do not list this edge's key " + common::to_hex(key_.public_key) +
@@ -244,7 +331,7 @@ class ParentLink {
     switch (env.type) {
       case MessageType::kRoundTask: {
         auto task = common::decode<common::RoundTask>(env.header_bytes());
-        if (!task.ok() || !common::verify_round_task(*task, c_.parent_key) || task->job_id != job_id_) {
+        if (!task.ok() || !common::verify_round_task(*task, parent_key()) || task->job_id != job_id_) {
           spdlog::warn("ignoring a round task that is malformed, for another job or not signed by the owner");
           return std::nullopt;
         }
@@ -264,7 +351,7 @@ class ParentLink {
       }
       case MessageType::kUpdateAck: {
         auto ack = common::decode<common::UpdateAck>(env.header_bytes());
-        if (!ack.ok() || !common::verify_update_ack(*ack, c_.parent_key)) {
+        if (!ack.ok() || !common::verify_update_ack(*ack, parent_key())) {
           spdlog::warn("ignoring an acknowledgement not signed by the owner");
           return std::nullopt;
         }
@@ -273,7 +360,7 @@ class ParentLink {
       }
       case MessageType::kShutdown: {
         auto s = common::decode<common::Shutdown>(env.header_bytes());
-        if (!s.ok() || !common::verify_shutdown(*s, c_.parent_key)) return std::nullopt;
+        if (!s.ok() || !common::verify_shutdown(*s, parent_key())) return std::nullopt;
         m.reason = s->reason;
         return m;
       }
@@ -296,6 +383,8 @@ class ParentLink {
   common::Signature terms_signature_{};
   common::Digest answered_{};
   Clock::time_point next_heartbeat_{};
+  std::size_t current_ = 0;                     // the member served now
+  std::optional<common::HandshakeWatch> watch_;  // CURVE only
 };
 
 class Edge {
@@ -339,7 +428,7 @@ class Edge {
     engine_ = std::make_unique<RoundEngine>(std::move(s), *channel_, registry_, key_, stop_);
     spdlog::info("edge {} for job '{}': rule {}, at least {} workers, listening on {}; results go to {}",
                  common::to_hex(key_.public_key), link_.job_id(), rule_->name(), l.min_workers, bound.endpoint,
-                 c_.parent);
+                 link_.endpoint());
     return ok_status();
   }
 

@@ -242,15 +242,27 @@ Result<JobConfig> parse(const ConfigTable& cfg, const std::filesystem::path& bas
 Result<EdgeConfig> parse_edge(const ConfigTable& cfg, const std::filesystem::path& base_dir) {
   EdgeConfig edge;
   FL_ASSIGN_OR_RETURN(auto eg, cfg.section("edge"));
-  FL_ASSIGN_OR_RETURN(edge.parent, eg.text("parent"));
-  if (!edge.parent.starts_with("tcp://") || edge.parent.find(':', 6) == std::string::npos) {
-    return make_error(ErrorCode::kInvalidArgument, eg.where("parent") + " is '" + edge.parent +
-                                                       "': expected the job owner's endpoint, tcp://HOST:PORT");
+  FL_ASSIGN_OR_RETURN(auto parents, eg.text("parent"));
+  for (auto& p : common::split_list(parents)) {
+    if (!p.starts_with("tcp://") || p.find(':', 6) == std::string::npos) {
+      return make_error(ErrorCode::kInvalidArgument, eg.where("parent") + " names '" + p +
+                                                         "': expected the job owner's endpoint, tcp://HOST:PORT "
+                                                         "(several, for a federation: tcp://A:P,tcp://B:P)");
+    }
+    edge.parents.push_back(std::move(p));
   }
-  FL_ASSIGN_OR_RETURN(auto parent_key, eg.text("parent_key"));
-  auto key = common::public_key_from_text(parent_key, base_dir);
-  if (!key.ok()) return with_context(key.error(), eg.where("parent_key") + " (64 hex digits or a public-key file)");
-  edge.parent_key = *key;
+  FL_ASSIGN_OR_RETURN(auto parent_keys, eg.text("parent_key"));
+  for (const auto& k : common::split_list(parent_keys)) {
+    auto key = common::public_key_from_text(k, base_dir);
+    if (!key.ok()) return with_context(key.error(), eg.where("parent_key") + " (64 hex digits or a public-key file)");
+    edge.parent_keys.push_back(*key);
+  }
+  if (edge.parent_keys.size() == 1) edge.parent_keys.resize(edge.parents.size(), edge.parent_keys.front());
+  if (edge.parent_keys.size() != edge.parents.size()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      eg.where("parent_key") + " names " + std::to_string(edge.parent_keys.size()) + " keys for " +
+                          std::to_string(edge.parents.size()) + " endpoints in edge.parent: give one key, or one per endpoint");
+  }
   FL_ASSIGN_OR_RETURN(edge.job_id, eg.text("job", ""));
   FL_ASSIGN_OR_RETURN(edge.heartbeat_s, eg.number("heartbeat_s", edge.heartbeat_s, 0.05, 3600));
   FL_ASSIGN_OR_RETURN(edge.connect_timeout_s, eg.number("connect_timeout_s", edge.connect_timeout_s, 0, 1e6));

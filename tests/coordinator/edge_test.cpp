@@ -196,13 +196,37 @@ bind = "tcp://127.0.0.1:5600"
 TEST(EdgeConfig, ReadsTheParentAndThisLevelsSections) {
   auto c = parse_edge_config(kEdgeToml, "edge.toml", "/tmp/edge");
   ASSERT_TRUE(c.ok()) << c.error().message;
-  EXPECT_EQ(c->parent, "tcp://127.0.0.1:5555");
-  EXPECT_EQ(c->parent_key[31], 1);
+  EXPECT_EQ(c->parents, std::vector<std::string>{"tcp://127.0.0.1:5555"});
+  ASSERT_EQ(c->parent_keys.size(), 1u);
+  EXPECT_EQ(c->parent_keys[0][31], 1);
   EXPECT_EQ(c->level.min_workers, 3);
   EXPECT_EQ(c->level.rule, "trimmed_mean");
   EXPECT_EQ(c->level.rule_options.f, 1);
   EXPECT_EQ(c->level.bind, "tcp://127.0.0.1:5600");
   EXPECT_EQ(c->level.coordinator_key, std::filesystem::path("/tmp/edge/runs/edge/keys/edge.key"));
+}
+
+TEST(EdgeConfig, ListsTheFederationsMembersWithOneKeyForAllOrOneEach) {
+  std::string text = kEdgeToml;
+  text.replace(text.find("tcp://127.0.0.1:5555"), 20, "tcp://127.0.0.1:5555, tcp://127.0.0.1:5556");
+  auto shared = parse_edge_config(text, "edge.toml", "/tmp");
+  ASSERT_TRUE(shared.ok()) << shared.error().message;
+  EXPECT_EQ(shared->parents, (std::vector<std::string>{"tcp://127.0.0.1:5555", "tcp://127.0.0.1:5556"}));
+  ASSERT_EQ(shared->parent_keys.size(), 2u);
+  EXPECT_EQ(shared->parent_keys[0], shared->parent_keys[1]);
+
+  const std::string one = std::string(63, '0') + "1", two = std::string(63, '0') + "2", three = std::string(63, '0') + "3";
+  std::string each = text;
+  each.replace(each.find("parent_key = \"") + 14, 64, one + "," + two);
+  auto per_member = parse_edge_config(each, "edge.toml", "/tmp");
+  ASSERT_TRUE(per_member.ok()) << per_member.error().message;
+  EXPECT_EQ(per_member->parent_keys[1][31], 2);
+
+  std::string too_many = text;
+  too_many.replace(too_many.find("parent_key = \"") + 14, 64, one + "," + two + "," + three);
+  auto refused = parse_edge_config(too_many, "edge.toml", "/tmp");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("3 keys for 2 endpoints"), std::string::npos) << refused.error().message;
 }
 
 TEST(EdgeConfig, RefusesWhatBelongsToTheJobsOwnerAndNamesIt) {

@@ -10,6 +10,8 @@
 
 #include "federation_fixture.hpp"
 #include "fl/common/crypto.hpp"
+#include "fl/coordinator/owner_redirect.hpp"
+#include "support/etcd_cluster.hpp"
 #include "support/process.hpp"
 
 namespace fl {
@@ -32,13 +34,15 @@ class HierarchyFederation : public Federation {
     out << "]\n";
   }
 
-  ChildProcess start_edge(int e, const std::string& owner_endpoint, int min_workers) {
+  // `owner_endpoint`: one endpoint, or the federation's members (then `keys`, one per member).
+  ChildProcess start_edge(int e, const std::string& owner_endpoint, int min_workers, const std::string& keys = "") {
     std::filesystem::create_directories(edge_dir(e));
     const auto key = edge_dir(e) / "edge.key";
     EXPECT_TRUE(common::save_key_file(key, edge_key(e)).ok());
     const auto config = edge_dir(e) / "edge.toml";
     std::ofstream(config) << "[edge]\nparent = \"" << owner_endpoint << "\"\nparent_key = \""
-                          << common::to_hex(coordinator_key().public_key) << "\"\njob = \"itest\"\nheartbeat_s = 0.5\n"
+                          << (keys.empty() ? common::to_hex(coordinator_key().public_key) : keys)
+                          << "\"\njob = \"itest\"\nheartbeat_s = 0.5\n"
                           << "[round]\nmin_workers = " << min_workers
                           << "\nsoft_deadline_s = 60\ndeadline_s = 100\nheartbeat_timeout_s = 30\n"
                           << "[aggregation]\nrule = \"fedavg\"\n[enrolment]\nopen = true\n"
@@ -134,6 +138,39 @@ TEST_F(HierarchyFederation, TwoEdgesOfTwoWorkersEachTrainOneJobAndEveryReceiptCh
     EXPECT_EQ(check.wait(60s), 0) << test::read_file(out);
     EXPECT_NE(test::read_file(out).find("of edge"), std::string::npos) << test::read_file(out);
   }
+}
+
+// An edge given the federation's members reaches a standby first: the standby names the owner,
+// and the edge moves there and serves its workers for the whole job.
+TEST_F(HierarchyFederation, AnEdgeThatReachesAStandbyIsSentToTheJobsOwner) {
+  write_owner_config(1, 2);
+  auto owner = start_coordinator();
+  const auto endpoint = wait_for_endpoint();
+  const auto standby_key = common::key_pair_from_label("itest-standby");
+  auto port = test::free_ports(1);
+  ASSERT_TRUE(port.ok()) << port.error().message;
+  auto standby = coordinator::OwnerRedirect::start("tcp://127.0.0.1:" + std::to_string((*port)[0]), standby_key,
+                                                   "itest", false);
+  ASSERT_TRUE(standby.ok()) << standby.error().message;
+  (*standby)->set_owner(common::to_hex(coordinator_key().public_key));
+  auto edge = start_edge(0, (*standby)->endpoint() + "," + endpoint, 2,
+                         common::to_hex(standby_key.public_key) + "," + common::to_hex(coordinator_key().public_key));
+  const auto at = edge_endpoint(0);
+  std::vector<ChildProcess> workers;
+  for (int k = 0; k < 2; ++k) {
+    workers.push_back(start_worker(k, 2, at, 600, {"--coordinator", at, "--coordinator-key",
+                                                   common::to_hex(edge_key(0).public_key)}));
+  }
+  ASSERT_EQ(owner.wait(300s), 0) << test::read_file(dir_ / "coordinator.out");
+  EXPECT_EQ(edge.wait(30s), 0) << test::read_file(dir_ / "edge0.out");
+  for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0);
+  EXPECT_GE((*standby)->redirected(), 1u);
+  const auto said = test::read_file(dir_ / "edge0.out");
+  EXPECT_NE(said.find("stands by for this job; moving to its owner"), std::string::npos) << said;
+  const auto rows = read_metrics(run_);
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& r : rows) EXPECT_EQ(r["accepted"], 1) << r.dump();
+  EXPECT_EQ(read_lines(dir_ / "w0.receipts").size(), 2u);
 }
 
 TEST_F(HierarchyFederation, AnEdgeTheJobsTermsDoNotListIsToldSoAndStops) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "fl/common/config_table.hpp"
 #include "fl/common/zmq_channel.hpp"
 #include "fl/models/dataset.hpp"
 #include "fl/models/model_fit.hpp"
@@ -100,20 +101,7 @@ Status run_checked(WorkerOptions options) {
 
 }  // namespace
 
-std::vector<std::string> coordinator_endpoints(const std::string& list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = list.find(',', start);
-    auto item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
-    while (!item.empty() && item.back() == ' ') item.pop_back();
-    out.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
+std::vector<std::string> coordinator_endpoints(const std::string& list) { return common::split_list(list); }
 
 Result<JobCheck> check_job(const WorkerOptions& options) {
   try {

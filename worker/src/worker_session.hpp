@@ -13,11 +13,11 @@
 
 #include "fl/common/checkpoint_keeper.hpp"
 #include "fl/common/crypto.hpp"
+#include "fl/common/handshake_watch.hpp"
 #include "fl/common/zmq_channel.hpp"
 #include "fl/worker/job_check.hpp"
 #include "fl/models/dataset.hpp"
 #include "fl/models/model.hpp"
-#include "handshake_watch.hpp"
 #include "fl/worker/worker.hpp"
 
 namespace fl::worker {
@@ -103,7 +103,7 @@ class WorkerSession {
   zmq::socket_t socket_;
   std::string job_id_;
   common::PublicKey coordinator_key_{};  // the pinned key
-  std::optional<HandshakeWatch> watch_;  // CURVE only
+  std::optional<common::HandshakeWatch> watch_;  // CURVE only
   common::Digest answered_challenge_{};  // the challenge last signed on this connection
   int challenge_answers_ = 0;
   bool check_only_ = false;

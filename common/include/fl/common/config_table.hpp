@@ -65,4 +65,9 @@ std::filesystem::path resolve_config_path(const std::filesystem::path& base_dir,
 // without a file ("mlp") unchanged.
 std::string resolve_model_spec(const std::filesystem::path& base_dir, const std::string& spec);
 
+// "a, b,c" -> {"a", "b", "c"}: the items of a comma-separated list as flags and config strings
+// give them (--coordinator A,B; [edge] parent), each trimmed of spaces; empty items are kept
+// (the caller names them as errors).
+std::vector<std::string> split_list(std::string_view list);
+
 }  // namespace fl::common

@@ -117,8 +117,13 @@ struct JobConfig {
 // rounds and terms are the job's, from the parent's tasks: those sections are refused here.
 struct EdgeConfig {
   // [edge]
-  std::string parent;              // parent = "tcp://HOST:PORT": the job owner's endpoint
-  common::PublicKey parent_key{};  // parent_key: 64 hex digits or a public-key file (pinned)
+  // parent = "tcp://HOST:PORT[,tcp://...]": the job owner's endpoint, or every member of the
+  // federation that may own the job (the edge follows a standby's redirect to the owner, and
+  // moves to the next member when the one it serves stays unreachable).
+  std::vector<std::string> parents;
+  // parent_key = "KEY[,KEY...]": one key for all, or one per endpoint (64 hex digits or a
+  // public-key file each), pinned.
+  std::vector<common::PublicKey> parent_keys;
   std::string job_id;              // job: the job expected there (empty: the one it runs)
   double heartbeat_s = 2;          // to the parent
   double connect_timeout_s = 120;  // to register with the parent (0: forever)

@@ -1,6 +1,8 @@
-// Watches a worker socket's CURVE handshakes (through a ZeroMQ socket monitor) so that a
-// coordinator that cannot prove the pinned key, or refuses this worker's key, ends the worker
-// with a clear message instead of silent retries. Private to fl_worker.
+// Watches a client socket's CURVE handshakes (through a ZeroMQ socket monitor) so that a
+// coordinator that cannot prove the pinned key, or refuses this client's key, ends the client
+// with a clear message instead of silent retries, and tells since when the connection has been
+// down (the client then moves to the job's next coordinator). fl-worker's session and an edge
+// coordinator's link to the job's owner use it.
 #pragma once
 
 #include <chrono>
@@ -11,7 +13,7 @@
 #include "fl/common/crypto.hpp"
 #include "fl/common/result.hpp"
 
-namespace fl::worker {
+namespace fl::common {
 
 class HandshakeWatch {
  public:
@@ -19,8 +21,8 @@ class HandshakeWatch {
   HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket);
   // Reads the events so far: kBadSignature once the coordinator refused this worker's key, or
   // after kMaxFailures handshakes failed without one succeeding.
-  Status check(const std::string& endpoint, const common::PublicKey& pinned,
-               const common::PublicKey& own);
+  Status check(const std::string& endpoint, const PublicKey& pinned,
+               const PublicKey& own);
   bool authenticated() const { return succeeded_; }
   // Since when the connection has been down (as of the last check()); nullopt while it is up or
   // before it first came up.
@@ -37,4 +39,4 @@ class HandshakeWatch {
   std::optional<std::chrono::steady_clock::time_point> down_since_;
 };
 
-}  // namespace fl::worker
+}  // namespace fl::common

@@ -1,14 +1,14 @@
-#include "handshake_watch.hpp"
+#include "fl/common/handshake_watch.hpp"
 
 #include <atomic>
 #include <cstring>
 
-namespace fl::worker {
+namespace fl::common {
 
 namespace {
 std::string next_monitor_endpoint() {
   static std::atomic<int> counter{0};
-  return "inproc://fl-worker-handshake-" + std::to_string(counter++);
+  return "inproc://fl-handshake-" + std::to_string(counter++);
 }
 }  // namespace
 
@@ -22,8 +22,8 @@ HandshakeWatch::HandshakeWatch(zmq::context_t& context, zmq::socket_t& socket)
   monitor_.connect(endpoint);
 }
 
-Status HandshakeWatch::check(const std::string& endpoint, const common::PublicKey& pinned,
-                             const common::PublicKey& own) {
+Status HandshakeWatch::check(const std::string& endpoint, const PublicKey& pinned,
+                             const PublicKey& own) {
   while (true) {
     zmq::message_t event, address;
     if (!monitor_.recv(event, zmq::recv_flags::dontwait)) break;
@@ -49,7 +49,7 @@ Status HandshakeWatch::check(const std::string& endpoint, const common::PublicKe
   if (refused_) {
     return make_error(
         ErrorCode::kBadSignature,
-        "the coordinator at " + endpoint + " refused this worker's key " + common::short_id(own) +
+        "the coordinator at " + endpoint + " refused this key " + short_id(own) +
             " during the handshake: the key is not enrolled for this job (send it to the "
             "researcher: fl-worker keygen printed it)");
   }
@@ -57,7 +57,7 @@ Status HandshakeWatch::check(const std::string& endpoint, const common::PublicKe
     return make_error(
         ErrorCode::kBadSignature,
         "the coordinator at " + endpoint + " did not prove it holds the pinned key " +
-            common::short_id(pinned) + ": " + std::to_string(failures_) +
+            short_id(pinned) + ": " + std::to_string(failures_) +
             " CURVE handshakes failed. It holds another key (an impostor, or the wrong key was "
             "pinned: check --job-card / --coordinator-key), speaks plaintext, or refuses "
             "connections from this address");
@@ -65,4 +65,4 @@ Status HandshakeWatch::check(const std::string& endpoint, const common::PublicKe
   return ok_status();
 }
 
-}  // namespace fl::worker
+}  // namespace fl::common
