@@ -107,6 +107,48 @@ class EtcdFederation : public Federation {
     EXPECT_EQ(proposers, (std::set<std::string>{common::to_hex(coordinator_key().public_key),
                                                 common::to_hex(common::key_pair_from_label("itest-standby").public_key)}));
   }
+  // Two members with their own keys on a 3 s lease, founded as one consortium (both mint,
+  // quorum 2); one researcher; both offer the same terms, which allow both (and `more_keys`,
+  // hex) to run the job. job.toml is the owner's, standby.toml the standby's (run folder
+  // run_b_); the two endpoints are free loopback ports.
+  struct Members {
+    std::string a, b;
+    std::filesystem::path standby_key;
+  };
+  Members write_owner_and_standby(const JobSpec& spec, const std::vector<std::string>& more_keys = {}) {
+    write_etcd_configs(spec, 3);
+    Members m;
+    m.standby_key = dir_ / "standby.key";
+    EXPECT_TRUE(common::save_key_file(m.standby_key, common::key_pair_from_label("itest-standby")).ok());
+    EXPECT_TRUE(common::save_key_file(dir_ / "researcher.key", common::key_pair_from_label("itest-researcher")).ok());
+    const std::string members = "[\"" + coordinator_key_file().string() + "\", \"" + m.standby_key.string() + "\"";
+    std::string coordinators = members;
+    for (const auto& k : more_keys) coordinators += ", \"" + k + "\"";
+    std::ofstream(dir_ / "consortium.toml") << "members = " << members << "]\nwitnesses = " << members
+                                            << "]\nquorum = 2\nminters = " << members << "]\n";
+    std::string text = test::read_file(dir_ / "job.toml");
+    text += "consortium = \"" + (dir_ / "consortium.toml").string() + "\"\n[terms]\ncoordinators = " + coordinators +
+            "]\n";
+    const std::string owner_key_line = "coordinator_key = \"" + coordinator_key_file().string() + "\"\n";
+    text.replace(text.find(owner_key_line), owner_key_line.size(),
+                 owner_key_line + "researcher_key = \"" + (dir_ / "researcher.key").string() + "\"\n");
+    std::ofstream(dir_ / "job.toml") << text;
+    text.replace(text.find(run_.string()), run_.string().size(), run_b_.string());
+    text.replace(text.find(owner_key_line), owner_key_line.size(),
+                 "coordinator_key = \"" + m.standby_key.string() + "\"\n");
+    std::ofstream(dir_ / "standby.toml") << text;
+    auto ports = test::free_ports(2);
+    EXPECT_TRUE(ports.ok());
+    m.a = "tcp://127.0.0.1:" + std::to_string((*ports)[0]);
+    m.b = "tcp://127.0.0.1:" + std::to_string((*ports)[1]);
+    return m;
+  }
+  ChildProcess start_standby(const std::string& bind) {
+    return ChildProcess({test::binary("fl-coordinator"), "run", "--config", (dir_ / "standby.toml").string(), "--bind",
+                         bind},
+                        dir_ / "standby.out");
+  }
+
   std::size_t rows_recorded(const std::filesystem::path& run) { return read_metrics(run).size(); }
 
   std::filesystem::path run_b_ = tmp_.path() / "run-b";
@@ -288,40 +330,67 @@ TEST_F(EtcdFederation,
   EXPECT_EQ(heads.size(), 1u);
 }
 
+// An edge coordinator given both members follows the job to the standby when the owner dies:
+// it registers there, and its workers' rounds go on being recorded through it.
+TEST_F(EtcdFederation, AnEdgeFollowsTheJobToTheStandbyWhenTheOwnerIsKilled) {
+  start_cluster(3);
+  JobSpec spec;
+  spec.rounds = 5;
+  spec.min_workers = 1;
+  const auto edge_key = common::key_pair_from_label("itest-edge");
+  const auto m = write_owner_and_standby(spec, {common::to_hex(edge_key.public_key)});
+  auto owner = start_coordinator(m.a);
+  wait_for_endpoint();
+  auto standby = start_standby(m.b);
+  const auto edge_dir = dir_ / "edge";
+  std::filesystem::create_directories(edge_dir);
+  ASSERT_TRUE(common::save_key_file(edge_dir / "edge.key", edge_key).ok());
+  std::ofstream(edge_dir / "edge.toml") << "[edge]\nparent = \"" << m.a << "," << m.b << "\"\nparent_key = \""
+                                        << common::to_hex(coordinator_key().public_key) << ","
+                                        << common::to_hex(common::key_pair_from_label("itest-standby").public_key)
+                                        << "\"\nheartbeat_s = 0.5\n[round]\nmin_workers = 2\nheartbeat_timeout_s = 30\n"
+                                        << "[aggregation]\nrule = \"fedavg\"\n[enrolment]\nopen = true\n"
+                                        << "[network]\nbind = \"tcp://127.0.0.1:0\"\n[output]\ndir = \""
+                                        << edge_dir.string() << "\"\ncoordinator_key = \""
+                                        << (edge_dir / "edge.key").string() << "\"\n";
+  ChildProcess edge({test::binary("fl-coordinator"), "edge", "--config", (edge_dir / "edge.toml").string()},
+                    dir_ / "edge.out");
+  ASSERT_TRUE(test::wait_until([&] { return !read_endpoint(edge_dir).empty(); }, 60s)) << test::read_file(dir_ / "edge.out");
+  const auto at = read_endpoint(edge_dir);
+  std::vector<ChildProcess> workers;
+  for (int k = 0; k < 2; ++k) {
+    workers.push_back(start_worker(k, 2, at, 0, {"--coordinator", at, "--coordinator-key", common::to_hex(edge_key.public_key)}));
+  }
+  ASSERT_TRUE(test::wait_until([&] { return rows_recorded(run_) >= 2; }, 120s)) << test::read_file(dir_ / "coordinator.out");
+  owner.kill(SIGKILL);
+  (void)owner.wait(10s);
+  ASSERT_EQ(standby.wait(180s), 0) << test::read_file(dir_ / "standby.out");
+  EXPECT_EQ(edge.wait(30s), 0) << test::read_file(dir_ / "edge.out");
+  for (auto& w : workers) EXPECT_EQ(w.wait(30s), 0) << test::read_file(dir_ / "worker0.out");
+  const auto said = test::read_file(dir_ / "edge.out");
+  EXPECT_NE(said.find("registering with the next member"), std::string::npos) << said;
+  int code = -1;
+  (void)replicate(dir_ / "final.db", &code);
+  ASSERT_EQ(code, 0) << last_cli_;
+  EXPECT_EQ(rounds_in(dir_ / "final.db", "itest"), (std::set<std::uint64_t>{1, 2, 3, 4, 5}));
+  // The standby's rounds took the edge's partial results.
+  const auto rows = read_metrics(run_b_);
+  ASSERT_FALSE(rows.empty());
+  for (const auto& r : rows) EXPECT_EQ(r["accepted"], 1) << r.dump();
+}
+
 TEST_F(EtcdFederation, WhenTheJobsOwnerIsKilledAnotherMemberTakesTheJobOverAndItsWorkersFollow) {
   start_cluster(3);
   JobSpec spec;
   spec.rounds = 5;
   spec.min_workers = 2;
-  write_etcd_configs(spec, 3);  // a 3 s lease
-  // Two members with their own keys, founded as one consortium (both mint, quorum 2); one
-  // researcher; both offer the same terms, which allow both to run the job.
-  const auto standby_key = dir_ / "standby.key";
-  ASSERT_TRUE(common::save_key_file(standby_key, common::key_pair_from_label("itest-standby")).ok());
-  ASSERT_TRUE(common::save_key_file(dir_ / "researcher.key", common::key_pair_from_label("itest-researcher")).ok());
-  const std::string members = "[\"" + coordinator_key_file().string() + "\", \"" + standby_key.string() + "\"]";
-  std::ofstream(dir_ / "consortium.toml") << "members = " << members << "\nwitnesses = " << members
-                                          << "\nquorum = 2\nminters = " << members << "\n";
-  std::string text = test::read_file(dir_ / "job.toml");
-  text += "consortium = \"" + (dir_ / "consortium.toml").string() + "\"\n[terms]\ncoordinators = " + members + "\n";
-  const std::string owner_key_line = "coordinator_key = \"" + coordinator_key_file().string() + "\"\n";
-  text.replace(text.find(owner_key_line), owner_key_line.size(),
-               owner_key_line + "researcher_key = \"" + (dir_ / "researcher.key").string() + "\"\n");
-  std::ofstream(dir_ / "job.toml") << text;
-  // The standby: the same job, its own key and run folder.
-  text.replace(text.find(run_.string()), run_.string().size(), run_b_.string());
-  text.replace(text.find(owner_key_line), owner_key_line.size(),
-               "coordinator_key = \"" + standby_key.string() + "\"\n");
-  std::ofstream(dir_ / "standby.toml") << text;
-  auto ports = test::free_ports(2);
-  ASSERT_TRUE(ports.ok());
-  const std::string a = "tcp://127.0.0.1:" + std::to_string((*ports)[0]);
-  const std::string b = "tcp://127.0.0.1:" + std::to_string((*ports)[1]);
+  const auto members = write_owner_and_standby(spec);
+  const auto& a = members.a;
+  const auto& b = members.b;
+  const auto& standby_key = members.standby_key;
   auto owner = start_coordinator(a);
   wait_for_endpoint();
-  ChildProcess standby({test::binary("fl-coordinator"), "run", "--config",
-                        (dir_ / "standby.toml").string(), "--bind", b},
-                       dir_ / "standby.out");
+  auto standby = start_standby(b);
   // The standby answers workers that reach it with the owner's key; worker 1 lists it first.
   ASSERT_TRUE(test::wait_until(
       [&] { return test::read_file(dir_ / "standby.out").find("standing by: workers reaching") != std::string::npos; },
