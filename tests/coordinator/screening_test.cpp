@@ -169,5 +169,33 @@ TEST(Screening, SettingsAreReadFromTheScoringSection) {
   EXPECT_NE(refused.error().message.find("replay_cosine"), std::string::npos) << refused.error().message;
 }
 
+// The last global change replayed under noise many times its size: its cosine with the change
+// is low, but besides the change it carries nothing, and what is left is Gaussian. A worker whose
+// update mostly follows the last change, with a structured (sparse) remainder of its own, is not
+// flagged; neither are the honest workers, who carry this round's shared direction.
+TEST(Screening, AReplayHiddenUnderNoiseEarnsNothingButAnUpdateFollowingTheChangeDoes) {
+  const auto change = gaussian(7);
+  ScreeningHistory history;
+  const std::vector<common::PublicKey> nobody;
+  history.record_round(3, change, nobody, {});
+  auto updates = honest(5);
+  for (auto& u : updates) {
+    for (std::size_t k = 0; k < kDim; ++k) u[k] += 0.5f * change[k];
+  }
+  auto follower = change;  // 0.9 x the change, plus its own part on a twentieth of the parameters
+  const auto own = gaussian(300, 3.0);
+  for (std::size_t k = 0; k < kDim; ++k) follower[k] = 0.9f * change[k] + (k % 20 == 0 ? own[k] : 0.0f);
+  updates.push_back(follower);
+  auto replay = gaussian(301, 4.0);
+  for (std::size_t k = 0; k < kDim; ++k) replay[k] += change[k];
+  updates.push_back(replay);
+  ASSERT_LT(cosine_similarity(replay, change), 0.9);  // the plain replay check does not see it
+  const auto s = screen(updates, history);
+  EXPECT_EQ(s.flagged(), 1);
+  EXPECT_NE(s.reasons[6].find("replays the global change of round 3 under noise"), std::string::npos) << s.reasons[6];
+  EXPECT_TRUE(s.reasons[5].empty()) << s.reasons[5];
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(s.reasons[i].empty()) << i << ": " << s.reasons[i];
+}
+
 }  // namespace
 }  // namespace fl::coordinator

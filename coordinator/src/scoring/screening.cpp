@@ -52,6 +52,38 @@ double cosine_with_others(std::span<const float> u, double u_norm, std::span<con
   return u_norm == 0 || others_sq <= 0 ? 0 : d / (u_norm * std::sqrt(others_sq));
 }
 
+// The cosine of u with the others' mean (sum - u) once both have the direction g taken out:
+// what u carries besides g, against what the others carry besides g. `u_g` = u.g.
+constexpr double kGaussianLikeness = 0.75;  // sqrt(2 / pi) ~ 0.80 for Gaussian noise
+
+double cosine_besides(std::span<const float> u, double u_norm, std::span<const double> sum, double sum_sq,
+                      std::span<const float> g, double u_g) {
+  double g_g = 0, sum_g = 0;
+  for (std::size_t k = 0; k < g.size(); ++k) {
+    g_g += static_cast<double>(g[k]) * g[k];
+    sum_g += sum[k] * g[k];
+  }
+  if (g_g <= 0) return 1;
+  const double u_sum = dot(u, sum);
+  const double u_m = u_sum - u_norm * u_norm, m_g = sum_g - u_g, m_m = sum_sq - 2 * u_sum + u_norm * u_norm;
+  const double r_dot = u_m - u_g * m_g / g_g;
+  const double r_u = u_norm * u_norm - u_g * u_g / g_g, r_m = m_m - m_g * m_g / g_g;
+  return r_u <= 0 || r_m <= 0 ? 1 : r_dot / std::sqrt(r_u * r_m);
+}
+
+// How much r = u - a g (u with its component along g taken out) looks like isotropic Gaussian
+// noise: ||r||_1 / (sqrt(dim) ||r||_2), sqrt(2 / pi) ~ 0.80 for i.i.d. Gaussian coordinates and
+// far lower for a trained update, whose change concentrates on some of the parameters.
+double gaussian_likeness(std::span<const float> u, std::span<const float> g, double a) {
+  double l1 = 0, l2 = 0;
+  for (std::size_t k = 0; k < u.size() && k < g.size(); ++k) {
+    const double r = u[k] - a * g[k];
+    l1 += std::abs(r);
+    l2 += r * r;
+  }
+  return l2 <= 0 ? 0 : l1 / std::sqrt(static_cast<double>(u.size()) * l2);
+}
+
 std::string number_text(double c) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", c);
@@ -139,6 +171,23 @@ Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& histo
     }
     replay_typical.push_back(median(distances));
   }
+  // What each update carries besides each remembered change, against what the others carry
+  // besides it (cosine_besides), and the round's typical (median) size of that.
+  std::vector<std::vector<double>> besides;
+  std::vector<double> besides_typical;
+  for (std::size_t g_index = 0; g_index < replay_cosines.size(); ++g_index) {
+    const auto& g = history.global_changes()[g_index].change;
+    const double g_norm = l2_norm(g);
+    auto& bs = besides.emplace_back();
+    std::vector<double> sizes;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto u = in.updates[i];
+      const double u_g = replay_cosines[g_index][i] * norms[i] * g_norm;
+      bs.push_back(u.size() == dim ? cosine_besides(u, norms[i], sum, sum_sq, g, u_g) : 1.0);
+      sizes.push_back(std::abs(bs.back()));
+    }
+    besides_typical.push_back(median(sizes));
+  }
   for (std::size_t i = 0; i < n; ++i) {
     const auto u = in.updates[i];
     if (u.size() != dim) continue;  // close_round refuses mismatched updates before this
@@ -167,9 +216,29 @@ Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& histo
     }
     if (!out.reasons[i].empty()) continue;
     if (n >= 3 && s.noise_sigmas > 0) {
+      const double band = s.noise_sigmas / std::sqrt(static_cast<double>(dim));
       const double c = cosine_with_others(u, norms[i], sum, sum_sq);
-      if (std::abs(c) <= s.noise_sigmas / std::sqrt(static_cast<double>(dim))) {
+      if (std::abs(c) <= band) {
         out.reasons[i] = "no more signal than noise (cosine " + number_text(c) + " with the others' mean)";
+        continue;
+      }
+      // A replayed global change hidden under noise: it points along the change, what it
+      // carries besides the change has no more signal than noise while the round's updates
+      // typically carry far more, and that remainder looks like the Gaussian noise anyone can
+      // draw (an honest update that mostly follows the last change has a structured remainder).
+      for (std::size_t g_index = 0; g_index < besides.size(); ++g_index) {
+        const double b = besides[g_index][i];
+        if (replay_cosines[g_index][i] <= 0 || std::abs(b) > band || band > s.relative * besides_typical[g_index]) {
+          continue;
+        }
+        const auto& change = history.global_changes()[g_index].change;
+        const double change_norm = l2_norm(change);
+        const double along = change_norm > 0 ? replay_cosines[g_index][i] * norms[i] / change_norm : 0;
+        if (gaussian_likeness(u, change, along) >= kGaussianLikeness) {
+          out.reasons[i] = "replays the global change of " + round_text(history.global_changes()[g_index].round) +
+                           " under noise (besides it, cosine " + number_text(b) + " with the others' mean)";
+          break;
+        }
       }
     }
   }
