@@ -108,10 +108,14 @@ class ParentLink {
   // coordinators. With several members: a standby's refusal that names the owner moves the link
   // to the owner, and a member that does not answer within kMemberWait to the next one.
   Status join() {
-    FL_RETURN_IF_ERROR(connect());
+    Clock::time_point next_try, member_until;  // the next first contact; when to try the next member
+    const auto reconnect = [&] {
+      next_try = Clock::now();
+      member_until = next_try + kMemberWait;
+      return connect();
+    };
+    FL_RETURN_IF_ERROR(reconnect());
     const auto started = Clock::now();
-    auto next_try = Clock::now();
-    auto member_until = Clock::now() + kMemberWait;
     int redirects = 0;
     spdlog::info("registering with the job's owner at {} (key {})", endpoint(), common::short_id(parent_key()));
     while (true) {
@@ -128,17 +132,13 @@ class ParentLink {
         if (auto handshake = watch_->check(endpoint(), parent_key(), key_.public_key); !handshake.ok()) {
           if (!move_to(next_member())) return handshake;
           spdlog::warn("{}; trying the job's next member", handshake.error().message);
-          FL_RETURN_IF_ERROR(connect());
-          member_until = next_try = Clock::now();
-          member_until += kMemberWait;
+          FL_RETURN_IF_ERROR(reconnect());
         }
       }
       if (c_.parents.size() > 1 && Clock::now() >= member_until) {
         move_to(next_member());
         spdlog::info("no answer yet; trying the job's next member, at {}", endpoint());
-        FL_RETURN_IF_ERROR(connect());
-        next_try = Clock::now();
-        member_until = next_try + kMemberWait;
+        FL_RETURN_IF_ERROR(reconnect());
       }
       if (Clock::now() >= next_try) {
         FL_RETURN_IF_ERROR(send_registration({}, c_.job_id, {}));
@@ -176,15 +176,19 @@ class ParentLink {
         }
         spdlog::info("the coordinator there stands by for this job; moving to its owner {} at {}",
                      common::short_id(ack->owner_key), endpoint());
-        FL_RETURN_IF_ERROR(connect());
-        next_try = Clock::now();
-        member_until = next_try + kMemberWait;
+        FL_RETURN_IF_ERROR(reconnect());
         continue;
       }
       if (ack->challenge == common::Digest{} || ack->challenge == answered_) {
         return make_error(ErrorCode::kPrecondition, "the job's owner refused this edge's registration: " + ack->reason);
       }
       FL_RETURN_IF_ERROR(check_terms(*ack));
+      if (!job_id_.empty() && ack->terms != terms_) {  // a member joined again after the owner changed
+        return make_error(ErrorCode::kPrecondition,
+                          "the coordinator at " + endpoint() + " offers other terms for job '" + ack->job_id +
+                              "' than the member this edge joined first; every member must offer the job's one set of "
+                              "terms, which this edge's workers consented to");
+      }
       terms_ = ack->terms;
       terms_signature_ = ack->terms_signature;
       answered_ = ack->challenge;
@@ -194,11 +198,20 @@ class ParentLink {
 
   // With several members: true once the connection to the one served has been down past
   // kFailover (its owner died; another member takes the job over within its lease).
+  // With a single member, a connection down that long is named in the log (once a minute).
   Result<bool> lost() {
-    if (c_.parents.size() < 2 || !watch_) return false;
+    if (!watch_) return false;
     FL_RETURN_IF_ERROR(watch_->check(endpoint(), parent_key(), key_.public_key));
     const auto since = watch_->down_since();
-    return since && Clock::now() - *since > kFailover;
+    if (!since) return false;
+    if (c_.parents.size() > 1) return Clock::now() - *since > kFailover;
+    if (Clock::now() - *since > kFailover && Clock::now() >= next_down_warning_) {
+      spdlog::warn("the job's owner at {} has been unreachable for {} s; waiting for it (list the federation's other "
+                   "members in edge.parent to follow a takeover)",
+                   endpoint(), std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - *since).count());
+      next_down_warning_ = Clock::now() + std::chrono::minutes(1);
+    }
+    return false;
   }
   // Moves to the next member and registers there again.
   Status rejoin() {
@@ -383,6 +396,7 @@ class ParentLink {
   common::Signature terms_signature_{};
   common::Digest answered_{};
   Clock::time_point next_heartbeat_{};
+  Clock::time_point next_down_warning_{};
   std::size_t current_ = 0;                     // the member served now
   std::optional<common::HandshakeWatch> watch_;  // CURVE only
 };

@@ -6,7 +6,6 @@
 #include "command_format.hpp"
 #include "fl/common/text_file.hpp"
 #include "fl/ledger/etcd_checkpoints.hpp"
-#include "fl/ledger/queries.hpp"
 #include "fl/ledger/replicated_block_store.hpp"
 
 namespace fl::ledger {
@@ -48,18 +47,17 @@ int command_archive(const CommandContext& c, const std::string& endpoints, const
   // The replica first: it must hold, verified, every block that leaves etcd.
   auto store = ReplicatedBlockStore::open(*options);
   if (!store.ok()) return fail(c, store.error());
-  if (!(*store)->opening_report().ok) {
+  const auto& report = (*store)->opening_report();  // the replica, verified in full as it opened
+  if (!report.ok) {
     return fail(c, make_error(ErrorCode::kCorrupt, c.db.string() + " does not verify; nothing is archived"));
   }
-  auto loaded = load_chain(c.db);
-  if (!loaded.ok()) return fail(c, loaded.error());
-  const auto& consortium = loaded->state.consortium();
+  const auto& consortium = report.consortium;
   if (consortium.witnesses.empty()) {
     return fail(c, make_error(ErrorCode::kPrecondition,
                               "the chain's consortium names no witnesses, so no checkpoint can be final and nothing "
                               "can be archived (`fl-ledger consortium show`)"));
   }
-  const auto chain_id = loaded->blocks.front().hash;
+  const auto chain_id = report.genesis_hash;
   common::CosignedCheckpoint cp;
   if (checkpoint_file.empty()) {
     auto latest = latest_final_checkpoint(options->store, chain_id, consortium.witnesses, consortium.quorum);
@@ -82,7 +80,11 @@ int command_archive(const CommandContext& c, const std::string& endpoints, const
   if (auto st = common::verify_cosigned(cp, consortium.witnesses, consortium.quorum); !st.ok()) {
     return fail(c, with_context(st.error(), "the checkpoint is not final by the consortium's witnesses"));
   }
-  if (at.chain_id != chain_id || at.height >= loaded->blocks.size() || loaded->blocks[at.height].hash != at.head_hash) {
+  auto at_block = (*store)->replica().read_from(at.height);
+  if (!at_block.ok()) return fail(c, at_block.error());
+  const auto& named = at_block->blocks;
+  if (at.chain_id != chain_id || named.empty() || named.front().height != at.height ||
+      named.front().hash != std::vector<std::uint8_t>(at.head_hash.begin(), at.head_hash.end())) {
     return fail(c, make_error(ErrorCode::kCorrupt, "the checkpoint at height " + std::to_string(at.height) +
                                                        " does not name this chain's block there; nothing is archived"));
   }

@@ -494,13 +494,16 @@ void WorkerSession::offer_checkpoint(const common::RoundTask& task) {
 
 void WorkerSession::settle_receipts(const common::CosignedCheckpoint& cp,
                                     std::span<const common::BlockHeader> headers) {
+  std::optional<Error> broken;  // the first link that did not hold (one warning a task)
+  std::size_t unlinked = 0;
   std::erase_if(unsettled_, [&](const Unsettled& u) {
     const auto& r = u.receipt;
     if (r.block_height > cp.checkpoint.height) return false;
     auto linked = common::verify_under_checkpoint(cp.checkpoint, headers, r.block_height, r.block_hash, r.merkle_root);
     if (!linked.ok()) {
       if (!headers.empty() && headers.front().height <= r.block_height) {
-        spdlog::warn("round {}: receipt for block {} not settled: {}", u.round, r.block_height, linked.error().message);
+        ++unlinked;
+        if (!broken) broken = linked.error();
       }
       return false;  // a later task may carry the headers
     }
@@ -512,6 +515,10 @@ void WorkerSession::settle_receipts(const common::CosignedCheckpoint& cp,
     }
     return true;
   });
+  if (broken) {
+    spdlog::warn("{} receipt(s) not settled by the task's checkpoint at height {}: {}", unlinked, cp.checkpoint.height,
+                 broken->message);
+  }
 }
 
 void WorkerSession::handle_ack(const common::Envelope& env) {

@@ -44,32 +44,24 @@ double dot(std::span<const float> a, std::span<const double> b) {
 
 // Cosine of u with the sum of the other updates (sum - u), from dot products only: the mean of
 // the others points the same way, so this is the cosine with what the others agree on.
-double cosine_with_others(std::span<const float> u, double u_norm, std::span<const double> sum,
-                          double sum_sq) {
-  const double u_sum = dot(u, sum);
+double cosine_with_others(double u_norm, double u_sum, double sum_sq) {
   const double others_sq = sum_sq - 2 * u_sum + u_norm * u_norm;
   const double d = u_sum - u_norm * u_norm;
   return u_norm == 0 || others_sq <= 0 ? 0 : d / (u_norm * std::sqrt(others_sq));
 }
 
 // The cosine of u with the others' mean (sum - u) once both have the direction g taken out:
-// what u carries besides g, against what the others carry besides g. `u_g` = u.g.
-constexpr double kGaussianLikeness = 0.75;  // sqrt(2 / pi) ~ 0.80 for Gaussian noise
-
-double cosine_besides(std::span<const float> u, double u_norm, std::span<const double> sum, double sum_sq,
-                      std::span<const float> g, double u_g) {
-  double g_g = 0, sum_g = 0;
-  for (std::size_t k = 0; k < g.size(); ++k) {
-    g_g += static_cast<double>(g[k]) * g[k];
-    sum_g += sum[k] * g[k];
-  }
+// what u carries besides g, against what the others carry besides g. From dot products only:
+// u_sum = u.sum, u_g = u.g, sum_g = sum.g, g_g = g.g.
+double cosine_besides(double u_norm, double u_sum, double u_g, double sum_sq, double sum_g, double g_g) {
   if (g_g <= 0) return 1;
-  const double u_sum = dot(u, sum);
   const double u_m = u_sum - u_norm * u_norm, m_g = sum_g - u_g, m_m = sum_sq - 2 * u_sum + u_norm * u_norm;
   const double r_dot = u_m - u_g * m_g / g_g;
   const double r_u = u_norm * u_norm - u_g * u_g / g_g, r_m = m_m - m_g * m_g / g_g;
   return r_u <= 0 || r_m <= 0 ? 1 : r_dot / std::sqrt(r_u * r_m);
 }
+
+constexpr double kGaussianLikeness = 0.75;  // sqrt(2 / pi) ~ 0.80 for Gaussian noise
 
 // How much r = u - a g (u with its component along g taken out) looks like isotropic Gaussian
 // noise: ||r||_1 / (sqrt(dim) ||r||_2), sqrt(2 / pi) ~ 0.80 for i.i.d. Gaussian coordinates and
@@ -173,17 +165,21 @@ Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& histo
   }
   // What each update carries besides each remembered change, against what the others carry
   // besides it (cosine_besides), and the round's typical (median) size of that.
+  std::vector<double> u_sums;  // u.sum, once per update
+  for (auto u : in.updates) u_sums.push_back(u.size() == dim ? dot(u, sum) : 0.0);
   std::vector<std::vector<double>> besides;
-  std::vector<double> besides_typical;
+  std::vector<double> besides_typical, change_norms;
   for (std::size_t g_index = 0; g_index < replay_cosines.size(); ++g_index) {
     const auto& g = history.global_changes()[g_index].change;
-    const double g_norm = l2_norm(g);
+    const double g_norm = change_norms.emplace_back(l2_norm(g));
+    const double sum_g = dot(g, sum);
     auto& bs = besides.emplace_back();
     std::vector<double> sizes;
     for (std::size_t i = 0; i < n; ++i) {
-      const auto u = in.updates[i];
       const double u_g = replay_cosines[g_index][i] * norms[i] * g_norm;
-      bs.push_back(u.size() == dim ? cosine_besides(u, norms[i], sum, sum_sq, g, u_g) : 1.0);
+      bs.push_back(in.updates[i].size() == dim
+                       ? cosine_besides(norms[i], u_sums[i], u_g, sum_sq, sum_g, g_norm * g_norm)
+                       : 1.0);
       sizes.push_back(std::abs(bs.back()));
     }
     besides_typical.push_back(median(sizes));
@@ -217,7 +213,7 @@ Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& histo
     if (!out.reasons[i].empty()) continue;
     if (n >= 3 && s.noise_sigmas > 0) {
       const double band = s.noise_sigmas / std::sqrt(static_cast<double>(dim));
-      const double c = cosine_with_others(u, norms[i], sum, sum_sq);
+      const double c = cosine_with_others(norms[i], u_sums[i], sum_sq);
       if (std::abs(c) <= band) {
         out.reasons[i] = "no more signal than noise (cosine " + number_text(c) + " with the others' mean)";
         continue;
@@ -232,7 +228,7 @@ Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& histo
           continue;
         }
         const auto& change = history.global_changes()[g_index].change;
-        const double change_norm = l2_norm(change);
+        const double change_norm = change_norms[g_index];
         const double along = change_norm > 0 ? replay_cosines[g_index][i] * norms[i] / change_norm : 0;
         if (gaussian_likeness(u, change, along) >= kGaussianLikeness) {
           out.reasons[i] = "replays the global change of " + round_text(history.global_changes()[g_index].round) +
