@@ -7,10 +7,28 @@
 
 namespace fl::coordinator {
 
-double l2_norm(std::span<const float> v) {
+namespace {
+
+// Sums in kLanes independent double accumulators, added in a fixed order at the end: the loop
+// vectorises and is not bound by one addition's latency, and the result does not depend on how.
+constexpr std::size_t kLanes = 8;
+
+double lane_total(const double (&lanes)[kLanes]) {
   double s = 0;
-  for (float x : v) s += static_cast<double>(x) * x;
-  return std::sqrt(s);
+  for (double x : lanes) s += x;
+  return s;
+}
+
+}  // namespace
+
+double l2_norm(std::span<const float> v) {
+  double lanes[kLanes] = {};
+  const std::size_t n = v.size(), body = n / kLanes * kLanes;
+  for (std::size_t i = 0; i < body; i += kLanes) {
+    for (std::size_t l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(v[i + l]) * v[i + l];
+  }
+  for (std::size_t i = body; i < n; ++i) lanes[i - body] += static_cast<double>(v[i]) * v[i];
+  return std::sqrt(lane_total(lanes));
 }
 
 double median(std::vector<double> v) {
@@ -24,13 +42,19 @@ double median(std::vector<double> v) {
 }
 
 double cosine_similarity(std::span<const float> a, std::span<const float> b) {
-  double dot = 0, na = 0, nb = 0;
-  const std::size_t n = std::min(a.size(), b.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    dot += static_cast<double>(a[i]) * b[i];
-    na += static_cast<double>(a[i]) * a[i];
-    nb += static_cast<double>(b[i]) * b[i];
+  double dots[kLanes] = {}, as[kLanes] = {}, bs[kLanes] = {};
+  const std::size_t n = std::min(a.size(), b.size()), body = n / kLanes * kLanes;
+  const auto add = [&](std::size_t i, std::size_t l) {
+    const double x = a[i], y = b[i];
+    dots[l] += x * y;
+    as[l] += x * x;
+    bs[l] += y * y;
+  };
+  for (std::size_t i = 0; i < body; i += kLanes) {
+    for (std::size_t l = 0; l < kLanes; ++l) add(i + l, l);
   }
+  for (std::size_t i = body; i < n; ++i) add(i, i - body);
+  const double dot = lane_total(dots), na = lane_total(as), nb = lane_total(bs);
   if (na == 0 || nb == 0) return 0;
   return dot / (std::sqrt(na) * std::sqrt(nb));
 }

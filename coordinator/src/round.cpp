@@ -111,7 +111,11 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
     out.scoring_seconds = Seconds(std::chrono::steady_clock::now() - scoring_start).count();
 
     const auto change = server_step(out.global, combined, settings.server_learning_rate);
-    if (scoring.history != nullptr) scoring.history->record_round(collected.round, change, workers, received);
+    if (scoring.history != nullptr && screening.sketches.size() == received.size()) {
+      scoring.history->record_sketched_round(collected.round, change, workers, std::move(screening.sketches));
+    } else if (scoring.history != nullptr) {
+      scoring.history->record_round(collected.round, change, workers, received);
+    }
   }
   out.model_digest = common::digest_of(out.global);
   if (scoring.validation != nullptr) {

@@ -1,10 +1,14 @@
 #include "fl/coordinator/scoring/screening.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <numeric>
 
+#include "fl/coordinator/aggregation/distances.hpp"
 #include "fl/coordinator/contribution.hpp"
 #include "fl/coordinator/update_bounds.hpp"
 
@@ -21,6 +25,29 @@ std::uint64_t splitmix64(std::uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
+}
+
+// Each coordinate's bucket and sign in a count sketch, from a seeded hash of its index.
+constexpr std::uint32_t kBucketMask = kSketchSize - 1, kNegative = 1u << 31;
+static_assert((kSketchSize & (kSketchSize - 1)) == 0);
+std::uint32_t sketch_entry(std::size_t i) {
+  const auto h = splitmix64(i);
+  return static_cast<std::uint32_t>(h % kSketchSize) | ((h >> 63) != 0 ? kNegative : 0u);
+}
+
+// The entries for a model size, hashed once per process (4 bytes a parameter, for models up to
+// 2^26 parameters; larger ones are hashed as they are sketched).
+const std::vector<std::uint32_t>* sketch_plan(std::size_t dim) {
+  if (dim > (std::size_t{1} << 26)) return nullptr;
+  static std::mutex mutex;
+  static std::map<std::size_t, std::vector<std::uint32_t>> plans;  // never erased: stable
+  const std::lock_guard lock(mutex);
+  auto [it, fresh] = plans.try_emplace(dim);
+  if (fresh) {
+    it->second.resize(dim);
+    for (std::size_t i = 0; i < dim; ++i) it->second[i] = sketch_entry(i);
+  }
+  return &it->second;
 }
 
 std::string round_text(std::uint64_t round) { return "round " + std::to_string(round); }
@@ -82,6 +109,83 @@ std::string number_text(double c) {
   return buf;
 }
 
+double cosine_from(double dot_product, double a_norm, double b_norm) {
+  return a_norm > 0 && b_norm > 0 ? dot_product / (a_norm * b_norm) : 0.0;
+}
+
+// The dot products screening reads. pairs: <u_i, u_j>, row-major n x n, or empty when the
+// copies are compared by their sketches instead.
+struct Products {
+  std::vector<double> norms, u_sum;            // per update: ||u||, <u, sum of the updates>
+  double sum_sq = 0;                           // ||sum||^2
+  std::vector<std::vector<double>> u_g;        // per change, per update: <u, g>
+  std::vector<double> change_norms, sum_g;     // per change: ||g||, <sum, g>
+  std::vector<double> pairs;
+};
+
+// Up to kExactPairsUpTo updates: one Gram matrix of the updates and the changes (its row sums
+// over the updates give <u, sum>, its total ||sum||^2), in double by a fixed split of the
+// coordinates (aggregation/distances.hpp). An update of another size counts as zero.
+Products products_from_gram(std::span<const std::span<const float>> updates,
+                            const std::deque<ScreeningHistory::GlobalChange>& changes, std::size_t h,
+                            std::size_t dim) {
+  const std::size_t n = updates.size();
+  const std::vector<float> zeros(dim, 0.0f);
+  std::vector<std::span<const float>> rows;
+  for (auto u : updates) rows.push_back(u.size() == dim ? u : std::span<const float>(zeros));
+  for (std::size_t g = 0; g < h; ++g) rows.push_back(changes[g].change);
+  const std::size_t m = rows.size();
+  const auto gram = gram_matrix(rows);
+  Products p;
+  p.u_sum.assign(n, 0.0);
+  p.u_g.assign(h, std::vector<double>(n, 0.0));
+  p.sum_g.assign(h, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    p.norms.push_back(updates[i].size() == dim ? std::sqrt(gram[i * m + i]) : l2_norm(updates[i]));
+    for (std::size_t j = 0; j < n; ++j) p.u_sum[i] += gram[i * m + j];
+    p.sum_sq += p.u_sum[i];
+    for (std::size_t g = 0; g < h; ++g) {
+      p.u_g[g][i] = gram[i * m + n + g];
+      p.sum_g[g] += p.u_g[g][i];
+    }
+  }
+  for (std::size_t g = 0; g < h; ++g) p.change_norms.push_back(std::sqrt(gram[(n + g) * m + n + g]));
+  p.pairs.assign(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < n; ++j) p.pairs[i * n + j] = gram[i * m + j];
+  }
+  return p;
+}
+
+// More updates: each product directly, O(n d) per change; copies are compared by sketches.
+Products products_direct(std::span<const std::span<const float>> updates,
+                         const std::deque<ScreeningHistory::GlobalChange>& changes, std::size_t h,
+                         std::size_t dim) {
+  Products p;
+  std::vector<double> sum(dim, 0.0);
+  for (auto u : updates) {
+    p.norms.push_back(l2_norm(u));
+    if (u.size() != dim) continue;
+    for (std::size_t k = 0; k < dim; ++k) sum[k] += u[k];
+  }
+  for (double x : sum) p.sum_sq += x * x;
+  for (auto u : updates) p.u_sum.push_back(u.size() == dim ? dot(u, sum) : 0.0);
+  for (std::size_t g = 0; g < h; ++g) {
+    const auto& change = changes[g].change;
+    p.change_norms.push_back(l2_norm(change));
+    p.sum_g.push_back(dot(change, sum));
+    auto& ug = p.u_g.emplace_back();
+    for (auto u : updates) {
+      double d = 0;
+      if (u.size() == dim) {
+        for (std::size_t k = 0; k < dim; ++k) d += static_cast<double>(u[k]) * change[k];
+      }
+      ug.push_back(d);
+    }
+  }
+  return p;
+}
+
 }  // namespace
 
 Status read_screening_settings(const common::ConfigTable& s, ScreeningSettings& out) {
@@ -99,10 +203,16 @@ Status read_screening_settings(const common::ConfigTable& s, ScreeningSettings& 
 std::vector<float> count_sketch(std::span<const float> v) {
   if (v.size() <= kSketchSize) return {v.begin(), v.end()};
   std::vector<float> out(kSketchSize, 0.0f);
+  if (const auto* plan = sketch_plan(v.size())) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::uint32_t e = (*plan)[i];  // the sign flipped by its bit: no branch to mispredict
+      out[e & kBucketMask] += std::bit_cast<float>(std::bit_cast<std::uint32_t>(v[i]) ^ (e & kNegative));
+    }
+    return out;
+  }
   for (std::size_t i = 0; i < v.size(); ++i) {
-    const auto h = splitmix64(i);
-    const float sign = (h >> 63) != 0 ? -1.0f : 1.0f;
-    out[h % kSketchSize] += sign * v[i];
+    const auto e = sketch_entry(i);
+    out[e & kBucketMask] += (e & kNegative) != 0 ? -v[i] : v[i];
   }
   return out;
 }
@@ -110,11 +220,19 @@ std::vector<float> count_sketch(std::span<const float> v) {
 void ScreeningHistory::record_round(std::uint64_t round, std::span<const float> global_change,
                                     std::span<const common::PublicKey> workers,
                                     std::span<const std::span<const float>> updates) {
+  std::vector<std::vector<float>> sketches;
+  for (auto u : updates) sketches.push_back(count_sketch(u));
+  record_sketched_round(round, global_change, workers, std::move(sketches));
+}
+
+void ScreeningHistory::record_sketched_round(std::uint64_t round, std::span<const float> global_change,
+                                             std::span<const common::PublicKey> workers,
+                                             std::vector<std::vector<float>> sketches) {
   global_changes_.push_front({round, {global_change.begin(), global_change.end()}});
   while (global_changes_.size() > static_cast<std::size_t>(rounds_)) global_changes_.pop_back();
-  for (std::size_t i = 0; i < workers.size() && i < updates.size(); ++i) {
+  for (std::size_t i = 0; i < workers.size() && i < sketches.size(); ++i) {
     auto& own = own_[workers[i]];
-    own.push_front({round, count_sketch(updates[i])});
+    own.push_front({round, std::move(sketches[i])});
     while (own.size() > static_cast<std::size_t>(rounds_)) own.pop_back();
   }
 }
@@ -137,53 +255,51 @@ Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& histo
   out.reasons.assign(n, "");
   out.copy_group.assign(n, -1);
   if (!s.enabled || n == 0) return out;
-  std::vector<double> norms;
-  for (auto u : in.updates) norms.push_back(l2_norm(u));
-  const double median_norm = median(norms);
   const std::size_t dim = in.updates[0].size();
-  std::vector<double> sum(dim, 0.0);
-  for (auto u : in.updates) {
-    for (std::size_t k = 0; k < dim && k < u.size(); ++k) sum[k] += u[k];
-  }
-  double sum_sq = 0;
-  for (double x : sum) sum_sq += x * x;
+  const auto& changes = history.global_changes();
+  std::size_t h = 0;  // the remembered changes of this model's size (newest first)
+  while (h < changes.size() && changes[h].change.size() == dim) ++h;
+  // Every dot product screening needs: between the updates, and of each with each remembered
+  // change (u.g) and with the round's sum (u.sum = the row sum over the updates).
+  Products p = n <= kExactPairsUpTo ? products_from_gram(in.updates, changes, h, dim)
+                                    : products_direct(in.updates, changes, h, dim);
+  const auto& norms = p.norms;
+  const double median_norm = median(norms);
+  const double sum_sq = p.sum_sq;
+  const auto& u_sums = p.u_sum;
 
   // Cosine of every update with each remembered global change, and how far from it the
   // round's updates typically are (the median of 1 - cosine): an honest federation can follow
   // the last change closely, a replay follows it far more closely than the others do.
-  std::vector<std::vector<double>> replay_cosines;
+  std::vector<std::vector<double>> replay_cosines(h);
   std::vector<double> replay_typical;
-  for (const auto& g : history.global_changes()) {
-    if (g.change.size() != dim) break;
-    auto& cs = replay_cosines.emplace_back();
+  for (std::size_t g = 0; g < h; ++g) {
     std::vector<double> distances;
-    for (auto u : in.updates) {
-      cs.push_back(u.size() == dim ? cosine_similarity(u, g.change) : 0.0);
-      distances.push_back(1 - cs.back());
+    for (std::size_t i = 0; i < n; ++i) {
+      const double denom = norms[i] * p.change_norms[g];
+      replay_cosines[g].push_back(in.updates[i].size() == dim && denom > 0 ? p.u_g[g][i] / denom : 0.0);
+      distances.push_back(1 - replay_cosines[g].back());
     }
     replay_typical.push_back(median(distances));
   }
   // What each update carries besides each remembered change, against what the others carry
   // besides it (cosine_besides), and the round's typical (median) size of that.
-  std::vector<double> u_sums;  // u.sum, once per update
-  for (auto u : in.updates) u_sums.push_back(u.size() == dim ? dot(u, sum) : 0.0);
-  std::vector<std::vector<double>> besides;
-  std::vector<double> besides_typical, change_norms;
-  for (std::size_t g_index = 0; g_index < replay_cosines.size(); ++g_index) {
-    const auto& g = history.global_changes()[g_index].change;
-    const double g_norm = change_norms.emplace_back(l2_norm(g));
-    const double sum_g = dot(g, sum);
-    auto& bs = besides.emplace_back();
+  std::vector<std::vector<double>> besides(h);
+  std::vector<double> besides_typical;
+  const auto& change_norms = p.change_norms;
+  for (std::size_t g = 0; g < h; ++g) {
     std::vector<double> sizes;
     for (std::size_t i = 0; i < n; ++i) {
-      const double u_g = replay_cosines[g_index][i] * norms[i] * g_norm;
-      bs.push_back(in.updates[i].size() == dim
-                       ? cosine_besides(norms[i], u_sums[i], u_g, sum_sq, sum_g, g_norm * g_norm)
-                       : 1.0);
-      sizes.push_back(std::abs(bs.back()));
+      besides[g].push_back(in.updates[i].size() == dim
+                               ? cosine_besides(norms[i], u_sums[i], p.u_g[g][i], sum_sq, p.sum_g[g],
+                                                change_norms[g] * change_norms[g])
+                               : 1.0);
+      sizes.push_back(std::abs(besides[g].back()));
     }
     besides_typical.push_back(median(sizes));
   }
+  out.sketches.resize(n);
+  for (std::size_t i = 0; i < n; ++i) out.sketches[i] = count_sketch(in.updates[i]);
   for (std::size_t i = 0; i < n; ++i) {
     const auto u = in.updates[i];
     if (u.size() != dim) continue;  // close_round refuses mismatched updates before this
@@ -201,9 +317,8 @@ Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& histo
     }
     if (!out.reasons[i].empty()) continue;
     if (const auto* own = i < in.workers.size() ? history.own_updates(in.workers[i]) : nullptr) {
-      const auto sketch = count_sketch(u);
       for (const auto& prev : *own) {
-        const double c = cosine_similarity(sketch, prev.sketch);
+        const double c = cosine_similarity(out.sketches[i], prev.sketch);
         if (c >= s.replay_cosine && (1 - c) <= s.relative * (1 - s.replay_cosine)) {
           out.reasons[i] = "repeats its own update of " + round_text(prev.round) + " (cosine " + number_text(c) + ")";
           break;
@@ -240,15 +355,11 @@ Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& histo
   }
 
   Groups groups(n);
-  std::vector<std::vector<float>> sketches;
-  if (n > kExactPairsUpTo) {
-    for (auto u : in.updates) sketches.push_back(count_sketch(u));
-  }
   std::vector<double> pair_cosines, pair_distances;
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = i + 1; j < n; ++j) {
-      pair_cosines.push_back(sketches.empty() ? cosine_similarity(in.updates[i], in.updates[j])
-                                              : cosine_similarity(sketches[i], sketches[j]));
+      pair_cosines.push_back(p.pairs.empty() ? cosine_similarity(out.sketches[i], out.sketches[j])
+                                             : cosine_from(p.pairs[i * n + j], norms[i], norms[j]));
       pair_distances.push_back(1 - pair_cosines.back());
     }
   }

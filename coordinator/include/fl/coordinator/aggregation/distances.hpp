@@ -14,4 +14,8 @@ namespace fl::coordinator {
 std::vector<double> pairwise_squared_distances(std::span<const std::span<const float>> rows,
                                                int threads = 0);
 
+// Row-major n x n matrix of inner products <x_i, x_j> in double, by the same fixed split of the
+// coordinates (the same result for any thread count). All rows must have equal length.
+std::vector<double> gram_matrix(std::span<const std::span<const float>> rows, int threads = 0);
+
 }  // namespace fl::coordinator

@@ -50,6 +50,10 @@ class ScreeningHistory {
   void record_round(std::uint64_t round, std::span<const float> global_change,
                     std::span<const common::PublicKey> workers,
                     std::span<const std::span<const float>> updates);
+  // The same, with the updates' sketches already taken (Screening::sketches).
+  void record_sketched_round(std::uint64_t round, std::span<const float> global_change,
+                    std::span<const common::PublicKey> workers,
+                    std::vector<std::vector<float>> sketches);
   struct GlobalChange {
     std::uint64_t round = 0;
     std::vector<float> change;
@@ -76,6 +80,7 @@ struct ScreeningInput {
 struct Screening {
   std::vector<std::string> reasons;  // per update: "" or why it earns nothing
   std::vector<int> copy_group;       // per update: -1, or the group id it shares a reward with
+  std::vector<std::vector<float>> sketches;  // per update: count_sketch, for the history
   int flagged() const;               // updates with a reason
 };
 
