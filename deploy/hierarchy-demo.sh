@@ -3,7 +3,8 @@
 # the same workers, data shares and seeds:
 #   flat:      the job's owner and 4 workers;
 #   two-level: the owner, 2 edge coordinators (fl-coordinator edge), 2 workers behind each.
-# Both use fedavg at every level, which composes: the accuracy per round should match. It prints
+# Both use fedavg at every level, which composes: the accuracy per round should match (the norm
+# bound is loosened to 3x the median so that it does not bite at either level). It prints
 # the accuracy and round time of each run side by side, what each edge combined, the ledger's
 # verdict, and a worker's receipts checked through its edge (fl-ledger verify-proof).
 #
@@ -65,6 +66,7 @@ soft_deadline_s = 60
 deadline_s = 120
 [aggregation]
 rule = "fedavg"
+norm_bound_multiple = 3  # loose: the composition is exact only where no bound bites
 [enrolment]
 open = true
 [network]
@@ -118,6 +120,7 @@ heartbeat_s = 0.5
 min_workers = 2
 [aggregation]
 rule = "fedavg"
+norm_bound_multiple = 3  # loose: the composition is exact only where no bound bites
 [enrolment]
 open = true
 [network]

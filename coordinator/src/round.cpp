@@ -92,6 +92,7 @@ Result<ClosedRound> close_round(std::span<const float> global, const CollectedRo
     for (const auto& v : views) spans.push_back(v.values);
     ScoringInput input{spans, samples, combined, global};
     input.weights = weights;
+    input.received_norms = bounded.norms;
     input.server_learning_rate = settings.server_learning_rate;
     input.round = collected.round;
     input.validation = scoring.validation;

@@ -9,10 +9,10 @@ BoundedUpdates bound_updates(std::span<const std::span<const float>> updates,
                              std::span<const std::uint64_t> claims, const UpdateBounds& bounds,
                              std::optional<double> reference_norm) {
   BoundedUpdates out;
-  out.weights = bounded_weights(claims, bounds);
-  std::vector<double> norms;
+  auto& norms = out.norms;
   norms.reserve(updates.size());
   for (const auto& u : updates) norms.push_back(l2_norm(u));
+  out.weights = bounded_weights(claims, norms, bounds);
   auto scales = norm_scales(norms, bounds);
   if (reference_norm) {
     for (std::size_t i = 0; i < scales.size(); ++i)

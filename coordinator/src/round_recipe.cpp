@@ -43,7 +43,9 @@ RoundRecipe recipe_of(const std::string& rule_name, const CloseSettings& setting
 
 std::string recipe_text(const RoundRecipe& r) {
   std::string weights = weighting_name(r.bounds.weighting);
-  if (r.bounds.weighting == SampleWeighting::kCapped) weights += ":" + exact(r.bounds.weight_cap);
+  if (r.bounds.weighting == SampleWeighting::kCapped || r.bounds.weighting == SampleWeighting::kBacked) {
+    weights += ":" + exact(r.bounds.weight_cap);
+  }
   return r.rule + "; server_lr=" + exact(r.server_learning_rate) + "; weights=" + weights +
          "; norm_bound=" + exact(r.bounds.norm_multiple) +
          "; rescale_to_reference=" + (r.bounds.rescale_to_reference ? "1" : "0") +
@@ -82,8 +84,8 @@ Result<RoundRecipe> parse_recipe(std::string_view text) {
   FL_ASSIGN_OR_RETURN(r.server_learning_rate, number(text, fields, "server_lr"));
   FL_ASSIGN_OR_RETURN(r.bounds.norm_multiple, number(text, fields, "norm_bound"));
   const auto weights = fields.count("weights") ? fields["weights"] : "";
-  if (weights.rfind("capped:", 0) == 0) {
-    r.bounds.weighting = SampleWeighting::kCapped;
+  if (weights.rfind("capped:", 0) == 0 || weights.rfind("backed:", 0) == 0) {
+    r.bounds.weighting = weights[0] == 'c' ? SampleWeighting::kCapped : SampleWeighting::kBacked;
     fields["weight_cap"] = weights.substr(7);
     FL_ASSIGN_OR_RETURN(r.bounds.weight_cap, number(text, fields, "weight_cap"));
   } else if (weights == "equal") {
@@ -91,7 +93,7 @@ Result<RoundRecipe> parse_recipe(std::string_view text) {
   } else if (weights == "claimed") {
     r.bounds.weighting = SampleWeighting::kClaimed;
   } else {
-    return bad(text, "weights is \"" + weights + "\", not capped:CAP, equal or claimed");
+    return bad(text, "weights is \"" + weights + "\", not backed:CAP, capped:CAP, equal or claimed");
   }
   for (const char* flag : {"rescale_to_reference", "dp"}) {
     if (!fields.count(flag) || (fields[flag] != "0" && fields[flag] != "1")) {

@@ -52,8 +52,8 @@ common::RoundTask task_of(std::size_t dim) {
 }
 
 std::vector<float> combine(AggregationRule& rule, std::span<const std::span<const float>> updates,
-                           std::span<const std::uint64_t> claims) {
-  const auto bounded = bound_updates(updates, claims, UpdateBounds{}, std::nullopt);
+                           std::span<const std::uint64_t> claims, const UpdateBounds& bounds = {}) {
+  const auto bounded = bound_updates(updates, claims, bounds, std::nullopt);
   return rule.aggregate(bounded.views).value();
 }
 
@@ -63,17 +63,21 @@ const common::KeyPair& edge_key() {
 }
 
 TEST(EdgeCombine, FedavgAtBothLevelsIsFedavgOverAllTheWorkers) {
+  // Claims within the cap, weighed as claimed up to it: a level's cap, and the default's norm
+  // backing of claims above the level's median, depend on that level's workers, so the match
+  // is exact only where they do not bite (docs/hierarchy.md).
   auto fedavg = make_rule("fedavg", RuleOptions{}).value();
   auto a = level_of({100, 150}, 1);
   auto b = level_of({120, 80, 110}, 2);
   const auto task = task_of(64);
-  const auto pa = combine_at_edge(a.round, *fedavg, UpdateBounds{}, task, edge_key()).value();
-  const auto pb = combine_at_edge(b.round, *fedavg, UpdateBounds{}, task, edge_key()).value();
+  const UpdateBounds capped{SampleWeighting::kCapped, 2, 3};
+  const auto pa = combine_at_edge(a.round, *fedavg, capped, task, edge_key()).value();
+  const auto pb = combine_at_edge(b.round, *fedavg, capped, task, edge_key()).value();
   EXPECT_EQ(pa.header.num_samples, 250u);
   EXPECT_EQ(pb.header.num_samples, 310u);
   const std::vector<std::span<const float>> partials{pa.values, pb.values};
   const std::vector<std::uint64_t> partial_claims{pa.header.num_samples, pb.header.num_samples};
-  const auto two_level = combine(*fedavg, partials, partial_claims);
+  const auto two_level = combine(*fedavg, partials, partial_claims, capped);
 
   std::vector<std::span<const float>> all;
   std::vector<std::uint64_t> all_claims;
@@ -83,7 +87,7 @@ TEST(EdgeCombine, FedavgAtBothLevelsIsFedavgOverAllTheWorkers) {
       all_claims.push_back(l->claims[i]);
     }
   }
-  const auto flat = combine(*fedavg, all, all_claims);
+  const auto flat = combine(*fedavg, all, all_claims, capped);
   ASSERT_EQ(two_level.size(), flat.size());
   for (std::size_t d = 0; d < flat.size(); ++d) EXPECT_NEAR(two_level[d], flat[d], 1e-5f) << d;
 }
@@ -100,22 +104,27 @@ TEST(EdgeCombine, TheMedianOfMediansIsNotTheMedian) {
     for (const auto& x : v) s.push_back(x);
     return s;
   };
-  const auto ma = combine(*median, span_of(a), ones);
-  const auto mb = combine(*median, span_of(b), ones);
+  const UpdateBounds unbounded{SampleWeighting::kEqual, 2, 0};  // the rule alone
+  const auto ma = combine(*median, span_of(a), ones, unbounded);
+  const auto mb = combine(*median, span_of(b), ones, unbounded);
   const std::vector<std::span<const float>> partials{ma, mb};
   const std::vector<std::uint64_t> two{1, 1};
-  EXPECT_FLOAT_EQ(combine(*median, partials, two)[0], 5.0f);
+  EXPECT_FLOAT_EQ(combine(*median, partials, two, unbounded)[0], 5.0f);
   auto all = span_of(a);
   for (const auto& s : span_of(b)) all.push_back(s);
   const std::vector<std::uint64_t> six{1, 1, 1, 1, 1, 1};
-  EXPECT_FLOAT_EQ(combine(*median, all, six)[0], 10.0f);
+  EXPECT_FLOAT_EQ(combine(*median, all, six, unbounded)[0], 10.0f);
 }
 
 TEST(EdgeCombine, AnInflatedClaimIsCappedBeforeItReachesTheOwner) {
   auto fedavg = make_rule("fedavg", RuleOptions{}).value();
   auto l = level_of({100, 100, 1'000'000}, 3);
   const auto p = combine_at_edge(l.round, *fedavg, UpdateBounds{}, task_of(64), edge_key()).value();
-  EXPECT_EQ(p.header.num_samples, 400u);  // 100 + 100 + 2 x the median claim
+  // Its update is no longer than the others', so the claim counts as the median claim: 100 + 100
+  // + 100 (under "capped", the cap: 2 x the median claim).
+  EXPECT_EQ(p.header.num_samples, 300u);
+  const UpdateBounds capped{SampleWeighting::kCapped, 2, 3};
+  EXPECT_EQ(combine_at_edge(l.round, *fedavg, capped, task_of(64), edge_key())->header.num_samples, 400u);
 }
 
 TEST(EdgeCombine, NothingToCombineSaysWhy) {

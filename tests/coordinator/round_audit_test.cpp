@@ -21,16 +21,21 @@ TEST(RoundRecipe, NamesEverySettingThatShapesTheAggregateAndReadsBackExactly) {
   const auto recipe = recipe_of("trimmed_mean(f=1)", settings);
   const auto text = recipe_text(recipe);
   EXPECT_EQ(text,
-            "trimmed_mean(f=1); server_lr=0.1; weights=capped:2.5; norm_bound=3; "
+            "trimmed_mean(f=1); server_lr=0.1; weights=backed:2.5; norm_bound=3; "
             "rescale_to_reference=0; dp=0");
   auto back = parse_recipe(text);
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->rule, "trimmed_mean(f=1)");
   EXPECT_EQ(back->server_learning_rate, 0.1);
-  EXPECT_EQ(back->bounds.weighting, SampleWeighting::kCapped);
+  EXPECT_EQ(back->bounds.weighting, SampleWeighting::kBacked);
   EXPECT_EQ(back->bounds.weight_cap, 2.5);
   EXPECT_EQ(back->bounds.norm_multiple, 3);
   EXPECT_FALSE(back->dp);
+  // A chain recorded before norm-backed claims names "capped" and is audited as capped.
+  auto capped = parse_recipe("median; server_lr=1; weights=capped:2; norm_bound=3; rescale_to_reference=0; dp=0");
+  ASSERT_TRUE(capped.ok());
+  EXPECT_EQ(capped->bounds.weighting, SampleWeighting::kCapped);
+  EXPECT_EQ(capped->bounds.weight_cap, 2);
   settings.bounds.weighting = SampleWeighting::kEqual;
   settings.server_learning_rate = 1.0 / 3;
   auto equal = parse_recipe(recipe_text(recipe_of("median", settings)));
@@ -137,17 +142,18 @@ TEST(BoundUpdates, CapsClaimsAndScalesDownOnlyTheUpdatesOverTheNormBound) {
   std::vector<float> a(4, 1.0f), b(4, 1.0f), c(4, 100.0f);
   std::vector<std::span<const float>> updates = {a, b, c};
   std::vector<std::uint64_t> claims = {10, 10, 1'000'000};
-  UpdateBounds bounds;  // capped at 2x the median claim, norms at 3x the median
+  UpdateBounds bounds;  // claims capped at 2x the median (c's long update backs it), norms at the median
   auto bounded = bound_updates(updates, claims, bounds, std::nullopt);
   EXPECT_EQ(bounded.weights, (std::vector<double>{10, 10, 20}));
+  EXPECT_EQ(bounded.norms, (std::vector<double>{2, 2, 200}));
   EXPECT_EQ(bounded.clipped, 1);
   ASSERT_EQ(bounded.views.size(), 3u);
   EXPECT_EQ(bounded.views[0].values.data(), a.data()) << "an update within the bound is not copied";
-  EXPECT_NEAR(bounded.views[2].values[0], 3.0f, 1e-5);
+  EXPECT_NEAR(bounded.views[2].values[0], 1.0f, 1e-5);
   std::vector<float> global(4, 0.5f);
   const auto change = server_step(global, bounded.views[2].values, 0.5);
-  EXPECT_NEAR(change[0], 1.5f, 1e-5);
-  EXPECT_NEAR(global[0], 2.0f, 1e-5);
+  EXPECT_NEAR(change[0], 0.5f, 1e-5);
+  EXPECT_NEAR(global[0], 1.0f, 1e-5);
 }
 
 }  // namespace

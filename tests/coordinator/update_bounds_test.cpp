@@ -31,36 +31,63 @@ TEST(UpdateBounds, MedianOfOddAndEvenCounts) {
 
 TEST(UpdateBounds, CappedWeightsHoldAnInflatedClaimAtTwiceTheMedian) {
   const std::vector<std::uint64_t> claims{100, 120, 1'000'000, 90, 110};
-  const auto w = bounded_weights(claims, UpdateBounds{});
+  const auto w = bounded_weights(claims, {}, {SampleWeighting::kCapped, 2, 3});
   ASSERT_EQ(w.size(), 5u);
   EXPECT_DOUBLE_EQ(w[0], 100);
   EXPECT_DOUBLE_EQ(w[2], 220);  // 2 x median (110)
   EXPECT_DOUBLE_EQ(w[3], 90);
 }
 
+TEST(UpdateBounds, BackedWeightsCountAClaimAboveTheMedianOnlyAsFarAsTheUpdatesNormGrows) {
+  // Claims 100..120 with ordinary norms; an inflated claim with an ordinary norm; real extra
+  // data (a longer update) up to the cap; a claim below the median is taken as it is.
+  const std::vector<std::uint64_t> claims{100, 120, 1'000'000, 90, 110, 1'000'000, 50};
+  const std::vector<double> norms{1.0, 1.1, 1.0, 0.9, 1.0, 1.5, 0.2};
+  const auto w = bounded_weights(claims, norms, UpdateBounds{});
+  ASSERT_EQ(w.size(), 7u);
+  const double m = 110;  // median claim; median norm 1.0
+  EXPECT_DOUBLE_EQ(w[0], 100);
+  EXPECT_DOUBLE_EQ(w[1], 120);       // above the median, backed by a 1.1x norm (121 >= 120)
+  EXPECT_DOUBLE_EQ(w[2], m);         // inflated, ordinary norm: an ordinary weight
+  EXPECT_DOUBLE_EQ(w[3], 90);
+  EXPECT_DOUBLE_EQ(w[5], 1.5 * m);   // more data, 1.5x the norm: 1.5x, below the 2x cap
+  EXPECT_DOUBLE_EQ(w[6], 50);
+  // Without norms nothing backs it; under "capped" the claim alone counts, up to the cap.
+  EXPECT_DOUBLE_EQ(bounded_weights(claims, {}, UpdateBounds{})[2], m);
+  EXPECT_DOUBLE_EQ(bounded_weights(claims, norms, {SampleWeighting::kCapped, 2, 3})[2], 2 * m);
+}
+
 TEST(UpdateBounds, EqualWeightsIgnoreClaimsAndClaimedWeightsKeepThem) {
   const std::vector<std::uint64_t> claims{1, 10'000'000};
-  EXPECT_EQ(bounded_weights(claims, {SampleWeighting::kEqual, 2, 3}), (std::vector<double>{1, 1}));
-  EXPECT_EQ(bounded_weights(claims, {SampleWeighting::kClaimed, 2, 3}), (std::vector<double>{1, 1e7}));
+  EXPECT_EQ(bounded_weights(claims, {}, {SampleWeighting::kEqual, 2, 3}), (std::vector<double>{1, 1}));
+  EXPECT_EQ(bounded_weights(claims, {}, {SampleWeighting::kClaimed, 2, 3}), (std::vector<double>{1, 1e7}));
 }
 
 TEST(UpdateBounds, NormScalesBringAHugeUpdateDownToTheBound) {
   const std::vector<double> norms{1.0, 1.2, 1e19, 0.8};
-  const auto s = norm_scales(norms, UpdateBounds{});
+  const auto s = norm_scales(norms, {SampleWeighting::kBacked, 2, 3});
   const double bound = 3 * 1.1;  // 3 x median(0.8, 1, 1.2, 1e19)
   EXPECT_DOUBLE_EQ(s[0], 1);
   EXPECT_DOUBLE_EQ(s[1], 1);
   EXPECT_NEAR(s[2] * norms[2], bound, 1e-9);
   EXPECT_DOUBLE_EQ(s[3], 1);
   EXPECT_EQ(norm_scales(norms, {SampleWeighting::kCapped, 2, 0}), (std::vector<double>(4, 1.0)));
+  // The default bound is the median norm itself: only the updates longer than it are scaled.
+  const auto d = norm_scales(norms, UpdateBounds{});
+  EXPECT_DOUBLE_EQ(d[0], 1);
+  EXPECT_NEAR(d[1] * norms[1], 1.1, 1e-12);
+  EXPECT_NEAR(d[2] * norms[2], 1.1, 1e-9);
+  EXPECT_DOUBLE_EQ(d[3], 1);
 }
 
 TEST(UpdateBounds, DefaultsAreBoundedAndResearchModeIsNamed) {
   auto s = read("");
   ASSERT_TRUE(s.ok()) << s.error().message;
-  EXPECT_EQ(s->bounds.weighting, SampleWeighting::kCapped);
+  EXPECT_EQ(s->bounds.weighting, SampleWeighting::kBacked);
   EXPECT_FALSE(is_research_mode(s->bounds));
-  EXPECT_EQ(describe(s->bounds), "sample weights capped at 2x the median claim, update norms bounded at 3x the median");
+  EXPECT_EQ(describe(s->bounds),
+            "sample weights capped at 2x the median claim and backed by the update's norm, update norms "
+            "bounded at 1x the median");
   auto raw = read("sample_weights = \"claimed\"\nnorm_bound_multiple = 0\n");
   ASSERT_TRUE(raw.ok()) << raw.error().message;
   EXPECT_TRUE(is_research_mode(raw->bounds));
@@ -122,7 +149,8 @@ TEST(CloseRoundBounds, AnInflatedSampleClaimMovesFedAvgLittle) {
   const std::vector<float> global(4, 0.0f);
   auto closed = close_round(global, a.round, **fedavg, **cosine, evaluator, CloseSettings{});
   ASSERT_TRUE(closed.ok());
-  EXPECT_NEAR(closed->global[0], (3 * 100 - 200) / 500.0, 1e-6);  // the claim counts as 200
+  // Its update is no longer than the others', so the claim counts as the median claim (100).
+  EXPECT_NEAR(closed->global[0], (3 * 100 - 100) / 400.0, 1e-6);
   CloseSettings raw;
   raw.bounds.weighting = SampleWeighting::kClaimed;
   auto trusted = close_round(global, a.round, **fedavg, **cosine, evaluator, raw);
@@ -140,7 +168,7 @@ TEST(CloseRoundBounds, AHugeUpdateIsScaledToTheRoundsNormBound) {
   ASSERT_TRUE(closed.ok());
   EXPECT_EQ(closed->clipped, 1);
   EXPECT_TRUE(std::isfinite(closed->global[0]));
-  EXPECT_NEAR(closed->global[0], (3 * 1.0 + 3 * 1.0) / 4, 1e-5);  // scaled to 3x the median norm
+  EXPECT_NEAR(closed->global[0], (3 * 1.0 + 1.0) / 4, 1e-5);  // scaled to the median norm
   EXPECT_FLOAT_EQ(a.values[3][0], 1e18f);                         // the received update is untouched
 }
 

@@ -113,7 +113,8 @@ TEST(ValidationScorers, FltrustPaysTheUpdatesAlongTheCoordinatorsReferenceNotThe
 
 TEST(ValidationScorers, FltrustPaysEffortLazyLessAndScaledOrInflatedNoMoreThanHonest) {
   // Four honest workers, then a lazy one (a tenth of the norm), one scaled x3, one claiming
-  // twice the median (capped) with an ordinary norm, and a rich one (twice the claim, 3x norm).
+  // twice the median (capped) with an ordinary norm, a rich one (twice the claim, 3x norm), and
+  // one of 0.6x the median norm, full effort, and the same scaled x3.
   Federation f({0.5, 0.5, 0.5, 0.5});
   const auto honest = f.updates[0];
   auto scaled_copy = [&](float k) {
@@ -125,9 +126,11 @@ TEST(ValidationScorers, FltrustPaysEffortLazyLessAndScaledOrInflatedNoMoreThanHo
   f.updates.push_back(scaled_copy(3.0f));
   f.updates.push_back(honest);
   f.updates.push_back(scaled_copy(3.0f));
+  f.updates.push_back(scaled_copy(0.6f));
+  f.updates.push_back(scaled_copy(1.8f));
   f.spans.assign(f.updates.begin(), f.updates.end());
   f.samples.assign(f.updates.size(), 100);
-  const std::vector<double> weights{100, 100, 100, 100, 100, 100, 200, 200};
+  const std::vector<double> weights{100, 100, 100, 100, 100, 100, 200, 200, 100, 100};
   TargetOracle oracle(f.target);
   auto scorer = make_scorer("fltrust");
   auto in = f.input(&oracle);
@@ -135,10 +138,12 @@ TEST(ValidationScorers, FltrustPaysEffortLazyLessAndScaledOrInflatedNoMoreThanHo
   auto scores = (*scorer)->score(in);
   ASSERT_TRUE(scores.ok());
   const auto& s = *scores;
-  EXPECT_NEAR(s[4] / s[0], 0.1, 0.01);  // lazy
+  EXPECT_NEAR(s[4] / s[0], 0.1 / 0.5, 0.02);  // lazy: in proportion below half the median norm
   EXPECT_NEAR(s[5] / s[0], 1.0, 0.01);  // scaled: no more than honest
   EXPECT_NEAR(s[6] / s[0], 1.0, 0.01);  // inflated claim, ordinary work
   EXPECT_NEAR(s[7] / s[0], 2.0, 0.01) << s[7] << " " << s[0];  // more data: up to the claim cap
+  EXPECT_NEAR(s[8] / s[0], 1.0, 0.01);  // a shorter honest update did its share
+  EXPECT_NEAR(s[9] / s[0], 1.0, 0.01);  // and scaling it up earns it nothing more
 }
 
 TEST(ValidationScorers, LeaveOneOutRanksBetterUpdatesHigher) {

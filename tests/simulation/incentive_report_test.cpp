@@ -24,10 +24,11 @@ SettingResult run(ByzantineAttack attack, int byzantine, std::vector<double> rew
 }
 
 TEST(IncentiveRows, AFreeRiderGainsItsEarningsOverTheSameDatasHonestEarnings) {
-  const std::vector<SettingResult> results{
+  std::vector<SettingResult> results{
       run(ByzantineAttack::kNone, 0, {1, 1, 1}, {}),
       run(ByzantineAttack::kZero, 1, {0.1, 1.45, 1.45}, {0}, 0.79),
   };
+  results[1].rounds[0].screened = {0, 2};  // the free rider, and honest worker 2 by mistake
   const auto rows = incentive_rows(results);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].strategy, "zero");
@@ -35,6 +36,8 @@ TEST(IncentiveRows, AFreeRiderGainsItsEarningsOverTheSameDatasHonestEarnings) {
   EXPECT_NEAR(rows[0].honest_kept, 1.45, 1e-12);
   EXPECT_NEAR(rows[0].accuracy_delta, -1.0, 1e-9);
   EXPECT_NEAR(rows[0].scoring_share, 0.25, 1e-12);
+  EXPECT_EQ(rows[0].free_riders, 1);
+  EXPECT_EQ(rows[0].honest_screened, 1);
 }
 
 TEST(IncentiveRows, SybilKeysTogetherAreComparedWithWorkerZeroAloneAndRichWithAPoorWorker) {
@@ -58,6 +61,7 @@ TEST(IncentiveRows, ARunWithoutACleanCounterpartHasNoRow) {
 TEST(ScoringRows, CountRoundsThatPaidATenthAndAverageTheShapleyRankCorrelation) {
   auto r = run(ByzantineAttack::kNone, 0, {1, 1, 1}, {});
   r.rounds[0].shapley_spearman = 0.8;
+  r.rounds[0].screened = {1};
   RoundRecord worse;
   worse.budget = 0.1;
   worse.shapley_spearman = 0.2;
@@ -72,6 +76,7 @@ TEST(ScoringRows, CountRoundsThatPaidATenthAndAverageTheShapleyRankCorrelation) 
   EXPECT_EQ(rows[0].shapley_rounds, 2);
   EXPECT_NEAR(rows[0].spearman_mean, 0.5, 1e-12);
   EXPECT_NEAR(rows[0].spearman_min, 0.2, 1e-12);
+  EXPECT_EQ(rows[0].screened, 1);
 }
 
 }  // namespace

@@ -22,8 +22,11 @@ Status read_scoring_settings(const common::ConfigTable& sc, ScoringSettings& out
 }
 
 std::int64_t validation_samples_for(const ScoringSettings& s, const ContributionScorer& scorer) {
-  if (s.validation_samples >= 0) return s.validation_samples;
-  return scorer.needs_validation() ? kDefaultValidationSamples : 0;
+  return s.validation_samples >= 0 || scorer.needs_validation() ? validation_samples_held(s) : 0;
+}
+
+std::int64_t validation_samples_held(const ScoringSettings& s) {
+  return s.validation_samples >= 0 ? s.validation_samples : kDefaultValidationSamples;
 }
 
 }  // namespace fl::coordinator

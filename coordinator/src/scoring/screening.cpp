@@ -95,8 +95,8 @@ constexpr double kGaussianLikeness = 0.75;  // sqrt(2 / pi) ~ 0.80 for Gaussian 
 // far lower for a trained update, whose change concentrates on some of the parameters.
 double gaussian_likeness(std::span<const float> u, std::span<const float> g, double a) {
   double l1 = 0, l2 = 0;
-  for (std::size_t k = 0; k < u.size() && k < g.size(); ++k) {
-    const double r = u[k] - a * g[k];
+  for (std::size_t k = 0; k < u.size(); ++k) {
+    const double r = u[k] - (k < g.size() ? a * g[k] : 0.0);
     l1 += std::abs(r);
     l2 += r * r;
   }
@@ -329,7 +329,9 @@ Screening screen_updates(const ScreeningInput& in, const ScreeningHistory& histo
     if (n >= 3 && s.noise_sigmas > 0) {
       const double band = s.noise_sigmas / std::sqrt(static_cast<double>(dim));
       const double c = cosine_with_others(norms[i], u_sums[i], sum_sq);
-      if (std::abs(c) <= band) {
+      // Noise points nowhere and looks like noise; an honest update of data the others lack can
+      // be as orthogonal to their mean, but its change concentrates on some of the parameters.
+      if (std::abs(c) <= band && gaussian_likeness(u, {}, 0) >= kGaussianLikeness) {
         out.reasons[i] = "no more signal than noise (cosine " + number_text(c) + " with the others' mean)";
         continue;
       }

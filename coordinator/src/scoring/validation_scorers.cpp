@@ -63,6 +63,9 @@ class SubsetUtility {
   std::int64_t evaluations_ = 0;
 };
 
+// An update of at least this x the round's median norm has done an ordinary share of work.
+constexpr double kFullEffortNorm = 0.5;
+
 class FltrustScorer final : public ContributionScorer {
  public:
   std::string name() const override { return "fltrust"; }
@@ -75,21 +78,25 @@ class FltrustScorer final : public ContributionScorer {
       return make_error(ErrorCode::kInternal, "fltrust: the reference update has the wrong size");
     }
     auto scores = contribution_scores(in.updates, reference);
-    // Effort: trust pays for direction; the share of the work done is the smaller of the
-    // update's bounded claim and its delivered norm, each against the round's median. A lazy
-    // update (small norm) or an inflated claim (ordinary norm) earns an ordinary share at most,
-    // a scaled-up update (ordinary claim) as well, and more data (claim and norm) up to the
-    // claim cap.
+    // Effort: trust pays for direction, effort for the share of the work. The work is the
+    // bounded claim against the round's median claim, and the delivered norm (as received,
+    // before the norm bound) must back it:
+    // - up to the median claim, a norm of kFullEffortNorm x the median or more backs it in
+    //   full, and a smaller one (a lazy update) earns in proportion, so scaling an ordinary
+    //   update up earns nothing;
+    // - above the median claim, the norm must grow with it (min(claim, norm)), so an inflated
+    //   claim with an ordinary norm earns an ordinary share and more data up to the claim cap.
     std::vector<double> norms, weights;
     for (std::size_t i = 0; i < in.updates.size(); ++i) {
-      norms.push_back(l2_norm(in.updates[i]));
+      const bool received = in.received_norms.size() == in.updates.size();
+      norms.push_back(received ? in.received_norms[i] : l2_norm(in.updates[i]));
       weights.push_back(in.weights.empty() ? 1.0 : in.weights[i]);
     }
     const double median_norm = median(norms), median_weight = median(weights);
     for (std::size_t i = 0; i < scores.size(); ++i) {
       const double by_norm = median_norm > 0 ? norms[i] / median_norm : 0;
       const double by_claim = median_weight > 0 ? weights[i] / median_weight : 0;
-      scores[i] *= std::min(by_norm, by_claim);
+      scores[i] *= std::min(by_claim, std::max(by_norm, std::min(1.0, by_norm / kFullEffortNorm)));
     }
     return scores;
   }

@@ -78,7 +78,10 @@ std::vector<IncentiveRow> incentive_rows(std::span<const SettingResult> results)
     double share = 0;
     for (const auto& x : r.rounds) {
       share += x.seconds > 0 ? x.scoring_seconds / x.seconds : 0;
-      row.free_riders += x.free_riders;
+      for (int id : x.screened) {
+        const bool strategic = std::find(r.strategic.begin(), r.strategic.end(), id) != r.strategic.end();
+        ++(strategic ? row.free_riders : row.honest_screened);
+      }
       row.copies += x.copies;
     }
     row.scoring_share = r.rounds.empty() ? 0 : share / static_cast<double>(r.rounds.size());
@@ -94,19 +97,20 @@ Result<std::string> write_incentive_report(const std::filesystem::path& dir,
   std::ofstream csv(dir / "incentives.csv", std::ios::trunc);
   if (!csv) return make_error(ErrorCode::kIo, "cannot write " + (dir / "incentives.csv").string());
   csv << "setting,strategy,rule,scorer,partition,gain,honest_kept,accuracy_delta_points,"
-         "scoring_share,free_riders,copies\n";
+         "scoring_share,free_riders,honest_screened,copies\n";
   std::string md =
       "| strategy | rule | scorer | partition | gain | honest kept | accuracy (points) | "
-      "scoring share | screened | copies |\n|---|---|---|---|---|---|---|---|---|---|\n";
+      "scoring share | screened | honest screened | copies |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     csv << '"' << r.id << "\"," << r.strategy << ",\"" << r.rule << "\"," << r.scorer << ','
         << r.partition << ',' << fixed(r.gain, 4) << ',' << fixed(r.honest_kept, 4) << ','
         << fixed(r.accuracy_delta, 2) << ',' << fixed(r.scoring_share, 4) << ',' << r.free_riders
-        << ',' << r.copies << '\n';
+        << ',' << r.honest_screened << ',' << r.copies << '\n';
     md += "| " + r.strategy + " | " + r.rule + " | " + r.scorer + " | " + r.partition + " | " +
           fixed(r.gain, 2) + " | " + fixed(100 * r.honest_kept, 0) + "% | " +
           fixed(r.accuracy_delta, 1) + " | " + fixed(100 * r.scoring_share, 1) + "% | " +
-          std::to_string(r.free_riders) + " | " + std::to_string(r.copies) + " |\n";
+          std::to_string(r.free_riders) + " | " + std::to_string(r.honest_screened) + " | " +
+          std::to_string(r.copies) + " |\n";
   }
   std::ofstream(dir / "incentives.md", std::ios::trunc)
       << "# Incentives: gain of each strategy (strategic earnings / the same data's honest "
@@ -127,6 +131,7 @@ std::vector<ScoringRow> scoring_rows(std::span<const SettingResult> results) {
       row.scoring_share += x.seconds > 0 ? x.scoring_seconds / x.seconds : 0;
       row.round_seconds += x.seconds;
       if (x.budget < 1) ++row.no_improvement;
+      row.screened += static_cast<int>(x.screened.size());
       if (x.shapley_spearman) {
         ++row.shapley_rounds;
         sum += *x.shapley_spearman;
@@ -150,18 +155,20 @@ Result<std::string> write_scoring_report(const std::filesystem::path& dir,
   std::ofstream csv(dir / "scoring.csv", std::ios::trunc);
   if (!csv) return make_error(ErrorCode::kIo, "cannot write " + (dir / "scoring.csv").string());
   csv << "setting,rule,scorer,rounds,no_improvement_rounds,paid,shapley_rounds,spearman_mean,spearman_min,"
-         "scoring_share,round_seconds\n";
+         "scoring_share,round_seconds,screened\n";
   std::string md =
       "| setting | scorer | rounds | no improvement (paid 1/10) | paid of rounds | Spearman vs exact "
-      "Shapley (mean, min) | scoring share | round (s) |\n|---|---|---|---|---|---|---|---|\n";
+      "Shapley (mean, min) | scoring share | round (s) | screened |\n|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     csv << '"' << r.id << "\",\"" << r.rule << "\"," << r.scorer << ',' << r.rounds << ',' << r.no_improvement
         << ',' << fixed(r.paid, 2) << ',' << r.shapley_rounds << ',' << fixed(r.spearman_mean, 3) << ','
-        << fixed(r.spearman_min, 3) << ',' << fixed(r.scoring_share, 4) << ',' << fixed(r.round_seconds, 3) << '\n';
+        << fixed(r.spearman_min, 3) << ',' << fixed(r.scoring_share, 4) << ',' << fixed(r.round_seconds, 3) << ','
+        << r.screened << '\n';
     md += "| " + r.id + " | " + r.scorer + " | " + std::to_string(r.rounds) + " | " +
           std::to_string(r.no_improvement) + " | " + fixed(r.paid, 1) + " | " +
           (r.shapley_rounds ? fixed(r.spearman_mean, 2) + ", " + fixed(r.spearman_min, 2) : std::string("-")) +
-          " | " + fixed(100 * r.scoring_share, 1) + "% | " + fixed(r.round_seconds, 2) + " |\n";
+          " | " + fixed(100 * r.scoring_share, 1) + "% | " + fixed(r.round_seconds, 2) + " | " +
+          std::to_string(r.screened) + " |\n";
   }
   std::ofstream(dir / "scoring.md", std::ios::trunc) << "# Scoring: rank correlation with exact Shapley and what rounds paid\n\n"
                                                      << md;

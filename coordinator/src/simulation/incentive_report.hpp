@@ -25,7 +25,8 @@ struct IncentiveRow {
   double honest_kept = 0;     // the other workers' rewards / theirs in the clean run
   double accuracy_delta = 0;  // mean test accuracy over rounds minus the clean run's, in points
   double scoring_share = 0;   // scoring seconds / round seconds, mean over rounds
-  int free_riders = 0;        // updates screened out, over all rounds
+  int free_riders = 0;        // the strategic owner's updates screened out, over all rounds
+  int honest_screened = 0;    // the other workers' updates screened out (false positives)
   int copies = 0;
 };
 
@@ -43,6 +44,7 @@ struct ScoringRow {
   double spearman_mean = 0, spearman_min = 0;
   double scoring_share = 0;    // scoring seconds / round seconds, mean over rounds
   double round_seconds = 0;    // mean
+  int screened = 0;            // updates screened out, over all rounds (a clean run: all honest)
 };
 std::vector<ScoringRow> scoring_rows(std::span<const SettingResult> results);
 // Writes scoring.csv and scoring.md under `dir`; returns the markdown.

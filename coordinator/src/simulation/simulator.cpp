@@ -178,6 +178,10 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
   RoundEngine engine(simulation_engine_settings(config, evaluator_model->layout()), channel, registry,
                      coordinator_key, never_stop);
   TestSetEvaluator evaluator(*evaluator_model, test_set, config.eval_limit, config.threads);
+  // The Shapley reference's utility: the same examples whichever scorer runs (the test split
+  // without the configured validation set), measured with the evaluator's model.
+  const auto shapley_set = split_validation(data.test, validation_samples_held(config.scoring)).second;
+  TestSetEvaluator shapley_evaluator(*evaluator_model, shapley_set, config.shapley_eval_limit, config.threads);
   // Every virtual worker registers before round 1 (they are all there from the start).
   for (std::size_t i = 0; i < 4 * keys.size() && registry.size() < keys.size(); ++i) {
     engine.pump(std::chrono::milliseconds(0));
@@ -207,7 +211,7 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
     if (config.shapley_reference && setting.attack == ByzantineAttack::kNone && setting.byzantine == 0) {
       const auto reference_start = Clock::now();
       FL_ASSIGN_OR_RETURN(auto phi, exact_round_shapley(global, collected, config.close.server_learning_rate,
-                                                        evaluator));
+                                                        shapley_evaluator));
       if (phi) shapley_spearman = spearman(closed.scores, *phi);
       reference_seconds = std::chrono::duration<double>(Clock::now() - reference_start).count();
     }
@@ -233,6 +237,10 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
     record.test_accuracy = closed.eval.accuracy;
     record.test_loss = closed.eval.loss;
     record.free_riders = closed.free_riders;
+    for (std::size_t i = 0; i < collected.accepted.size() && i < closed.score_reasons.size(); ++i) {
+      const auto id = worker_ids.find(collected.accepted[i].header.worker_key);
+      if (!closed.score_reasons[i].empty() && id != worker_ids.end()) record.screened.push_back(id->second);
+    }
     record.copies = closed.copies;
     record.scoring_seconds = closed.scoring_seconds;
     record.budget = budget;

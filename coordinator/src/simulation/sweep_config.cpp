@@ -45,6 +45,7 @@ Status parse_simulation(const ConfigTable& cfg, const std::filesystem::path& bas
   FL_ASSIGN_OR_RETURN(c.sample_fraction, s.number("sample_fraction", c.sample_fraction, 1e-9, 1));
   FL_ASSIGN_OR_RETURN(auto threads, s.integer("threads", c.threads, 1, 256));
   FL_ASSIGN_OR_RETURN(c.shapley_reference, s.boolean("shapley_reference", false));
+  FL_ASSIGN_OR_RETURN(c.shapley_eval_limit, s.integer("shapley_eval_limit", c.shapley_eval_limit, 0, 1 << 30));
   c.threads = static_cast<int>(threads);
   FL_ASSIGN_OR_RETURN(auto out, s.text("output_dir", c.output_dir.string()));
   c.output_dir = resolve(base, out);

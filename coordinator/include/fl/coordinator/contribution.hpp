@@ -30,6 +30,9 @@ struct ScoringInput {
   std::span<const float> aggregate;                 // the rule's combined delta
   std::span<const float> global_before;             // the global model before this round
   std::span<const double> weights;  // bounded aggregation weights, same order (empty: equal)
+  // Each update's norm as received, before the norm bound (empty: the norms of `updates`): the
+  // work it delivered, which fltrust's effort reads.
+  std::span<const double> received_norms;
   double server_learning_rate = 1.0;
   std::uint64_t round = 0;
   ValidationOracle* validation = nullptr;  // required by scorers that need_validation()

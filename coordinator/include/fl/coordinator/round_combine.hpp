@@ -15,7 +15,8 @@
 namespace fl::coordinator {
 
 struct BoundedUpdates {
-  std::vector<double> weights;             // one per update, bounded_weights(claims)
+  std::vector<double> weights;             // one per update, bounded_weights(claims, norms)
+  std::vector<double> norms;               // each update's L2 norm as received
   std::vector<std::vector<float>> copies;  // the scaled updates' copies (`views` points into them)
   std::vector<UpdateView> views;           // what the rule combines, in input order
   int clipped = 0;                         // updates scaled down

@@ -1,7 +1,7 @@
 // A round's recipe: the rule's canonical name and every setting that shapes the aggregate (the
 // server learning rate, how claims become weights, the norm bound, rescaling, DP), as one line
 // the round result records in its `rule` field, e.g.
-//   "median; server_lr=1; weights=capped:2; norm_bound=3; rescale_to_reference=0; dp=0".
+//   "median; server_lr=1; weights=backed:2; norm_bound=3; rescale_to_reference=0; dp=0".
 // With the round's updates and the previous model, anyone re-runs the round from it
 // (round_audit.hpp). No torch here.
 #pragma once

@@ -19,15 +19,21 @@
 namespace fl::coordinator {
 
 enum class SampleWeighting {
-  kCapped,   // min(claim, weight_cap x the round's median claim): the default
+  // kCapped, and a claim above the round's median claim counts only as far as the update's norm
+  // backs it: min(claim, weight_cap x median claim, median claim x max(1, norm / median norm)).
+  // The default: an inflated claim with an ordinary update weighs as an ordinary one.
+  kBacked,
+  kCapped,   // min(claim, weight_cap x the round's median claim)
   kEqual,    // every accepted update weighs 1
   kClaimed,  // as the worker claims (research mode)
 };
 
 struct UpdateBounds {
-  SampleWeighting weighting = SampleWeighting::kCapped;
-  double weight_cap = 2.0;     // kCapped: multiple of the median claim
-  double norm_multiple = 3.0;  // bound = norm_multiple x median norm; 0 turns it off (research)
+  SampleWeighting weighting = SampleWeighting::kBacked;
+  double weight_cap = 2.0;     // kBacked, kCapped: multiple of the median claim
+  // bound = norm_multiple x median norm: by default no update moves the model further than the
+  // round's median one; 0 turns it off (research).
+  double norm_multiple = 1.0;
   // FLTrust's normalisation (Cao et al. 2021): every update is rescaled to the norm of the
   // coordinator's reference update (scoring/validation.hpp) before the rule; needs a
   // validation set. Off by default.
@@ -35,7 +41,7 @@ struct UpdateBounds {
 };
 
 // Settings close_round applies to every round, read once from the job's [aggregation] section
-// (and a sweep's): server_learning_rate, sample_weights ("capped", "equal", "claimed"),
+// (and a sweep's): server_learning_rate, sample_weights ("backed", "capped", "equal", "claimed"),
 // weight_cap, norm_bound_multiple, rescale_to_reference.
 struct CloseSettings {
   double server_learning_rate = 1.0;
@@ -50,8 +56,10 @@ std::string describe(const UpdateBounds& b);
 // True when the bounds trust raw claims or leave norms unbounded: the caller logs it.
 bool is_research_mode(const UpdateBounds& b);
 
-// One aggregation weight per claim, in input order.
-std::vector<double> bounded_weights(std::span<const std::uint64_t> claims, const UpdateBounds& b);
+// One aggregation weight per claim, in input order; norms are the updates' norms as received
+// (what backs a claim under kBacked), in the same order.
+std::vector<double> bounded_weights(std::span<const std::uint64_t> claims, std::span<const double> norms,
+                                    const UpdateBounds& b);
 // One scale in (0, 1] per update norm: bound / norm for the norms over the bound, else 1.
 std::vector<double> norm_scales(std::span<const double> norms, const UpdateBounds& b);
 

@@ -29,6 +29,8 @@ struct ScoringSettings {
 Status read_scoring_settings(const common::ConfigTable& scoring, ScoringSettings& out);
 // validation_samples with -1 resolved for the scorer the job runs.
 std::int64_t validation_samples_for(const ScoringSettings& settings, const ContributionScorer& scorer);
+// What a scorer that measures on the validation set would hold apart (-1 resolved to 1000).
+std::int64_t validation_samples_held(const ScoringSettings& settings);
 
 struct ScoringContext {
   ContributionScorer& scorer;

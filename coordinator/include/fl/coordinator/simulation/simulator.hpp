@@ -52,6 +52,7 @@ struct RoundRecord {
   double top_score_share = 0; // the best-scored update's share of the round's contribution
                               // scores (0 when nothing was scored)
   int free_riders = 0;        // updates screened out of the reward (scoring/screening.hpp)
+  std::vector<int> screened;  // the virtual workers (ids) whose update was screened out
   int copies = 0;             // updates in a copy group sharing one reward
   double scoring_seconds = 0; // screening and scoring, inside `seconds`
   double seconds = 0;

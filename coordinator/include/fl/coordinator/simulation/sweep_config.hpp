@@ -64,6 +64,10 @@ struct SweepConfig {
   // Exact Shapley per round of the clean runs (no attack), to rank-correlate the scorer with
   // (scoring.md); 2^n test-set evaluations a round.
   bool shapley_reference = false;
+  // Test examples the Shapley reference's utility is measured on: the first N of the test split
+  // the scorers' validation set is not taken from (0: all of it; accuracy on fewer moves in
+  // coarser steps, and coalitions tie).
+  std::int64_t shapley_eval_limit = 0;
   std::filesystem::path output_dir = "runs/sweep";
   // [data]
   std::filesystem::path data_dir = "/usr/share/datasets/fashion-mnist";
