@@ -155,27 +155,42 @@ TEST(ValidationScorers, LeaveOneOutRanksBetterUpdatesHigher) {
   EXPECT_EQ(oracle.calls, 4);  // the full round and each one left out
 }
 
-TEST(ValidationScorers, GtgShapleyIsCloseToTheExactShapleyValues) {
-  const Federation f({0.05, 0.2, 0.4, 0.6, 0.9});
-  TargetOracle oracle(f.target);
-  const auto estimate = score_with("gtg_shapley", f, &oracle);
-  // Exact values of the same game: U(S) = utility of global + fedavg(S).
-  auto exact = exact_shapley(5, [&](std::span<const std::size_t> members) -> Result<double> {
+// Exact values of the scorers' game: U(S) = minus the loss of global + fedavg(S).
+std::vector<double> exact_values(const Federation& f, TargetOracle& oracle) {
+  auto exact = exact_shapley(f.updates.size(), [&](std::span<const std::size_t> members) -> Result<double> {
     std::vector<float> model = f.global;
     for (auto i : members) {
       for (std::size_t k = 0; k < kDim; ++k) model[k] += f.updates[i][k] / static_cast<float>(members.size());
     }
     FL_ASSIGN_OR_RETURN(auto m, oracle.measure(model));
-    return -m.loss;  // the scorers' utility
+    return -m.loss;
   });
-  ASSERT_TRUE(exact.ok());
+  EXPECT_TRUE(exact.ok());
+  return exact.ok() ? *exact : std::vector<double>{};
+}
+
+TEST(ValidationScorers, GtgShapleyWithFewUpdatesComputesTheExactValues) {
+  const Federation f({0.05, 0.2, 0.4, 0.6, 0.9});
+  TargetOracle oracle(f.target);
+  const auto estimate = score_with("gtg_shapley", f, &oracle);
+  EXPECT_EQ(oracle.calls, 32);  // every coalition once (2^5 <= 10 cycles x 5 permutations x 5)
+  const auto exact = exact_values(f, oracle);
   ASSERT_EQ(estimate.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_NEAR(estimate[i], std::max(0.0, exact[i]), 1e-6) << i;  // float models
+}
+
+TEST(ValidationScorers, GtgShapleySamplesPermutationsCloseToTheExactValues) {
+  // 12 updates: 4096 coalitions, more than the sampling's 10 cycles x 12 x 12 evaluations.
+  const Federation f({0.05, 0.1, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0});
+  TargetOracle oracle(f.target);
+  const auto estimate = score_with("gtg_shapley", f, &oracle);
+  EXPECT_LE(oracle.calls, 10 * 12 * 12 + 2);
+  const auto exact = exact_values(f, oracle);
+  ASSERT_EQ(estimate.size(), 12u);
   double scale = 0;
-  for (double v : *exact) scale = std::max(scale, std::abs(v));
-  for (std::size_t i = 0; i < 5; ++i) {
-    EXPECT_NEAR(estimate[i], std::max(0.0, (*exact)[i]), 0.1 * scale) << i;
-  }
-  EXPECT_GT(spearman(estimate, *exact), 0.8);
+  for (double v : exact) scale = std::max(scale, std::abs(v));
+  for (std::size_t i = 0; i < 12; ++i) EXPECT_NEAR(estimate[i], std::max(0.0, exact[i]), 0.1 * scale) << i;
+  EXPECT_GT(spearman(estimate, exact), 0.8);
 }
 
 TEST(ValidationScorers, GtgShapleyPaysNoOneInARoundThatChangesNothing) {

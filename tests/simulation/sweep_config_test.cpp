@@ -41,6 +41,23 @@ TEST(SweepConfig, ReadsTheScorerAndRejectsAnUnknownOne) {
   EXPECT_NE(bad.error().message.find("scoring.scorer"), std::string::npos) << bad.error().message;
 }
 
+TEST(SweepConfig, ReadsTheShapleyReferenceAndTheDefaultBounds) {
+  auto c = parse(kSweep);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_FALSE(c->shapley_reference);
+  EXPECT_EQ(c->shapley_eval_limit, 0);  // the whole held-out test split
+  EXPECT_EQ(c->close.bounds.weighting, SampleWeighting::kBacked);
+  EXPECT_EQ(c->close.bounds.norm_multiple, 1.0);
+  std::string text = kSweep;
+  text.replace(text.find("rounds = 3\n"), 11, "rounds = 3\nshapley_reference = true\nshapley_eval_limit = 4000\n");
+  auto with = parse(text);
+  ASSERT_TRUE(with.ok()) << with.error().message;
+  EXPECT_TRUE(with->shapley_reference);
+  EXPECT_EQ(with->shapley_eval_limit, 4000);
+  text.replace(text.find("4000"), 4, "-1");
+  EXPECT_FALSE(parse(text).ok());
+}
+
 TEST(SweepConfig, TrainingSectionUsesTheSharedReaderAndBounds) {
   auto c = parse(std::string(kSweep) + "[training]\nepochs = 2\nmax_steps = 5\n");
   ASSERT_TRUE(c.ok()) << c.error().message;

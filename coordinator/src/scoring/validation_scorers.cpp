@@ -1,5 +1,7 @@
 #include "validation_scorers.hpp"
 
+#include "fl/coordinator/scoring/shapley.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -34,30 +36,50 @@ class SubsetUtility {
   Result<double> of(std::vector<std::size_t> members) {
     std::sort(members.begin(), members.end());
     if (auto it = memo_.find(members); it != memo_.end()) return it->second;
-    std::vector<double> sum(in_.global_before.size(), 0.0);
-    double total = 0;
-    for (auto i : members) {
-      const double w = in_.weights.empty() ? 1.0 : in_.weights[i];
-      total += w;
-      const auto u = in_.updates[i];
-      for (std::size_t k = 0; k < sum.size(); ++k) sum[k] += w * u[k];
-    }
+    Coalition c(in_.global_before.size());
+    for (auto i : members) add(c, i);
+    return evaluate(std::move(members), c);
+  }
+
+  // A coalition built one member at a time (a permutation's prefixes): each step adds one
+  // update to the running sum instead of summing the prefix again.
+  struct Coalition {
+    explicit Coalition(std::size_t dim) : sum(dim, 0.0) {}
+    std::vector<std::size_t> members;  // in the order added
+    std::vector<double> sum;           // sum of weight x update over the members
+    double total = 0;                  // sum of the weights
+  };
+  void add(Coalition& c, std::size_t i) const {
+    const double w = in_.weights.empty() ? 1.0 : in_.weights[i];
+    c.total += w;
+    c.members.push_back(i);
+    const auto u = in_.updates[i];
+    for (std::size_t k = 0; k < c.sum.size(); ++k) c.sum[k] += w * u[k];
+  }
+  Result<double> of(const Coalition& c) {
+    auto key = c.members;
+    std::sort(key.begin(), key.end());
+    if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+    return evaluate(std::move(key), c);
+  }
+  std::int64_t evaluations() const { return evaluations_; }
+
+ private:
+  Result<double> evaluate(std::vector<std::size_t> key, const Coalition& c) {
     std::vector<float> model(in_.global_before.begin(), in_.global_before.end());
-    if (total > 0) {
-      const double step = in_.server_learning_rate / total;
-      for (std::size_t k = 0; k < model.size(); ++k) model[k] += static_cast<float>(step * sum[k]);
+    if (c.total > 0) {
+      const double step = in_.server_learning_rate / c.total;
+      for (std::size_t k = 0; k < model.size(); ++k) model[k] += static_cast<float>(step * c.sum[k]);
     }
     FL_ASSIGN_OR_RETURN(auto m, in_.validation->measure(model));
     ++evaluations_;
     // Minus the validation loss: smooth where accuracy on a small set moves in steps of
     // 1 / size, so small contributions and small harms are both seen.
     const double value = -m.loss;
-    memo_.emplace(std::move(members), value);
+    memo_.emplace(std::move(key), value);
     return value;
   }
-  std::int64_t evaluations() const { return evaluations_; }
 
- private:
   const ScoringInput& in_;
   std::map<std::vector<std::size_t>, double> memo_;
   std::int64_t evaluations_ = 0;
@@ -136,6 +158,8 @@ class LooScorer final : public ContributionScorer {
 // within-round truncation (once a prefix is within kPrefixTruncation of the full aggregate, the
 // remaining marginals are 0). Converged when, after a full cycle, the estimates moved by less
 // than kConvergence of their total magnitude since the cycle before; at most kMaxCycles cycles.
+// When all 2^n coalitions cost no more than kMaxCycles x n permutations of n steps (n <= 9),
+// the values are computed exactly instead.
 class GtgShapleyScorer final : public ContributionScorer {
  public:
   static constexpr double kRoundTruncation = 1e-3;
@@ -160,6 +184,16 @@ class GtgShapleyScorer final : public ContributionScorer {
       evaluations_ = utility.evaluations();
       return sv;
     }
+    // Few enough updates that every coalition costs no more than the sampling's budget (n <= 9):
+    // the exact values of the same utility, with no sampling error.
+    if ((std::size_t{1} << std::min<std::size_t>(n, 30)) <= static_cast<std::size_t>(kMaxCycles) * n * n) {
+      FL_ASSIGN_OR_RETURN(sv, exact_shapley(n, [&](std::span<const std::size_t> members) {
+                            return utility.of({members.begin(), members.end()});
+                          }));
+      evaluations_ = utility.evaluations();
+      for (auto& v : sv) v = std::max(0.0, v);
+      return sv;
+    }
     std::mt19937_64 rng(0x5eed5eedULL + in.round);
     std::vector<double> previous_cycle(n, 0.0);
     std::int64_t permutations = 0;
@@ -173,11 +207,11 @@ class GtgShapleyScorer final : public ContributionScorer {
         std::shuffle(order.begin() + 1, order.end(), rng);
         ++permutations;
         double prev = before;
-        std::vector<std::size_t> prefix;
+        SubsetUtility::Coalition prefix(in.global_before.size());
         for (auto i : order) {
-          prefix.push_back(i);
           double marginal = 0;
           if (std::abs(full - prev) >= kPrefixTruncation) {
+            utility.add(prefix, i);  // past the truncation the prefix is not needed again
             FL_ASSIGN_OR_RETURN(const double now, utility.of(prefix));
             marginal = now - prev;
             prev = now;
