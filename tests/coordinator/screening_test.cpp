@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -195,6 +196,32 @@ TEST(Screening, AReplayHiddenUnderNoiseEarnsNothingButAnUpdateFollowingTheChange
   EXPECT_NE(s.reasons[6].find("replays the global change of round 3 under noise"), std::string::npos) << s.reasons[6];
   EXPECT_TRUE(s.reasons[5].empty()) << s.reasons[5];
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(s.reasons[i].empty()) << i << ": " << s.reasons[i];
+}
+
+// Up to 64 updates the products come from one Gram matrix; past that, each product directly and
+// the copies by their sketches. Both see the same free riders and copies.
+TEST(Screening, ARoundOfManyUpdatesIsScreenedAsASmallOneIs) {
+  const auto change = gaussian(7);
+  const std::vector<common::PublicKey> nobody;
+  for (int honest_count : {6, 66}) {
+    ScreeningHistory history;
+    history.record_round(3, change, nobody, {});
+    auto updates = honest(honest_count);
+    const auto n = static_cast<std::size_t>(honest_count);
+    updates.push_back(std::vector<float>(kDim, 0.0f));  // n: zero
+    updates.push_back(gaussian(500, 0.01));              // n + 1: noise
+    updates.push_back(change);                           // n + 2: a replay
+    updates.push_back(updates[0]);                       // n + 3: a copy of worker 0
+    const auto s = screen(updates, history);
+    EXPECT_EQ(s.flagged(), 3) << honest_count;
+    EXPECT_NE(s.reasons[n].find("zero update"), std::string::npos) << s.reasons[n];
+    EXPECT_NE(s.reasons[n + 1].find("no more signal than noise"), std::string::npos) << s.reasons[n + 1];
+    EXPECT_NE(s.reasons[n + 2].find("replays the global change of round 3"), std::string::npos) << s.reasons[n + 2];
+    EXPECT_GE(s.copy_group[0], 0);
+    EXPECT_EQ(s.copy_group[0], s.copy_group[n + 3]);
+    EXPECT_EQ(std::count_if(s.copy_group.begin(), s.copy_group.end(), [](int g) { return g >= 0; }), 2);
+    EXPECT_EQ(s.sketches.size(), updates.size());
+  }
 }
 
 }  // namespace
