@@ -186,7 +186,10 @@ Status verify_under_checkpoint(const Checkpoint& cp, std::span<const BlockHeader
   if (headers.empty() || headers.back().height != cp.height || headers.front().height > height) {
     return bad("the headers given do not reach from it to the checkpoint");
   }
+  // Heights are checked to run on by one below; a list with a gap (from a hostile coordinator)
+  // is shorter than the heights it spans and must not be indexed past its end.
   const std::size_t first = static_cast<std::size_t>(height - headers.front().height);
+  if (first >= headers.size()) return bad("the headers given skip its height");
   const auto& mine = headers[first];
   if (mine.height != height || block_hash(mine) != hash || mine.merkle_root != merkle_root) {
     return bad("its header does not hash to the block hash and Merkle root the receipt names");

@@ -182,6 +182,10 @@ TEST(ReceiptFinality, AReceiptsBlockLinksToACheckpointAboveItThroughTheHeadersBe
   auto forked = *headers;
   forked[r.block_height + 1].prev_hash[0] ^= 1;  // a block above that does not follow it
   refused(cp, forked, r.block_hash, "does not follow the one before it");
+  // A gap below the receipt's block: its index in the list is past the list's end.
+  ASSERT_GE(r.block_height, headers->front().height + 2);
+  std::vector<common::BlockHeader> gapped{headers->front(), headers->back()};
+  refused(cp, gapped, r.block_hash, "skip its height");
   auto last = *headers;
   last.back().time_ms += 1;  // the chain ends at another head than the witnesses cosigned
   refused(cp, last, r.block_hash, "do not end at the checkpoint's head hash");

@@ -130,9 +130,12 @@ Products products_from_gram(std::span<const std::span<const float>> updates,
                             const std::deque<ScreeningHistory::GlobalChange>& changes, std::size_t h,
                             std::size_t dim) {
   const std::size_t n = updates.size();
-  const std::vector<float> zeros(dim, 0.0f);
+  std::vector<float> zeros;  // stands in for an update of another size, only when there is one
   std::vector<std::span<const float>> rows;
-  for (auto u : updates) rows.push_back(u.size() == dim ? u : std::span<const float>(zeros));
+  for (auto u : updates) {
+    if (u.size() != dim && zeros.empty()) zeros.assign(dim, 0.0f);
+    rows.push_back(u.size() == dim ? u : std::span<const float>(zeros));
+  }
   for (std::size_t g = 0; g < h; ++g) rows.push_back(changes[g].change);
   const std::size_t m = rows.size();
   const auto gram = gram_matrix(rows);

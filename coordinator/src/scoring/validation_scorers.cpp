@@ -56,6 +56,16 @@ class SubsetUtility {
     const auto u = in_.updates[i];
     for (std::size_t k = 0; k < c.sum.size(); ++k) c.sum[k] += w * u[k];
   }
+  // The coalition without member i (leave-one-out): one subtraction instead of a new sum.
+  Coalition without(const Coalition& c, std::size_t i) const {
+    Coalition out = c;
+    const double w = in_.weights.empty() ? 1.0 : in_.weights[i];
+    out.total -= w;
+    std::erase(out.members, i);
+    const auto u = in_.updates[i];
+    for (std::size_t k = 0; k < out.sum.size(); ++k) out.sum[k] -= w * u[k];
+    return out;
+  }
   Result<double> of(const Coalition& c) {
     auto key = c.members;
     std::sort(key.begin(), key.end());
@@ -133,14 +143,12 @@ class LooScorer final : public ContributionScorer {
   Result<std::vector<double>> score(const ScoringInput& in) override {
     FL_RETURN_IF_ERROR(require_validation(in, name()));
     SubsetUtility utility(in);
-    std::vector<std::size_t> all(in.updates.size());
-    std::iota(all.begin(), all.end(), 0);
+    SubsetUtility::Coalition all(in.global_before.size());
+    for (std::size_t i = 0; i < in.updates.size(); ++i) utility.add(all, i);
     FL_ASSIGN_OR_RETURN(const double full, utility.of(all));
     std::vector<double> scores;
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      auto others = all;
-      others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
-      FL_ASSIGN_OR_RETURN(const double without, utility.of(others));
+    for (std::size_t i = 0; i < in.updates.size(); ++i) {
+      FL_ASSIGN_OR_RETURN(const double without, utility.of(utility.without(all, i)));
       scores.push_back(std::max(0.0, full - without));
     }
     evaluations_ = utility.evaluations();
