@@ -10,7 +10,7 @@ namespace fl::models {
 
 void set_compute_threads(int threads) {
   if (threads < 1) threads = 1;
-  at::set_num_threads(threads);
+  if (at::get_num_threads() != threads) at::set_num_threads(threads);
   // libtorch parallelises around each BLAS call with its OpenMP pool; OpenBLAS's own pthread
   // pool on top of it competes with OpenMP's spin-waiting threads (measured on 2 cores: mlp
   // step 2.5 ms instead of 0.7 ms, cnn 40 ms instead of 22 ms at 2 threads). So OpenBLAS runs
