@@ -131,7 +131,7 @@ echo "== audit: every round re-run from the updates it names (the coordinator's 
 echo
 final=$(tail -1 metrics.jsonl)
 acc=$(sed -n 's/.*"test_accuracy":\([0-9.]*\).*/\1/p' <<<"$final")
-printf "== done in %ss: final test accuracy %.2f%% on 9,000 Fashion-MNIST test examples (the other 1,000 are the fltrust scorer's validation set)\n" "$elapsed" "$(awk "BEGIN{print 100*$acc}")"
+printf "== done in %ss: final test accuracy %.2f%% on 9,000 Fashion-MNIST test examples (the other 1,000 are the scorer's validation set)\n" "$elapsed" "$(awk "BEGIN{print 100*$acc}")"
 echo "   run folder: $run_dir (job.toml, job.card, keys/, checkpoints/, global.flm, metrics.csv/.jsonl, ledger.db, logs/)"
 echo "   trace the final model: $bin/fl-ledger trace global.flm --db $run_dir/ledger.db"
 echo "   the job's terms and every worker's consent: $bin/fl-ledger terms fashion-mnist-demo --db $run_dir/ledger.db"

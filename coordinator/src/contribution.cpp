@@ -93,6 +93,7 @@ const ScorerEntry kScorers[] = {
     {"fltrust", make_fltrust_scorer},
     {"loo", make_loo_scorer},
     {"gtg_shapley", make_gtg_shapley_scorer},
+    {"output_shapley", make_output_shapley_scorer},
 };
 
 }  // namespace

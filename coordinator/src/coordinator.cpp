@@ -83,7 +83,8 @@ namespace {
 
 // Runs `work` (closing a round: aggregation, scoring, evaluation) on another thread while this
 // one keeps serving the workers: heartbeats, registrations and model files are answered, so a
-// long close (fltrust's reference training) never makes a live worker look silent.
+// long close (the scorer's validation passes and reference training) never makes a live
+// worker look silent.
 template <typename F>
 auto serve_while(RoundEngine& engine, F&& work) {
   auto pending = std::async(std::launch::async, std::forward<F>(work));

@@ -155,4 +155,25 @@ Result<EvalResult> evaluate(Model& model, const Dataset& data, std::int64_t batc
   return result;
 }
 
+Result<std::vector<float>> predict_logits(Model& model, const Dataset& data, std::int64_t batch_size) {
+  auto result = guarded("predicting with", model, data, [&] {
+    torch::NoGradGuard no_grad;
+    model.train(false);
+    const std::int64_t batch = std::max<std::int64_t>(1, batch_size);
+    std::vector<torch::Tensor> parts;
+    for (std::int64_t start = 0; start < data.size(); start += batch) {
+      const auto x = data.images.narrow(0, start, std::min(batch, data.size() - start)).to(model.device());
+      parts.push_back(model.forward(x).to(torch::kCPU, torch::kFloat32));
+    }
+    model.train(true);
+    std::vector<float> out;
+    if (parts.empty()) return out;
+    const auto all = torch::cat(parts).contiguous();
+    out.assign(all.data_ptr<float>(), all.data_ptr<float>() + all.numel());
+    return out;
+  });
+  if (!result.ok()) model.train(true);
+  return result;
+}
+
 }  // namespace fl::models

@@ -130,10 +130,10 @@ TEST(JobConfig, SoftDeadlineAfterDeadlineIsRejected) {
   EXPECT_NE(cfg.error().message.find("round.soft_deadline_s"), std::string::npos);
 }
 
-TEST(JobConfig, ScorerDefaultsToFltrustAndUnknownOnesAreRejected) {
+TEST(JobConfig, ScorerDefaultsToOutputShapleyAndUnknownOnesAreRejected) {
   auto cfg = parse("[enrolment]\nopen = true\n");
   ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
-  EXPECT_EQ(cfg->scoring.scorer, "fltrust");
+  EXPECT_EQ(cfg->scoring.scorer, "output_shapley");
   auto bad = parse("[scoring]\nscorer = \"shapley\"\n[enrolment]\nopen = true\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("scoring.scorer"), std::string::npos) << bad.error().message;

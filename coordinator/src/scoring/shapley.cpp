@@ -1,8 +1,10 @@
 #include "fl/coordinator/scoring/shapley.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numeric>
+#include <random>
 
 namespace fl::coordinator {
 
@@ -38,6 +40,148 @@ Result<std::vector<double>> exact_shapley(std::size_t n, const CoalitionUtility&
     }
   }
   return phi;
+}
+
+Result<std::vector<double>> gtg_sampled_shapley(std::size_t n, double before, double full, std::uint64_t seed,
+                                                const PermutationWalk& walk, const GtgSampling& sampling) {
+  std::mt19937_64 rng(seed);
+  std::vector<double> sv(n, 0.0), previous_cycle(n, 0.0);
+  std::int64_t permutations = 0;
+  std::vector<std::size_t> order(n);
+  for (int cycle = 0; cycle < sampling.max_cycles; ++cycle) {
+    for (std::size_t lead = 0; lead < n; ++lead) {
+      order.clear();
+      order.push_back(lead);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (i != lead) order.push_back(i);
+      }
+      std::shuffle(order.begin() + 1, order.end(), rng);
+      ++permutations;
+      walk.reset();
+      double prev = before;
+      for (auto i : order) {
+        double marginal = 0;
+        if (std::abs(full - prev) >= sampling.prefix_truncation) {
+          FL_ASSIGN_OR_RETURN(const double now, walk.add(i));  // past the truncation: not needed
+          marginal = now - prev;
+          prev = now;
+        }
+        sv[i] += (marginal - sv[i]) / static_cast<double>(permutations);
+      }
+    }
+    double moved = 0, size = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      moved += std::abs(sv[i] - previous_cycle[i]);
+      size += std::abs(sv[i]);
+    }
+    if (cycle > 0 && moved <= sampling.convergence * size) break;
+    previous_cycle = sv;
+  }
+  return sv;
+}
+
+OutputGame::OutputGame(const ValidationOutputs& outputs, std::span<const double> weights, Utility utility)
+    : out_(outputs), weights_(weights.begin(), weights.end()), utility_(utility) {
+  if (weights_.empty()) weights_.assign(outputs.changes.size(), 1.0);
+}
+
+Status OutputGame::check() const {
+  const auto cells = static_cast<std::size_t>(out_.examples * out_.classes);
+  if (out_.examples <= 0 || out_.classes <= 0 || out_.base.size() != cells ||
+      out_.labels.size() != static_cast<std::size_t>(out_.examples) || weights_.size() != out_.changes.size()) {
+    return make_error(ErrorCode::kInvalidArgument, "output game: the validation outputs do not match their shape");
+  }
+  for (const auto& c : out_.changes) {
+    if (c.size() != cells) {
+      return make_error(ErrorCode::kInvalidArgument, "output game: an update's outputs do not match the global's");
+    }
+  }
+  for (auto y : out_.labels) {
+    if (y < 0 || y >= out_.classes) return make_error(ErrorCode::kInvalidArgument, "output game: a label out of range");
+  }
+  return ok_status();
+}
+
+OutputGame::Coalition OutputGame::empty() const {
+  return Coalition{std::vector<float>(out_.base.size(), 0.0f), 0.0};
+}
+
+void OutputGame::step(Coalition& c, std::size_t i, double sign) const {
+  const auto w = static_cast<float>(sign * weights_[i]);
+  const auto& change = out_.changes[i];
+  for (std::size_t k = 0; k < c.sum.size(); ++k) c.sum[k] += w * change[k];
+  c.total += sign * weights_[i];
+}
+
+double OutputGame::value(const Coalition& c) const {
+  const auto classes = static_cast<std::size_t>(out_.classes);
+  const float scale = c.total > 1e-12 ? static_cast<float>(1.0 / c.total) : 0.0f;
+  std::int64_t correct = 0;
+  double loss = 0;
+  std::vector<float> z(classes);
+  for (std::size_t e = 0; e < static_cast<std::size_t>(out_.examples); ++e) {
+    const float* b = out_.base.data() + e * classes;
+    const float* s = c.sum.data() + e * classes;
+    std::size_t best = 0;
+    for (std::size_t k = 0; k < classes; ++k) {
+      z[k] = b[k] + scale * s[k];
+      if (z[k] > z[best]) best = k;
+    }
+    const auto label = static_cast<std::size_t>(out_.labels[e]);
+    if (utility_ == Utility::kAccuracy) {
+      correct += best == label;
+      continue;
+    }
+    double total = 0;
+    for (std::size_t k = 0; k < classes; ++k) total += std::exp(static_cast<double>(z[k] - z[best]));
+    loss += std::log(total) + z[best] - z[label];
+  }
+  const auto n = static_cast<double>(out_.examples);
+  return utility_ == Utility::kAccuracy ? static_cast<double>(correct) / n : -loss / n;
+}
+
+Result<std::vector<double>> output_game_shapley(const OutputGame& game, std::uint64_t seed,
+                                                std::int64_t& evaluations, double round_truncation,
+                                                const GtgSampling& sampling) {
+  FL_RETURN_IF_ERROR(game.check());
+  const std::size_t n = game.players();
+  evaluations = 0;
+  auto c = game.empty();
+  const double before = game.value(c);
+  for (std::size_t i = 0; i < n; ++i) game.add(c, i);
+  const double full = game.value(c);
+  evaluations = 2;
+  if (std::abs(full - before) < round_truncation) return std::vector<double>(n, 0.0);
+  if (n <= 20 && (std::uint64_t{1} << n) <= static_cast<std::uint64_t>(sampling.max_cycles) * n * n) {
+    // Gray-code order: coalition k differs from k - 1 by one member.
+    std::vector<double> value(std::size_t{1} << n);
+    auto walk = game.empty();
+    std::uint64_t mask = 0;
+    value[0] = before;
+    for (std::uint64_t k = 1; k < value.size(); ++k) {
+      const auto bit = static_cast<std::size_t>(std::countr_zero(k));
+      mask ^= std::uint64_t{1} << bit;
+      if ((mask >> bit) & 1) {
+        game.add(walk, bit);
+      } else {
+        game.remove(walk, bit);
+      }
+      value[mask] = game.value(walk);
+    }
+    evaluations = static_cast<std::int64_t>(value.size());
+    return exact_shapley(n, [&](std::span<const std::size_t> members) -> Result<double> {
+      std::uint64_t m = 0;
+      for (auto i : members) m |= std::uint64_t{1} << i;
+      return value[m];
+    });
+  }
+  PermutationWalk walk{[&] { c = game.empty(); },
+                       [&](std::size_t i) -> Result<double> {
+                         game.add(c, i);
+                         ++evaluations;
+                         return game.value(c);
+                       }};
+  return gtg_sampled_shapley(n, before, full, seed, walk, sampling);
 }
 
 namespace {

@@ -10,6 +10,7 @@ namespace fl::coordinator {
 
 std::unique_ptr<ContributionScorer> make_fltrust_scorer();
 std::unique_ptr<ContributionScorer> make_loo_scorer();
+std::unique_ptr<ContributionScorer> make_output_shapley_scorer();
 std::unique_ptr<ContributionScorer> make_gtg_shapley_scorer();
 
 }  // namespace fl::coordinator

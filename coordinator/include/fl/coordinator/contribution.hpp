@@ -8,6 +8,10 @@
 //   loo          leave-one-out: the validation utility (minus the loss) of the round's fedavg
 //                minus that without the update, positive part
 //   gtg_shapley  a sampled Shapley value of the same utility (GTG-Shapley, Liu et al. 2022)
+//   output_shapley  the default: Shapley values of the validation accuracy, coalitions combined
+//                in the model's outputs (one forward pass per update), gated by fltrust's trust
+//                relative to the round's median and capped at 3x the others' mean
+//                (validation_scorers.cpp)
 // The validation scorers need the coordinator's ValidationOracle (scoring/validation.hpp).
 // Plain spans, no torch.
 #pragma once
@@ -51,7 +55,7 @@ class ContributionScorer {
   virtual std::int64_t last_evaluations() const { return 0; }
 };
 
-// Specs: "cosine", "fltrust", "loo", "gtg_shapley". Unknown names are an error listing the
+// Specs: "cosine", "fltrust", "loo", "gtg_shapley", "output_shapley". Unknown names are an error listing the
 // known ones.
 Result<std::unique_ptr<ContributionScorer>> make_scorer(std::string_view spec);
 

@@ -53,4 +53,8 @@ struct EvalResult {
 Result<EvalResult> evaluate(Model& model, const Dataset& data, std::int64_t batch_size = 1000,
                     std::int64_t limit = -1);
 
+// The model's logits on every example of `data`, without gradients, in eval mode: examples x
+// classes row-major floats on the CPU. Leaves the model in training mode. Never throws.
+Result<std::vector<float>> predict_logits(Model& model, const Dataset& data, std::int64_t batch_size = 1000);
+
 }  // namespace fl::models

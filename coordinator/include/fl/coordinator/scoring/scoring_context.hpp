@@ -17,11 +17,12 @@ namespace fl::coordinator {
 
 // [scoring] as a job or sweep gives it.
 struct ScoringSettings {
-  // make_scorer spec. A job scores against the coordinator's own reference by default
-  // (fltrust); a simulation sweep keeps cosine unless it names a scorer (sweep_config.cpp).
-  std::string scorer = "fltrust";
+  // make_scorer spec. A job scores by Shapley values on the coordinator's own validation set
+  // by default (output_shapley); a simulation sweep keeps cosine unless it names a scorer
+  // (sweep_config.cpp).
+  std::string scorer = "output_shapley";
   // Examples of the test split held apart as the coordinator's validation set. -1: 1,000 when
-  // the scorer measures on it (fltrust, loo, gtg_shapley), else none.
+  // the scorer measures on it (output_shapley, fltrust, loo, gtg_shapley), else none.
   std::int64_t validation_samples = -1;
   ScreeningSettings screening;
 };

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -18,6 +19,19 @@ struct ValidationMetrics {
   double loss = 0;      // mean cross-entropy
 };
 
+// What the model outputs on each validation example: the logits of the global model, and how
+// each update changes them (logits of global + step x update, minus the global's), as
+// examples x classes row-major floats. What output_shapley combines its coalitions from.
+struct ValidationOutputs {
+  std::int64_t examples = 0, classes = 0;
+  std::vector<std::int64_t> labels;            // per example, in [0, classes)
+  std::vector<float> base;                     // examples x classes
+  std::vector<std::vector<float>> changes;     // per update, examples x classes
+  // When asked: the round's reference update (ValidationOracle::reference_update), trained
+  // alongside the passes.
+  std::vector<float> reference;
+};
+
 class ValidationOracle {
  public:
   virtual ~ValidationOracle() = default;
@@ -27,6 +41,15 @@ class ValidationOracle {
   // validation set with the round's task settings, seeded with (seed, round).
   virtual Result<std::vector<float>> reference_update(std::span<const float> global,
                                                       std::uint64_t round) = 0;
+  // The outputs above for `global` and each of `updates` (one forward pass each), on the
+  // first `examples` examples (all when larger), and with `reference_round` that round's
+  // reference update too. Oracles that cannot give per-example outputs say so (the default).
+  virtual Result<ValidationOutputs> outputs(std::span<const float> global,
+                                            std::span<const std::span<const float>> updates, double step,
+                                            std::int64_t examples, std::optional<std::uint64_t> reference_round) {
+    (void)global, (void)updates, (void)step, (void)examples, (void)reference_round;
+    return make_error(ErrorCode::kPrecondition, "this validation set gives no per-example outputs");
+  }
 };
 
 }  // namespace fl::coordinator
