@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -115,29 +116,38 @@ void OutputGame::step(Coalition& c, std::size_t i, double sign) const {
 
 double OutputGame::value(const Coalition& c) const {
   const auto classes = static_cast<std::size_t>(out_.classes);
+  const auto examples = static_cast<std::size_t>(out_.examples);
   const float scale = c.total > 1e-12 ? static_cast<float>(1.0 / c.total) : 0.0f;
-  std::int64_t correct = 0;
-  double loss = 0;
+  if (utility_ == Utility::kAccuracy) {  // the hot path: an argmax per example
+    std::int64_t correct = 0;
+    for (std::size_t e = 0; e < examples; ++e) {
+      const float* b = out_.base.data() + e * classes;
+      const float* s = c.sum.data() + e * classes;
+      std::size_t best = 0;
+      float top = b[0] + scale * s[0];
+      for (std::size_t k = 1; k < classes; ++k) {
+        const float z = b[k] + scale * s[k];
+        if (z > top) top = z, best = k;
+      }
+      correct += best == static_cast<std::size_t>(out_.labels[e]);
+    }
+    return static_cast<double>(correct) / static_cast<double>(examples);
+  }
   std::vector<float> z(classes);
-  for (std::size_t e = 0; e < static_cast<std::size_t>(out_.examples); ++e) {
+  double loss = 0;
+  for (std::size_t e = 0; e < examples; ++e) {
     const float* b = out_.base.data() + e * classes;
     const float* s = c.sum.data() + e * classes;
-    std::size_t best = 0;
+    float top = -std::numeric_limits<float>::infinity();
     for (std::size_t k = 0; k < classes; ++k) {
       z[k] = b[k] + scale * s[k];
-      if (z[k] > z[best]) best = k;
-    }
-    const auto label = static_cast<std::size_t>(out_.labels[e]);
-    if (utility_ == Utility::kAccuracy) {
-      correct += best == label;
-      continue;
+      top = std::max(top, z[k]);
     }
     double total = 0;
-    for (std::size_t k = 0; k < classes; ++k) total += std::exp(static_cast<double>(z[k] - z[best]));
-    loss += std::log(total) + z[best] - z[label];
+    for (std::size_t k = 0; k < classes; ++k) total += std::exp(static_cast<double>(z[k] - top));
+    loss += std::log(total) + top - z[static_cast<std::size_t>(out_.labels[e])];
   }
-  const auto n = static_cast<double>(out_.examples);
-  return utility_ == Utility::kAccuracy ? static_cast<double>(correct) / n : -loss / n;
+  return -loss / static_cast<double>(examples);
 }
 
 Result<std::vector<double>> output_game_shapley(const OutputGame& game, std::uint64_t seed,
