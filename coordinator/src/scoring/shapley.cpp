@@ -43,6 +43,10 @@ Result<std::vector<double>> exact_shapley(std::size_t n, const CoalitionUtility&
   return phi;
 }
 
+bool exact_within_sampling_budget(std::size_t n, const GtgSampling& sampling) {
+  return n <= 20 && (std::uint64_t{1} << n) <= static_cast<std::uint64_t>(std::max(sampling.max_cycles, 0)) * n * n;
+}
+
 Result<std::vector<double>> gtg_sampled_shapley(std::size_t n, double before, double full, std::uint64_t seed,
                                                 const PermutationWalk& walk, const GtgSampling& sampling) {
   std::mt19937_64 rng(seed);
@@ -162,7 +166,7 @@ Result<std::vector<double>> output_game_shapley(const OutputGame& game, std::uin
   const double full = game.value(c);
   evaluations = 2;
   if (std::abs(full - before) < round_truncation) return std::vector<double>(n, 0.0);
-  if (n <= 20 && (std::uint64_t{1} << n) <= static_cast<std::uint64_t>(sampling.max_cycles) * n * n) {
+  if (exact_within_sampling_budget(n, sampling)) {
     // Gray-code order: coalition k differs from k - 1 by one member.
     std::vector<double> value(std::size_t{1} << n);
     auto walk = game.empty();

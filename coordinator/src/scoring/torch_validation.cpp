@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <numeric>
-#include <optional>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <numeric>
+#include <optional>
 #include <stop_token>
 #include <thread>
 
@@ -104,7 +104,7 @@ class TorchValidationOracle final : public ValidationOracle {
                                               std::uint64_t round) override {
     // A round asks for it twice when updates are rescaled to its norm (close_round) and fltrust
     // scores against it: the same global model and round train the same reference.
-    if (last_round_ == round && std::ranges::equal(last_global_, global)) return last_reference_;
+    if (remembers_reference(global, round)) return last_reference_;
     if (threads_ > 0) models::set_compute_threads(threads_);
     FL_ASSIGN_OR_RETURN(auto trained, train_reference(*model_, global, round));
     remember_reference(global, round, trained);
@@ -133,8 +133,7 @@ class TorchValidationOracle final : public ValidationOracle {
     // per update. On the CPU, each pass's matrix products run on one core (OpenBLAS is
     // single-threaded under libtorch, runtime.hpp), so the tasks are shared out over threads of
     // their own, each with a model replica and one libtorch thread, the long training first.
-    const bool train = reference_round.has_value() &&
-                       !(last_round_ == reference_round && std::ranges::equal(last_global_, global));
+    const bool train = reference_round && !remembers_reference(global, *reference_round);
     if (reference_round && !train) out.reference = last_reference_;
     const std::size_t specials = train ? 2 : 1, tasks = specials + updates.size();
     const bool parallel = pool_ != nullptr;
@@ -208,6 +207,9 @@ class TorchValidationOracle final : public ValidationOracle {
     for (std::size_t k = 0; k < trained.size(); ++k) trained[k] -= global[k];
     return trained;
   }
+  bool remembers_reference(std::span<const float> global, std::uint64_t round) const {
+    return last_round_ == round && std::ranges::equal(last_global_, global);
+  }
   void remember_reference(std::span<const float> global, std::uint64_t round, const std::vector<float>& reference) {
     last_round_ = round;
     last_global_.assign(global.begin(), global.end());
@@ -215,8 +217,8 @@ class TorchValidationOracle final : public ValidationOracle {
   }
 
   // Replicas of the model for parallel forward passes, one per thread: on the CPU, one per
-  // core (at most 4). None on a GPU or on one core, or if
-  // a replica cannot be made (the job's own model was): the passes then run in turn.
+  // core (at most 4). None on a GPU or on one core, or if a replica cannot be made (the job's
+  // own model was): the passes then run in turn.
   void make_replicas() {
     if (model_->device().type() != torch::kCPU) return;
     const auto cores = std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 4);

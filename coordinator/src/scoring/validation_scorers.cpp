@@ -171,6 +171,9 @@ class OutputShapleyScorer final : public ContributionScorer {
     FL_ASSIGN_OR_RETURN(auto outputs, in.validation->outputs(in.global_before, in.updates, in.server_learning_rate,
                                                              examples, in.round));
     evaluations_ = passes;  // forward passes
+    if (outputs.reference.size() != in.aggregate.size()) {
+      return make_error(ErrorCode::kInternal, "output_shapley: the reference update has the wrong size");
+    }
     std::int64_t coalitions = 0;
     FL_ASSIGN_OR_RETURN(auto phi, output_game_shapley(OutputGame(outputs, in.weights), 0x5eed5eedULL + in.round,
                                                       coalitions));
@@ -185,9 +188,6 @@ class OutputShapleyScorer final : public ContributionScorer {
       if (const double top = *std::ranges::max_element(phi); top > 1) {
         for (auto& v : phi) v /= top;
       }
-    }
-    if (outputs.reference.size() != in.aggregate.size()) {
-      return make_error(ErrorCode::kInternal, "output_shapley: the reference update has the wrong size");
     }
     const auto trust = contribution_scores(in.updates, outputs.reference);
     const double median_trust = std::max(median(trust), 1e-12);
@@ -239,17 +239,14 @@ class LooScorer final : public ContributionScorer {
 // Evaluation in Federated Learning"): Monte-Carlo permutations of the round's updates, guided so
 // that each update leads one permutation per cycle; between-round truncation (a round whose
 // full aggregate moves validation accuracy by less than kRoundTruncation pays no one) and
-// within-round truncation (once a prefix is within kPrefixTruncation of the full aggregate, the
+// within-round truncation (once a prefix is within 1e-3 of the full aggregate, the
 // remaining marginals are 0). Converged when, after a full cycle, the estimates moved by less
-// than kConvergence of their total magnitude since the cycle before; at most kMaxCycles cycles.
-// When all 2^n coalitions cost no more than kMaxCycles x n permutations of n steps (n <= 9),
-// the values are computed exactly instead.
+// than 5% of their total magnitude since the cycle before; at most 10 cycles (GtgSampling's
+// defaults). When all 2^n coalitions cost no more than that budget (n <= 9), the values are
+// computed exactly instead.
 class GtgShapleyScorer final : public ContributionScorer {
  public:
   static constexpr double kRoundTruncation = 1e-3;
-  static constexpr double kPrefixTruncation = 1e-3;
-  static constexpr double kConvergence = 0.05;
-  static constexpr int kMaxCycles = 10;
 
   std::string name() const override { return "gtg_shapley"; }
   bool needs_validation() const override { return true; }
@@ -270,22 +267,20 @@ class GtgShapleyScorer final : public ContributionScorer {
     }
     // Few enough updates that every coalition costs no more than the sampling's budget (n <= 9):
     // the exact values of the same utility, with no sampling error.
-    if ((std::size_t{1} << std::min<std::size_t>(n, 30)) <= static_cast<std::size_t>(kMaxCycles) * n * n) {
+    const GtgSampling sampling;
+    if (exact_within_sampling_budget(n, sampling)) {
       FL_ASSIGN_OR_RETURN(sv, exact_shapley(n, [&](std::span<const std::size_t> members) {
                             return utility.of({members.begin(), members.end()});
                           }));
-      evaluations_ = utility.evaluations();
-      for (auto& v : sv) v = std::max(0.0, v);
-      return sv;
+    } else {
+      SubsetUtility::Coalition prefix(in.global_before.size());
+      PermutationWalk walk{[&] { prefix = SubsetUtility::Coalition(in.global_before.size()); },
+                           [&](std::size_t i) -> Result<double> {
+                             utility.add(prefix, i);
+                             return utility.of(prefix);
+                           }};
+      FL_ASSIGN_OR_RETURN(sv, gtg_sampled_shapley(n, before, full, 0x5eed5eedULL + in.round, walk, sampling));
     }
-    SubsetUtility::Coalition prefix(in.global_before.size());
-    PermutationWalk walk{[&] { prefix = SubsetUtility::Coalition(in.global_before.size()); },
-                         [&](std::size_t i) -> Result<double> {
-                           utility.add(prefix, i);
-                           return utility.of(prefix);
-                         }};
-    GtgSampling sampling{kPrefixTruncation, kConvergence, kMaxCycles};
-    FL_ASSIGN_OR_RETURN(sv, gtg_sampled_shapley(n, before, full, 0x5eed5eedULL + in.round, walk, sampling));
     evaluations_ = utility.evaluations();
     for (auto& v : sv) v = std::max(0.0, v);
     return sv;

@@ -236,7 +236,6 @@ Result<SettingResult> run_setting(const SweepConfig& config, const SimulationSet
     record.top_score_share = top_score_share(closed.scores);
     record.test_accuracy = closed.eval.accuracy;
     record.test_loss = closed.eval.loss;
-    record.free_riders = closed.free_riders;
     for (std::size_t i = 0; i < collected.accepted.size() && i < closed.score_reasons.size(); ++i) {
       const auto id = worker_ids.find(collected.accepted[i].header.worker_key);
       if (!closed.score_reasons[i].empty() && id != worker_ids.end()) record.screened.push_back(id->second);

@@ -55,8 +55,8 @@ class ContributionScorer {
   virtual std::int64_t last_evaluations() const { return 0; }
 };
 
-// Specs: "cosine", "fltrust", "loo", "gtg_shapley", "output_shapley". Unknown names are an error listing the
-// known ones.
+// Specs: "cosine", "fltrust", "loo", "gtg_shapley", "output_shapley". Unknown names are an
+// error listing the known ones.
 Result<std::unique_ptr<ContributionScorer>> make_scorer(std::string_view spec);
 
 // Checks the input's shape (counts match, every update as long as the aggregate).

@@ -34,6 +34,9 @@ struct GtgSampling {
   double convergence = 0.05;
   int max_cycles = 10;
 };
+// True when all 2^n coalitions cost no more than the sampling's budget of max_cycles x n
+// permutations of n steps (n <= 9 at 10 cycles): the scorers compute exact values then.
+bool exact_within_sampling_budget(std::size_t n, const GtgSampling& sampling);
 Result<std::vector<double>> gtg_sampled_shapley(std::size_t n, double before, double full, std::uint64_t seed,
                                                 const PermutationWalk& walk, const GtgSampling& sampling = {});
 

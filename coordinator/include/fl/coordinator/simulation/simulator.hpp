@@ -51,8 +51,8 @@ struct RoundRecord {
   bool rule_refused = false;  // the rule returned an error; the global model stayed
   double top_score_share = 0; // the best-scored update's share of the round's contribution
                               // scores (0 when nothing was scored)
-  int free_riders = 0;        // updates screened out of the reward (scoring/screening.hpp)
-  std::vector<int> screened;  // the virtual workers (ids) whose update was screened out
+  std::vector<int> screened;  // the virtual workers (ids) whose update was screened out of the
+                              // reward (scoring/screening.hpp)
   int copies = 0;             // updates in a copy group sharing one reward
   double scoring_seconds = 0; // screening and scoring, inside `seconds`
   double seconds = 0;
